@@ -1,0 +1,80 @@
+import { type DataTypeMap, type DType, type NumericDType, type TypedArray, DTYPES, elementSize, isDType } from './dtype.js';
+
+/** A tensor of one dtype: its shape (row-major) and its elements. */
+export interface TensorOf<T extends DType> {
+  readonly dtype: T;
+  readonly shape: readonly number[];
+  readonly data: DataTypeMap[T];
+}
+
+/** Any tensor; narrowing on `dtype` narrows `data` to the matching typed array. */
+export type Tensor = { [K in DType]: TensorOf<K> }[DType];
+
+/** Element count of a shape; a scalar (shape []) has one element. */
+export function elementCount(shape: readonly number[]): number {
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) n *= shape[i]!;
+  return n;
+}
+
+const DTYPE_BY_ARRAY = new Map<unknown, NumericDType>([
+  [Uint8Array, 'uint8'], [Int8Array, 'int8'], [Uint16Array, 'uint16'], [Int16Array, 'int16'],
+  [Uint32Array, 'uint32'], [Int32Array, 'int32'], [BigUint64Array, 'uint64'], [BigInt64Array, 'int64'],
+  [Float32Array, 'float32'], [Float64Array, 'float64'],
+]);
+
+/** The dtype a typed array holds (Uint16Array reads as uint16; say 'float16' explicitly for half floats). */
+export function dtypeOfArray(data: TypedArray): NumericDType {
+  const dtype = DTYPE_BY_ARRAY.get(data.constructor);
+  if (!dtype) throw new TypeError(`unsupported array type ${data.constructor.name}`);
+  return dtype;
+}
+
+/**
+ * Builds a tensor and checks that the data fits the shape.
+ *
+ *     tensor(new Float32Array([1, 2, 3, 4]), [2, 2])
+ *     tensor(['a', 'b'])                        // String tensor, shape [2]
+ *     tensor(new Uint16Array(bits), [3], 'float16')
+ *
+ * The shape defaults to one dimension holding all of `data`. The data is kept, not copied.
+ */
+export function tensor<T extends DType = DType>(
+  data: DataTypeMap[T] | readonly string[],
+  shape?: readonly number[],
+  dtype?: T,
+): TensorOf<T> {
+  const resolved = (dtype ?? (Array.isArray(data) ? 'string' : dtypeOfArray(data as TypedArray))) as T;
+  if (!isDType(resolved)) throw new TypeError(`unknown dtype "${String(resolved)}"; expected one of ${DTYPES.join(', ')}`);
+  const isStrings = Array.isArray(data);
+  if (isStrings !== (resolved === 'string')) {
+    throw new TypeError(`dtype ${resolved} needs ${resolved === 'string' ? 'an array of strings or Uint8Arrays' : 'a typed array'}`);
+  }
+  if (!isStrings && resolved !== 'float16' && dtypeOfArray(data as TypedArray) !== resolved) {
+    throw new TypeError(`dtype ${resolved} does not match a ${(data as TypedArray).constructor.name}`);
+  }
+  if (resolved === 'float16' && !(data instanceof Uint16Array)) {
+    throw new TypeError('float16 data must be a Uint16Array of raw half-precision bits');
+  }
+  const dims = shape ? [...shape] : [data.length];
+  for (const d of dims) {
+    if (!Number.isSafeInteger(d) || d < 0) throw new TypeError(`shape [${dims.join(', ')}] has an invalid dimension ${d}`);
+  }
+  const count = elementCount(dims);
+  if (count !== data.length) {
+    throw new TypeError(`shape [${dims.join(', ')}] needs ${count} elements but the data has ${data.length}`);
+  }
+  return { dtype: resolved, shape: dims, data: data as DataTypeMap[T] };
+}
+
+/** Byte length of a numeric tensor's payload on the wire. */
+export function byteLength(t: Tensor): number {
+  return t.dtype === 'string' ? 0 : elementCount(t.shape) * elementSize(t.dtype);
+}
+
+const utf8 = new TextDecoder('utf-8');
+
+/** The elements of a String tensor as JS strings (bytes are read as UTF-8). */
+export function stringValues(t: TensorOf<'string'>): string[] {
+  return t.data.map((v) => (typeof v === 'string' ? v : utf8.decode(v)));
+}

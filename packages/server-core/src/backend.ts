@@ -1,0 +1,51 @@
+import type { DType, Tensor } from '@graphpipe/protocol';
+
+/** One input or output of a model, as the model declares it. */
+export interface IOSpec {
+  readonly name: string;
+  readonly description?: string;
+  /** The element type; absent when the model takes any. */
+  readonly dtype?: DType;
+  /** The dimensions, -1 for "any size"; absent when any rank is accepted. */
+  readonly shape?: readonly number[];
+}
+
+/** What a served model says about itself (GraphPipe's MetadataResponse). */
+export interface ModelMetadata {
+  readonly name: string;
+  readonly version?: string;
+  readonly description?: string;
+  readonly inputs: readonly IOSpec[];
+  readonly outputs: readonly IOSpec[];
+}
+
+export interface InferOptions {
+  /** GraphPipe's opaque per-request config string, passed through unchanged ('' when absent). */
+  readonly config: string;
+  /** Aborted when the caller goes away or the server gives up on the request. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * The contract every model backend implements. The server validates names, dtypes and shapes
+ * against `metadata` before `infer` runs, so a backend only sees inputs that fit its
+ * declaration; it returns at least the outputs it was asked for, by name.
+ */
+export interface Backend {
+  readonly metadata: ModelMetadata;
+  /** Names given to unnamed input tensors, in order. Default: all of `metadata.inputs`. */
+  readonly defaultInputs?: readonly string[];
+  /** Outputs returned when a request names none. Default: all of `metadata.outputs`. */
+  readonly defaultOutputs?: readonly string[];
+  /** How many inferences this backend runs well at once; the server's default limit. */
+  readonly concurrency?: number;
+
+  infer(
+    inputs: Readonly<Record<string, Tensor>>,
+    outputNames: readonly string[],
+    options: InferOptions,
+  ): Promise<Readonly<Record<string, Tensor>>>;
+
+  /** Releases the model; called once when the server shuts down. */
+  close?(): Promise<void>;
+}

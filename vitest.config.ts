@@ -1,0 +1,20 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (pkg: string, file = 'index.ts') => fileURLToPath(new URL(`./packages/${pkg}/src/${file}`, import.meta.url));
+
+// Tests run against the TypeScript sources of sibling packages, so no build is needed between edit and test.
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^@graphpipe\/server-core\/node$/, replacement: src('server-core', 'node.ts') },
+      { find: /^@graphpipe\/server-core\/testing$/, replacement: src('server-core', 'testing/index.ts') },
+      { find: /^@graphpipe\/(protocol|client|server-core|backend-onnx|backend-tf|cli)$/, replacement: src('$1') },
+    ],
+  },
+  test: {
+    include: ['{packages,examples}/*/test/**/*.test.ts', 'bench/test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
