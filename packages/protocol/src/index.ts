@@ -1,3 +1,11 @@
 export * from './dtype.js';
 export * from './tensor.js';
 export * from './errors.js';
+export type * from './messages.js';
+export * from './limits.js';
+export { decodeRequest, decodeInferResponse, decodeMetadataResponse, decodeTensor } from './decode.js';
+export {
+  encodeInferRequest, encodeInferRequestChunks, encodeMetadataRequest,
+  encodeInferResponse, encodeInferResponseChunks, encodeMetadataResponse, encodeTensor,
+  type InferRequestInit, type InferResponseInit, type MetadataResponseInit, type IOMetadataInit,
+} from './encode.js';

@@ -1,0 +1,272 @@
+import { type DType, isDType, wireFromDType } from './dtype.js';
+import type { IOMetadata, MetadataResponse, ResponseError } from './messages.js';
+import { byteLength, elementCount, type Tensor } from './tensor.js';
+import { alignUp, Emitter } from './wire/emitter.js';
+
+/** What an InferRequest needs; names and config are optional. */
+export interface InferRequestInit {
+  readonly inputs: readonly Tensor[];
+  readonly inputNames?: readonly string[];
+  readonly outputNames?: readonly string[];
+  readonly config?: string;
+}
+
+export interface InferResponseInit {
+  readonly outputs?: readonly Tensor[];
+  readonly errors?: readonly ResponseError[];
+}
+
+export interface MetadataResponseInit extends Partial<Omit<MetadataResponse, 'inputs' | 'outputs'>> {
+  readonly inputs?: readonly IOMetadataInit[];
+  readonly outputs?: readonly IOMetadataInit[];
+}
+
+export type IOMetadataInit = Partial<IOMetadata> & { readonly name: string };
+
+/** Payloads start 8-aligned so every numeric dtype decodes as a view, without a copy. */
+const PAYLOAD_ALIGN = 8;
+// Union tags of Request.req.
+const REQ_INFER = 1;
+const REQ_METADATA = 2;
+const NO_PAYLOADS: readonly number[] = [];
+const utf8 = new TextEncoder();
+
+/** A tensor checked and ready to lay out: payload bytes viewed, strings UTF-8 encoded once. */
+interface PreparedTensor {
+  readonly wire: number;
+  readonly shape: readonly number[];
+  /** Index into the message's payload list, or -1 for String tensors. */
+  readonly payload: number;
+  readonly strings: readonly Uint8Array[] | undefined;
+}
+
+/** A layout writes every byte of a message except the payloads, which `finish` appends. */
+type Layout = (e: Emitter, payloadAt: readonly number[]) => void;
+
+export function encodeInferRequest(init: InferRequestInit): Uint8Array {
+  return joined(...inferRequest(init));
+}
+
+/**
+ * The same bytes as `encodeInferRequest`, as a list of chunks: small header pieces and the
+ * callers' own tensor payloads, uncopied. Write them in order (writev, a stream, a Blob).
+ */
+export function encodeInferRequestChunks(init: InferRequestInit): Uint8Array[] {
+  return chunked(...inferRequest(init));
+}
+
+export function encodeMetadataRequest(): Uint8Array {
+  return joined((e) => {
+    e.pos = 4;
+    const root = e.table([1, 4]);
+    const [reqType, req] = root.fields;
+    e.offset(0, root.at);
+    e.u8(reqType!, REQ_METADATA);
+    e.offset(req!, e.table([]).at);
+  }, []);
+}
+
+export function encodeInferResponse(init: InferResponseInit): Uint8Array {
+  return joined(...inferResponse(init));
+}
+
+/** The same bytes as `encodeInferResponse`, with payloads left uncopied (see encodeInferRequestChunks). */
+export function encodeInferResponseChunks(init: InferResponseInit): Uint8Array[] {
+  return chunked(...inferResponse(init));
+}
+
+export function encodeMetadataResponse(init: MetadataResponseInit): Uint8Array {
+  const text = [init.name, init.version, init.server, init.description].map(encodeText);
+  const ios = [init.inputs ?? [], init.outputs ?? []].map((list) =>
+    list.map((io) => ({
+      name: encodeText(io.name),
+      description: encodeText(io.description),
+      shape: io.shape ?? [],
+      wire: io.dtype === undefined ? 0 : checkedWire(io.dtype),
+    })),
+  );
+  return joined((e) => {
+    e.pos = 4;
+    const root = e.table([4, 4, 4, 4, 4, 4]);
+    const fields = root.fields;
+    e.offset(0, root.at);
+    text.forEach((bytes, id) => e.offset(fields[id]!, e.string(bytes)));
+    ios.forEach((list, i) => {
+      const slots = e.vector(list.length, 4);
+      e.offset(fields[4 + i]!, slots - 4);
+      list.forEach((io, j) => {
+        const table = e.table([4, 4, 4, 1]);
+        const [name, description, shape, type] = table.fields;
+        e.offset(slots + 4 * j, table.at);
+        e.u8(type!, io.wire);
+        e.offset(name!, e.string(io.name));
+        e.offset(description!, e.string(io.description));
+        e.offset(shape!, writeInt64s(e, io.shape));
+      });
+    });
+  }, []);
+}
+
+/** A buffer whose root is a bare Tensor, as graphpipe-py's save_tensor writes. */
+export function encodeTensor(t: Tensor): Uint8Array {
+  const payloads: Uint8Array[] = [];
+  const tensor = prepareTensor(t, payloads);
+  return joined((e, payloadAt) => {
+    e.pos = 4;
+    const at = writeTensor(e, tensor, payloadAt);
+    e.offset(0, at);
+  }, payloads);
+}
+
+function inferRequest(init: InferRequestInit): [Layout, Uint8Array[]] {
+  const payloads: Uint8Array[] = [];
+  const tensors = init.inputs.map((t) => prepareTensor(t, payloads));
+  const config = encodeText(init.config);
+  const inputNames = (init.inputNames ?? []).map(encodeText);
+  const outputNames = (init.outputNames ?? []).map(encodeText);
+  const layout: Layout = (e, payloadAt) => {
+    e.pos = 4;
+    const root = e.table([1, 4]);
+    const [reqType, req] = root.fields;
+    e.offset(0, root.at);
+    e.u8(reqType!, REQ_INFER);
+    const infer = e.table([4, 4, 4, 4]);
+    const [cfg, inNames, inTensors, outNames] = infer.fields;
+    e.offset(req!, infer.at);
+    e.offset(cfg!, e.string(config));
+    e.offset(inNames!, writeStrings(e, inputNames));
+    e.offset(inTensors!, writeTensors(e, tensors, payloadAt));
+    e.offset(outNames!, writeStrings(e, outputNames));
+  };
+  return [layout, payloads];
+}
+
+function inferResponse(init: InferResponseInit): [Layout, Uint8Array[]] {
+  const payloads: Uint8Array[] = [];
+  const tensors = (init.outputs ?? []).map((t) => prepareTensor(t, payloads));
+  const errors = (init.errors ?? []).map((err) => ({ code: err.code, message: encodeText(err.message) }));
+  const layout: Layout = (e, payloadAt) => {
+    e.pos = 4;
+    const root = e.table([4, 4]);
+    const [outputs, errs] = root.fields;
+    e.offset(0, root.at);
+    e.offset(outputs!, writeTensors(e, tensors, payloadAt));
+    const slots = e.vector(errors.length, 4);
+    e.offset(errs!, slots - 4);
+    errors.forEach((err, i) => {
+      const table = e.table([8, 4]);
+      const [code, message] = table.fields;
+      e.offset(slots + 4 * i, table.at);
+      e.i64(code!, err.code);
+      e.offset(message!, e.string(err.message));
+    });
+  };
+  return [layout, payloads];
+}
+
+function prepareTensor(t: Tensor, payloads: Uint8Array[]): PreparedTensor {
+  const wire = checkedWire(t.dtype);
+  const count = elementCount(t.shape);
+  if (count !== t.data.length || t.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+    throw new TypeError(`a ${t.dtype} tensor of shape [${t.shape.join(', ')}] cannot hold ${t.data.length} elements`);
+  }
+  if (t.dtype === 'string') {
+    return { wire, shape: t.shape, payload: -1, strings: t.data.map((s) => (typeof s === 'string' ? utf8.encode(s) : s)) };
+  }
+  const data = t.data;
+  if (data.byteLength !== byteLength(t)) {
+    throw new TypeError(`${t.dtype} data is a ${data.constructor.name}, whose elements are not ${t.dtype}`);
+  }
+  payloads.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  return { wire, shape: t.shape, payload: payloads.length - 1, strings: undefined };
+}
+
+function checkedWire(dtype: DType): number {
+  if (!isDType(dtype)) throw new TypeError(`unknown dtype "${String(dtype)}"`);
+  return wireFromDType(dtype);
+}
+
+function writeTensors(e: Emitter, tensors: readonly PreparedTensor[], payloadAt: readonly number[]): number {
+  const slots = e.vector(tensors.length, 4);
+  tensors.forEach((t, i) => e.offset(slots + 4 * i, writeTensor(e, t, payloadAt)));
+  return slots - 4;
+}
+
+/** Writes one Tensor table and its shape and strings; returns the table's position. */
+function writeTensor(e: Emitter, t: PreparedTensor, payloadAt: readonly number[]): number {
+  const table = e.table([1, 4, t.strings ? 0 : 4, t.strings ? 4 : 0]);
+  const [type, shape, data, stringVal] = table.fields;
+  e.u8(type!, t.wire);
+  e.offset(shape!, writeInt64s(e, t.shape));
+  // Payload positions are known only in the writing pass; they follow the whole header.
+  if (data && payloadAt !== NO_PAYLOADS) e.offset(data, payloadAt[t.payload]!);
+  if (t.strings) e.offset(stringVal!, writeStrings(e, t.strings));
+  return table.at;
+}
+
+function writeInt64s(e: Emitter, values: readonly number[]): number {
+  const start = e.vector(values.length, 8);
+  values.forEach((v, i) => e.i64(start + 8 * i, v));
+  return start - 4;
+}
+
+function writeStrings(e: Emitter, strings: readonly Uint8Array[]): number {
+  const slots = e.vector(strings.length, 4);
+  strings.forEach((s, i) => e.offset(slots + 4 * i, e.string(s)));
+  return slots - 4;
+}
+
+function encodeText(text: string | undefined): Uint8Array {
+  return utf8.encode(text ?? '');
+}
+
+/** Where each payload's length prefix goes: after the header, each payload start 8-aligned. */
+function placePayloads(headerEnd: number, payloads: readonly Uint8Array[]): { at: number[]; end: number } {
+  const at: number[] = [];
+  let pos = headerEnd;
+  for (const p of payloads) {
+    pos = alignUp(pos + 4, PAYLOAD_ALIGN) - 4;
+    at.push(pos);
+    pos += 4 + p.length;
+  }
+  return { at, end: pos };
+}
+
+function measure(layout: Layout): number {
+  const sizer = new Emitter();
+  layout(sizer, NO_PAYLOADS);
+  return sizer.pos;
+}
+
+function joined(layout: Layout, payloads: readonly Uint8Array[]): Uint8Array {
+  const { at, end } = placePayloads(measure(layout), payloads);
+  const out = new Uint8Array(end);
+  layout(new Emitter(out), at);
+  const view = new DataView(out.buffer);
+  payloads.forEach((p, i) => {
+    view.setUint32(at[i]!, p.length, true);
+    out.set(p, at[i]! + 4);
+  });
+  return out;
+}
+
+function chunked(layout: Layout, payloads: readonly Uint8Array[]): Uint8Array[] {
+  const headerEnd = measure(layout);
+  const { at, end } = placePayloads(headerEnd, payloads);
+  // The header chunk runs up to the first payload (its length prefix included); between
+  // payloads only a few bytes of padding and the next length prefix are written.
+  const header = new Uint8Array(payloads.length ? at[0]! + 4 : end);
+  layout(new Emitter(header), at);
+  const chunks: Uint8Array[] = [header];
+  payloads.forEach((p, i) => {
+    if (i > 0) {
+      const gap = new Uint8Array(at[i]! + 4 - (at[i - 1]! + 4 + payloads[i - 1]!.length));
+      chunks.push(gap);
+      new DataView(gap.buffer).setUint32(gap.length - 4, p.length, true);
+    } else {
+      new DataView(header.buffer).setUint32(at[0]!, p.length, true);
+    }
+    if (p.length) chunks.push(p);
+  });
+  return chunks;
+}

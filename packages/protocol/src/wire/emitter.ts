@@ -1,0 +1,85 @@
+/**
+ * Writes FlatBuffers front to back: a parent is written before its children, so every uoffset
+ * points forward as the format requires. An Emitter without a buffer only measures; running
+ * the same layout code once to measure and once to write lets the encoder allocate the exact
+ * size up front (no builder regrowth, no final copy).
+ */
+export class Emitter {
+  pos = 0;
+  private readonly out: Uint8Array | undefined;
+  private readonly view: DataView | undefined;
+
+  constructor(out?: Uint8Array) {
+    this.out = out;
+    this.view = out && new DataView(out.buffer, out.byteOffset, out.byteLength);
+  }
+
+  /** Advances so that `pos + extra` is a multiple of `n`. Buffers start zeroed, so padding writes nothing. */
+  align(n: number, extra = 0): void {
+    this.pos = alignUp(this.pos + extra, n) - extra;
+  }
+
+  u8(at: number, value: number): void { this.view?.setUint8(at, value); }
+  u16(at: number, value: number): void { this.view?.setUint16(at, value, true); }
+  u32(at: number, value: number): void { this.view?.setUint32(at, value, true); }
+  i64(at: number, value: number): void { this.view?.setBigInt64(at, BigInt(value), true); }
+
+  /** Stores at `at` the uoffset that leads to `target`. */
+  offset(at: number, target: number): void {
+    this.view?.setUint32(at, target - at, true);
+  }
+
+  /**
+   * Lays out a table whose fields have the given widths in bytes, indexed by field id
+   * (0 = absent). Returns the table's position and each field's (0 when absent).
+   */
+  table(widths: readonly number[]): { at: number; fields: number[] } {
+    // The vtable goes just before its table, so the table's soffset is positive.
+    this.align(2);
+    const vtable = this.pos;
+    const vtableSize = 4 + 2 * widths.length;
+    this.pos += vtableSize;
+    this.align(Math.max(4, ...widths));
+    const table = this.pos;
+    // Widest fields first: each lands naturally aligned after the 4-byte soffset.
+    const fields = new Array<number>(widths.length).fill(0);
+    let end = 4;
+    for (const width of [8, 4, 2, 1]) {
+      for (let id = 0; id < widths.length; id++) {
+        if (widths[id] !== width) continue;
+        end = alignUp(end, width);
+        fields[id] = table + end;
+        end += width;
+      }
+    }
+    this.u16(vtable, vtableSize);
+    this.u16(vtable + 2, end);
+    for (let id = 0; id < widths.length; id++) this.u16(vtable + 4 + 2 * id, fields[id] ? fields[id]! - table : 0);
+    this.view?.setInt32(table, table - vtable, true);
+    this.pos = table + end;
+    return { at: table, fields };
+  }
+
+  /** Reserves a vector of `count` elements of `width` bytes; returns where its elements start. */
+  vector(count: number, width: number): number {
+    this.align(Math.max(4, width), 4);
+    this.u32(this.pos, count);
+    const start = this.pos + 4;
+    this.pos = start + count * width;
+    return start;
+  }
+
+  /** Writes a string (length, bytes, NUL) and returns its position. */
+  string(bytes: Uint8Array): number {
+    this.align(4);
+    const at = this.pos;
+    this.u32(at, bytes.length);
+    this.out?.set(bytes, at + 4);
+    this.pos = at + 4 + bytes.length + 1;
+    return at;
+  }
+}
+
+export function alignUp(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}
