@@ -1,1 +1,9 @@
 export type * from './backend.js';
+export { createGraphPipeApp, DEFAULT_MAX_BODY_BYTES, type GraphPipeAppOptions } from './app.js';
+export { createFunctionBackend, type FunctionBackendOptions, type FunctionResult, type InferContext, type InferFunction } from './function-backend.js';
+export { ConcurrencyLimiter } from './limiter.js';
+export { Lifecycle } from './lifecycle.js';
+export { checkTensor, resolveRequest, signatureOf, type ModelSignature, type ResolvedRequest } from './resolve.js';
+export { asGraphPipeError, errorResponse } from './errors.js';
+export { createLogger } from './logger.js';
+export { metadataJson } from './metadata.js';

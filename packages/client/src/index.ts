@@ -1,0 +1,2 @@
+export { RemoteModel, type RemoteModelOptions, type CallOptions, type InferOptions, type InferInputs, type InferResult } from './remote-model.js';
+export * from '@graphpipe/protocol';

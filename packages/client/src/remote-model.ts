@@ -1,0 +1,113 @@
+import {
+  decodeInferResponse, decodeMetadataResponse, encodeInferRequest, encodeMetadataRequest,
+  GraphPipeError, type MetadataResponse, type Tensor,
+} from '@graphpipe/protocol';
+import { post } from './transport.js';
+
+export interface RemoteModelOptions {
+  /** A fetch implementation (for proxies, custom agents, tests). Default: the global fetch. */
+  fetch?: typeof fetch;
+  /** Headers sent with every request (e.g. authorization). */
+  headers?: Record<string, string>;
+  /** Default deadline for each call, in ms. None by default. */
+  timeoutMs?: number;
+  /** Attempts after a refused connection (safe: nothing was sent). Default 2. */
+  retries?: number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface InferOptions extends CallOptions {
+  /** Names for the input tensors, by position (a record of inputs names them itself). */
+  inputNames?: readonly string[];
+  /** Outputs wanted, in order. Default: the model's default outputs. */
+  outputNames?: readonly string[];
+  /** Opaque per-request configuration passed to the model. */
+  config?: string;
+}
+
+/** One tensor, tensors in the model's default input order, or tensors by input name. */
+export type InferInputs = Tensor | readonly Tensor[] | Readonly<Record<string, Tensor>>;
+
+export interface InferResult {
+  /** The outputs in answer order. */
+  readonly outputs: readonly Tensor[];
+  /** The outputs by name: the requested names, else the names from `metadata()` if it was fetched. */
+  readonly byName: Readonly<Record<string, Tensor>>;
+}
+
+/**
+ * A model served over GraphPipe, at the URL the server was given (usually http://host:port).
+ *
+ *     const model = new RemoteModel('http://127.0.0.1:9000');
+ *     const { outputs } = await model.infer(tensor(new Float32Array([5.1, 3.5, 1.4, 0.2]), [1, 4]));
+ */
+export class RemoteModel {
+  readonly url: string;
+  private readonly options: Required<Pick<RemoteModelOptions, 'retries' | 'headers'>> & RemoteModelOptions;
+  private cachedMetadata: MetadataResponse | undefined;
+
+  constructor(url: string | URL, options: RemoteModelOptions = {}) {
+    this.url = String(url);
+    this.options = { retries: 2, headers: {}, ...options };
+  }
+
+  /** Fetches the model's metadata (safe to retry, so it retries refused connections). */
+  async metadata(options: CallOptions = {}): Promise<MetadataResponse> {
+    const bytes = await this.post(encodeMetadataRequest(), options, this.options.retries);
+    this.cachedMetadata = decode(() => decodeMetadataResponse(bytes), this.url);
+    return this.cachedMetadata;
+  }
+
+  /** Runs the model. Fails with a GraphPipeError carrying the server's status and message. */
+  async infer(inputs: InferInputs, options: InferOptions = {}): Promise<InferResult> {
+    const { tensors, names } = normalizeInputs(inputs, options.inputNames);
+    const body = encodeInferRequest({ inputs: tensors, inputNames: names, outputNames: options.outputNames, config: options.config });
+    // Only a refused connection is retried: once a request was sent, running it again could repeat its effect.
+    const bytes = await this.post(body, options, this.options.retries);
+    const response = decode(() => decodeInferResponse(bytes), this.url);
+    if (response.errors.length) {
+      const message = response.errors.map((e) => `${e.message} (code ${e.code})`).join('; ');
+      throw new GraphPipeError('INTERNAL', `${this.url} reported: ${message}`, { status: 200 });
+    }
+    const outputNames = options.outputNames?.length ? options.outputNames : this.cachedMetadata?.outputs.map((o) => o.name) ?? [];
+    const byName: Record<string, Tensor> = {};
+    response.outputs.forEach((t, i) => {
+      const name = outputNames[i];
+      if (name !== undefined) byName[name] = t;
+    });
+    return { outputs: response.outputs, byName };
+  }
+
+  private post(body: Uint8Array, call: CallOptions, retries: number): Promise<Uint8Array> {
+    return post(this.url, body, {
+      fetch: this.options.fetch ?? globalThis.fetch,
+      headers: this.options.headers,
+      signal: call.signal,
+      timeoutMs: call.timeoutMs ?? this.options.timeoutMs,
+      retries,
+    });
+  }
+}
+
+function normalizeInputs(inputs: InferInputs, inputNames?: readonly string[]) {
+  if (Array.isArray(inputs)) return { tensors: inputs as readonly Tensor[], names: inputNames };
+  if (isTensor(inputs)) return { tensors: [inputs], names: inputNames };
+  const entries = Object.entries(inputs as Record<string, Tensor>);
+  return { tensors: entries.map(([, t]) => t), names: entries.map(([n]) => n) };
+}
+
+function isTensor(value: InferInputs): value is Tensor {
+  return typeof (value as Tensor).dtype === 'string' && Array.isArray((value as Tensor).shape);
+}
+
+function decode<T>(fn: () => T, url: string): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw new GraphPipeError('INVALID_MESSAGE', `${url} sent an answer that is not a GraphPipe message: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,81 @@
+import { codeFromStatus, GraphPipeError } from '@graphpipe/protocol';
+
+export interface PostOptions {
+  readonly fetch: typeof fetch;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+  /** Extra attempts when the connection is refused (nothing was sent, so a retry is safe). */
+  readonly retries: number;
+}
+
+/**
+ * POSTs one GraphPipe buffer and returns the response bytes, turning every failure into a
+ * GraphPipeError: HTTP errors keep their status and the server's one-line message.
+ */
+export async function post(url: string, body: Uint8Array, options: PostOptions): Promise<Uint8Array> {
+  const signal = combine(options.signal, options.timeoutMs);
+  for (let attempt = 0; ; attempt++) {
+    let response: Response;
+    try {
+      response = await options.fetch(url, {
+        method: 'POST',
+        body: body as BodyInit,
+        headers: { 'content-type': 'application/octet-stream', ...options.headers },
+        signal,
+      });
+    } catch (err) {
+      if (signal?.aborted) throw abortError(signal, options.timeoutMs, url, err);
+      if (attempt < options.retries && connectionRefused(err)) {
+        await sleep(100 * 2 ** attempt, signal);
+        continue;
+      }
+      throw new GraphPipeError('NETWORK', `cannot reach ${url}: ${describe(err)}`, { cause: err });
+    }
+    try {
+      if (!response.ok) {
+        const text = (await response.text()).trim().split('\n')[0] || response.statusText;
+        const retryAfter = Number(response.headers.get('retry-after') ?? NaN);
+        throw new GraphPipeError(codeFromStatus(response.status), `${url} answered ${response.status}: ${text}`, {
+          status: response.status,
+          retryAfter: Number.isFinite(retryAfter) ? retryAfter : undefined,
+        });
+      }
+      return new Uint8Array(await response.arrayBuffer());
+    } catch (err) {
+      if (signal?.aborted) throw abortError(signal, options.timeoutMs, url, err);
+      throw err;
+    }
+  }
+}
+
+function combine(signal: AbortSignal | undefined, timeoutMs: number | undefined): AbortSignal | undefined {
+  if (timeoutMs === undefined) return signal;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  return signal ? AbortSignal.any([signal, timeout]) : timeout;
+}
+
+function abortError(signal: AbortSignal, timeoutMs: number | undefined, url: string, cause: unknown): GraphPipeError {
+  const reason = signal.reason as { name?: string } | undefined;
+  if (reason?.name === 'TimeoutError') {
+    return new GraphPipeError('DEADLINE_EXCEEDED', `${url} did not answer within ${timeoutMs} ms`, { cause });
+  }
+  return new GraphPipeError('ABORTED', `request to ${url} was aborted`, { cause });
+}
+
+function connectionRefused(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: string } })?.cause;
+  return cause?.code === 'ECONNREFUSED';
+}
+
+function describe(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+  });
+}

@@ -1,0 +1,15 @@
+import { GraphPipeError, isGraphPipeError } from '@graphpipe/protocol';
+
+/** Any thrown value as a GraphPipeError; what is not one already is the server's own fault. */
+export function asGraphPipeError(err: unknown): GraphPipeError {
+  if (isGraphPipeError(err)) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new GraphPipeError('INTERNAL', `internal error: ${message}`, { cause: err });
+}
+
+/** The one place errors become HTTP: the code's status and a one-line text/plain message. */
+export function errorResponse(error: GraphPipeError): Response {
+  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
+  if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter);
+  return new Response(`${error.message.replace(/\s*\n\s*/g, ' ')}\n`, { status: error.status, headers });
+}

@@ -1,0 +1,55 @@
+import type { Tensor } from '@graphpipe/protocol';
+import type { Backend, InferOptions, IOSpec, ModelMetadata } from './backend.js';
+
+export interface InferContext extends InferOptions {
+  /** The outputs the caller asked for, in order. */
+  readonly outputNames: readonly string[];
+}
+
+/** One tensor (the first requested output), tensors in requested order, or tensors by name. */
+export type FunctionResult = Tensor | readonly Tensor[] | Readonly<Record<string, Tensor>>;
+
+export type InferFunction = (
+  inputs: Readonly<Record<string, Tensor>>,
+  context: InferContext,
+) => FunctionResult | Promise<FunctionResult>;
+
+export interface FunctionBackendOptions {
+  name?: string;
+  version?: string;
+  description?: string;
+  /** Declared inputs. Default: one input "input0" of any dtype and shape. */
+  inputs?: readonly IOSpec[];
+  /** Declared outputs. Default: one output "output0". */
+  outputs?: readonly IOSpec[];
+  /** How many calls may run at once. Default 4 (async functions may overlap). */
+  concurrency?: number;
+}
+
+/** Serves a plain function as a model, as the original Go server's `Serve` did. */
+export function createFunctionBackend(fn: InferFunction, options: FunctionBackendOptions = {}): Backend {
+  const metadata: ModelMetadata = {
+    name: options.name ?? (fn.name || 'function'),
+    version: options.version,
+    description: options.description,
+    inputs: options.inputs ?? [{ name: 'input0' }],
+    outputs: options.outputs ?? [{ name: 'output0' }],
+  };
+  return {
+    metadata,
+    concurrency: options.concurrency ?? 4,
+    async infer(inputs, outputNames, { config, signal }) {
+      return byName(await fn(inputs, { outputNames, config, signal }), outputNames);
+    },
+  };
+}
+
+function byName(result: FunctionResult, outputNames: readonly string[]): Readonly<Record<string, Tensor>> {
+  if (isTensor(result)) return { [outputNames[0]!]: result };
+  if (Array.isArray(result)) return Object.fromEntries(outputNames.map((name, i) => [name, result[i]]));
+  return result as Readonly<Record<string, Tensor>>;
+}
+
+function isTensor(value: FunctionResult): value is Tensor {
+  return typeof (value as Tensor).dtype === 'string' && Array.isArray((value as Tensor).shape);
+}

@@ -1,0 +1,77 @@
+import { serve as serveNode } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Backend } from './backend.js';
+import { createGraphPipeApp, type GraphPipeAppOptions } from './app.js';
+import { Lifecycle } from './lifecycle.js';
+import { createLogger } from './logger.js';
+
+export interface ServeOptions extends Omit<GraphPipeAppOptions, 'lifecycle'> {
+  /** Interface to listen on. Default 127.0.0.1; use 0.0.0.0 to accept remote callers. */
+  host?: string;
+  /** Port; 0 picks a free one. Default 9000. */
+  port?: number;
+  /** How long shutdown waits for in-flight requests, in ms. Default 10 000. */
+  drainTimeoutMs?: number;
+  /** Close gracefully on SIGTERM and SIGINT, then exit. Default false (a library should not own signals). */
+  handleSignals?: boolean;
+}
+
+export interface ServerHandle {
+  /** The base URL clients should use, e.g. http://127.0.0.1:9000 */
+  readonly url: string;
+  readonly port: number;
+  readonly server: Server;
+  /**
+   * Stops accepting, reports not-ready, lets in-flight requests finish (up to the drain
+   * timeout), then closes the backend. Safe to call more than once.
+   */
+  close(): Promise<void>;
+}
+
+/** Serves a backend over GraphPipe on Node's HTTP server; resolves once listening. */
+export async function serve(backend: Backend, options: ServeOptions = {}): Promise<ServerHandle> {
+  const lifecycle = new Lifecycle();
+  const logger = options.logger === undefined ? createLogger() : options.logger;
+  const app = createGraphPipeApp(backend, { ...options, logger, lifecycle });
+  const host = options.host ?? '127.0.0.1';
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serveNode({ fetch: app.fetch, hostname: host, port: options.port ?? 9000 }, () => resolve(s as Server)) as Server;
+    s.once('error', reject);
+  });
+  // Bodies are bounded by the app's own timeout; Node's defaults would cut long inferences.
+  server.requestTimeout = 0;
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      lifecycle.ready = false;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const drained = await lifecycle.drain(options.drainTimeoutMs ?? 10_000);
+      if (!drained && logger) logger.warn({ inFlight: lifecycle.inFlight }, 'drain timeout passed; closing with requests in flight');
+      server.closeAllConnections();
+      await stopped;
+      await backend.close?.();
+      if (logger) logger.flush();
+    })());
+
+  if (options.handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (logger) logger.info({ signal }, 'shutting down');
+      close().then(
+        () => process.exit(0),
+        (err) => {
+          if (logger) logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+  return { url, port, server, close };
+}
