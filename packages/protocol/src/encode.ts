@@ -43,7 +43,7 @@ interface PreparedTensor {
 /** A layout writes every byte of a message except the payloads, which `finish` appends. */
 type Layout = (e: Emitter, payloadAt: readonly number[]) => void;
 
-export function encodeInferRequest(init: InferRequestInit): Uint8Array {
+export function encodeInferRequest(init: InferRequestInit): Uint8Array<ArrayBuffer> {
   return joined(...inferRequest(init));
 }
 
@@ -55,7 +55,7 @@ export function encodeInferRequestChunks(init: InferRequestInit): Uint8Array[] {
   return chunked(...inferRequest(init));
 }
 
-export function encodeMetadataRequest(): Uint8Array {
+export function encodeMetadataRequest(): Uint8Array<ArrayBuffer> {
   return joined((e) => {
     e.pos = 4;
     const root = e.table([1, 4]);
@@ -66,7 +66,7 @@ export function encodeMetadataRequest(): Uint8Array {
   }, []);
 }
 
-export function encodeInferResponse(init: InferResponseInit): Uint8Array {
+export function encodeInferResponse(init: InferResponseInit): Uint8Array<ArrayBuffer> {
   return joined(...inferResponse(init));
 }
 
@@ -75,7 +75,7 @@ export function encodeInferResponseChunks(init: InferResponseInit): Uint8Array[]
   return chunked(...inferResponse(init));
 }
 
-export function encodeMetadataResponse(init: MetadataResponseInit): Uint8Array {
+export function encodeMetadataResponse(init: MetadataResponseInit): Uint8Array<ArrayBuffer> {
   const text = [init.name, init.version, init.server, init.description].map(encodeText);
   const ios = [init.inputs ?? [], init.outputs ?? []].map((list) =>
     list.map((io) => ({
@@ -108,7 +108,7 @@ export function encodeMetadataResponse(init: MetadataResponseInit): Uint8Array {
 }
 
 /** A buffer whose root is a bare Tensor, as graphpipe-py's save_tensor writes. */
-export function encodeTensor(t: Tensor): Uint8Array {
+export function encodeTensor(t: Tensor): Uint8Array<ArrayBuffer> {
   const payloads: Uint8Array[] = [];
   const tensor = prepareTensor(t, payloads);
   return joined((e, payloadAt) => {
@@ -238,7 +238,7 @@ function measure(layout: Layout): number {
   return sizer.pos;
 }
 
-function joined(layout: Layout, payloads: readonly Uint8Array[]): Uint8Array {
+function joined(layout: Layout, payloads: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
   const { at, end } = placePayloads(measure(layout), payloads);
   const out = new Uint8Array(end);
   layout(new Emitter(out), at);

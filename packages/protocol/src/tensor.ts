@@ -7,8 +7,11 @@ export interface TensorOf<T extends DType> {
   readonly data: DataTypeMap[T];
 }
 
-/** Any tensor; narrowing on `dtype` narrows `data` to the matching typed array. */
-export type Tensor = { [K in DType]: TensorOf<K> }[DType];
+/** A tensor of any of the dtypes in T; narrowing on `dtype` narrows `data` to the matching array. */
+export type TensorFor<T extends DType> = { [K in T]: TensorOf<K> }[T];
+
+/** Any tensor. */
+export type Tensor = TensorFor<DType>;
 
 /** Element count of a shape; a scalar (shape []) has one element. */
 export function elementCount(shape: readonly number[]): number {
@@ -43,7 +46,7 @@ export function tensor<T extends DType = DType>(
   data: DataTypeMap[T] | readonly string[],
   shape?: readonly number[],
   dtype?: T,
-): TensorOf<T> {
+): TensorFor<T> {
   const resolved = (dtype ?? (Array.isArray(data) ? 'string' : dtypeOfArray(data as TypedArray))) as T;
   if (!isDType(resolved)) throw new TypeError(`unknown dtype "${String(resolved)}"; expected one of ${DTYPES.join(', ')}`);
   const isStrings = Array.isArray(data);
@@ -64,7 +67,7 @@ export function tensor<T extends DType = DType>(
   if (count !== data.length) {
     throw new TypeError(`shape [${dims.join(', ')}] needs ${count} elements but the data has ${data.length}`);
   }
-  return { dtype: resolved, shape: dims, data: data as DataTypeMap[T] };
+  return { dtype: resolved, shape: dims, data } as unknown as TensorFor<T>;
 }
 
 /** Byte length of a numeric tensor's payload on the wire. */

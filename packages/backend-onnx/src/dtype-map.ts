@@ -1,0 +1,25 @@
+/** GraphPipe dtypes <-> onnxruntime tensor types. The names coincide for every type both sides have. */
+import type { DType } from '@graphpipe/protocol';
+import type { Tensor as OrtTensor } from 'onnxruntime-node';
+
+const GRAPHPIPE_TYPES: ReadonlySet<string> = new Set<DType>([
+  'uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'uint64', 'int64', 'float16', 'float32', 'float64', 'string',
+]);
+
+/** The GraphPipe dtype for an ONNX tensor type, or undefined when GraphPipe has none (bool, int4, bfloat16, …). */
+export function dtypeFromOnnx(onnxType: string): DType | undefined {
+  return GRAPHPIPE_TYPES.has(onnxType) ? (onnxType as DType) : undefined;
+}
+
+/**
+ * The dtype an output of this ONNX type is sent as. Bool outputs (a byte of 0 or 1 each in
+ * onnxruntime) go out as uint8 unchanged, so models with mask outputs stay servable.
+ */
+export function outputDTypeFromOnnx(onnxType: string): DType | undefined {
+  return onnxType === 'bool' ? 'uint8' : dtypeFromOnnx(onnxType);
+}
+
+/** The onnxruntime tensor type that carries a GraphPipe dtype. */
+export function onnxTypeFor(dtype: DType): OrtTensor.Type {
+  return dtype;
+}

@@ -1,0 +1,72 @@
+/** What the backend tells GraphPipe about a model: its name and its inputs and outputs. */
+import { basename, extname } from 'node:path';
+import type { DType } from '@graphpipe/protocol';
+import type { IOSpec, ModelMetadata } from '@graphpipe/server-core';
+import type { InferenceSession } from 'onnxruntime-node';
+import { dtypeFromOnnx, outputDTypeFromOnnx } from './dtype-map.js';
+import type { ModelHeader } from './model-header.js';
+
+/** One input or output: its spec, and why GraphPipe cannot carry it when that is so. */
+export interface Port {
+  readonly spec: IOSpec;
+  readonly unsupported?: string;
+}
+
+export interface ModelDescription {
+  readonly metadata: ModelMetadata;
+  readonly inputs: ReadonlyMap<string, Port>;
+  readonly outputs: ReadonlyMap<string, Port>;
+}
+
+/** Explicit values that win over what the model file says. */
+export interface NameOverrides {
+  name?: string;
+  version?: string;
+  description?: string;
+}
+
+export function describeModel(
+  session: InferenceSession,
+  header: ModelHeader,
+  source: string | Uint8Array,
+  overrides: NameOverrides,
+): ModelDescription {
+  const inputs = new Map(session.inputMetadata.map((m) => [m.name, describePort(m, 'input', dtypeFromOnnx)]));
+  const outputs = new Map(session.outputMetadata.map((m) => [m.name, describePort(m, 'output', outputDTypeFromOnnx)]));
+  const props = header.metadataProps;
+  const version = overrides.version ?? props.version ?? (header.modelVersion ? String(header.modelVersion) : undefined);
+  const description = overrides.description ?? props.description ?? (header.docString || undefined);
+  return {
+    metadata: {
+      name: overrides.name ?? props.name ?? (typeof source === 'string' ? basename(source, extname(source)) : 'onnx-model'),
+      ...(version === undefined ? {} : { version }),
+      ...(description === undefined ? {} : { description }),
+      inputs: [...inputs.values()].map((p) => p.spec),
+      outputs: [...outputs.values()].map((p) => p.spec),
+    },
+    inputs,
+    outputs,
+  };
+}
+
+function describePort(
+  m: InferenceSession.ValueMetadata,
+  role: 'input' | 'output',
+  toDType: (onnxType: string) => DType | undefined,
+): Port {
+  if (!m.isTensor) {
+    const what = 'an ONNX sequence, map or optional value';
+    return { spec: { name: m.name, description: what }, unsupported: `${role} "${m.name}" is ${what}, which GraphPipe cannot carry` };
+  }
+  // Symbolic dims ("batch") and unknown dims both arrive as strings; GraphPipe says -1 for any size.
+  const shape = m.shape.map((d) => (typeof d === 'number' ? d : -1));
+  const dtype = toDType(m.type);
+  if (dtype === undefined) {
+    return {
+      spec: { name: m.name, shape, description: `ONNX ${m.type} tensor; GraphPipe has no ${m.type} dtype` },
+      unsupported: `${role} "${m.name}" has ONNX type ${m.type}, which GraphPipe has no dtype for`,
+    };
+  }
+  const description = dtype === m.type ? undefined : `ONNX ${m.type} tensor, sent as ${dtype}`;
+  return { spec: { name: m.name, dtype, shape, ...(description === undefined ? {} : { description }) } };
+}

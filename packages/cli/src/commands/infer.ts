@@ -1,0 +1,50 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RemoteModel } from '@graphpipe/client';
+import type { Tensor } from '@graphpipe/protocol';
+import { describeTensor, tensorToJson } from '../format.js';
+import { toNpy } from '../npy.js';
+import { readTensorArg } from '../tensor-file.js';
+
+export interface InferCommandOptions {
+  input: string[];
+  output?: string[];
+  config?: string;
+  json?: boolean;
+  save?: string;
+  timeout: string;
+}
+
+/** `--input name=value` names an input; a bare value takes the model's next default input. */
+function splitNamed(arg: string): { name: string; value: string } {
+  const m = /^([A-Za-z_][\w.:/-]*)=(.+)$/s.exec(arg);
+  return m ? { name: m[1]!, value: m[2]! } : { name: '', value: arg };
+}
+
+export async function inferCommand(url: string, opts: InferCommandOptions): Promise<void> {
+  const inputs: Tensor[] = [];
+  const inputNames: string[] = [];
+  for (const arg of opts.input) {
+    const { name, value } = splitNamed(arg);
+    inputs.push(await readTensorArg(value));
+    inputNames.push(name);
+  }
+  const model = new RemoteModel(url);
+  const names = opts.output?.length ? opts.output : (await model.metadata({ timeoutMs: Number(opts.timeout) })).outputs.map((o) => o.name);
+  const { outputs } = await model.infer(inputs, {
+    inputNames,
+    outputNames: opts.output,
+    config: opts.config,
+    timeoutMs: Number(opts.timeout),
+  });
+  const named = outputs.map((t, i) => ({ name: names[i] ?? `output${i}`, tensor: t }));
+  if (opts.json) console.log(JSON.stringify(Object.fromEntries(named.map(({ name, tensor }) => [name, tensorToJson(tensor)])), null, 2));
+  else for (const { name, tensor } of named) console.log(describeTensor(name, tensor));
+  if (opts.save) {
+    for (const { name, tensor } of named) {
+      const path = join(opts.save, `${name.replace(/[^\w.-]+/g, '_')}.npy`);
+      await writeFile(path, toNpy(tensor));
+      console.error(`wrote ${path}`);
+    }
+  }
+}

@@ -1,0 +1,32 @@
+import { serve } from '@graphpipe/server-core/node';
+import { loadBackend } from '../load-backend.js';
+
+export interface ServeCommandOptions {
+  host: string;
+  port: string;
+  name?: string;
+  concurrency?: string;
+  maxQueue?: string;
+  maxBodyMb?: string;
+  cors: boolean;
+  quiet?: boolean;
+}
+
+export async function serveCommand(model: string, opts: ServeCommandOptions): Promise<void> {
+  const backend = await loadBackend(model, { name: opts.name });
+  const handle = await serve(backend, {
+    host: opts.host,
+    port: Number(opts.port),
+    concurrency: opts.concurrency ? Number(opts.concurrency) : undefined,
+    maxQueue: opts.maxQueue ? Number(opts.maxQueue) : undefined,
+    maxBodyBytes: opts.maxBodyMb ? Number(opts.maxBodyMb) * 1024 * 1024 : undefined,
+    cors: opts.cors,
+    logger: opts.quiet ? false : undefined,
+    handleSignals: true,
+  });
+  const { inputs, outputs } = backend.metadata;
+  const list = (ios: typeof inputs) => ios.map((io) => `${io.name} ${io.dtype ?? 'any'}[${io.shape?.join(', ') ?? '…'}]`).join(', ');
+  console.log(`serving ${backend.metadata.name} on ${handle.url}`);
+  console.log(`  inputs:  ${list(inputs)}`);
+  console.log(`  outputs: ${list(outputs)}`);
+}

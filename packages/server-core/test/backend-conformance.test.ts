@@ -1,0 +1,45 @@
+import { tensor, type Tensor } from '@graphpipe/protocol';
+import { createFunctionBackend } from '@graphpipe/server-core';
+import { backendConformanceCases } from '@graphpipe/server-core/testing';
+import { describe, expect, test } from 'vitest';
+
+const affine = () =>
+  createFunctionBackend(
+    ({ x }) => {
+      const data = (x as Tensor & { dtype: 'float32' }).data;
+      return { y: tensor(data.map((v) => 2 * v + 1), x!.shape), sum: tensor(new Float32Array([data.reduce((a, b) => a + b, 0)]), [1]) };
+    },
+    {
+      name: 'affine',
+      inputs: [{ name: 'x', dtype: 'float32', shape: [-1, 3] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [-1, 3] }, { name: 'sum', dtype: 'float32', shape: [1] }],
+    },
+  );
+
+describe('backend conformance: function backend', () => {
+  for (const c of backendConformanceCases(affine)) test(c.name, c.run);
+});
+
+describe('backend conformance suite catches broken backends', () => {
+  const cases = (make: Parameters<typeof backendConformanceCases>[0]) =>
+    Object.fromEntries(backendConformanceCases(make).map((c) => [c.name, c.run]));
+
+  test('an output of the wrong dtype fails', async () => {
+    const broken = () =>
+      createFunctionBackend(({ x }) => ({ y: tensor(new Float64Array(x!.data.length), x!.shape), sum: tensor(new Float32Array(1), [1]) }), {
+        inputs: [{ name: 'x', dtype: 'float32', shape: [-1, 3] }],
+        outputs: [{ name: 'y', dtype: 'float32', shape: [-1, 3] }, { name: 'sum', dtype: 'float32', shape: [1] }],
+      });
+    await expect(cases(broken)['returns every default output with its declared dtype and shape']!()).rejects.toThrow(/must be float32/);
+  });
+
+  test('a nondeterministic backend fails', async () => {
+    let n = 0;
+    const flaky = () =>
+      createFunctionBackend(() => tensor(new Float32Array([n++]), [1]), {
+        inputs: [{ name: 'x', dtype: 'float32', shape: [1] }],
+        outputs: [{ name: 'y', dtype: 'float32', shape: [1] }],
+      });
+    await expect(cases(flaky)['is deterministic for the same input']!()).rejects.toThrow(/differs/);
+  });
+});

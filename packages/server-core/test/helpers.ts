@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Tensor } from '@graphpipe/client';
+import type { Backend } from '@graphpipe/server-core';
+import { serve, type ServeOptions, type ServerHandle } from '@graphpipe/server-core/node';
+import { afterEach, expect } from 'vitest';
+
+/** Starts servers on loopback port 0 and closes whatever a test left open. Call once per file. */
+export function useServers(): (backend: Backend, options?: ServeOptions) => Promise<ServerHandle> {
+  const open: ServerHandle[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((h) => h.close()));
+  });
+  return async (backend, options = {}) => {
+    const handle = await serve(backend, { port: 0, logger: false, ...options });
+    open.push(handle);
+    return handle;
+  };
+}
+
+/** A conformance vector, copied into a fresh (8-aligned) buffer. */
+export function vector(name: string): Uint8Array {
+  return new Uint8Array(readFileSync(new URL(`../../../conformance/${name}`, import.meta.url)));
+}
+
+export function hex(bytes: Uint8Array | ArrayBufferView): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** The elements of a tensor in a comparable form: numbers/bigints, or strings as hex of their bytes. */
+export function values(t: Tensor): unknown[] {
+  if (t.dtype === 'string') return t.data.map((s) => (typeof s === 'string' ? Buffer.from(s, 'utf8').toString('hex') : hex(s)));
+  return Array.from(t.data as ArrayLike<number | bigint>);
+}
+
+/** Same dtype, shape and element bytes. */
+export function expectSameTensor(actual: Tensor | undefined, expected: Tensor): void {
+  expect(actual).toBeDefined();
+  expect(actual!.dtype).toBe(expected.dtype);
+  expect([...actual!.shape]).toEqual([...expected.shape]);
+  expect(values(actual!)).toEqual(values(expected));
+  if (expected.dtype !== 'string') expect(hex(actual!.data as ArrayBufferView)).toBe(hex(expected.data));
+}
+
+/** A promise with its resolve function, to hold a backend until the test lets it go. */
+export function gate<T = void>(): { promise: Promise<T>; open: (value: T) => void } {
+  let open!: (value: T) => void;
+  const promise = new Promise<T>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * A node:http request whose body the test writes by hand (and may never finish).
+ * `response` resolves with the full answer, however far the body got.
+ */
+export function rawRequest(url: string, options: { method?: string; path?: string; headers?: http.OutgoingHttpHeaders } = {}) {
+  const { hostname, port } = new URL(url);
+  const req = http.request({ hostname, port, method: options.method ?? 'POST', path: options.path ?? '/', headers: options.headers, agent: false });
+  const errors: Error[] = [];
+  req.on('error', (err) => errors.push(err));
+  const response = new Promise<RawResponse>((resolve, reject) => {
+    req.once('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.once('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.once('error', reject);
+    });
+    req.once('error', reject);
+  });
+  return { req, response, errors };
+}
+
+/** A port nothing listens on (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+/** POSTs bytes with fetch (no Content-Type unless given) and returns status, headers and body. */
+export async function post(url: string, body: Uint8Array, headers: Record<string, string> = {}) {
+  const res = await fetch(url, { method: 'POST', body: body as BodyInit, headers });
+  return { status: res.status, headers: res.headers, bytes: new Uint8Array(await res.arrayBuffer()) };
+}
+
+export const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
