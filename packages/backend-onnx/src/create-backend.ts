@@ -1,0 +1,31 @@
+/** Loads an ONNX model into an onnxruntime session and wraps it as a GraphPipe backend. */
+import { GraphPipeError } from '@graphpipe/protocol';
+import { InferenceSession } from 'onnxruntime-node';
+import { describeModel } from './metadata.js';
+import { type ModelHeader, readModelHeader } from './model-header.js';
+import { OnnxBackend } from './onnx-backend.js';
+import { type OnnxBackendOptions, concurrencyOf, sessionOptions } from './options.js';
+
+/** `source` is a path to a .onnx (or .ort) file, or the model's bytes. */
+export async function createOnnxBackend(source: string | Uint8Array, options: OnnxBackendOptions = {}): Promise<OnnxBackend> {
+  const concurrency = concurrencyOf(options);
+  let session: InferenceSession;
+  try {
+    session = typeof source === 'string'
+      ? await InferenceSession.create(source, sessionOptions(options))
+      : await InferenceSession.create(source, sessionOptions(options));
+  } catch (err) {
+    const from = typeof source === 'string' ? source : `${source.byteLength} bytes`;
+    throw new GraphPipeError('INTERNAL', `cannot load ONNX model (${from}): ${(err as Error).message ?? err}`, { cause: err });
+  }
+  return new OnnxBackend(session, describeModel(session, headerOf(source), source, options), concurrency);
+}
+
+/** Name, version and description are niceties: a model onnxruntime accepts must not fail over them. */
+function headerOf(source: string | Uint8Array): ModelHeader {
+  try {
+    return readModelHeader(source);
+  } catch {
+    return { metadataProps: {} };
+  }
+}

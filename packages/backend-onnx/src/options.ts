@@ -1,0 +1,37 @@
+/** The options of createOnnxBackend and the onnxruntime session options they make. */
+import type { InferenceSession } from 'onnxruntime-node';
+import type { NameOverrides } from './metadata.js';
+
+export interface OnnxBackendOptions extends NameOverrides {
+  /** Threads one operator may use. onnxruntime's default: one per physical core. */
+  intraOpNumThreads?: number;
+  /** Threads that run independent operators side by side; used only with executionMode 'parallel'. */
+  interOpNumThreads?: number;
+  /** 'sequential' (the default) or 'parallel' execution of independent graph branches. */
+  executionMode?: 'sequential' | 'parallel';
+  /** Graph rewrites at load time. Default 'all'. */
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** In order of preference, e.g. ['cuda', 'cpu']. Default ['cpu']. Loading fails if one is not installed. */
+  executionProviders?: InferenceSession.SessionOptions['executionProviders'];
+  /**
+   * How many inferences the server should let run at once (the backend's `concurrency`). Default 1:
+   * onnxruntime-node runs a session on the JavaScript thread, so more at once only queue up there.
+   */
+  concurrency?: number;
+}
+
+export function sessionOptions(o: OnnxBackendOptions): InferenceSession.SessionOptions {
+  return {
+    executionProviders: o.executionProviders ?? ['cpu'],
+    graphOptimizationLevel: o.graphOptimizationLevel ?? 'all',
+    ...(o.executionMode === undefined ? {} : { executionMode: o.executionMode }),
+    ...(o.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: o.intraOpNumThreads }),
+    ...(o.interOpNumThreads === undefined ? {} : { interOpNumThreads: o.interOpNumThreads }),
+  };
+}
+
+export function concurrencyOf(o: OnnxBackendOptions): number {
+  const n = o.concurrency ?? 1;
+  if (!Number.isSafeInteger(n) || n < 1) throw new TypeError(`concurrency must be a positive integer, got ${n}`);
+  return n;
+}

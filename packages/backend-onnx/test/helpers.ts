@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Tensor, TensorOf } from '@graphpipe/protocol';
+import type { Backend } from '@graphpipe/server-core';
+import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
+
+export const MODELS_DIR = fileURLToPath(new URL('../../../models/', import.meta.url));
+
+export const modelPath = (name: string): string => `${MODELS_DIR}${name}.onnx`;
+
+export interface IrisTestSet {
+  classes: string[];
+  trainSize: number;
+  testSize: number;
+  accuracy: number;
+  features: number[][];
+  labels: number[];
+}
+
+export const irisTestSet = (): IrisTestSet => JSON.parse(readFileSync(`${MODELS_DIR}iris-test-set.json`, 'utf8')) as IrisTestSet;
+
+/** Calls infer the way the server does, with a live signal and no config. */
+export function infer(backend: Backend, inputs: Record<string, Tensor>, outputs: readonly string[] = []) {
+  return backend.infer(inputs, outputs, { config: '', signal: new AbortController().signal });
+}
+
+/** The same inputs run straight through onnxruntime, fetching every output: the reference results. */
+export async function runDirect(model: string, inputs: Record<string, TensorOf<'float32'>>): Promise<Record<string, OrtTensor>> {
+  const session = await InferenceSession.create(modelPath(model));
+  try {
+    const feeds = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, new OrtTensor('float32', t.data, [...t.shape])]));
+    return (await session.run(feeds)) as Record<string, OrtTensor>;
+  } finally {
+    await session.release();
+  }
+}
+
+/** Deterministic float32 test data: a simple LCG over [-2, 2). */
+export function floats(count: number, seed: number): Float32Array {
+  const out = new Float32Array(count);
+  let s = seed >>> 0;
+  for (let i = 0; i < count; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 2 ** 32) * 4 - 2;
+  }
+  return out;
+}
