@@ -14,11 +14,18 @@ const TO_GRAPHPIPE: Partial<Record<DataType, DType>> = {
   string: 'string',
 };
 
-/** TensorFlow's DT_* names, as graph-model signatures carry them; TF.js narrows wide types as its converter does. */
+/** For inputs whose dtype the model leaves open: the TF.js dtype a request dtype becomes. */
+const FROM_GRAPHPIPE: Partial<Record<DType, DataType>> = { float32: 'float32', int32: 'int32', string: 'string' };
+
+export function tfDTypeFor(dtype: DType): DataType | undefined {
+  return FROM_GRAPHPIPE[dtype];
+}
+
+/** TensorFlow's DT_* names, as graph-model signatures carry them, narrowed exactly as the TF.js converter runs them. */
 const FROM_TF_PROTO: Readonly<Record<string, DataType>> = {
-  DT_FLOAT: 'float32', DT_DOUBLE: 'float32', DT_HALF: 'float32',
-  DT_INT32: 'int32', DT_INT64: 'int32', DT_INT16: 'int32', DT_INT8: 'int32', DT_UINT8: 'int32', DT_UINT16: 'int32',
-  DT_BOOL: 'bool', DT_STRING: 'string', DT_COMPLEX64: 'complex64',
+  DT_FLOAT: 'float32', DT_HALF: 'float32', DT_DOUBLE: 'float32',
+  DT_INT32: 'int32', DT_INT64: 'int32', DT_INT8: 'int32', DT_UINT8: 'int32',
+  DT_BOOL: 'bool', DT_STRING: 'string', DT_COMPLEX64: 'complex64', DT_COMPLEX128: 'complex64',
 };
 
 export function tfDTypeFromProto(name: string | undefined): DataType | undefined {
@@ -48,11 +55,19 @@ export function toTf(tf: Tf, t: Tensor, dtype: DataType): TfTensor {
 export async function fromTf(t: TfTensor): Promise<Tensor> {
   const shape = [...t.shape];
   switch (t.dtype) {
-    case 'float32': return { dtype: 'float32', shape, data: (await t.data<'float32'>()) as Float32Array };
-    case 'int32': return { dtype: 'int32', shape, data: (await t.data<'int32'>()) as Int32Array };
-    case 'bool': return { dtype: 'uint8', shape, data: (await t.data<'bool'>()) as Uint8Array };
+    case 'float32': return { dtype: 'float32', shape, data: exactly(Float32Array, await t.data()) };
+    case 'int32': return { dtype: 'int32', shape, data: exactly(Int32Array, await t.data()) };
+    case 'bool': return { dtype: 'uint8', shape, data: exactly(Uint8Array, await t.data()) };
     // bytes(): raw bytes, since the wire allows any bytes and not every string output is UTF-8.
     case 'string': return { dtype: 'string', shape, data: (await t.bytes()) as Uint8Array[] };
     default: throw new GraphPipeError('INTERNAL', `the model produced a ${t.dtype} tensor, which GraphPipe cannot carry`);
   }
+}
+
+/** data() is typed as any TypedArray; copy only when a backend returned another array type than the dtype implies. */
+function exactly<T extends Float32Array | Int32Array | Uint8Array>(
+  Ctor: { new (n: number): T; from(a: ArrayLike<number>): T },
+  data: ArrayLike<number> | unknown,
+): T {
+  return data instanceof Ctor ? data : Ctor.from(data as ArrayLike<number>);
 }

@@ -6,28 +6,12 @@
 import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import type * as tfjs from '@tensorflow/tfjs';
-import type { NamedTensorMap, Tensor } from '@tensorflow/tfjs';
+import type { NativeApi } from './saved-model.js';
 
 export type EngineChoice = 'auto' | 'native' | 'wasm' | 'cpu';
 export type EngineKind = 'native-gpu' | 'native' | 'wasm' | 'cpu';
 
 export type Tf = typeof tfjs;
-
-/** The part of tfjs-node's SavedModel API this package uses (tfjs-node is optional, so no type import). */
-export interface SavedModelTensorInfo {
-  readonly name: string;
-  readonly shape?: readonly number[];
-  readonly dtype: string;
-}
-export interface NativeSavedModel {
-  readonly inputs: readonly SavedModelTensorInfo[];
-  readonly outputs: readonly SavedModelTensorInfo[];
-  predict(inputs: NamedTensorMap): Tensor | Tensor[] | NamedTensorMap;
-  dispose(): void;
-}
-export interface NativeApi {
-  loadSavedModel(path: string, tags?: string[], signature?: string): Promise<NativeSavedModel>;
-}
 
 export interface Engine {
   readonly kind: EngineKind;
@@ -41,7 +25,13 @@ export interface Engine {
 /** Loads a module by name; injectable so tests can play "not installed" or "broken". */
 export type Importer = (specifier: string) => Promise<unknown>;
 
-const defaultImporter: Importer = (specifier) => import(specifier);
+const require = createRequire(import.meta.url);
+
+const defaultImporter: Importer = async (specifier) => {
+  // Resolving first gives Node's MODULE_NOT_FOUND for an absent package under any loader (test runners rewrite import()).
+  require.resolve(specifier);
+  return import(specifier);
+};
 
 const NATIVE_PACKAGES = [
   { kind: 'native-gpu', pkg: '@tensorflow/tfjs-node-gpu', label: 'native TensorFlow with CUDA' },
@@ -86,7 +76,7 @@ async function tryWasm(tf: Tf, importer: Importer): Promise<true | string> {
   try {
     const wasm = moduleValue(await importer('@tensorflow/tfjs-backend-wasm')) as { setWasmPaths(prefix: string): void };
     // The .wasm files sit next to the package's main file; say so explicitly in case a bundler moved the JS.
-    const main = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm');
+    const main = require.resolve('@tensorflow/tfjs-backend-wasm');
     wasm.setWasmPaths(`${dirname(main)}/`);
     return (await tf.setBackend('wasm')) ? true : 'tf.setBackend("wasm") returned false';
   } catch (err) {

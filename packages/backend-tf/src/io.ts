@@ -8,8 +8,8 @@ import type { io } from '@tensorflow/tfjs';
 
 export const MODEL_JSON = 'model.json';
 
-export async function readModelJson(dir: string): Promise<io.ModelJSON> {
-  return JSON.parse(await readFile(join(dir, MODEL_JSON), 'utf8')) as io.ModelJSON;
+export async function readModelJson(dir: string, file = MODEL_JSON): Promise<io.ModelJSON> {
+  return JSON.parse(await readFile(join(dir, file), 'utf8')) as io.ModelJSON;
 }
 
 /** A LoadHandler for `tf.loadLayersModel` / `tf.loadGraphModel`, given an already-parsed model.json. */

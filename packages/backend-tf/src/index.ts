@@ -1,0 +1,4 @@
+export { createTfBackend, type TfBackend, type TfBackendOptions } from './tf-backend.js';
+export { selectEngine, NATIVE_HINT, type Engine, type EngineChoice, type EngineKind, type Importer } from './engine.js';
+export type { ModelFormat } from './model.js';
+export type { SavedModelOptions } from './saved-model.js';

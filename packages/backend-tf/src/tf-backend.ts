@@ -1,0 +1,88 @@
+/** A GraphPipe Backend over a TF.js layers model, graph model, or (with native TensorFlow) a SavedModel. */
+import { basename, dirname } from 'node:path';
+import { statSync } from 'node:fs';
+import { GraphPipeError, type Tensor } from '@graphpipe/protocol';
+import type { Backend, IOSpec, ModelMetadata } from '@graphpipe/server-core';
+import type { NamedTensorMap, Tensor as TfTensor } from '@tensorflow/tfjs';
+import { fromTf, graphPipeDType, tfDTypeFor, toTf } from './dtypes.js';
+import { selectEngine, type Engine, type EngineChoice, type Importer } from './engine.js';
+import { loadModel, type ModelFormat, type TfIO } from './model.js';
+import type { SavedModelOptions } from './saved-model.js';
+import { checkInput, checkOutputs } from './validate.js';
+
+export interface TfBackendOptions {
+  /** Which engine to run on. Default 'auto': native TensorFlow if installed, else wasm, else cpu. */
+  readonly engine?: EngineChoice;
+  /** Model name in the metadata. Default: the model directory's name. */
+  readonly name?: string;
+  readonly version?: string;
+  /** Default: the model format and the engine in use. */
+  readonly description?: string;
+  /** Which MetaGraph and signature of a SavedModel to serve. */
+  readonly savedModel?: SavedModelOptions;
+  /** How engine packages are imported; tests replace it to simulate missing or broken ones. */
+  readonly importer?: Importer;
+}
+
+export interface TfBackend extends Backend {
+  /** The engine in use; log `engine.description` at startup. */
+  readonly engine: Engine;
+  readonly format: ModelFormat;
+}
+
+/** Loads the model at `path` (a model directory, or a model.json file) and serves it. */
+export async function createTfBackend(path: string, options: TfBackendOptions = {}): Promise<TfBackend> {
+  const engine = await selectEngine(options.engine, options.importer);
+  const model = await loadModel(path, engine, options);
+  const { tf } = engine;
+  const inputs = model.inputs.map((io) => toSpec(io, 'input'));
+  const outputs = model.outputs.map((io) => toSpec(io, 'output'));
+  const metadata: ModelMetadata = {
+    name: options.name ?? basename(statSync(path).isFile() ? dirname(path) : path),
+    version: options.version,
+    description: options.description ?? `TensorFlow.js ${model.format} on ${engine.description}`,
+    inputs,
+    outputs,
+  };
+
+  return {
+    metadata,
+    engine,
+    format: model.format,
+    // TF.js runs kernels on the JS thread (native ones block it too): parallel requests only queue up inside.
+    concurrency: 1,
+    async infer(request, outputNames, { signal }) {
+      if (signal.aborted) throw new GraphPipeError('ABORTED', 'the request was aborted before inference started');
+      checkOutputs(outputs, outputNames);
+      const feeds: NamedTensorMap = {};
+      let results: TfTensor[] = [];
+      try {
+        inputs.forEach((spec, i) => {
+          const t = checkInput(spec, request[spec.name]);
+          feeds[spec.name] = toTf(tf, t, model.inputs[i]!.dtype ?? requestDType(t, spec.name));
+        });
+        results = await model.run(feeds, outputNames);
+        const answer: Record<string, Tensor> = {};
+        for (let i = 0; i < outputNames.length; i++) answer[outputNames[i]!] = await fromTf(results[i]!);
+        return answer;
+      } finally {
+        // Everything this request created, whatever happened; the model's weights stay.
+        tf.dispose([...Object.values(feeds), ...results]);
+      }
+    },
+    async close() {
+      model.dispose();
+    },
+  };
+}
+
+function toSpec(io: TfIO, what: 'input' | 'output'): IOSpec {
+  return { name: io.name, dtype: io.dtype && graphPipeDType(io.dtype, `${what} "${io.name}"`), shape: io.shape };
+}
+
+/** An input the model declares without a dtype takes whatever TF.js can hold. */
+function requestDType(t: Tensor, name: string) {
+  const dtype = tfDTypeFor(t.dtype);
+  if (!dtype) throw new GraphPipeError('INVALID_ARGUMENT', `input "${name}" cannot be ${t.dtype}; send float32, int32 or string`);
+  return dtype;
+}

@@ -1,0 +1,33 @@
+/** Shared by the tests: the generated model files, and tfjs loading them on its own (without src/io.ts). */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import type { Tensor } from '@graphpipe/protocol';
+import type { InferOptions } from '@graphpipe/server-core';
+
+export const modelDir = (name: string) => fileURLToPath(new URL(`../../../models/${name}`, import.meta.url));
+
+export const options = (): InferOptions => ({ config: '', signal: new AbortController().signal });
+
+/** The model's artifacts straight from disk; every model here has one shard, weights.bin. */
+export function artifactsOf(name: string): tf.io.ModelArtifacts {
+  const json = JSON.parse(readFileSync(`${modelDir(name)}/model.json`, 'utf8')) as tf.io.ModelJSON;
+  const bin = readFileSync(`${modelDir(name)}/weights.bin`);
+  return {
+    format: json.format,
+    modelTopology: json.modelTopology,
+    signature: json.signature,
+    weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+    weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer,
+  };
+}
+
+/** Deterministic pseudo-random float32 data. */
+export function floats(count: number, seed = 1): Float32Array {
+  let s = seed;
+  return Float32Array.from({ length: count }, () => ((s = (s * 16807) % 2147483647) / 2147483647) * 8 - 2);
+}
+
+export function float32(shape: number[], seed?: number): Tensor {
+  return { dtype: 'float32', shape, data: floats(shape.reduce((a, b) => a * b, 1), seed) };
+}

@@ -1,0 +1,23 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { createTfBackend } from '../src/index.js';
+import { float32, modelDir, options } from './helpers.js';
+
+const REQUESTS = 2000;
+
+describe('memory', () => {
+  it.each(['tf-iris', 'tf-graph'])(`%s: no tensor outlives a request, over ${REQUESTS} requests`, async (name) => {
+    const backend = await createTfBackend(modelDir(name));
+    const inputName = backend.metadata.inputs[0]!.name;
+    const outputs = backend.metadata.outputs.map((o) => o.name);
+    const input = float32([4, 4]);
+    await backend.infer({ [inputName]: input }, outputs, options()); // warm-up: lazily created constants stay
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < REQUESTS; i++) await backend.infer({ [inputName]: input }, outputs, options());
+    // Failed requests must clean up too.
+    await backend.infer({ [inputName]: float32([4, 5]) }, outputs, options()).catch(() => undefined);
+    expect(tf.memory().numTensors).toBe(before);
+    await backend.close?.();
+    expect(tf.memory().numTensors).toBeLessThan(before);
+  });
+});
