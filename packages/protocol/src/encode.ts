@@ -1,6 +1,6 @@
-import { type DType, isDType, wireFromDType } from './dtype.js';
+import { type DType, isDType, typedArrayFor, wireFromDType } from './dtype.js';
 import type { IOMetadata, MetadataResponse, ResponseError } from './messages.js';
-import { byteLength, elementCount, type Tensor } from './tensor.js';
+import { elementCount, type Tensor } from './tensor.js';
 import { alignUp, Emitter } from './wire/emitter.js';
 
 /** What an InferRequest needs; names and config are optional. */
@@ -174,8 +174,8 @@ function prepareTensor(t: Tensor, payloads: Uint8Array[]): PreparedTensor {
     return { wire, shape: t.shape, payload: -1, strings: t.data.map((s) => (typeof s === 'string' ? utf8.encode(s) : s)) };
   }
   const data = t.data;
-  if (data.byteLength !== byteLength(t)) {
-    throw new TypeError(`${t.dtype} data is a ${data.constructor.name}, whose elements are not ${t.dtype}`);
+  if (!(data instanceof typedArrayFor(t.dtype))) {
+    throw new TypeError(`${t.dtype} data must be a ${typedArrayFor(t.dtype).name}, not a ${data.constructor.name}`);
   }
   payloads.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   return { wire, shape: t.shape, payload: payloads.length - 1, strings: undefined };

@@ -5,7 +5,7 @@ import * as flatbuffers from 'flatbuffers';
 import { expect } from 'vitest';
 import {
   dtypeFromWire, isGraphPipeError, typedArrayFor,
-  type GraphPipeError, type NumericDType,
+  type GraphPipeError, type NumericDType, type TypedArray,
 } from '@graphpipe/protocol';
 import {
   Error as GenError, InferRequest as GenInferRequest, InferResponse as GenInferResponse,
@@ -274,4 +274,10 @@ export function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** The typed array of a numeric tensor (fails the test for a String tensor). */
+export function dataOf(t: { dtype: string; data: unknown }): TypedArray {
+  if (t.dtype === 'string') throw new Error('expected a numeric tensor');
+  return t.data as TypedArray;
 }

@@ -27,11 +27,18 @@ export class FlatReader {
   readonly bytes: Uint8Array;
   private readonly view: DataView;
   private readonly size: number;
+  /**
+   * Bytes of vectors still allowed to be read. FlatBuffers lets many offsets share one
+   * object, so without this a small message could decode into a huge result by referring
+   * to the same string or tensor thousands of times. Honest messages read each byte once.
+   */
+  private budget: number;
 
   constructor(bytes: Uint8Array) {
     this.bytes = bytes;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.size = bytes.byteLength;
+    this.budget = bytes.byteLength;
   }
 
   /** The root table, at the offset stored in the first four bytes. */
@@ -107,6 +114,8 @@ export class FlatReader {
     if (length * elementWidth > this.size - start) {
       throw invalidMessage(`${what}: vector claims ${length} elements but only ${this.size - start} bytes remain`);
     }
+    this.budget -= 4 + length * elementWidth;
+    if (this.budget < 0) throw invalidMessage(`${what}: the message refers to the same bytes more than once`);
     return { start, length };
   }
 

@@ -1,0 +1,211 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DTYPES, GraphPipeError, STATUS_BY_CODE, WireType, byteLength, codeFromStatus, dtypeFromWire, dtypeOfArray,
+  elementCount, elementSize, invalidMessage, isDType, isGraphPipeError, stringValues, tensor, typedArrayFor,
+  wireFromDType, type DType, type GraphPipeErrorCode, type NumericDType, type TypedArray,
+} from '@graphpipe/protocol';
+import { Type } from '../src/gen/graphpipe.js';
+
+// The wire contract's table (graphpipe-wire.md), entry by entry.
+const TABLE: [DType, number, number, unknown][] = [
+  ['uint8', 1, 1, Uint8Array],
+  ['int8', 2, 1, Int8Array],
+  ['uint16', 3, 2, Uint16Array],
+  ['int16', 4, 2, Int16Array],
+  ['uint32', 5, 4, Uint32Array],
+  ['int32', 6, 4, Int32Array],
+  ['uint64', 7, 8, BigUint64Array],
+  ['int64', 8, 8, BigInt64Array],
+  ['float16', 9, 2, Uint16Array],
+  ['float32', 10, 4, Float32Array],
+  ['float64', 11, 8, Float64Array],
+  ['string', 12, 0, undefined],
+];
+
+describe('dtype table', () => {
+  it.each(TABLE)('%s: wire %i, %i bytes per element', (dtype, wire, size, array) => {
+    expect(isDType(dtype)).toBe(true);
+    expect(wireFromDType(dtype)).toBe(wire);
+    expect(dtypeFromWire(wire)).toBe(dtype);
+    expect(elementSize(dtype)).toBe(size);
+    if (dtype !== 'string') {
+      expect(typedArrayFor(dtype)).toBe(array);
+      expect(typedArrayFor(dtype).BYTES_PER_ELEMENT).toBe(size);
+    }
+  });
+
+  it('DTYPES lists exactly the table, in wire order', () => {
+    expect(DTYPES).toEqual(TABLE.map(([d]) => d));
+  });
+
+  it('WireType matches the schema enum that flatc generated, name by name', () => {
+    expect(WireType).toEqual({
+      Null: 0, Uint8: 1, Int8: 2, Uint16: 3, Int16: 4, Uint32: 5, Int32: 6,
+      Uint64: 7, Int64: 8, Float16: 9, Float32: 10, Float64: 11, String: 12,
+    });
+    for (const [name, wire] of Object.entries(WireType)) expect(Type[name as keyof typeof Type]).toBe(wire);
+  });
+
+  it('Null, unknown and nonsense wire numbers have no dtype', () => {
+    for (const wire of [0, 13, 14, 255, -1, 1.5, NaN]) expect(dtypeFromWire(wire)).toBeUndefined();
+  });
+
+  it('unknown dtype names are rejected', () => {
+    for (const name of ['float', 'Float32', 'bool', '', 'constructor', 'toString']) {
+      expect(isDType(name)).toBe(false);
+      expect(() => wireFromDType(name as DType)).toThrow(TypeError);
+      expect(() => elementSize(name as DType)).toThrow(/unknown dtype/);
+    }
+    expect(isDType(undefined)).toBe(false);
+    expect(isDType(10)).toBe(false);
+  });
+
+  it('dtypeOfArray: the dtype a typed array holds (Uint16Array reads as uint16)', () => {
+    for (const [dtype, , , Array] of TABLE) {
+      if (dtype === 'string' || dtype === 'float16') continue;
+      expect(dtypeOfArray(new (Array as new (n: number) => TypedArray)(1))).toBe(dtype);
+    }
+    expect(dtypeOfArray(new Uint16Array(1))).toBe('uint16');
+    expect(() => dtypeOfArray(new Uint8ClampedArray(1) as unknown as TypedArray)).toThrow(/unsupported array type Uint8ClampedArray/);
+  });
+});
+
+describe('tensor()', () => {
+  it('builds a tensor around the caller\'s data, without copying, and copies the shape', () => {
+    const data = new Float32Array([1, 2, 3, 4]);
+    const shape = [2, 2];
+    const t = tensor(data, shape);
+    expect(t).toEqual({ dtype: 'float32', shape: [2, 2], data });
+    expect(t.data).toBe(data);
+    expect(t.shape).not.toBe(shape);
+  });
+
+  it('defaults the shape to one dimension holding all the data', () => {
+    expect(tensor(new Int8Array(5)).shape).toEqual([5]);
+    expect(tensor(['a', 'b'])).toEqual({ dtype: 'string', shape: [2], data: ['a', 'b'] });
+  });
+
+  it('infers every numeric dtype from its typed array', () => {
+    expect(tensor(new BigInt64Array(2)).dtype).toBe('int64');
+    expect(tensor(new BigUint64Array(2)).dtype).toBe('uint64');
+    expect(tensor(new Float64Array(2)).dtype).toBe('float64');
+    expect(tensor(new Uint16Array(2)).dtype).toBe('uint16');
+  });
+
+  it('takes raw bytes as String elements', () => {
+    const t = tensor([new Uint8Array([0xff]), 'x'], [2]);
+    expect(t.dtype).toBe('string');
+    expect(stringValues(t as never)).toEqual(['\ufffd', 'x']);
+  });
+
+  it('scalars and zero-size shapes', () => {
+    expect(tensor(new Float64Array([7]), []).shape).toEqual([]);
+    expect(tensor(new Uint8Array(0), [3, 0]).shape).toEqual([3, 0]);
+    expect(() => tensor(new Float64Array(0), [])).toThrow(/needs 1 elements but the data has 0/);
+  });
+
+  it('rejects data whose length does not match the shape', () => {
+    expect(() => tensor(new Float32Array(3), [2, 2])).toThrow(TypeError);
+    expect(() => tensor(new Float32Array(3), [2, 2])).toThrow('shape [2, 2] needs 4 elements but the data has 3');
+    expect(() => tensor(['a'], [2])).toThrow(/needs 2 elements/);
+  });
+
+  it('rejects invalid dimensions', () => {
+    for (const d of [-1, 1.5, NaN, Infinity, 2 ** 53]) {
+      expect(() => tensor(new Uint8Array(0), [d, 0])).toThrow(/invalid dimension/);
+    }
+  });
+
+  it('rejects a typed array of the wrong type for an explicit dtype', () => {
+    expect(() => tensor(new Int32Array(2) as never, [2], 'float32')).toThrow('dtype float32 does not match a Int32Array');
+    expect(() => tensor(new Uint16Array(2) as never, [2], 'int16')).toThrow(TypeError);
+    expect(() => tensor(new BigInt64Array(2) as never, [2], 'uint64')).toThrow(TypeError);
+  });
+
+  it('float16 needs a Uint16Array of raw bits', () => {
+    const bits = new Uint16Array([0x3c00, 0x7e00]);
+    expect(tensor(bits, [2], 'float16')).toEqual({ dtype: 'float16', shape: [2], data: bits });
+    expect(() => tensor(new Int16Array(2) as never, [2], 'float16')).toThrow('float16 data must be a Uint16Array of raw half-precision bits');
+    expect(() => tensor(new Float32Array(2) as never, [2], 'float16')).toThrow(/Uint16Array/);
+  });
+
+  it('rejects strings for a numeric dtype, a typed array for string, and unknown dtypes', () => {
+    expect(() => tensor(['a'], [1], 'float32' as never)).toThrow('dtype float32 needs a typed array');
+    expect(() => tensor(new Uint8Array(1) as never, [1], 'string')).toThrow('dtype string needs an array of strings or Uint8Arrays');
+    expect(() => tensor(new Uint8Array(1), [1], 'bfloat16' as DType)).toThrow(/unknown dtype "bfloat16"/);
+  });
+
+  it('elementCount and byteLength', () => {
+    expect(elementCount([])).toBe(1);
+    expect(elementCount([2, 3, 4])).toBe(24);
+    expect(elementCount([5, 0])).toBe(0);
+    for (const dtype of DTYPES) {
+      if (dtype === 'string') continue;
+      const Ctor = typedArrayFor(dtype as NumericDType);
+      expect(byteLength({ dtype, shape: [2, 3], data: new Ctor(6) } as never)).toBe(6 * elementSize(dtype));
+    }
+    expect(byteLength(tensor(['abc']))).toBe(0);
+  });
+});
+
+describe('errors', () => {
+  it('STATUS_BY_CODE, code by code', () => {
+    expect(STATUS_BY_CODE).toEqual({
+      INVALID_MESSAGE: 400, INVALID_ARGUMENT: 400, PAYLOAD_TOO_LARGE: 413, REQUEST_TIMEOUT: 408, NOT_FOUND: 404,
+      UNAVAILABLE: 503, UPSTREAM: 502, DEADLINE_EXCEEDED: 504, ABORTED: 499, NETWORK: 503, INTERNAL: 500,
+    });
+  });
+
+  it('a GraphPipeError takes its status from its code unless told otherwise', () => {
+    for (const [code, status] of Object.entries(STATUS_BY_CODE) as [GraphPipeErrorCode, number][]) {
+      const e = new GraphPipeError(code, 'm');
+      expect(e).toBeInstanceOf(Error);
+      expect(e.name).toBe('GraphPipeError');
+      expect(e.code).toBe(code);
+      expect(e.status).toBe(status);
+      expect(e.retryAfter).toBeUndefined();
+    }
+    const cause = new Error('root');
+    const e = new GraphPipeError('UNAVAILABLE', 'busy', { status: 429, cause, retryAfter: 3 });
+    expect([e.status, e.cause, e.retryAfter, e.message]).toEqual([429, cause, 3, 'busy']);
+    expect('cause' in new GraphPipeError('INTERNAL', 'x')).toBe(false);
+  });
+
+  it('invalidMessage makes an INVALID_MESSAGE error with status 400', () => {
+    const e = invalidMessage('bad bytes');
+    expect([e.code, e.status, e.message]).toEqual(['INVALID_MESSAGE', 400, 'bad bytes']);
+  });
+
+  it('isGraphPipeError recognises errors from any copy of the package, without instanceof', () => {
+    expect(isGraphPipeError(new GraphPipeError('INTERNAL', 'x'))).toBe(true);
+    // An error class from another copy of this package: same shape, different prototype.
+    class OtherCopy extends Error {
+      override readonly name = 'GraphPipeError';
+      readonly code = 'NOT_FOUND';
+    }
+    const foreign = new OtherCopy('elsewhere');
+    expect(foreign instanceof GraphPipeError).toBe(false);
+    expect(isGraphPipeError(foreign)).toBe(true);
+    expect(isGraphPipeError({ name: 'GraphPipeError', code: 'INTERNAL' })).toBe(true);
+    // Structured clones (e.g. across a worker) keep name and code as own data too.
+    expect(isGraphPipeError(Object.assign(Object.create(null), { name: 'GraphPipeError', code: 'ABORTED' }))).toBe(true);
+  });
+
+  it('isGraphPipeError rejects everything else', () => {
+    for (const v of [
+      new Error('x'), new TypeError('x'), new RangeError('x'), null, undefined, 'GraphPipeError', 400,
+      { name: 'GraphPipeError' }, { name: 'GraphPipeError', code: 400 }, { code: 'INTERNAL' }, { name: 'Error', code: 'INTERNAL' },
+    ]) {
+      expect(isGraphPipeError(v)).toBe(false);
+    }
+  });
+
+  it('codeFromStatus maps HTTP statuses back to codes', () => {
+    const cases: [number, GraphPipeErrorCode][] = [
+      [400, 'INVALID_ARGUMENT'], [404, 'NOT_FOUND'], [408, 'REQUEST_TIMEOUT'], [413, 'PAYLOAD_TOO_LARGE'],
+      [502, 'UPSTREAM'], [503, 'UNAVAILABLE'], [504, 'DEADLINE_EXCEEDED'],
+      [401, 'INVALID_ARGUMENT'], [422, 'INVALID_ARGUMENT'], [499, 'INVALID_ARGUMENT'], [500, 'INTERNAL'], [501, 'INTERNAL'], [302, 'INTERNAL'],
+    ];
+    for (const [status, code] of cases) expect(codeFromStatus(status)).toBe(code);
+  });
+});
