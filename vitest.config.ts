@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import SummaryReporter from './scripts/summary-reporter.js';
 
 const src = (pkg: string, file = 'index.ts') => fileURLToPath(new URL(`./packages/${pkg}/src/${file}`, import.meta.url));
 
@@ -13,7 +14,8 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['{packages,examples}/*/test/**/*.test.ts', 'bench/test/**/*.test.ts'],
+    include: ['{packages,examples}/*/test/**/*.test.ts', '{bench,stress}/test/**/*.test.ts'],
+    reporters: ['default', new SummaryReporter()],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

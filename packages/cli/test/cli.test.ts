@@ -1,0 +1,79 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RemoteModel } from '@graphpipe/client';
+import { tensor } from '@graphpipe/protocol';
+import { createFunctionBackend } from '@graphpipe/server-core';
+import { serve, type ServerHandle } from '@graphpipe/server-core/node';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { parseNpy, toNpy } from '../src/npy.js';
+import { cliBin, runCli, startUntil, stop } from './helpers.js';
+
+let server: ServerHandle;
+beforeAll(async () => {
+  const backend = createFunctionBackend(({ a, b }) => ({ sum: tensor((a!.data as Float32Array).map((x, i) => x + (b!.data as Float32Array)[i]!), a!.shape) }), {
+    name: 'adder',
+    version: '2.0',
+    inputs: [{ name: 'a', dtype: 'float32', shape: [-1] }, { name: 'b', dtype: 'float32', shape: [-1] }],
+    outputs: [{ name: 'sum', dtype: 'float32', shape: [-1], description: 'a + b' }],
+  });
+  server = await serve(backend, { port: 0, logger: false });
+});
+afterAll(() => server.close());
+
+describe('graphpipe info', () => {
+  test('prints the metadata as a table', async () => {
+    const { code, stdout } = await runCli(['info', server.url]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('adder 2.0');
+    expect(stdout).toMatch(/input.*a.*float32.*\[-1\]/);
+    expect(stdout).toMatch(/output.*sum.*float32.*\[-1\].*a \+ b/);
+  });
+
+  test('fails with one clear line when nothing listens', async () => {
+    const { code, stderr } = await runCli(['info', 'http://127.0.0.1:1', '--timeout', '2000']);
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/^graphpipe: cannot reach http:\/\/127\.0\.0\.1:1/);
+  });
+});
+
+describe('graphpipe infer', () => {
+  test('takes named inline JSON and .npy inputs and prints the outputs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'graphpipe-cli-'));
+    await writeFile(join(dir, 'b.npy'), toNpy(tensor(new Float32Array([10, 20, 30]))));
+    const { code, stdout } = await runCli(['infer', server.url, '-i', 'a=[1,2,3]', '-i', `b=${join(dir, 'b.npy')}`, '--save', dir]);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe('sum: float32[3] 11, 22, 33');
+    const saved = parseNpy(new Uint8Array(await readFile(join(dir, 'sum.npy'))));
+    expect(Array.from(saved.data as Float32Array)).toEqual([11, 22, 33]);
+  });
+
+  test('--json prints exact values; a bad input is one line naming the problem', async () => {
+    const ok = await runCli(['infer', server.url, '-i', 'a=[1]', '-i', 'b=[2]', '--json']);
+    expect(JSON.parse(ok.stdout)).toEqual({ sum: { dtype: 'float32', shape: [1], data: [3] } });
+    const bad = await runCli(['infer', server.url, '-i', 'a={"dtype":"int32","data":[1]}', '-i', 'b=[2]']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/400: input "a" must be float32, got int32/);
+  });
+});
+
+describe('graphpipe serve', () => {
+  test('serves an .onnx file and exits 0 on SIGTERM after draining', async () => {
+    const { child, match } = await startUntil(process.execPath, [cliBin, 'serve', 'models/two-in-two-out.onnx', '--port', '0', '--quiet'], /serving (\S+) on (http:\/\/\S+)/);
+    expect(match[1]).toBe('two-in-two-out');
+    const { byName } = await new RemoteModel(match[2]!).infer(
+      { a: tensor(new Float32Array([1, 2, 3]), [1, 3]), b: tensor(new Float32Array([4, 5, 6]), [1, 3]) },
+      { outputNames: ['product'] },
+    );
+    expect(Array.from(byName.product!.data as Float32Array)).toEqual([4, 10, 18]);
+    expect(await stop(child, 'SIGTERM')).toBe(0);
+  }, 60_000);
+
+
+  test('refuses a path it cannot serve, saying what it expected', async () => {
+    const { code, stderr } = await runCli(['serve', 'README.md']);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/expected a \.onnx file, or a directory with model\.json/);
+  });
+});

@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RemoteModel, tensor } from '@graphpipe/client';
+import { expect, test } from 'vitest';
+import { freePort, repoRoot, startUntil, stop } from './helpers.js';
+
+// The README's main command, `pnpm serve`, run as written (with the port moved off 9000).
+test('pnpm serve starts the bundled iris classifier, answers, and shuts down on Ctrl-C', async () => {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  expect(readme).toContain('npx -y pnpm@10.24.0 install && npx -y pnpm@10.24.0 serve');
+  const port = await freePort();
+  const pnpm = join(repoRoot, 'node_modules/.bin/pnpm');
+  const { child, match, output } = await startUntil(pnpm, ['serve'], /serving iris-classifier on (http:\/\/\S+)/, { PORT: String(port) });
+  try {
+    expect(match[1]).toBe(`http://127.0.0.1:${port}`);
+    const model = new RemoteModel(match[1]!);
+    const { byName } = await model.infer(tensor(new Float32Array([5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3]), [2, 4]), {
+      outputNames: ['label'],
+    });
+    expect(Array.from(byName.label!.data as BigInt64Array)).toEqual([0n, 2n]);
+  } finally {
+    await stop(child, 'SIGINT');
+  }
+  expect(output()).toMatch(/"signal":"SIGINT","msg":"shutting down"/);
+  await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+}, 120_000);
