@@ -35,7 +35,10 @@ export type InferInputs = Tensor | readonly Tensor[] | Readonly<Record<string, T
 export interface InferResult {
   /** The outputs in answer order. */
   readonly outputs: readonly Tensor[];
-  /** The outputs by name: the requested names, else the names from `metadata()` if it was fetched. */
+  /**
+   * The outputs by name: the requested names, else the names from `metadata()` if it was
+   * fetched and lists exactly as many outputs as came back; otherwise empty.
+   */
   readonly byName: Readonly<Record<string, Tensor>>;
 }
 
@@ -73,13 +76,22 @@ export class RemoteModel {
       const message = response.errors.map((e) => `${e.message} (code ${e.code})`).join('; ');
       throw new GraphPipeError('INTERNAL', `${this.url} reported: ${message}`, { status: 200 });
     }
-    const outputNames = options.outputNames?.length ? options.outputNames : this.cachedMetadata?.outputs.map((o) => o.name) ?? [];
+    const outputNames = options.outputNames?.length ? options.outputNames : this.defaultOutputNames(response.outputs.length);
     const byName: Record<string, Tensor> = {};
     response.outputs.forEach((t, i) => {
       const name = outputNames[i];
       if (name !== undefined) byName[name] = t;
     });
     return { outputs: response.outputs, byName };
+  }
+
+  /**
+   * Names for an answer to a request that named no outputs. The metadata lists every output,
+   * not the server's defaults, so its names are trusted only when the counts agree.
+   */
+  private defaultOutputNames(count: number): readonly string[] {
+    const outputs = this.cachedMetadata?.outputs;
+    return outputs && outputs.length === count ? outputs.map((o) => o.name) : [];
   }
 
   private post(body: Uint8Array, call: CallOptions, retries: number): Promise<Uint8Array> {

@@ -4,6 +4,7 @@ import { cors } from 'hono/cors';
 import type { Logger } from 'pino';
 import type { Backend } from './backend.js';
 import { readBody } from './body.js';
+import { ByteBudget } from './budget.js';
 import { asGraphPipeError, errorResponse } from './errors.js';
 import { Lifecycle } from './lifecycle.js';
 import { ConcurrencyLimiter } from './limiter.js';
@@ -24,6 +25,8 @@ export interface GraphPipeAppOptions {
   concurrency?: number;
   /** Requests that may wait for a free slot before the server answers 503. Default 64. */
   maxQueue?: number;
+  /** Request body bytes held at once across all requests (503 beyond). Default 4 × maxBodyBytes. */
+  maxInflightBytes?: number;
   /** CORS for browser callers: true (any origin, the default), false, or hono's cors options. */
   cors?: boolean | CorsOptions;
   /** A pino logger for one line per request, or false for none. Default: JSON lines on stdout. */
@@ -35,7 +38,11 @@ export interface GraphPipeAppOptions {
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024;
-const OCTETS = { 'content-type': 'application/octet-stream' };
+/**
+ * A fresh headers object per response: @hono/node-server writes Content-Length into the
+ * object it is given, so a shared one would give every later answer the first one's length.
+ */
+const octets = (body: Uint8Array) => new Response(body, { headers: { 'content-type': 'application/octet-stream' } });
 
 /**
  * A Hono app that serves one backend over GraphPipe: POST a Request buffer (to any path, as
@@ -50,6 +57,7 @@ export function createGraphPipeApp(backend: Backend, options: GraphPipeAppOption
   const bodyLimits = { maxBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, timeoutMs: options.bodyTimeoutMs ?? 30_000 };
   const decodeLimits = { ...DEFAULT_DECODE_LIMITS, ...options.decodeLimits };
   const limiter = new ConcurrencyLimiter(options.concurrency ?? backend.concurrency ?? 4, options.maxQueue ?? 64);
+  const budget = new ByteBudget(options.maxInflightBytes ?? 4 * bodyLimits.maxBytes);
   const lifecycle = options.lifecycle ?? new Lifecycle();
   const logger = options.logger === undefined ? createLogger() : options.logger;
 
@@ -79,21 +87,26 @@ export function createGraphPipeApp(backend: Backend, options: GraphPipeAppOption
       throw new GraphPipeError('UNAVAILABLE', 'server is shutting down; retry on another instance', { retryAfter: 1 });
     }
     lifecycle.enter();
+    const held = { bytes: 0 };
     try {
       const request = c.req.raw;
-      const req = decodeRequest(await readBody(request, bodyLimits), decodeLimits);
-      if (req.kind === 'metadata') return new Response(metadata, { headers: OCTETS });
+      const req = decodeRequest(await readBody(request, bodyLimits, budget, held), decodeLimits);
+      if (req.kind === 'metadata') return octets(metadata);
       const { inputs, outputNames } = resolveRequest(req, signature);
       const signal = request.signal;
       await limiter.acquire(signal);
       let outputs: Readonly<Record<string, Tensor>>;
       try {
         outputs = await backend.infer(inputs, outputNames, { config: req.config, signal });
+      } catch (err) {
+        // Hono hands only Error instances to onError, and a backend may throw anything.
+        throw asGraphPipeError(err);
       } finally {
         limiter.release();
       }
-      return new Response(encodeInferResponse({ outputs: pick(outputs, outputNames) }), { headers: OCTETS });
+      return octets(encodeInferResponse({ outputs: pick(outputs, outputNames) }));
     } finally {
+      budget.give(held.bytes);
       lifecycle.leave();
     }
   });

@@ -42,6 +42,12 @@ export async function serve(backend: Backend, options: ServeOptions = {}): Promi
   });
   // Bodies are bounded by the app's own timeout; Node's defaults would cut long inferences.
   server.requestTimeout = 0;
+  // In flight until the answer is written, not just until the handler returns: the drain
+  // below ends by cutting every connection, which must not drop an answer on its way out.
+  server.on('request', (_req, res) => {
+    lifecycle.enter();
+    res.once('close', () => lifecycle.leave());
+  });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 

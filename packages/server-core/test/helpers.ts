@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
+import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Tensor } from '@graphpipe/client';
 import type { Backend } from '@graphpipe/server-core';
 import { serve, type ServeOptions, type ServerHandle } from '@graphpipe/server-core/node';
-import { afterEach, expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 
-/** Starts servers on loopback port 0 and closes whatever a test left open. Call once per file. */
+/** Starts servers on loopback port 0 and closes them all after the file's tests. Call once per file. */
 export function useServers(): (backend: Backend, options?: ServeOptions) => Promise<ServerHandle> {
   const open: ServerHandle[] = [];
-  afterEach(async () => {
+  afterAll(async () => {
     await Promise.all(open.splice(0).map((h) => h.close()));
   });
   return async (backend, options = {}) => {
@@ -91,8 +91,8 @@ export async function closedPort(): Promise<number> {
 }
 
 /** POSTs bytes with fetch (no Content-Type unless given) and returns status, headers and body. */
-export async function post(url: string, body: Uint8Array, headers: Record<string, string> = {}) {
-  const res = await fetch(url, { method: 'POST', body: body as BodyInit, headers });
+export async function post(url: string, body: Uint8Array, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; bytes: Uint8Array }> {
+  const res = await fetch(url, { method: 'POST', body: body, headers });
   return { status: res.status, headers: res.headers, bytes: new Uint8Array(await res.arrayBuffer()) };
 }
 

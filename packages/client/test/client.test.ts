@@ -1,0 +1,278 @@
+import {
+  decodeRequest, encodeInferResponse, encodeMetadataRequest, encodeMetadataResponse, GraphPipeError,
+  isGraphPipeError, RemoteModel, stringValues, type Tensor, tensor,
+} from '@graphpipe/client';
+import { describe, expect, test } from 'vitest';
+import { closedPort, rejection, reply, sleep, useRawServers } from './helpers.js';
+
+const start = useRawServers();
+
+/** A GraphPipe server in a dozen lines: echoes inputs as outputs, answers metadata. */
+const echoServer = () =>
+  start((req, res) => {
+    const request = decodeRequest(req.body);
+    if (request.kind === 'metadata') {
+      return reply(res, encodeMetadataResponse({ name: 'echo', inputs: [{ name: 'a' }, { name: 'b' }], outputs: [{ name: 'x' }, { name: 'y' }] }));
+    }
+    reply(res, encodeInferResponse({ outputs: request.inputs }));
+  });
+
+async function failure(p: Promise<unknown>): Promise<GraphPipeError> {
+  const err = await rejection(p);
+  expect(isGraphPipeError(err), String(err)).toBe(true);
+  return err as GraphPipeError;
+}
+
+describe('what the client sends', () => {
+  test('infer POSTs one Request buffer to the exact URL, with names, config and custom headers', async () => {
+    const server = await echoServer();
+    const model = new RemoteModel(`${server.url}/models/echo?v=2`, { headers: { authorization: 'Bearer t0k3n' } });
+    const a = tensor(new Float32Array([1, 2, 3, 4]), [2, 2]);
+    const b = tensor(['x', 'yz']);
+    const { outputs } = await model.infer([a, b], { inputNames: ['a', 'b'], outputNames: ['y', 'x'], config: '{"k":1}' });
+    expect(server.received).toHaveLength(1);
+    const got = server.received[0]!;
+    expect(got.method).toBe('POST');
+    expect(got.url).toBe('/models/echo?v=2');
+    expect(got.headers['content-type']).toBe('application/octet-stream');
+    expect(got.headers.authorization).toBe('Bearer t0k3n');
+    expect(Number(got.headers['content-length'])).toBe(got.body.length);
+    const request = decodeRequest(got.body);
+    expect(request.kind).toBe('infer');
+    if (request.kind !== 'infer') return;
+    expect(request.inputNames).toEqual(['a', 'b']);
+    expect(request.outputNames).toEqual(['y', 'x']);
+    expect(request.config).toBe('{"k":1}');
+    expect(request.inputs.map((t) => [t.dtype, t.shape])).toEqual([['float32', [2, 2]], ['string', [2]]]);
+    expect(Array.from(outputs[0]!.data as Float32Array)).toEqual([1, 2, 3, 4]);
+    expect(stringValues(outputs[1] as Tensor & { dtype: 'string' })).toEqual(['x', 'yz']);
+  });
+
+  test('a single tensor goes unnamed, a record goes named in its key order', async () => {
+    const server = await echoServer();
+    const model = new RemoteModel(server.url);
+    const t = tensor(new Int32Array([5]));
+    await model.infer(t);
+    await model.infer({ second: t, first: tensor(new Uint8Array([1, 2])) });
+    const [single, record] = server.received.map((r) => decodeRequest(r.body));
+    expect(single).toMatchObject({ kind: 'infer', inputNames: [], outputNames: [], config: '' });
+    expect(record).toMatchObject({ kind: 'infer', inputNames: ['second', 'first'] });
+    if (record?.kind === 'infer') expect(record.inputs.map((x) => x.dtype)).toEqual(['int32', 'uint8']);
+  });
+
+  test('metadata() sends a MetadataRequest and decodes the answer', async () => {
+    const server = await echoServer();
+    const meta = await new RemoteModel(server.url).metadata();
+    expect(Buffer.from(server.received[0]!.body).equals(Buffer.from(encodeMetadataRequest()))).toBe(true);
+    expect(meta.name).toBe('echo');
+    expect(meta.inputs.map((io) => io.name)).toEqual(['a', 'b']);
+  });
+
+  test('a custom fetch is used for every call', async () => {
+    const server = await echoServer();
+    const urls: string[] = [];
+    const model = new RemoteModel(server.url, {
+      fetch: (input, init) => {
+        urls.push(String(input));
+        return fetch(input, init);
+      },
+    });
+    await model.metadata();
+    await model.infer(tensor(new Float64Array([1])));
+    expect(urls).toEqual([server.url, server.url]);
+  });
+});
+
+describe('byName', () => {
+  test('names come from outputNames, else from fetched metadata when the counts agree', async () => {
+    const server = await echoServer();
+    const model = new RemoteModel(server.url);
+    const a = tensor(new Float32Array([1]));
+    const b = tensor(new Int8Array([2]));
+    expect((await model.infer([a, b])).byName).toEqual({}); // nothing to name them by yet
+    expect(Object.keys((await model.infer([a, b], { outputNames: ['q', 'r'] })).byName)).toEqual(['q', 'r']);
+    await model.metadata(); // outputs x, y
+    const named = (await model.infer([a, b])).byName;
+    expect(named['x']!.dtype).toBe('float32');
+    expect(named['y']!.dtype).toBe('int8');
+    // One answer against two metadata outputs: which one it is cannot be known, so none is named.
+    expect((await model.infer([b])).byName).toEqual({});
+  });
+});
+
+describe('server errors', () => {
+  const cases: Array<{ status: number; body: string; headers?: Record<string, string>; code: string; says: string; retryAfter?: number }> = [
+    { status: 400, body: 'unknown input "nope"; the model\'s inputs are "a"\nsecond line\n', code: 'INVALID_ARGUMENT', says: 'answered 400: unknown input "nope"; the model\'s inputs are "a"' },
+    { status: 404, body: 'no route for POST /x\n', code: 'NOT_FOUND', says: 'answered 404: no route for POST /x' },
+    { status: 408, body: 'request body did not arrive within 300 ms\n', code: 'REQUEST_TIMEOUT', says: 'answered 408: request body did not arrive within 300 ms' },
+    { status: 413, body: 'too big\n', code: 'PAYLOAD_TOO_LARGE', says: 'answered 413: too big' },
+    { status: 418, body: "I'm a teapot\n", code: 'INVALID_ARGUMENT', says: "answered 418: I'm a teapot" },
+    { status: 500, body: '', code: 'INTERNAL', says: 'answered 500: Internal Server Error' },
+    { status: 502, body: 'upstream failed\n', code: 'UPSTREAM', says: 'answered 502: upstream failed' },
+    { status: 503, body: 'server busy\n', headers: { 'retry-after': '7' }, code: 'UNAVAILABLE', says: 'answered 503: server busy', retryAfter: 7 },
+  ];
+
+  test.each(cases)('HTTP $status → $code', async ({ status, body, headers, code, says, retryAfter }) => {
+    const server = await start((_req, res) => reply(res, body, status, { 'content-type': 'text/plain', ...headers }));
+    const model = new RemoteModel(server.url);
+    for (const call of [() => model.infer(tensor(new Float32Array([1]))), () => model.metadata()]) {
+      const err = await failure(call());
+      expect(err.code).toBe(code);
+      expect(err.status).toBe(status);
+      expect(err.message).toBe(`${server.url} ${says}`);
+      expect(err.retryAfter).toBe(retryAfter);
+    }
+    expect(server.received).toHaveLength(2); // an answered request is never retried
+  });
+
+  test('a 200 InferResponse carrying errors makes infer throw with every message and code', async () => {
+    const server = await start((_req, res) =>
+      reply(res, encodeInferResponse({
+        outputs: [tensor(new Float32Array([1]))],
+        errors: [{ code: 3, message: 'bad input' }, { code: 13, message: 'model exploded' }],
+      })),
+    );
+    const err = await failure(new RemoteModel(server.url).infer(tensor(new Float32Array([1]))));
+    expect(err.code).toBe('INTERNAL');
+    expect(err.status).toBe(200);
+    expect(err.message).toBe(`${server.url} reported: bad input (code 3); model exploded (code 13)`);
+  });
+
+  test.each([
+    ['an HTML page', '<!doctype html><html><body>Welcome to nginx!</body></html>'],
+    ['an empty body', ''],
+    ['a JSON body', '{"outputs":[1,2,3]}'],
+  ])('a 200 with %s is INVALID_MESSAGE', async (_what, body) => {
+    const server = await start((_req, res) => reply(res, body, 200, { 'content-type': 'text/html' }));
+    const model = new RemoteModel(server.url);
+    for (const call of [() => model.infer(tensor(new Float32Array([1]))), () => model.metadata()]) {
+      const err = await failure(call());
+      expect(err.code).toBe('INVALID_MESSAGE');
+      expect(err.message).toContain(`${server.url} sent an answer that is not a GraphPipe message`);
+      expect(isGraphPipeError(err.cause)).toBe(true);
+    }
+  });
+});
+
+describe('deadlines and aborts', () => {
+  /** A server that takes requests and never answers. */
+  const silent = () => start(() => {});
+
+  test('timeoutMs (from the constructor or per call) → DEADLINE_EXCEEDED', async () => {
+    const server = await silent();
+    const began = performance.now();
+    const err = await failure(new RemoteModel(server.url, { timeoutMs: 100 }).infer(tensor(new Float32Array([1]))));
+    expect(err.code).toBe('DEADLINE_EXCEEDED');
+    expect(err.status).toBe(504);
+    expect(err.message).toBe(`${server.url} did not answer within 100 ms`);
+    expect(performance.now() - began).toBeGreaterThanOrEqual(90);
+    expect(performance.now() - began).toBeLessThan(1500);
+    const perCall = await failure(new RemoteModel(server.url, { timeoutMs: 60_000 }).metadata({ timeoutMs: 80 }));
+    expect(perCall.code).toBe('DEADLINE_EXCEEDED');
+    expect(perCall.message).toContain('within 80 ms');
+  });
+
+  test('a deadline that passes while the body streams in is DEADLINE_EXCEEDED too', async () => {
+    const server = await start((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': '1000' });
+      res.write(Buffer.alloc(10)); // and the rest never comes
+    });
+    const err = await failure(new RemoteModel(server.url).infer(tensor(new Float32Array([1])), { timeoutMs: 150 }));
+    expect(err.code).toBe('DEADLINE_EXCEEDED');
+  });
+
+  test('aborting → ABORTED (before sending, while waiting, while the body streams)', async () => {
+    const server = await silent();
+    const model = new RemoteModel(server.url);
+    const pre = await failure(model.infer(tensor(new Float32Array([1])), { signal: AbortSignal.abort() }));
+    expect(pre.code).toBe('ABORTED');
+    expect(pre.status).toBe(499);
+    expect(server.received).toHaveLength(0);
+
+    const abort = new AbortController();
+    const waiting = model.infer(tensor(new Float32Array([1])), { signal: abort.signal, timeoutMs: 10_000 });
+    await sleep(50);
+    abort.abort();
+    const mid = await failure(waiting);
+    expect(mid.code).toBe('ABORTED');
+    expect(mid.message).toBe(`request to ${server.url} was aborted`);
+
+    const streaming = await start((_req, res) => {
+      res.writeHead(200, { 'content-length': '1000' });
+      res.write(Buffer.alloc(10));
+    });
+    const abort2 = new AbortController();
+    const call = new RemoteModel(streaming.url).metadata({ signal: abort2.signal });
+    await sleep(50);
+    abort2.abort();
+    expect((await failure(call)).code).toBe('ABORTED');
+  });
+});
+
+describe('network failures and retries', () => {
+  /** A fetch that counts its attempts. */
+  function counting() {
+    const calls = { n: 0 };
+    const f: typeof fetch = (input, init) => {
+      calls.n++;
+      return fetch(input, init);
+    };
+    return { fetch: f, calls };
+  }
+
+  test('a refused connection is retried with backoff, then NETWORK', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const { fetch: f, calls } = counting();
+    const began = performance.now();
+    const err = await failure(new RemoteModel(url, { fetch: f }).metadata());
+    expect(err.code).toBe('NETWORK');
+    expect(err.message).toBe(`cannot reach ${url}: ECONNREFUSED`);
+    expect(calls.n).toBe(3); // 1 + the default 2 retries
+    expect(performance.now() - began).toBeGreaterThanOrEqual(280); // 100 + 200 ms of backoff
+    // infer is retried too: nothing was sent.
+    const inferCalls = counting();
+    expect((await failure(new RemoteModel(url, { fetch: inferCalls.fetch, retries: 1 }).infer(tensor(new Float32Array([1]))))).code).toBe('NETWORK');
+    expect(inferCalls.calls.n).toBe(2);
+    const once = counting();
+    expect((await failure(new RemoteModel(url, { fetch: once.fetch, retries: 0 }).metadata())).code).toBe('NETWORK');
+    expect(once.calls.n).toBe(1);
+  });
+
+  test('metadata() succeeds when the server comes up during the backoff', async () => {
+    const port = await closedPort();
+    const { fetch: f, calls } = counting();
+    const pending = new RemoteModel(`http://127.0.0.1:${port}`, { fetch: f, retries: 4 }).metadata();
+    await sleep(150); // after the first refusal and its 100 ms wait, during the 200 ms one
+    await start((req, res) => {
+      expect(decodeRequest(req.body).kind).toBe('metadata');
+      reply(res, encodeMetadataResponse({ name: 'late' }));
+    }, port);
+    const meta = await pending;
+    expect(meta.name).toBe('late');
+    expect(calls.n).toBeGreaterThanOrEqual(2);
+    expect(calls.n).toBeLessThanOrEqual(4);
+  });
+
+  test('a connection dropped after the request was sent is not retried', async () => {
+    const server = await start((req, res) => {
+      res.socket?.destroy();
+    });
+    const { fetch: f, calls } = counting();
+    const err = await failure(new RemoteModel(server.url, { fetch: f, retries: 3 }).infer(tensor(new Float32Array([1]))));
+    expect(err.code).toBe('NETWORK');
+    expect(calls.n).toBe(1);
+    expect(server.received).toHaveLength(1); // the model would not run twice
+  });
+
+  test('an abort or deadline during the retry backoff stops the retries', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 50);
+    const began = performance.now();
+    const aborted = await failure(new RemoteModel(url, { retries: 10 }).metadata({ signal: abort.signal }));
+    expect(aborted.code).toBe('ABORTED');
+    expect(performance.now() - began).toBeLessThan(500);
+    const late = await failure(new RemoteModel(url, { retries: 10, timeoutMs: 120 }).metadata());
+    expect(late.code).toBe('DEADLINE_EXCEEDED');
+  });
+});

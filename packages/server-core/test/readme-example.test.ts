@@ -1,0 +1,27 @@
+// The README's "serve a function, call it" snippet, verbatim except for port 0.
+import { createFunctionBackend } from '@graphpipe/server-core';
+import { serve } from '@graphpipe/server-core/node';
+import { RemoteModel, tensor } from '@graphpipe/client';
+import { expect, test, vi } from 'vitest';
+
+test('the README example serves a function and calls it', async () => {
+  const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+  try {
+    const double = createFunctionBackend(({ input0 }) => tensor((input0.data as Float32Array).map((x) => x * 2), input0.shape),
+      { name: 'double', inputs: [{ name: 'input0', dtype: 'float32', shape: [-1] }] });
+    const server = await serve(double, { port: 0 });
+    const model = new RemoteModel(server.url);
+    const { outputs } = await model.infer(tensor(new Float32Array([1, 2, 3])));
+    console.log(outputs[0].data); // Float32Array [2, 4, 6]
+    await server.close();
+
+    expect(log).toHaveBeenCalledTimes(1);
+    const printed = log.mock.calls[0]![0] as unknown;
+    expect(printed).toBeInstanceOf(Float32Array);
+    expect(Array.from(printed as Float32Array)).toEqual([2, 4, 6]);
+    // The server really is gone.
+    await expect(fetch(server.url)).rejects.toThrow();
+  } finally {
+    log.mockRestore();
+  }
+});
