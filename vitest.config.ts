@@ -10,7 +10,7 @@ export default defineConfig({
     alias: [
       { find: /^@graphpipe\/server-core\/node$/, replacement: src('server-core', 'node.ts') },
       { find: /^@graphpipe\/server-core\/testing$/, replacement: src('server-core', 'testing/index.ts') },
-      { find: /^@graphpipe\/(protocol|client|server-core|backend-onnx|backend-tf|cli)$/, replacement: src('$1') },
+      { find: /^@graphpipe\/(protocol|client|server-core|backend-onnx|backend-tf|cli|compose)$/, replacement: src('$1') },
     ],
   },
   test: {

@@ -1,0 +1,27 @@
+import { GraphPipeError, isGraphPipeError } from '@graphpipe/protocol';
+
+/**
+ * What a failed call to another GraphPipe server means for our own caller. The client's
+ * messages already name the URL; the code decides the status we answer with:
+ * the caller's mistakes (4xx) stay theirs, an unreachable or overloaded upstream is 503,
+ * a deadline is 504, and anything else the upstream did wrong is 502.
+ */
+export function upstreamError(err: unknown, url: string): GraphPipeError {
+  if (!isGraphPipeError(err)) {
+    return new GraphPipeError('UPSTREAM', `${url} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const as = (code: ConstructorParameters<typeof GraphPipeError>[0]) =>
+    new GraphPipeError(code, err.message, { cause: err, retryAfter: err.retryAfter });
+  switch (err.code) {
+    case 'ABORTED': return err;
+    case 'NETWORK':
+    case 'UNAVAILABLE': return as('UNAVAILABLE');
+    case 'DEADLINE_EXCEEDED': return as('DEADLINE_EXCEEDED');
+    // The upstream's answer was not GraphPipe: its fault, not the caller's.
+    case 'INVALID_MESSAGE': return as('UPSTREAM');
+    // No such route upstream: our URL is wrong, not the caller's request.
+    case 'NOT_FOUND': return as('UPSTREAM');
+    case 'PAYLOAD_TOO_LARGE': return as('PAYLOAD_TOO_LARGE');
+  }
+  return err.status >= 400 && err.status < 500 ? as('INVALID_ARGUMENT') : as('UPSTREAM');
+}

@@ -1,0 +1,41 @@
+/** Shared by the tests: model paths, held-out Iris rows, and servers that are closed after each test. */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type Tensor, tensor } from '@graphpipe/protocol';
+import type { Backend, InferOptions } from '@graphpipe/server-core';
+import { serve, type ServerHandle } from '@graphpipe/server-core/node';
+import { afterEach } from 'vitest';
+
+export const modelPath = (name: string) => fileURLToPath(new URL(`../../../models/${name}`, import.meta.url));
+
+const testSet = JSON.parse(readFileSync(modelPath('iris-test-set.json'), 'utf8')) as { features: number[][]; labels: number[] };
+
+/** `count` held-out rows spread over the three classes, as one [count, 4] float32 tensor. */
+export function irisRows(count = 6): { features: Tensor; labels: number[] } {
+  const picks = Array.from({ length: count }, (_, i) => Math.floor((i * testSet.features.length) / count));
+  return {
+    features: tensor(Float32Array.from(picks.flatMap((i) => testSet.features[i]!)), [count, 4]),
+    labels: picks.map((i) => testSet.labels[i]!),
+  };
+}
+
+export const call = (): InferOptions => ({ config: '', signal: new AbortController().signal });
+
+const servers: ServerHandle[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+/** Serves a backend on a free loopback port (or the given one) until the test ends. */
+export async function start(backend: Backend, port = 0): Promise<ServerHandle> {
+  const server = await serve(backend, { port, logger: false });
+  servers.push(server);
+  return server;
+}
+
+/** Resolves when the signal aborts. */
+export const aborted = (signal: AbortSignal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+
+export function floats(t: Tensor): number[] {
+  return Array.from(t.data as Float32Array);
+}
