@@ -2,9 +2,12 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Backend } from '@graphpipe/server-core';
 
-export type ModelKind = 'onnx' | 'tf';
+export type ModelKind = 'onnx' | 'tf' | 'composition';
 
-/** Which backend serves a model path: .onnx files go to ONNX Runtime, TF.js and SavedModel directories to TensorFlow. */
+/**
+ * Which backend serves a path: .onnx files go to ONNX Runtime, TF.js and SavedModel directories
+ * to TensorFlow, and .yaml/.json files (other than model.json) are compositions of models.
+ */
 export async function detectModelKind(path: string): Promise<{ kind: ModelKind; location: string }> {
   const info = await stat(path).catch(() => {
     throw new Error(`no model at ${path}`);
@@ -12,12 +15,15 @@ export async function detectModelKind(path: string): Promise<{ kind: ModelKind; 
   if (info.isFile()) {
     if (path.endsWith('.onnx') || path.endsWith('.ort')) return { kind: 'onnx', location: path };
     if (basename(path) === 'model.json' || basename(path) === 'saved_model.pb') return { kind: 'tf', location: dirname(path) };
+    if (/\.(ya?ml|json)$/.test(path)) return { kind: 'composition', location: path };
   } else if (info.isDirectory()) {
     for (const marker of ['model.json', 'saved_model.pb']) {
       if (await stat(join(path, marker)).then(() => true, () => false)) return { kind: 'tf', location: path };
     }
   }
-  throw new Error(`cannot tell which backend serves ${path}: expected a .onnx file, or a directory with model.json (TF.js) or saved_model.pb (SavedModel)`);
+  throw new Error(
+    `cannot tell which backend serves ${path}: expected a .onnx file, a directory with model.json (TF.js) or saved_model.pb (SavedModel), or a composition (.yaml/.json)`,
+  );
 }
 
 /** Loads the backend package only when its kind of model is served, so users install just one. */
@@ -26,6 +32,10 @@ export async function loadBackend(path: string, options: { name?: string } = {})
   if (kind === 'onnx') {
     const { createOnnxBackend } = await importBackend<typeof import('@graphpipe/backend-onnx')>('@graphpipe/backend-onnx');
     return createOnnxBackend(location, { name: options.name });
+  }
+  if (kind === 'composition') {
+    const { loadComposition } = await importBackend<typeof import('@graphpipe/compose')>('@graphpipe/compose');
+    return loadComposition(location);
   }
   const { createTfBackend } = await importBackend<typeof import('@graphpipe/backend-tf')>('@graphpipe/backend-tf');
   return createTfBackend(location, { name: options.name });

@@ -71,9 +71,32 @@ describe('graphpipe serve', () => {
   }, 60_000);
 
 
+  test('serves a TF.js model directory with the TF backend', async () => {
+    const { child, match } = await startUntil(process.execPath, [cliBin, 'serve', 'models/tf-iris', '--port', '0', '--quiet'], /serving (\S+) on (http:\/\/\S+)/);
+    try {
+      const meta = await new RemoteModel(match[2]!).metadata();
+      expect(meta.inputs[0]).toMatchObject({ name: 'features', dtype: 'float32', shape: [-1, 4] });
+      expect(meta.description).toMatch(/tfjs (wasm|cpu|native)/);
+    } finally {
+      expect(await stop(child)).toBe(0);
+    }
+  }, 60_000);
+
+  test('serves a composition file: the ONNX and TF.js Iris models as one ensemble', async () => {
+    const { child, match } = await startUntil(process.execPath, [cliBin, 'serve', 'packages/compose/test/fixtures/iris-local.yaml', '--port', '0', '--quiet'], /serving (\S+) on (http:\/\/\S+)/);
+    try {
+      const { byName } = await new RemoteModel(match[2]!).infer(tensor(new Float32Array([5.1, 3.5, 1.4, 0.2]), [1, 4]), { outputNames: ['probabilities'] });
+      const p = Array.from(byName.probabilities!.data as Float32Array);
+      expect(p.indexOf(Math.max(...p))).toBe(0);
+      expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    } finally {
+      expect(await stop(child)).toBe(0);
+    }
+  }, 60_000);
+
   test('refuses a path it cannot serve, saying what it expected', async () => {
     const { code, stderr } = await runCli(['serve', 'README.md']);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/expected a \.onnx file, or a directory with model\.json/);
+    expect(stderr).toMatch(/expected a \.onnx file, a directory with model\.json \(TF\.js\) or saved_model\.pb \(SavedModel\), or a composition/);
   });
 });

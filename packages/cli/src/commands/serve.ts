@@ -27,6 +27,8 @@ export async function serveCommand(model: string, opts: ServeCommandOptions): Pr
   const { inputs, outputs } = backend.metadata;
   const list = (ios: typeof inputs) => ios.map((io) => `${io.name} ${io.dtype ?? 'any'}[${io.shape?.join(', ') ?? '…'}]`).join(', ');
   console.log(`serving ${backend.metadata.name} on ${handle.url}`);
+  // For TF.js models this says which engine runs them (native, wasm or cpu).
+  if (backend.metadata.description) console.log(`  model:   ${backend.metadata.description}`);
   console.log(`  inputs:  ${list(inputs)}`);
   console.log(`  outputs: ${list(outputs)}`);
 }
