@@ -1,0 +1,98 @@
+/** Sizes, counts and durations of a run: the full bench, or --quick (a smoke test of the harness). */
+
+export interface BenchConfig {
+  readonly quick: boolean;
+  /** Show progress on stderr. */
+  readonly progress: boolean;
+  readonly codec: {
+    /** Rows of 224x224x3 in the request, and of 7x7x512 in the response (the seed: 128 each). */
+    readonly requestRows: number;
+    readonly responseRows: number;
+    /** JSON and protobuf `float_val` run on this many rows and are scaled linearly to the full size. */
+    readonly requestSliceRows: number;
+    readonly responseSliceRows: number;
+    /** tinybench budget per task (ms) and minimum iterations. */
+    readonly timeMs: number;
+    readonly iterations: number;
+    readonly warmupIterations: number;
+  };
+  readonly large: {
+    readonly batches: readonly number[];
+    readonly concurrency: readonly number[];
+    /** The JSON server runs only at these batch sizes (its cost grows out of bounds beyond). */
+    readonly jsonBatches: readonly number[];
+    /** Each cell runs at least this long and at least `minRequests` per client, at most `maxRequests` in all. */
+    readonly durationMs: number;
+    readonly minRequestsPerClient: number;
+    readonly maxRequests: number;
+    /** Servers alternate in this many rounds per cell (the duration and counts are split among them). */
+    readonly rounds: number;
+    /** A fresh server process per batch size, so each batch's peak RSS starts from a clean heap. */
+    readonly freshServerPerBatch: boolean;
+  };
+  readonly small: {
+    readonly connections: number;
+    readonly durationSec: number;
+    readonly warmupSec: number;
+  };
+  readonly model: {
+    readonly path: string;
+    readonly batch: number;
+    readonly durationMs: number;
+    readonly minRequests: number;
+  };
+}
+
+const modelPath = new URL('../../models/tiny-conv.onnx', import.meta.url).pathname;
+
+export const FULL: BenchConfig = {
+  quick: false,
+  progress: true,
+  codec: {
+    requestRows: 128,
+    responseRows: 128,
+    requestSliceRows: 1,
+    responseSliceRows: 8,
+    timeMs: 300,
+    iterations: 5,
+    warmupIterations: 2,
+  },
+  large: {
+    batches: [1, 8, 32, 128],
+    concurrency: [1, 5],
+    jsonBatches: [1, 8],
+    durationMs: 2_000,
+    minRequestsPerClient: 2,
+    maxRequests: 20_000,
+    rounds: 3,
+    freshServerPerBatch: true,
+  },
+  small: { connections: 32, durationSec: 5, warmupSec: 1 },
+  model: { path: modelPath, batch: 32, durationMs: 3_000, minRequests: 5 },
+};
+
+export const QUICK: BenchConfig = {
+  quick: true,
+  progress: true,
+  codec: {
+    requestRows: 2,
+    responseRows: 2,
+    requestSliceRows: 1,
+    responseSliceRows: 1,
+    timeMs: 10,
+    iterations: 2,
+    warmupIterations: 1,
+  },
+  large: {
+    batches: [1, 2],
+    concurrency: [1, 5],
+    jsonBatches: [1],
+    durationMs: 150,
+    minRequestsPerClient: 1,
+    maxRequests: 200,
+    rounds: 1,
+    freshServerPerBatch: false,
+  },
+  small: { connections: 32, durationSec: 1, warmupSec: 0 },
+  model: { path: modelPath, batch: 4, durationMs: 200, minRequests: 2 },
+};

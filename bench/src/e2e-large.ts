@@ -1,0 +1,187 @@
+/**
+ * End-to-end large tier (the seed's second experiment): client -> server -> client with the
+ * seed's request rows (224x224x3 float32) at several batch sizes, with 1 and 5 concurrent
+ * clients, in rows/s. Baselines from the same run: a bare node:http echo (the transport floor,
+ * driven with fetch and the raw encoded bytes) and a JSON server doing the same work. Each
+ * server runs in a child process whose peak RSS is measured per cell.
+ */
+import { RemoteModel } from '@graphpipe/client';
+import { encodeInferRequest, tensor } from '@graphpipe/protocol';
+import { fromJson, toJson } from './baselines/json.js';
+import type { BenchConfig } from './config.js';
+import { IMAGE_ROW, randomFloats, rowElements } from './data.js';
+import { drive } from './drive.js';
+import { progress } from './progress.js';
+import type { LargeCell, LargeResults, LargeServer } from './results.js';
+import { type ServerKind, type ServerProcess, startServer } from './server-process.js';
+
+const KIND: Record<LargeServer, ServerKind> = {
+  graphpipe: 'graphpipe-identity',
+  'bare-http': 'bare-echo',
+  json: 'json-echo',
+};
+
+type Cell = Omit<LargeCell, 'ratioToBare' | 'serverCpuRatioToBare'>;
+
+const PAGE_SIZE = 4096;
+
+/** Measured: JSON.stringify of uniform [0, 1) float32 values averages ~19.3 characters per value. */
+const JSON_CHARS_PER_VALUE = 19.3;
+
+/** One request per call, checked once for an intact round trip; resolves to rows carried. */
+function clientFor(server: LargeServer, url: string, batch: number, data: Float32Array): () => Promise<number> {
+  const shape = [batch, ...IMAGE_ROW];
+  let checked = false;
+  const verify = (got: Float32Array) => {
+    if (checked) return;
+    checked = true;
+    if (got.length !== data.length || got[0] !== data[0] || got[data.length - 1] !== data[data.length - 1]) {
+      throw new Error(`${server}: the round trip did not return the data that was sent`);
+    }
+  };
+  if (server === 'graphpipe') {
+    const model = new RemoteModel(url);
+    const input = tensor(data, shape);
+    return async () => {
+      const { outputs } = await model.infer(input);
+      verify(outputs[0]!.data as Float32Array);
+      return outputs[0]!.shape[0]!;
+    };
+  }
+  if (server === 'bare-http') {
+    // The same bytes our client would send, encoded once: the floor moves bytes and nothing else.
+    const body = encodeInferRequest({ inputs: [tensor(data, shape)] });
+    return async () => {
+      const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      if (res.status !== 200 || bytes.length !== body.length) throw new Error(`bare-http answered ${res.status} with ${bytes.length} bytes`);
+      if (!checked) {
+        checked = true;
+        if (bytes[bytes.length - 1] !== body[body.length - 1] || bytes[body.length >> 1] !== body[body.length >> 1]) {
+          throw new Error('bare-http: the echo differs from the request');
+        }
+      }
+      return batch;
+    };
+  }
+  return async () => {
+    const res = await fetch(url, { method: 'POST', body: toJson(shape, data), headers: { 'content-type': 'application/json' } });
+    if (res.status !== 200) throw new Error(`json server answered ${res.status}`);
+    const out = fromJson(await res.text());
+    verify(out.data);
+    return out.shape[0]!;
+  };
+}
+
+/**
+ * One (batch, concurrency) cell for every server: `rounds` short turns per server, servers
+ * alternating, so drift in the (shared, noisy) machine's load hits them alike.
+ */
+async function runCells(
+  servers: ReadonlyArray<readonly [LargeServer, ServerProcess]>,
+  batch: number,
+  concurrency: number,
+  data: Float32Array,
+  config: BenchConfig,
+  tick: (label: string) => void,
+): Promise<Cell[]> {
+  const requestBytes = batch * rowElements(IMAGE_ROW) * 4;
+  const rounds = config.large.rounds;
+  const state = await Promise.all(servers.map(async ([server, proc]) => ({
+    server,
+    proc,
+    once: clientFor(server, proc.url, batch, data),
+    idle: await proc.memory(true),
+    requests: 0,
+    served: 0,
+    rows: 0,
+    seconds: 0,
+  })));
+  for (let round = 0; round < rounds; round++) {
+    for (const s of state) {
+      const r = await drive(
+        {
+          concurrency,
+          durationMs: config.large.durationMs / rounds,
+          minRequestsPerClient: Math.ceil(config.large.minRequestsPerClient / rounds),
+          maxRequests: Math.ceil(config.large.maxRequests / rounds),
+          warmupPerClient: round === 0 ? 1 : 0,
+        },
+        s.once,
+      );
+      s.requests += r.requests;
+      s.served += r.requests + (round === 0 ? concurrency : 0);
+      s.rows += r.rows;
+      s.seconds += r.seconds;
+      tick(`batch ${batch} x${concurrency}: ${s.server} round ${round + 1}/${rounds}`);
+    }
+  }
+  return Promise.all(state.map(async (s) => {
+    const mem = await s.proc.memory(true);
+    return {
+      server: s.server,
+      batch,
+      concurrency,
+      requestBytes,
+      requests: s.requests,
+      seconds: s.seconds,
+      rowsPerSec: s.rows / s.seconds,
+      idleRssBytes: s.idle.rssBytes,
+      peakRssBytes: mem.peakBytes,
+      peakRssOverPayload: mem.peakBytes / requestBytes,
+      peakGrowthOverPayload: Math.max(0, mem.peakBytes - s.idle.rssBytes) / requestBytes,
+      peakSource: mem.peakSource,
+      serverCpuMsPerRequest: (mem.cpuUserUs + mem.cpuSystemUs - s.idle.cpuUserUs - s.idle.cpuSystemUs) / 1000 / s.served,
+      faultedBytesOverPayload: ((mem.minorFaults - s.idle.minorFaults) * PAGE_SIZE) / s.served / requestBytes,
+    };
+  }));
+}
+
+export async function runLarge(config: BenchConfig): Promise<LargeResults> {
+  const { batches, concurrency, jsonBatches } = config.large;
+  const serversAt = (batch: number): LargeServer[] => ['graphpipe', 'bare-http', ...(jsonBatches.includes(batch) ? ['json' as const] : [])];
+  const total = batches.reduce((n, b) => n + serversAt(b).length * concurrency.length * config.large.rounds, 0);
+  const bar = progress('e2e-large', total, config.progress);
+  const data = randomFloats(Math.max(...batches) * rowElements(IMAGE_ROW), 3);
+  const cells: Cell[] = [];
+  const procs = new Map<LargeServer, ServerProcess>();
+  const serverFor = async (s: LargeServer) => {
+    let p = procs.get(s);
+    if (!p) procs.set(s, (p = await startServer(KIND[s])));
+    return p;
+  };
+  const closeAll = async () => {
+    await Promise.all([...procs.values()].map((p) => p.close()));
+    procs.clear();
+  };
+  try {
+    for (const batch of batches) {
+      const slice = data.subarray(0, batch * rowElements(IMAGE_ROW));
+      const servers: Array<readonly [LargeServer, ServerProcess]> = [];
+      for (const s of serversAt(batch)) servers.push([s, await serverFor(s)]);
+      for (const c of concurrency) cells.push(...(await runCells(servers, batch, c, slice, config, (l) => bar.tick(l))));
+      if (config.large.freshServerPerBatch) await closeAll();
+    }
+  } finally {
+    await closeAll();
+    bar.stop();
+  }
+  const bare = (c: Cell) => cells.find((b) => b.server === 'bare-http' && b.batch === c.batch && b.concurrency === c.concurrency)!;
+  const skipped = batches.filter((b) => !jsonBatches.includes(b));
+  return {
+    rowShape: [...IMAGE_ROW],
+    cells: cells.map((c) => ({
+      ...c,
+      ratioToBare: c.rowsPerSec / bare(c).rowsPerSec,
+      serverCpuRatioToBare: c.serverCpuMsPerRequest / bare(c).serverCpuMsPerRequest,
+    })),
+    notes: [
+      `each cell: ${config.large.rounds} alternating rounds per server, in all >= ${config.large.durationMs} ms and >= ${config.large.minRequestsPerClient} requests per client, after 1 warm-up request per client`,
+      ...(skipped.length
+        ? [`JSON measured at batch ${jsonBatches.join(', ')} only: a ${Math.max(...skipped)}-row JSON body is ~${Math.round((Math.max(...skipped) * rowElements(IMAGE_ROW) * JSON_CHARS_PER_VALUE) / 1e6)} MB of text (the codec tier times JSON on a slice)`]
+        : []),
+      'peak RSS is the server process\'s VmHWM over the cell (reset at its start); payload = one request body',
+      'server CPU = the server process\'s user + system time per request served; faulted = minor page faults x 4 KiB per request, over the request size (fresh memory the server touched)',
+    ],
+  };
+}

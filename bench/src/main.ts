@@ -1,0 +1,27 @@
+/**
+ * pnpm bench [--quick] [--out <file>]: runs every tier, prints a markdown table and writes the
+ * JSON results (bench/results/latest.json, or quick.json with --quick).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { renderMarkdown } from './report.js';
+import { runBenchmarks } from './run.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    'no-progress': { type: 'boolean', default: false },
+  },
+});
+
+const results = await runBenchmarks({ quick: values.quick, progress: !values['no-progress'] });
+const out = resolve(values.out ?? fileURLToPath(new URL(`../results/${values.quick ? 'quick' : 'latest'}.json`, import.meta.url)));
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write(renderMarkdown(results));
+console.error(`results written to ${out}`);
+// Sockets kept alive by fetch's pool must not hold the process open.
+process.exit(0);

@@ -1,0 +1,95 @@
+/**
+ * Real-model tier: an ONNX model served by our server (client -> HTTP -> onnx backend, in a
+ * child process) against onnxruntime's session.run in this process on the same batch, rows/s.
+ * Skipped, with the reason, when the model or the ONNX backend is not available.
+ */
+import { existsSync } from 'node:fs';
+import { RemoteModel } from '@graphpipe/client';
+import { tensor } from '@graphpipe/protocol';
+import * as ort from 'onnxruntime-node';
+import type { BenchConfig } from './config.js';
+import { randomFloats } from './data.js';
+import { drive } from './drive.js';
+import { progress } from './progress.js';
+import type { ModelResults } from './results.js';
+import { type ServerProcess, startServer } from './server-process.js';
+
+const ROUNDS = 3;
+
+export async function runRealModel(config: BenchConfig): Promise<ModelResults> {
+  const { path, batch } = config.model;
+  const model = path.split('/').pop()!;
+  if (!existsSync(path)) return { skipped: true, reason: `model file ${path} does not exist` };
+
+  let server: ServerProcess | undefined;
+  let session: ort.InferenceSession | undefined;
+  const bar = progress('real-model', 2 * ROUNDS, config.progress);
+  try {
+    session = await ort.InferenceSession.create(path);
+    try {
+      server = await startServer('graphpipe-onnx', [path], 60_000);
+    } catch (err) {
+      return { skipped: true, reason: `the ONNX backend server did not start: ${(err as Error).message}` };
+    }
+    const inputName = session.inputNames[0]!;
+    const outputName = session.outputNames[0]!;
+    const meta = session.inputMetadata[0] as { shape?: readonly (number | string)[] } | undefined;
+    const rowShape = (meta?.shape ?? [-1, 3, 32, 32]).slice(1).map((d) => (typeof d === 'number' && d > 0 ? d : 1));
+    const shape = [batch, ...rowShape];
+    const data = randomFloats(shape.reduce((a, b) => a * b, 1), 4);
+
+    const remote = new RemoteModel(server.url);
+    const input = { [inputName]: tensor(data, shape) };
+    const viaServer = async () => {
+      const { outputs } = await remote.infer(input, { outputNames: [outputName] });
+      return outputs[0]!.shape[0]!;
+    };
+    const feeds = { [inputName]: new ort.Tensor('float32', data, shape) };
+    const inProcess = async () => {
+      const out = await session!.run(feeds);
+      return out[outputName]!.dims[0]!;
+    };
+
+    // Same answers both ways, or the comparison means nothing.
+    const a = (await remote.infer(input, { outputNames: [outputName] })).outputs[0]!.data as Float32Array;
+    const b = (await session.run(feeds))[outputName]!.data as Float32Array;
+    if (a.length !== b.length) throw new Error(`server answered ${a.length} values, in-process ${b.length}`);
+    let maxAbsDiff = 0;
+    for (let i = 0; i < a.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(a[i]! - b[i]!));
+    if (!(maxAbsDiff < 1e-3)) throw new Error(`server and in-process outputs differ by up to ${maxAbsDiff}`);
+
+    const opts = {
+      concurrency: 1,
+      durationMs: config.model.durationMs / ROUNDS,
+      minRequestsPerClient: Math.ceil(config.model.minRequests / ROUNDS),
+      maxRequests: 100_000,
+    };
+    const totals = { server: { rows: 0, seconds: 0, n: 0 }, local: { rows: 0, seconds: 0, n: 0 } };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [key, fn] of [['server', viaServer], ['local', inProcess]] as const) {
+        const r = await drive({ ...opts, warmupPerClient: round === 0 ? 2 : 0 }, fn);
+        totals[key].rows += r.rows;
+        totals[key].seconds += r.seconds;
+        totals[key].n += r.requests;
+        bar.tick(`${key === 'server' ? 'via server' : 'in-process'} round ${round + 1}/${ROUNDS}`);
+      }
+    }
+    const serverRowsPerSec = totals.server.rows / totals.server.seconds;
+    const inProcessRowsPerSec = totals.local.rows / totals.local.seconds;
+    return {
+      skipped: false,
+      model,
+      batch,
+      serverRowsPerSec,
+      inProcessRowsPerSec,
+      ratio: serverRowsPerSec / inProcessRowsPerSec,
+      serverRequests: totals.server.n,
+      inProcessRuns: totals.local.n,
+      maxAbsDiff,
+    };
+  } finally {
+    bar.stop();
+    await server?.close();
+    await session?.release();
+  }
+}

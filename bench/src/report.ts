@@ -1,0 +1,134 @@
+/** Renders BenchResults as markdown tables. */
+import type { BenchResults, CodecRow, LargeCell } from './results.js';
+
+const MiB = 1024 * 1024;
+
+function table(head: readonly string[], rows: ReadonlyArray<readonly string[]>, align?: string): string {
+  const sep = align ?? head.map((_, i) => (i === 0 ? ':--' : '--:')).join(' | ');
+  return [`| ${head.join(' | ')} |`, `| ${sep} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+/** A value with ~3 significant digits. */
+export function num(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a === 0) return '0';
+  if (a >= 1000) return Math.round(v).toLocaleString('en-US');
+  if (a >= 100) return v.toFixed(0);
+  if (a >= 10) return v.toFixed(1);
+  if (a >= 1) return v.toFixed(2);
+  if (a >= 0.01) return v.toFixed(3);
+  return v.toPrecision(2);
+}
+
+const ms = (v: number) => `${num(v)} ms`;
+const x = (v: number) => `${num(v)}×`;
+const mb = (bytes: number) => `${num(bytes / MiB)} MiB`;
+
+function codecRow(r: CodecRow): string[] {
+  const scaled = r.scaledFrom ? ` (scaled ×${num(r.scaledFrom.of / r.scaledFrom.rows)} from ${r.scaledFrom.rows} of ${r.scaledFrom.of} rows)` : '';
+  return [r.message, `${r.method}${scaled}`, ms(r.encodeMs), ms(r.decodeMs), ms(r.totalMs), `**${x(r.ratioToFloor)}**`, mb(r.wireBytes)];
+}
+
+export function renderMarkdown(r: BenchResults): string {
+  const out: string[] = [];
+  const m = r.meta;
+  out.push(`# GraphPipe-TS benchmarks${m.quick ? ' (--quick: harness smoke test, numbers meaningless)' : ''}`);
+  out.push(
+    `${m.date} · Node ${m.node} · ${m.platform} · ${m.cpus} CPUs · load average at start ${m.loadavg.map((l) => l.toFixed(2)).join(' ')} · ${num(m.seconds)} s. ` +
+      'Absolute times on a shared VM are noise; read the ratios, each against a baseline measured in the same run.',
+  );
+
+  const c = r.codec;
+  out.push('## 1. Codec (encode + decode, median of tinybench samples)');
+  out.push(
+    `Request ${c.request.shape.join('×')} float32 (${mb(c.request.bytes)}), response ${c.response.shape.join('×')} float32 (${mb(c.response.bytes)}). ` +
+      `Floor = one warm copy of the message bytes into a preallocated, already-touched buffer: request ${ms(c.floorMs.request)}, response ${ms(c.floorMs.response)}. ` +
+      '"× floor" = (encode + decode) / floor.',
+  );
+  out.push(table(['message', 'method', 'encode', 'decode', 'encode+decode', '× floor', 'wire size'], c.rows.map(codecRow)));
+  out.push('First touch: allocating a fresh buffer and copying into it, against the warm copy of the same bytes.');
+  out.push(
+    table(
+      ['message', 'bytes', 'warm copy', 'fresh alloc + copy', 'fresh / warm'],
+      c.firstTouch.map((f) => [f.message, mb(f.bytes), ms(f.warmCopyMs), ms(f.freshCopyMs), `**${x(f.ratio)}**`]),
+    ),
+  );
+
+  const l = r.e2eLarge;
+  out.push('## 2. End-to-end, large requests (rows/s, client → server → client over 127.0.0.1)');
+  out.push(
+    `Rows of ${l.rowShape.join('×')} float32; identity model. bare-http = node:http echo driven by fetch with the same encoded bytes (the transport floor). ` +
+      '"/ bare" = rows/s ÷ bare-http rows/s in the same cell.',
+  );
+  const key = (cell: LargeCell) => `${cell.batch}/${cell.concurrency}`;
+  const groups = new Map<string, LargeCell[]>();
+  for (const cell of l.cells) groups.set(key(cell), [...(groups.get(key(cell)) ?? []), cell]);
+  const cellsOf = (cells: LargeCell[]) => {
+    const get = (server: string) => cells.find((cell) => cell.server === server);
+    return { g: get('graphpipe')!, b: get('bare-http')!, j: get('json') };
+  };
+  out.push(
+    table(
+      ['batch', 'request', 'clients', 'graphpipe rows/s', 'bare-http rows/s', 'graphpipe / bare', 'json rows/s', 'json / bare', 'graphpipe / json'],
+      [...groups.values()].map((cells) => {
+        const { g, b, j } = cellsOf(cells);
+        return [
+          String(g.batch), mb(g.requestBytes), String(g.concurrency), num(g.rowsPerSec), num(b.rowsPerSec), `**${x(g.ratioToBare)}**`,
+          j ? num(j.rowsPerSec) : 'n/a', j ? x(j.ratioToBare) : 'n/a', j ? x(g.rowsPerSec / j.rowsPerSec) : 'n/a',
+        ];
+      }),
+    ),
+  );
+  out.push(
+    'Server process costs in the same cells. CPU = user + system ms per request (and × bare-http\'s); ' +
+      'faulted = fresh pages first touched per request × 4 KiB, as a multiple of the request size; ' +
+      'peak RSS as a multiple of one request body (in parentheses: peak minus RSS at the cell\'s start).',
+  );
+  const fmt = (c: LargeCell | undefined, f: (c: LargeCell) => string) => (c ? f(c) : '—');
+  const cpu = (c: LargeCell) => `${ms(c.serverCpuMsPerRequest)} (${x(c.serverCpuRatioToBare)})`;
+  const faulted = (c: LargeCell) => x(c.faultedBytesOverPayload);
+  const rss = (c: LargeCell) => `${x(c.peakRssOverPayload)} (${x(c.peakGrowthOverPayload)})`;
+  out.push(
+    table(
+      ['batch', 'clients', 'CPU graphpipe', 'CPU bare', 'CPU json', 'faulted graphpipe', 'faulted bare', 'faulted json', 'peak RSS graphpipe', 'peak RSS bare', 'peak RSS json'],
+      [...groups.values()].map((cells) => {
+        const { g, b, j } = cellsOf(cells);
+        return [
+          String(g.batch), String(g.concurrency), cpu(g), cpu(b), fmt(j, cpu), faulted(g), faulted(b), fmt(j, faulted), rss(g), rss(b), fmt(j, rss),
+        ];
+      }),
+    ),
+  );
+  out.push(l.notes.map((n) => `- ${n}`).join('\n'));
+
+  const s = r.e2eSmall;
+  out.push(`## 3. End-to-end, small requests (1×4 float32, ${s.requestBytes} B body; autocannon, ${s.connections} connections, ${s.durationSec} s)`);
+  out.push(
+    table(
+      ['server', 'requests/s', 'p50', 'p99', 'requests', 'errors / non-2xx / mismatches'],
+      s.rows.map((row) => [row.server, num(row.requestsPerSec), ms(row.p50Ms), ms(row.p99Ms), String(row.requests), `${row.errors} / ${row.non2xx} / ${row.mismatches}`]),
+    ),
+  );
+  out.push(
+    `graphpipe / bare-http: requests/s **${x(s.ratios.requestsPerSec)}**, p50 latency ${x(s.ratios.p50)}, p99 latency ${x(s.ratios.p99)}.\n` +
+      s.verified.map((v) => `- checked: ${v}`).join('\n'),
+  );
+
+  const rm = r.realModel;
+  out.push('## 4. Real model');
+  if (rm.skipped) out.push(`Skipped: ${rm.reason}`);
+  else {
+    out.push(`${rm.model}, batch ${rm.batch}, 1 client; outputs agree (max |diff| ${rm.maxAbsDiff}).`);
+    out.push(
+      table(
+        ['path', 'rows/s', 'calls', 'ratio'],
+        [
+          ['client → HTTP → server → onnx backend', num(rm.serverRowsPerSec), String(rm.serverRequests), `**${x(rm.ratio)}**`],
+          ['in-process onnxruntime session.run', num(rm.inProcessRowsPerSec), String(rm.inProcessRuns), '1×'],
+        ],
+      ),
+    );
+  }
+  return out.join('\n\n') + '\n';
+}

@@ -1,0 +1,119 @@
+/** The shape of bench/results/*.json. Every comparison is a ratio to a baseline from the same run. */
+
+export interface CodecRow {
+  readonly message: 'request' | 'response';
+  readonly method: string;
+  /** Median ms per call (scaled to the full message when `scaledFrom` is set). */
+  readonly encodeMs: number;
+  readonly decodeMs: number;
+  readonly totalMs: number;
+  /** totalMs / the floor (one warm copy of the message's bytes). */
+  readonly ratioToFloor: number;
+  /** Bytes on the wire for the full message (estimated from the slice when scaled). */
+  readonly wireBytes: number;
+  /** Measured on this fraction of the rows and scaled linearly; absent when measured at full size. */
+  readonly scaledFrom?: { readonly rows: number; readonly of: number };
+  readonly note?: string;
+}
+
+export interface FirstTouch {
+  readonly message: 'request' | 'response';
+  readonly bytes: number;
+  readonly warmCopyMs: number;
+  readonly freshCopyMs: number;
+  /** freshCopyMs / warmCopyMs */
+  readonly ratio: number;
+}
+
+export interface CodecResults {
+  readonly request: { readonly shape: readonly number[]; readonly bytes: number };
+  readonly response: { readonly shape: readonly number[]; readonly bytes: number };
+  readonly floorMs: { readonly request: number; readonly response: number };
+  readonly rows: readonly CodecRow[];
+  readonly firstTouch: readonly FirstTouch[];
+}
+
+export type LargeServer = 'graphpipe' | 'bare-http' | 'json';
+
+export interface LargeCell {
+  readonly server: LargeServer;
+  readonly batch: number;
+  readonly concurrency: number;
+  readonly requestBytes: number;
+  readonly requests: number;
+  readonly seconds: number;
+  readonly rowsPerSec: number;
+  /** rowsPerSec / bare-http rowsPerSec in the same (batch, concurrency) cell. */
+  readonly ratioToBare: number;
+  /** The server process's RSS when the cell started, and its peak during the cell. */
+  readonly idleRssBytes: number;
+  readonly peakRssBytes: number;
+  /** peakRssBytes / requestBytes, and (peak - idle) / requestBytes. */
+  readonly peakRssOverPayload: number;
+  readonly peakGrowthOverPayload: number;
+  readonly peakSource: 'VmHWM' | 'sampled';
+  /** Server process CPU time (user + system) per request served, and its ratio to bare-http's. */
+  readonly serverCpuMsPerRequest: number;
+  readonly serverCpuRatioToBare: number;
+  /** Minor page faults x page size per request served, over requestBytes: fresh memory touched. */
+  readonly faultedBytesOverPayload: number;
+}
+
+export interface LargeResults {
+  readonly rowShape: readonly number[];
+  readonly cells: readonly LargeCell[];
+  readonly notes: readonly string[];
+}
+
+export interface SmallRow {
+  readonly server: 'graphpipe' | 'bare-http';
+  readonly requestsPerSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly requests: number;
+  readonly errors: number;
+  readonly non2xx: number;
+  readonly mismatches: number;
+}
+
+export interface SmallResults {
+  readonly connections: number;
+  readonly durationSec: number;
+  readonly requestBytes: number;
+  readonly rows: readonly SmallRow[];
+  /** graphpipe / bare-http */
+  readonly ratios: { readonly requestsPerSec: number; readonly p50: number; readonly p99: number };
+  /** How the bodies were checked to arrive intact. */
+  readonly verified: readonly string[];
+}
+
+export type ModelResults =
+  | {
+      readonly skipped: false;
+      readonly model: string;
+      readonly batch: number;
+      readonly serverRowsPerSec: number;
+      readonly inProcessRowsPerSec: number;
+      /** serverRowsPerSec / inProcessRowsPerSec */
+      readonly ratio: number;
+      readonly serverRequests: number;
+      readonly inProcessRuns: number;
+      readonly maxAbsDiff: number;
+    }
+  | { readonly skipped: true; readonly reason: string };
+
+export interface BenchResults {
+  readonly meta: {
+    readonly quick: boolean;
+    readonly date: string;
+    readonly node: string;
+    readonly platform: string;
+    readonly cpus: number;
+    readonly loadavg: readonly number[];
+    readonly seconds: number;
+  };
+  readonly codec: CodecResults;
+  readonly e2eLarge: LargeResults;
+  readonly e2eSmall: SmallResults;
+  readonly realModel: ModelResults;
+}

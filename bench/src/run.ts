@@ -1,0 +1,41 @@
+/** Runs every tier and collects the results; main.ts is the command line around it. */
+import { cpus, loadavg, platform, release } from 'node:os';
+import { runCodec } from './codec.js';
+import { type BenchConfig, FULL, QUICK } from './config.js';
+import { runLarge } from './e2e-large.js';
+import { runSmall } from './e2e-small.js';
+import { runRealModel } from './real-model.js';
+import type { BenchResults } from './results.js';
+
+export interface RunOptions {
+  /** Tiny sizes and counts: exercises every tier in well under a minute, measures nothing. */
+  quick?: boolean;
+  /** Progress on stderr (default true). */
+  progress?: boolean;
+}
+
+export async function runBenchmarks(options: RunOptions = {}): Promise<BenchResults> {
+  const base = options.quick ? QUICK : FULL;
+  const config: BenchConfig = { ...base, progress: options.progress ?? true };
+  const start = performance.now();
+  const load = loadavg();
+  const codec = await runCodec(config);
+  const e2eLarge = await runLarge(config);
+  const e2eSmall = await runSmall(config);
+  const realModel = await runRealModel(config);
+  return {
+    meta: {
+      quick: config.quick,
+      date: new Date().toISOString(),
+      node: process.version,
+      platform: `${platform()} ${release()}`,
+      cpus: cpus().length,
+      loadavg: load,
+      seconds: (performance.now() - start) / 1000,
+    },
+    codec,
+    e2eLarge,
+    e2eSmall,
+    realModel,
+  };
+}
