@@ -1,7 +1,8 @@
 import {
-  decodeInferResponse, decodeMetadataResponse, encodeInferRequest, encodeMetadataRequest,
+  decodeInferResponse, decodeMetadataResponse, encodeInferRequestChunks, encodeMetadataRequest,
   GraphPipeError, type MetadataResponse, type Tensor,
 } from '@graphpipe/protocol';
+import { canStreamUploads } from './body.js';
 import { post } from './transport.js';
 
 export interface RemoteModelOptions {
@@ -13,6 +14,12 @@ export interface RemoteModelOptions {
   timeoutMs?: number;
   /** Attempts after a refused connection (safe: nothing was sent). Default 2. */
   retries?: number;
+  /**
+   * Send large tensors as a stream of their own memory rather than one joined copy. Default:
+   * on in Node, whose fetch streams request bodies over HTTP/1.1; off in browsers, which
+   * stream uploads only over HTTP/2.
+   */
+  streamUploads?: boolean;
 }
 
 export interface CallOptions {
@@ -60,7 +67,7 @@ export class RemoteModel {
 
   /** Fetches the model's metadata (safe to retry, so it retries refused connections). */
   async metadata(options: CallOptions = {}): Promise<MetadataResponse> {
-    const bytes = await this.post(encodeMetadataRequest(), options, this.options.retries);
+    const bytes = await this.post([encodeMetadataRequest()], options, this.options.retries);
     this.cachedMetadata = decode(() => decodeMetadataResponse(bytes), this.url);
     return this.cachedMetadata;
   }
@@ -68,7 +75,7 @@ export class RemoteModel {
   /** Runs the model. Fails with a GraphPipeError carrying the server's status and message. */
   async infer(inputs: InferInputs, options: InferOptions = {}): Promise<InferResult> {
     const { tensors, names } = normalizeInputs(inputs, options.inputNames);
-    const body = encodeInferRequest({ inputs: tensors, inputNames: names, outputNames: options.outputNames, config: options.config });
+    const body = encodeInferRequestChunks({ inputs: tensors, inputNames: names, outputNames: options.outputNames, config: options.config });
     // Only a refused connection is retried: once a request was sent, running it again could repeat its effect.
     const bytes = await this.post(body, options, this.options.retries);
     const response = decode(() => decodeInferResponse(bytes), this.url);
@@ -94,13 +101,14 @@ export class RemoteModel {
     return outputs && outputs.length === count ? outputs.map((o) => o.name) : [];
   }
 
-  private post(body: Uint8Array, call: CallOptions, retries: number): Promise<Uint8Array> {
-    return post(this.url, body, {
+  private post(chunks: readonly Uint8Array[], call: CallOptions, retries: number): Promise<Uint8Array> {
+    return post(this.url, chunks, {
       fetch: this.options.fetch ?? globalThis.fetch,
       headers: this.options.headers,
       signal: call.signal,
       timeoutMs: call.timeoutMs ?? this.options.timeoutMs,
       retries,
+      streamUploads: this.options.streamUploads ?? canStreamUploads,
     });
   }
 }

@@ -1,4 +1,5 @@
 import { codeFromStatus, GraphPipeError } from '@graphpipe/protocol';
+import { outgoingBody, readAll } from './body.js';
 
 export interface PostOptions {
   readonly fetch: typeof fetch;
@@ -7,23 +8,27 @@ export interface PostOptions {
   readonly timeoutMs?: number;
   /** Extra attempts when the connection is refused (nothing was sent, so a retry is safe). */
   readonly retries: number;
+  /** Send large bodies as a stream of their chunks instead of joining them first. */
+  readonly streamUploads: boolean;
 }
 
 /**
- * POSTs one GraphPipe buffer and returns the response bytes, turning every failure into a
- * GraphPipeError: HTTP errors keep their status and the server's one-line message.
+ * POSTs one GraphPipe message (as the encoder's chunks) and returns the response bytes, turning
+ * every failure into a GraphPipeError: HTTP errors keep their status and the server's message.
  */
-export async function post(url: string, body: Uint8Array, options: PostOptions): Promise<Uint8Array> {
+export async function post(url: string, chunks: readonly Uint8Array[], options: PostOptions): Promise<Uint8Array> {
   const signal = combine(options.signal, options.timeoutMs);
   for (let attempt = 0; ; attempt++) {
     let response: Response;
     try {
+      const { body, headers, duplex } = outgoingBody(chunks, options.streamUploads);
       response = await options.fetch(url, {
         method: 'POST',
-        body: body as BodyInit,
-        headers: { 'content-type': 'application/octet-stream', ...options.headers },
+        body,
+        headers: { 'content-type': 'application/octet-stream', ...headers, ...options.headers },
         signal,
-      });
+        ...(duplex ? { duplex } : {}),
+      } as RequestInit);
     } catch (err) {
       if (signal?.aborted) throw abortError(signal, options.timeoutMs, url, err);
       if (attempt < options.retries && connectionRefused(err)) {
@@ -41,7 +46,7 @@ export async function post(url: string, body: Uint8Array, options: PostOptions):
           retryAfter: Number.isFinite(retryAfter) ? retryAfter : undefined,
         });
       }
-      return new Uint8Array(await response.arrayBuffer());
+      return await readAll(response);
     } catch (err) {
       if (signal?.aborted) throw abortError(signal, options.timeoutMs, url, err);
       throw err;

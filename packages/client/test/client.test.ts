@@ -48,6 +48,26 @@ describe('what the client sends', () => {
     expect(stringValues(outputs[1] as Tensor & { dtype: 'string' })).toEqual(['x', 'yz']);
   });
 
+  test('a large tensor streams out with a Content-Length, from the caller\'s own memory, and comes back whole', async () => {
+    const server = await echoServer();
+    const data = new Float64Array(300_000).map((_, i) => i * 0.5);
+    const input = tensor(data, [600, 500]);
+    for (const streamUploads of [true, false]) {
+      const sent: unknown[] = [];
+      const spy: typeof fetch = (url, init) => (sent.push(init?.body), fetch(url, init));
+      const { outputs } = await new RemoteModel(server.url, { streamUploads, fetch: spy }).infer(input);
+      expect(sent[0]).toBeInstanceOf(streamUploads ? ReadableStream : Uint8Array);
+      const got = server.received.at(-1)!;
+      expect(got.headers['transfer-encoding']).toBeUndefined();
+      expect(Number(got.headers['content-length'])).toBe(got.body.length);
+      expect(got.body.length).toBeGreaterThan(data.byteLength);
+      expect(outputs[0]!.shape).toEqual([600, 500]);
+      expect((outputs[0]!.data as Float64Array)[299_999]).toBe(299_999 * 0.5);
+    }
+    // The caller's tensor is left as it was.
+    expect(data[1]).toBe(0.5);
+  });
+
   test('a single tensor goes unnamed, a record goes named in its key order', async () => {
     const server = await echoServer();
     const model = new RemoteModel(server.url);

@@ -1,18 +1,17 @@
-import { DEFAULT_DECODE_LIMITS, type DecodeLimits, decodeRequest, encodeInferResponse, GraphPipeError, type Tensor } from '@graphpipe/protocol';
+import { byteLengthOf, DEFAULT_DECODE_LIMITS, type DecodeLimits, decodeRequest, encodeInferResponseChunks, GraphPipeError, type Tensor } from '@graphpipe/protocol';
 import { Hono } from 'hono';
-import { cors } from 'hono/cors';
 import type { Logger } from 'pino';
 import type { Backend } from './backend.js';
-import { readBody } from './body.js';
+import { BodyCollector } from './body.js';
 import { ByteBudget } from './budget.js';
+import { type CorsOptions, corsSetup } from './cors.js';
 import { asGraphPipeError, errorResponse } from './errors.js';
 import { Lifecycle } from './lifecycle.js';
 import { ConcurrencyLimiter } from './limiter.js';
 import { createLogger } from './logger.js';
 import { metadataBytes, metadataJson, SERVER_NAME } from './metadata.js';
 import { resolveRequest, signatureOf } from './resolve.js';
-
-type CorsOptions = NonNullable<Parameters<typeof cors>[0]>;
+import { type RuntimeIO, webIO } from './runtime.js';
 
 export interface GraphPipeAppOptions {
   /** Largest request body accepted, in bytes (413 beyond). Default 256 MiB. */
@@ -35,14 +34,12 @@ export interface GraphPipeAppOptions {
   serverName?: string;
   /** Shared with a runtime adapter that drains the server; created when absent. */
   lifecycle?: Lifecycle;
+  /** Body reading and answer writing; runtime adapters pass faster I/O of their own. Default: web streams. */
+  io?: RuntimeIO;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024;
-/**
- * A fresh headers object per response: @hono/node-server writes Content-Length into the
- * object it is given, so a shared one would give every later answer the first one's length.
- */
-const octets = (body: Uint8Array) => new Response(body, { headers: { 'content-type': 'application/octet-stream' } });
+const OCTETS = 'application/octet-stream';
 
 /**
  * A Hono app that serves one backend over GraphPipe: POST a Request buffer (to any path, as
@@ -60,6 +57,13 @@ export function createGraphPipeApp(backend: Backend, options: GraphPipeAppOption
   const budget = new ByteBudget(options.maxInflightBytes ?? 4 * bodyLimits.maxBytes);
   const lifecycle = options.lifecycle ?? new Lifecycle();
   const logger = options.logger === undefined ? createLogger() : options.logger;
+  const corsing = corsSetup(options.cors);
+  const io = options.io ?? webIO;
+  // Custom CORS middleware adds its headers to a Response, so it needs answers made as one.
+  const send = corsing.onPost ? webIO.send : io.send;
+  // A fresh object per answer: @hono/node-server writes Content-Length into the headers it is
+  // given, so a shared one would give every later answer the first one's length.
+  const binaryHeaders = () => ({ 'content-type': OCTETS, ...corsing.headers });
 
   const app = new Hono();
   if (logger) {
@@ -69,8 +73,9 @@ export function createGraphPipeApp(backend: Backend, options: GraphPipeAppOption
       logger.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: +(performance.now() - start).toFixed(2) });
     });
   }
-  if (options.cors !== false) {
-    app.use(cors(options.cors === true || options.cors === undefined ? { origin: '*', maxAge: 600 } : options.cors));
+  if (corsing.middleware) {
+    if (corsing.onPost) app.use(corsing.middleware);
+    else app.on(['GET', 'OPTIONS'], '*', corsing.middleware);
   }
 
   const ok = () => new Response('ok\n', { headers: { 'content-type': 'text/plain' } });
@@ -87,13 +92,13 @@ export function createGraphPipeApp(backend: Backend, options: GraphPipeAppOption
       throw new GraphPipeError('UNAVAILABLE', 'server is shutting down; retry on another instance', { retryAfter: 1 });
     }
     lifecycle.enter();
-    const held = { bytes: 0 };
+    let collector: BodyCollector | undefined;
     try {
-      const request = c.req.raw;
-      const req = decodeRequest(await readBody(request, bodyLimits, budget, held), decodeLimits);
-      if (req.kind === 'metadata') return octets(metadata);
+      collector = new BodyCollector(c.req.header('content-length'), bodyLimits, budget);
+      const req = decodeRequest(await io.readBody(c, collector, bodyLimits), decodeLimits);
+      if (req.kind === 'metadata') return send(c, [metadata], metadata.length, binaryHeaders());
       const { inputs, outputNames } = resolveRequest(req, signature);
-      const signal = request.signal;
+      const signal = io.signal(c);
       await limiter.acquire(signal);
       let outputs: Readonly<Record<string, Tensor>>;
       try {
@@ -104,9 +109,11 @@ export function createGraphPipeApp(backend: Backend, options: GraphPipeAppOption
       } finally {
         limiter.release();
       }
-      return octets(encodeInferResponse({ outputs: pick(outputs, outputNames) }));
+      // Chunks: header bytes plus the outputs' own memory, so large answers are never copied.
+      const chunks = encodeInferResponseChunks({ outputs: pick(outputs, outputNames) });
+      return send(c, chunks, byteLengthOf(chunks), binaryHeaders());
     } finally {
-      budget.give(held.bytes);
+      if (collector) budget.give(collector.held);
       lifecycle.leave();
     }
   });
@@ -115,7 +122,8 @@ export function createGraphPipeApp(backend: Backend, options: GraphPipeAppOption
   app.onError((err, c) => {
     const error = asGraphPipeError(err);
     if (logger && error.status >= 500) logger.error({ err, path: c.req.path }, error.message);
-    return errorResponse(error);
+    // Browser callers need the CORS header to read why their request failed.
+    return errorResponse(error, corsing.headers);
   });
   return app;
 }

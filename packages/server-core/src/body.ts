@@ -9,80 +9,87 @@ export interface BodyLimits {
 }
 
 /**
- * Reads a request body into one Uint8Array, refusing it (413) as soon as it is known to be
- * too large: from Content-Length before reading, or while streaming when there is none.
- * With a Content-Length the buffer is allocated once at its exact size and filled in place;
- * a fresh ArrayBuffer also keeps the decoder's 8-byte payload alignment.
- *
- * The bytes held are taken from `budget` first (all at once with a Content-Length, else per
- * chunk); the caller gives back `held.bytes` when the request is done.
+ * Gathers a request body into one Uint8Array, refusing it as soon as it is known to be too
+ * large (413): from Content-Length before any byte is read, or while it streams. With a
+ * Content-Length the buffer is allocated once at its exact size and filled in place (a fresh
+ * ArrayBuffer also keeps the decoder's 8-byte payload alignment). The bytes held are first
+ * taken from the shared budget (503 when it is spent); the caller gives back `held`.
  */
-export async function readBody(request: Request, limits: BodyLimits, budget: ByteBudget, held: { bytes: number }): Promise<Uint8Array> {
-  const declared = request.headers.get('content-length');
-  const expected = declared === null ? -1 : Number(declared);
-  if (expected > limits.maxBytes) throw tooLarge(limits.maxBytes);
-  if (!request.body || expected === 0) return new Uint8Array(0);
-  const hold = (n: number) => {
-    budget.take(n);
-    held.bytes += n;
-  };
+export class BodyCollector {
+  held = 0;
+  private readonly expected: number;
+  private out: Uint8Array | undefined;
+  private readonly chunks: Uint8Array[] = [];
+  private length = 0;
 
-  const reader = request.body.getReader();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    void reader.cancel().catch(() => {});
-  }, limits.timeoutMs);
-  try {
-    const sized = Number.isSafeInteger(expected) && expected > 0;
-    if (sized) hold(expected);
-    let out = sized ? new Uint8Array(expected) : undefined;
-    const chunks: Uint8Array[] = [];
-    let length = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (timedOut) throw new GraphPipeError('REQUEST_TIMEOUT', `request body did not arrive within ${limits.timeoutMs} ms`);
-      if (done) break;
-      if (length + value.length > (sized ? expected : limits.maxBytes)) {
-        if (sized) throw new GraphPipeError('INVALID_MESSAGE', `request body is longer than its Content-Length of ${expected} bytes`);
-        throw tooLarge(limits.maxBytes);
-      }
-      if (out) out.set(value, length);
-      else {
-        hold(value.length);
-        chunks.push(value);
-      }
-      length += value.length;
+  constructor(
+    contentLength: string | null | undefined,
+    private readonly limits: BodyLimits,
+    private readonly budget: ByteBudget,
+  ) {
+    const expected = contentLength == null ? -1 : Number(contentLength);
+    if (expected > limits.maxBytes) throw tooLarge(limits.maxBytes);
+    this.expected = Number.isSafeInteger(expected) && expected >= 0 ? expected : -1;
+  }
+
+  /** Takes room for a declared body up front; readers call it inside their busy handling. */
+  begin(): void {
+    if (this.expected > 0 && !this.out) {
+      this.hold(this.expected);
+      this.out = new Uint8Array(this.expected);
     }
+  }
+
+  /** True when a Content-Length said there is nothing to read. */
+  get empty(): boolean {
+    return this.expected === 0;
+  }
+
+  add(chunk: Uint8Array): void {
+    const { out, length } = this;
     if (out) {
-      if (length !== expected) throw new GraphPipeError('INVALID_MESSAGE', `request body ended after ${length} of ${expected} bytes`);
-      return out;
+      if (length + chunk.length > out.length) {
+        throw new GraphPipeError('INVALID_MESSAGE', `request body is longer than its Content-Length of ${out.length} bytes`);
+      }
+      out.set(chunk, length);
+    } else {
+      if (length + chunk.length > this.limits.maxBytes) throw tooLarge(this.limits.maxBytes);
+      this.hold(chunk.length);
+      this.chunks.push(chunk);
     }
-    out = new Uint8Array(length);
+    this.length += chunk.length;
+  }
+
+  finish(): Uint8Array {
+    if (this.out) {
+      if (this.length !== this.out.length) {
+        throw new GraphPipeError('INVALID_MESSAGE', `request body ended after ${this.length} of ${this.out.length} bytes`);
+      }
+      return this.out;
+    }
+    // Copied even when there is one chunk: a fresh buffer keeps payloads 8-aligned.
+    const out = new Uint8Array(this.length);
     let at = 0;
-    for (const c of chunks) {
+    for (const c of this.chunks) {
       out.set(c, at);
       at += c.length;
     }
     return out;
-  } catch (err) {
-    // Turned away for lack of room: read the rest and drop it, holding nothing, so the
-    // client gets its 503 instead of a connection reset in the middle of its upload.
-    if ((err as GraphPipeError).code === 'UNAVAILABLE' && !timedOut) await discard(reader, () => timedOut);
-    void reader.cancel().catch(() => {});
-    if (timedOut) throw new GraphPipeError('REQUEST_TIMEOUT', `request body did not arrive within ${limits.timeoutMs} ms`);
-    throw err;
-  } finally {
-    clearTimeout(timer);
+  }
+
+  private hold(n: number): void {
+    this.budget.take(n);
+    this.held += n;
   }
 }
 
-async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, stop: () => boolean): Promise<void> {
-  try {
-    while (!stop() && !(await reader.read()).done);
-  } catch {
-    // The client went away; nothing left to drain.
-  }
+export function bodyTimeout(limits: BodyLimits): GraphPipeError {
+  return new GraphPipeError('REQUEST_TIMEOUT', `request body did not arrive within ${limits.timeoutMs} ms`);
+}
+
+/** A refusal for lack of room, after which the rest of the upload is read and dropped. */
+export function isBusy(err: unknown): boolean {
+  return (err as GraphPipeError | undefined)?.code === 'UNAVAILABLE';
 }
 
 function tooLarge(max: number): GraphPipeError {

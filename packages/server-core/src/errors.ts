@@ -8,8 +8,8 @@ export function asGraphPipeError(err: unknown): GraphPipeError {
 }
 
 /** The one place errors become HTTP: the code's status and a one-line text/plain message. */
-export function errorResponse(error: GraphPipeError): Response {
-  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
+export function errorResponse(error: GraphPipeError, extraHeaders: Readonly<Record<string, string>> = {}): Response {
+  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...extraHeaders };
   if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter);
   return new Response(`${error.message.replace(/\s*\n\s*/g, ' ')}\n`, { status: error.status, headers });
 }

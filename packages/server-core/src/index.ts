@@ -3,6 +3,8 @@ export { createGraphPipeApp, DEFAULT_MAX_BODY_BYTES, type GraphPipeAppOptions } 
 export { createFunctionBackend, type FunctionBackendOptions, type FunctionResult, type InferContext, type InferFunction } from './function-backend.js';
 export { ConcurrencyLimiter } from './limiter.js';
 export { Lifecycle } from './lifecycle.js';
+export { type RuntimeIO, webIO } from './runtime.js';
+export { BodyCollector, type BodyLimits } from './body.js';
 export { checkTensor, resolveRequest, signatureOf, type ModelSignature, type ResolvedRequest } from './resolve.js';
 export { asGraphPipeError, errorResponse } from './errors.js';
 export { createLogger } from './logger.js';

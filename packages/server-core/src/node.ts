@@ -5,6 +5,7 @@ import type { Backend } from './backend.js';
 import { createGraphPipeApp, type GraphPipeAppOptions } from './app.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger } from './logger.js';
+import { nodeIO } from './node-io.js';
 
 export interface ServeOptions extends Omit<GraphPipeAppOptions, 'lifecycle'> {
   /** Interface to listen on. Default 127.0.0.1; use 0.0.0.0 to accept remote callers. */
@@ -33,7 +34,7 @@ export interface ServerHandle {
 export async function serve(backend: Backend, options: ServeOptions = {}): Promise<ServerHandle> {
   const lifecycle = new Lifecycle();
   const logger = options.logger === undefined ? createLogger() : options.logger;
-  const app = createGraphPipeApp(backend, { ...options, logger, lifecycle });
+  const app = createGraphPipeApp(backend, { ...options, logger, lifecycle, io: nodeIO });
   const host = options.host ?? '127.0.0.1';
 
   const server = await new Promise<Server>((resolve, reject) => {

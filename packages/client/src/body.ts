@@ -1,0 +1,62 @@
+/**
+ * Request and response bodies without needless copies of large tensors.
+ *
+ * Sending: the encoder's chunks (small header pieces and the caller's own tensor memory) go out
+ * as a stream with an explicit Content-Length where the runtime's fetch streams request bodies
+ * over HTTP/1.1 (Node's); elsewhere (browsers) they are joined into one buffer once.
+ * Receiving: the answer is read into one buffer sized from Content-Length.
+ */
+
+import { byteLengthOf, concatBytes } from '@graphpipe/protocol';
+
+const STREAM_FROM_BYTES = 64 * 1024;
+
+/** Node's fetch (undici) streams request bodies; browsers need HTTP/2 for that, so they join. */
+export const canStreamUploads: boolean = (() => {
+  const proc = (globalThis as { process?: { release?: { name?: string } } }).process;
+  return proc?.release?.name === 'node';
+})();
+
+export interface OutgoingBody {
+  readonly body: BodyInit;
+  readonly headers: Record<string, string>;
+  /** Extra fetch options a streamed body needs. */
+  readonly duplex?: 'half';
+}
+
+/** A fresh body for one attempt (a stream can be sent only once). */
+export function outgoingBody(chunks: readonly Uint8Array[], streamUploads: boolean): OutgoingBody {
+  const length = byteLengthOf(chunks);
+  if (!streamUploads || chunks.length === 1 || length < STREAM_FROM_BYTES) {
+    return { body: concatBytes(chunks, length) as Uint8Array<ArrayBuffer>, headers: {} };
+  }
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(chunk);
+      controller.close();
+    },
+  });
+  return { body: stream, headers: { 'content-length': String(length) }, duplex: 'half' };
+}
+
+/** The whole answer as one Uint8Array, filled in place when its length is known. */
+export async function readAll(response: Response): Promise<Uint8Array> {
+  const length = Number(response.headers.get('content-length') ?? NaN);
+  // With a content-encoding the declared length is of the encoded bytes, not of what we read.
+  if (!response.body || !Number.isSafeInteger(length) || length < STREAM_FROM_BYTES || response.headers.has('content-encoding')) {
+    return new Uint8Array(await response.arrayBuffer());
+  }
+  const out = new Uint8Array(length);
+  let at = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (at + value.length > length) throw new Error(`the answer is longer than its Content-Length of ${length} bytes`);
+    out.set(value, at);
+    at += value.length;
+  }
+  if (at !== length) throw new Error(`the answer ended after ${at} of ${length} bytes`);
+  return out;
+}
+

@@ -1,0 +1,18 @@
+/** Total length of a list of chunks (e.g. from the encoders' chunked forms). */
+export function byteLengthOf(chunks: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const chunk of chunks) n += chunk.length;
+  return n;
+}
+
+/** The chunks as one Uint8Array: the chunk itself when there is one, else a single copy. */
+export function concatBytes(chunks: readonly Uint8Array[], length = byteLengthOf(chunks)): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
