@@ -4,11 +4,14 @@ import { InferenceSession } from 'onnxruntime-node';
 import { describeModel } from './metadata.js';
 import { type ModelHeader, readModelHeader } from './model-header.js';
 import { OnnxBackend } from './onnx-backend.js';
-import { type OnnxBackendOptions, concurrencyOf, sessionOptions } from './options.js';
+import { type OnnxBackendOptions, concurrencyOf, sessionOptions, workersOf } from './options.js';
+import { inThreadRunner } from './runner.js';
+import { startWorkers } from './worker-runner.js';
 
 /** `source` is a path to a .onnx (or .ort) file, or the model's bytes. */
 export async function createOnnxBackend(source: string | Uint8Array, options: OnnxBackendOptions = {}): Promise<OnnxBackend> {
   const concurrency = concurrencyOf(options);
+  const workers = workersOf(options);
   let session: InferenceSession;
   try {
     session = typeof source === 'string'
@@ -18,7 +21,11 @@ export async function createOnnxBackend(source: string | Uint8Array, options: On
     const from = typeof source === 'string' ? source : `${source.byteLength} bytes`;
     throw new GraphPipeError('INTERNAL', `cannot load ONNX model (${from}): ${(err as Error).message ?? err}`, { cause: err });
   }
-  return new OnnxBackend(session, describeModel(session, headerOf(source), source, options), concurrency);
+  const model = describeModel(session, headerOf(source), source, options);
+  if (workers === 0) return new OnnxBackend(inThreadRunner(session), model, concurrency);
+  // This session was loaded for the metadata (and a clear load error); the workers load their own.
+  await session.release();
+  return new OnnxBackend(await startWorkers(source, sessionOptions(options), workers), model, concurrency);
 }
 
 /** Name, version and description are niceties: a model onnxruntime accepts must not fail over them. */

@@ -1,27 +1,24 @@
-/** A GraphPipe Backend over one onnxruntime InferenceSession. */
+/** A GraphPipe Backend over an ONNX model, run on the calling thread or in workers (see Runner). */
 import { GraphPipeError, type Tensor } from '@graphpipe/protocol';
 import type { Backend, InferOptions, ModelMetadata } from '@graphpipe/server-core';
-import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
-import { fetchOrder, resultsByName } from './fetch-outputs.js';
+import type { Tensor as OrtTensor } from 'onnxruntime-node';
+import { fetchOrder } from './fetch-outputs.js';
 import type { ModelDescription, Port } from './metadata.js';
 import { runError } from './run-error.js';
+import type { RunResults, Runner } from './runner.js';
 import { fromOrtTensor, toOrtTensor } from './tensor-convert.js';
-
-// A failed run reaches the caller (and the server's log) as a GraphPipeError; onnxruntime's own
-// copy of it on stderr would only repeat it, once per bad request.
-const RUN_OPTIONS: InferenceSession.RunOptions = { logSeverityLevel: 4 };
 
 export class OnnxBackend implements Backend {
   readonly metadata: ModelMetadata;
   /** Every output GraphPipe can carry; the others are only described in the metadata. */
   readonly defaultOutputs: readonly string[];
   readonly concurrency: number;
-  readonly #session: InferenceSession;
+  readonly #runner: Runner;
   readonly #model: ModelDescription;
   #closed = false;
 
-  constructor(session: InferenceSession, model: ModelDescription, concurrency: number) {
-    this.#session = session;
+  constructor(runner: Runner, model: ModelDescription, concurrency: number) {
+    this.#runner = runner;
     this.#model = model;
     this.metadata = model.metadata;
     this.defaultOutputs = [...model.outputs].filter(([, port]) => !port.unsupported).map(([name]) => name);
@@ -29,8 +26,8 @@ export class OnnxBackend implements Backend {
   }
 
   /**
-   * A run cannot be interrupted once it starts: onnxruntime-node has no RunOptions.terminate and
-   * runs the session synchronously. So the signal is checked only before the run begins.
+   * A run cannot be interrupted once it starts: onnxruntime-node has no RunOptions.terminate. So
+   * the signal counts only until the run begins (with workers: until a worker takes it).
    */
   async infer(
     inputs: Readonly<Record<string, Tensor>>,
@@ -46,22 +43,22 @@ export class OnnxBackend implements Backend {
     }
     const wanted = outputNames.length > 0 ? outputNames : this.defaultOutputs;
     const ports = wanted.map((name) => usable(this.#model.outputs, name, 'output'));
-    const fetched = fetchOrder(this.#session.outputNames, wanted);
-    let results: InferenceSession.OnnxValueMapType;
+    const fetched = fetchOrder([...this.#model.outputs.keys()], wanted);
+    let results: RunResults;
     try {
-      results = resultsByName(await this.#session.run(feeds, fetched, RUN_OPTIONS), fetched, this.#session.outputNames);
+      results = await this.#runner.run(feeds, fetched, signal);
     } catch (err) {
-      throw runError(err);
+      throw err instanceof GraphPipeError ? err : runError(err);
     }
     const out: Record<string, Tensor> = {};
-    for (const port of ports) out[port.spec.name] = fromOrtTensor(results[port.spec.name] as OrtTensor, port.spec.dtype!);
+    for (const port of ports) out[port.spec.name] = fromOrtTensor(results[port.spec.name]!, port.spec.dtype!);
     return out;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#session.release();
+    await this.#runner.close();
   }
 }
 

@@ -14,8 +14,15 @@ export interface OnnxBackendOptions extends NameOverrides {
   /** In order of preference, e.g. ['cuda', 'cpu']. Default ['cpu']. Loading fails if one is not installed. */
   executionProviders?: InferenceSession.SessionOptions['executionProviders'];
   /**
-   * How many inferences the server should let run at once (the backend's `concurrency`). Default 1:
-   * onnxruntime-node runs a session on the JavaScript thread, so more at once only queue up there.
+   * Worker threads that each load the model and run inferences off the JavaScript thread. Default 0:
+   * runs happen on the calling thread, which is fastest for tiny models but blocks the event loop
+   * while a run lasts.
+   */
+  workers?: number;
+  /**
+   * How many inferences the server should let run at once (the backend's `concurrency`). Default
+   * `workers`, or 1 without workers: onnxruntime-node then runs a session on the JavaScript thread,
+   * so more at once only queue up there.
    */
   concurrency?: number;
 }
@@ -30,8 +37,14 @@ export function sessionOptions(o: OnnxBackendOptions): InferenceSession.SessionO
   };
 }
 
+export function workersOf(o: OnnxBackendOptions): number {
+  const n = o.workers ?? 0;
+  if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`workers must be a non-negative integer, got ${n}`);
+  return n;
+}
+
 export function concurrencyOf(o: OnnxBackendOptions): number {
-  const n = o.concurrency ?? 1;
+  const n = o.concurrency ?? Math.max(workersOf(o), 1);
   if (!Number.isSafeInteger(n) || n < 1) throw new TypeError(`concurrency must be a positive integer, got ${n}`);
   return n;
 }

@@ -11,7 +11,7 @@ export function toOrtTensor(t: Tensor): OrtTensor {
 }
 
 /** `dtype` is the output's GraphPipe dtype from the metadata (see outputDTypeFromOnnx). */
-export function fromOrtTensor(t: OrtTensor, dtype: DType): Tensor {
+export function fromOrtTensor(t: Pick<OrtTensor, 'dims' | 'data'>, dtype: DType): Tensor {
   const shape = [...t.dims];
   const data = t.data;
   // Where a runtime has Float16Array, onnxruntime returns one; GraphPipe carries the raw bits as Uint16Array.

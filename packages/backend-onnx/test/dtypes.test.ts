@@ -1,5 +1,5 @@
 import { DTYPES, type Tensor, tensor } from '@graphpipe/protocol';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
 import { infer, modelPath } from './helpers.js';
 
@@ -22,40 +22,43 @@ const INPUTS: Record<string, Tensor> = {
   in_string: tensor([utf8.encode('héllo') as unknown as string, 'wörld ✓', ''], [3], 'string'),
 };
 
-let backend: OnnxBackend;
-beforeAll(async () => {
-  backend = await createOnnxBackend(modelPath('identity-dtypes'));
-});
-afterAll(() => backend.close());
+// In a worker, every dtype also crosses threads both ways.
+describe.each([0, 1])('workers: %i', (workers) => {
+  let backend: OnnxBackend;
+  beforeAll(async () => {
+    backend = await createOnnxBackend(modelPath('identity-dtypes'), { workers });
+  });
+  afterAll(() => backend.close());
 
-test('the model covers every GraphPipe dtype', () => {
-  expect(backend.metadata.inputs.map((io) => io.dtype)).toEqual(DTYPES);
-  expect(backend.metadata.inputs.every((io) => io.shape?.join() === '-1')).toBe(true);
-});
+  test('the model covers every GraphPipe dtype', () => {
+    expect(backend.metadata.inputs.map((io) => io.dtype)).toEqual(DTYPES);
+    expect(backend.metadata.inputs.every((io) => io.shape?.join() === '-1')).toBe(true);
+  });
 
-test('every dtype round-trips bit for bit', async () => {
-  const out = await infer(backend, INPUTS);
-  for (const dtype of DTYPES) {
-    const sent = INPUTS[`in_${dtype}`]!;
-    const got = out[`out_${dtype}`]!;
-    expect(got.dtype, dtype).toBe(dtype);
-    expect(got.shape, dtype).toEqual([3]);
-    if (got.dtype === 'string') {
-      expect(got.data).toEqual(['héllo', 'wörld ✓', '']);
-    } else {
-      expect(got.data.constructor, dtype).toBe(sent.data.constructor);
-      expect(bytes(got), dtype).toEqual(bytes(sent));
+  test('every dtype round-trips bit for bit', async () => {
+    const out = await infer(backend, INPUTS);
+    for (const dtype of DTYPES) {
+      const sent = INPUTS[`in_${dtype}`]!;
+      const got = out[`out_${dtype}`]!;
+      expect(got.dtype, dtype).toBe(dtype);
+      expect(got.shape, dtype).toEqual([3]);
+      if (got.dtype === 'string') {
+        expect(got.data).toEqual(['héllo', 'wörld ✓', '']);
+      } else {
+        expect(got.data.constructor, dtype).toBe(sent.data.constructor);
+        expect(bytes(got), dtype).toEqual(bytes(sent));
+      }
     }
-  }
-});
+  });
 
-test('empty tensors pass through', async () => {
-  const empty = Object.fromEntries(
-    Object.entries(INPUTS).map(([name, t]) => [name, { ...t, shape: [0], data: t.dtype === 'string' ? [] : t.data.subarray(0, 0) } as Tensor]),
-  );
-  const out = await infer(backend, empty, ['out_int64', 'out_string']);
-  expect(out.out_int64).toEqual({ dtype: 'int64', shape: [0], data: new BigInt64Array(0) });
-  expect(out.out_string).toEqual({ dtype: 'string', shape: [0], data: [] });
+  test('empty tensors pass through', async () => {
+    const empty = Object.fromEntries(
+      Object.entries(INPUTS).map(([name, t]) => [name, { ...t, shape: [0], data: t.dtype === 'string' ? [] : t.data.subarray(0, 0) } as Tensor]),
+    );
+    const out = await infer(backend, empty, ['out_int64', 'out_string']);
+    expect(out.out_int64).toEqual({ dtype: 'int64', shape: [0], data: new BigInt64Array(0) });
+    expect(out.out_string).toEqual({ dtype: 'string', shape: [0], data: [] });
+  });
 });
 
 function bytes(t: Tensor): Uint8Array {

@@ -1,0 +1,27 @@
+/** The messages between the pool (worker-pool.ts) and a session worker (session-worker.ts). */
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
+
+/** workerData: the model (bytes shared by all workers) and the session options. */
+export interface WorkerInit {
+  readonly source: string | SharedArrayBuffer;
+  readonly options: InferenceSession.SessionOptions;
+}
+
+/** A tensor as it crosses threads; strings travel as JS strings. */
+export interface WireTensor {
+  readonly type: OrtTensor.Type;
+  readonly dims: readonly number[];
+  readonly data: OrtTensor.DataType;
+}
+
+export interface RunRequest {
+  readonly feeds: Readonly<Record<string, WireTensor>>;
+  readonly fetched: readonly string[];
+}
+
+export type RunOutputs = Readonly<Record<string, WireTensor>>;
+
+export type WorkerReply =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'done'; readonly outputs: RunOutputs }
+  | { readonly kind: 'failed'; readonly message: string };

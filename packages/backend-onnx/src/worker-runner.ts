@@ -1,0 +1,46 @@
+/** Runs on a pool of session workers, so a long run leaves the calling thread's event loop free. */
+import { GraphPipeError } from '@graphpipe/protocol';
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
+import type { Runner } from './runner.js';
+import { WorkerPool } from './worker-pool.js';
+import type { WireTensor, WorkerInit } from './worker-protocol.js';
+import { spawnSessionWorker } from './worker-script.js';
+
+export async function startWorkers(source: string | Uint8Array, options: InferenceSession.SessionOptions, size: number): Promise<Runner> {
+  let pool: WorkerPool;
+  try {
+    const init = workerInit(source, options);
+    pool = await WorkerPool.start(size, () => spawnSessionWorker(init));
+  } catch (err) {
+    throw new GraphPipeError('INTERNAL', `cannot start ONNX workers: ${(err as Error).message ?? err}`, { cause: err });
+  }
+  return {
+    run(feeds, fetched, signal) {
+      const transfer: ArrayBuffer[] = [];
+      const wire = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, ownedCopy(t, transfer)]));
+      return pool.run({ feeds: wire, fetched }, transfer, signal);
+    },
+    close: () => pool.close(),
+  };
+}
+
+/** Model bytes go into one SharedArrayBuffer that every worker, replacements included, reads from. */
+export function workerInit(source: string | Uint8Array, options: InferenceSession.SessionOptions): WorkerInit {
+  if (typeof source === 'string') return { source, options };
+  const shared = new SharedArrayBuffer(source.byteLength);
+  new Uint8Array(shared).set(source);
+  return { source: shared, options };
+}
+
+/**
+ * An input's data copied into a buffer of its own, which is then moved to the worker. Moving the
+ * original instead would detach memory others still hold: a request's tensors are views into the
+ * request body. Structured cloning would copy twice (out of this thread, into the worker's) and
+ * take the whole body along with each view.
+ */
+function ownedCopy(t: OrtTensor, transfer: ArrayBuffer[]): WireTensor {
+  if (Array.isArray(t.data)) return { type: t.type, dims: t.dims, data: t.data }; // JS strings: cloned
+  const data = t.data.slice();
+  transfer.push(data.buffer as ArrayBuffer);
+  return { type: t.type, dims: t.dims, data };
+}

@@ -1,0 +1,211 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { Worker } from 'node:worker_threads';
+import { GraphPipeError, type Tensor, tensor } from '@graphpipe/protocol';
+import { backendConformanceCases } from '@graphpipe/server-core/testing';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
+import { WorkerPool } from '../src/worker-pool.js';
+import type { RunRequest } from '../src/worker-protocol.js';
+import { startWorkers, workerInit } from '../src/worker-runner.js';
+import { spawnSessionWorker } from '../src/worker-script.js';
+import { floats, infer, modelPath } from './helpers.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const CONV = modelPath('tiny-conv');
+
+const images = (batch: number) => tensor(floats(batch * 3 * 32 * 32, batch), [batch, 3, 32, 32], 'float32');
+const live = () => new AbortController().signal;
+const failure = (p: Promise<unknown>) => p.then(() => expect.fail('expected a rejection'), (e: unknown) => e as GraphPipeError);
+
+/** A conv run long enough (tens to hundreds of ms) to watch the event loop during it. */
+const BIG_BATCH = 4096;
+
+describe.each(['iris-classifier', 'two-in-two-out', 'identity-dtypes'])('backend conformance with workers: 1: %s', (model) => {
+  for (const c of backendConformanceCases(() => createOnnxBackend(modelPath(model), { workers: 1 }))) test(c.name, c.run);
+});
+
+describe('results with workers equal results in-thread', () => {
+  let inThread: OnnxBackend;
+  let pooled: OnnxBackend;
+  beforeAll(async () => {
+    [inThread, pooled] = await Promise.all([createOnnxBackend(CONV), createOnnxBackend(CONV, { workers: 2 })]);
+  });
+  afterAll(() => Promise.all([inThread.close(), pooled.close()]));
+
+  test.each([1, 5, 64, 300])('conv, batch %i', async (batch) => {
+    const x = images(batch);
+    expect(await infer(pooled, { image: x })).toEqual(await infer(inThread, { image: x }));
+  });
+
+  test('the input tensors are left intact (copied, not moved to a worker)', async () => {
+    const x = images(3);
+    await infer(pooled, { image: x });
+    expect(x.data).toEqual(images(3).data);
+  });
+
+  test('two runs at once on two workers', async () => {
+    const [a, b] = [images(200), images(201)];
+    const [pa, pb] = await Promise.all([infer(pooled, { image: a }), infer(pooled, { image: b })]);
+    expect(pa).toEqual(await infer(inThread, { image: a }));
+    expect(pb).toEqual(await infer(inThread, { image: b }));
+  });
+});
+
+test('only the second output: named right in the worker too', async () => {
+  const backend = await createOnnxBackend(modelPath('two-in-two-out'), { workers: 1 });
+  const out = await infer(backend, { a: tensor(new Float32Array([2, 3, 4]), [1, 3]), b: tensor(new Float32Array([5, 6, 7]), [1, 3]) }, ['product']);
+  await backend.close();
+  expect(out).toEqual({ product: { dtype: 'float32', shape: [1, 3], data: new Float32Array([10, 18, 28]) } });
+});
+
+test('the event loop keeps ticking during a long run with workers, and does not without', async () => {
+  const ticksDuring = async (backend: OnnxBackend) => {
+    const x = images(BIG_BATCH);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const start = performance.now();
+    await infer(backend, { image: x });
+    const possible = (performance.now() - start) / 5;
+    clearInterval(timer);
+    await backend.close();
+    return { ticks, possible };
+  };
+  const without = await ticksDuring(await createOnnxBackend(CONV));
+  const withWorkers = await ticksDuring(await createOnnxBackend(CONV, { workers: 1 }));
+  // Without workers the run blocks the loop: at most a tick before it starts, though it lasts long enough for many.
+  expect(without.possible).toBeGreaterThan(8);
+  expect(without.ticks).toBeLessThanOrEqual(2);
+  // With them, a good share of the possible ticks happen even on a busy two-core machine.
+  expect(withWorkers.ticks).toBeGreaterThanOrEqual(Math.max(5, withWorkers.possible * 0.25));
+});
+
+describe('errors', () => {
+  let inThread: OnnxBackend;
+  let pooled: OnnxBackend;
+  const row = (n: number) => tensor(new Float32Array(n * 3), [n, 3]);
+  beforeAll(async () => {
+    [inThread, pooled] = await Promise.all([createOnnxBackend(modelPath('two-in-two-out')), createOnnxBackend(modelPath('two-in-two-out'), { workers: 1 })]);
+  });
+  afterAll(() => Promise.all([inThread.close(), pooled.close()]));
+
+  test('a run failing in a worker gives the same GraphPipeError as in-thread', async () => {
+    const inputs = { a: row(2), b: row(5) };
+    const [ours, theirs] = [await failure(infer(pooled, inputs)), await failure(infer(inThread, inputs))];
+    expect(ours).toBeInstanceOf(GraphPipeError);
+    expect({ code: ours.code, message: ours.message }).toEqual({ code: 'INVALID_ARGUMENT', message: theirs.message });
+    // The worker still serves.
+    expect((await infer(pooled, { a: row(1), b: row(1) })).sum!.shape).toEqual([1, 3]);
+  });
+
+  test('an already aborted request does not run', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    expect((await failure(pooled.infer({ a: row(1), b: row(1) }, [], { config: '', signal: controller.signal }))).code).toBe('ABORTED');
+  });
+
+  test('a model no worker can load fails startWorkers with INTERNAL', async () => {
+    const err = await failure(startWorkers(new Uint8Array([1, 2, 3]), {}, 2));
+    expect(err).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/^cannot start ONNX workers: .*protobuf/) });
+  });
+
+  test('workers must be a non-negative integer; concurrency defaults to it', async () => {
+    await expect(createOnnxBackend(CONV, { workers: -1 })).rejects.toThrow(TypeError);
+    await expect(createOnnxBackend(CONV, { workers: 1.5 })).rejects.toThrow(TypeError);
+    expect(pooled.concurrency).toBe(1);
+    const two = await createOnnxBackend(CONV, { workers: 2 });
+    const custom = await createOnnxBackend(CONV, { workers: 2, concurrency: 5 });
+    expect([two.concurrency, custom.concurrency]).toEqual([2, 5]);
+    await Promise.all([two.close(), custom.close()]);
+  });
+});
+
+describe('the queue', () => {
+  test('runs wait in FIFO order while the worker is busy; an aborted one is dropped as ABORTED', async () => {
+    const backend = await createOnnxBackend(CONV, { workers: 1, concurrency: 3 });
+    const order: string[] = [];
+    const run = (name: string, batch: number, signal = live()) =>
+      backend.infer({ image: images(batch) }, [], { config: '', signal }).then(
+        () => order.push(name),
+        (err: GraphPipeError) => order.push(`${name}: ${err.code}`),
+      );
+    const controller = new AbortController();
+    const runs = [run('a', BIG_BATCH), run('b', 1, controller.signal), run('c', 2), run('d', 3)];
+    controller.abort();
+    await Promise.all(runs);
+    await backend.close();
+    expect(order).toEqual(['b: ABORTED', 'a', 'c', 'd']);
+  });
+
+  test('close() fails queued runs with UNAVAILABLE, lets the running one finish, and is idempotent', async () => {
+    const backend = await createOnnxBackend(CONV, { workers: 1 });
+    const running = infer(backend, { image: images(BIG_BATCH) });
+    const queued = failure(infer(backend, { image: images(1) }));
+    const closing = backend.close();
+    expect((await queued).code).toBe('UNAVAILABLE');
+    expect((await running).scores!.shape).toEqual([BIG_BATCH, 10]);
+    await Promise.all([closing, backend.close()]);
+    expect((await failure(infer(backend, { image: images(1) }))).code).toBe('UNAVAILABLE');
+  });
+});
+
+describe('the pool', () => {
+  const request = (batch: number): RunRequest => {
+    const x = images(batch);
+    return { feeds: { image: { type: 'float32', dims: x.shape, data: x.data } }, fetched: ['scores'] };
+  };
+
+  test('two requests occupy two workers at once', async () => {
+    let busy = 0;
+    let mostBusy = 0;
+    const init = workerInit(CONV, {});
+    const pool = await WorkerPool.start(2, () => {
+      const worker = spawnSessionWorker(init);
+      const post = worker.postMessage.bind(worker);
+      worker.postMessage = (message, transfer) => {
+        mostBusy = Math.max(mostBusy, ++busy);
+        post(message, transfer);
+      };
+      worker.on('message', (reply: { kind: string }) => {
+        if (reply.kind !== 'ready') busy--;
+      });
+      return worker;
+    });
+    await Promise.all([pool.run(request(64), [], live()), pool.run(request(64), [], live())]);
+    await pool.close();
+    expect(mostBusy).toBe(2);
+  });
+
+  test('a killed worker fails its run with INTERNAL and is replaced', async () => {
+    const workers: Worker[] = [];
+    const init = workerInit(readFileSync(CONV), {}); // bytes: shared by the worker and its replacement
+    const pool = await WorkerPool.start(1, () => {
+      workers.push(spawnSessionWorker(init));
+      return workers.at(-1)!;
+    });
+    const running = failure(pool.run(request(BIG_BATCH), [], live()));
+    const waiting = pool.run(request(2), [], live());
+    await workers[0]!.terminate();
+    expect(await running).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/^the ONNX worker running this request stopped/) });
+    expect((await waiting).scores!.dims).toEqual([2, 10]);
+    expect(workers).toHaveLength(2);
+    await pool.close();
+  });
+});
+
+test('a script using workers exits after close(), and without it too', async () => {
+  const script = (close: boolean) => `
+    import { createOnnxBackend } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)};
+    const backend = await createOnnxBackend(${JSON.stringify(modelPath('iris-classifier'))}, { workers: 2 });
+    const features = { dtype: 'float32', shape: [1, 4], data: new Float32Array(4) };
+    const out = await backend.infer({ features }, [], { config: '', signal: new AbortController().signal });
+    console.log(out.label.dtype);
+    ${close ? 'await backend.close();' : ''}`;
+  const run = (close: boolean) =>
+    promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(close)], { cwd: REPO_ROOT, timeout: 20_000 });
+  const [closed, open] = await Promise.all([run(true), run(false)]);
+  expect(closed.stdout).toBe('int64\n');
+  expect(open.stdout).toBe('int64\n');
+});
