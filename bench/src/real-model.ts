@@ -1,11 +1,14 @@
 /**
  * Real-model tier: an ONNX model served by our server (client -> HTTP -> onnx backend, in a
  * child process) against onnxruntime's session.run in this process on the same batch, rows/s.
+ * A third path measures the transport alone (the same request bytes to a bare node:http
+ * server answering as many bytes as the model does), so the report can say how much of the
+ * gap is moving bytes and how much is the server: floor = transport time + in-process time.
  * Skipped, with the reason, when the model or the ONNX backend is not available.
  */
 import { existsSync } from 'node:fs';
 import { RemoteModel } from '@graphpipe/client';
-import { tensor } from '@graphpipe/protocol';
+import { encodeInferRequest, encodeInferResponse, tensor } from '@graphpipe/protocol';
 import * as ort from 'onnxruntime-node';
 import type { BenchConfig } from './config.js';
 import { randomFloats } from './data.js';
@@ -22,8 +25,9 @@ export async function runRealModel(config: BenchConfig): Promise<ModelResults> {
   if (!existsSync(path)) return { skipped: true, reason: `model file ${path} does not exist` };
 
   let server: ServerProcess | undefined;
+  let sink: ServerProcess | undefined;
   let session: ort.InferenceSession | undefined;
-  const bar = progress('real-model', 2 * ROUNDS, config.progress);
+  const bar = progress('real-model', 3 * ROUNDS, config.progress);
   try {
     session = await ort.InferenceSession.create(path);
     try {
@@ -52,6 +56,15 @@ export async function runRealModel(config: BenchConfig): Promise<ModelResults> {
 
     // Same answers both ways, or the comparison means nothing.
     const a = (await remote.infer(input, { outputNames: [outputName] })).outputs[0]!.data as Float32Array;
+    const requestBytes = encodeInferRequest({ inputs: [input[inputName]!], outputNames: [outputName] });
+    const answerBytes = encodeInferResponse({ outputs: [tensor(a, [batch, a.length / batch])] }).length;
+    sink = await startServer('bare-sink', [String(answerBytes)]);
+    const sinkUrl = sink.url;
+    const transportOnly = async () => {
+      const res = await fetch(sinkUrl, { method: 'POST', body: requestBytes });
+      await res.arrayBuffer();
+      return batch;
+    };
     const b = (await session.run(feeds))[outputName]!.data as Float32Array;
     if (a.length !== b.length) throw new Error(`server answered ${a.length} values, in-process ${b.length}`);
     let maxAbsDiff = 0;
@@ -64,18 +77,21 @@ export async function runRealModel(config: BenchConfig): Promise<ModelResults> {
       minRequestsPerClient: Math.ceil(config.model.minRequests / ROUNDS),
       maxRequests: 100_000,
     };
-    const totals = { server: { rows: 0, seconds: 0, n: 0 }, local: { rows: 0, seconds: 0, n: 0 } };
+    const totals = { server: { rows: 0, seconds: 0, n: 0 }, local: { rows: 0, seconds: 0, n: 0 }, transport: { rows: 0, seconds: 0, n: 0 } };
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [key, fn] of [['server', viaServer], ['local', inProcess]] as const) {
+      for (const [key, fn] of [['server', viaServer], ['local', inProcess], ['transport', transportOnly]] as const) {
         const r = await drive({ ...opts, warmupPerClient: round === 0 ? 2 : 0 }, fn);
         totals[key].rows += r.rows;
         totals[key].seconds += r.seconds;
         totals[key].n += r.requests;
-        bar.tick(`${key === 'server' ? 'via server' : 'in-process'} round ${round + 1}/${ROUNDS}`);
+        bar.tick(`${key} round ${round + 1}/${ROUNDS}`);
       }
     }
     const serverRowsPerSec = totals.server.rows / totals.server.seconds;
     const inProcessRowsPerSec = totals.local.rows / totals.local.seconds;
+    const transportRowsPerSec = totals.transport.rows / totals.transport.seconds;
+    // Seconds per row add up: moving the bytes, then computing on them.
+    const floorRowsPerSec = 1 / (1 / transportRowsPerSec + 1 / inProcessRowsPerSec);
     return {
       skipped: false,
       model,
@@ -83,6 +99,9 @@ export async function runRealModel(config: BenchConfig): Promise<ModelResults> {
       serverRowsPerSec,
       inProcessRowsPerSec,
       ratio: serverRowsPerSec / inProcessRowsPerSec,
+      transportRowsPerSec,
+      floorRowsPerSec,
+      ratioToFloor: serverRowsPerSec / floorRowsPerSec,
       serverRequests: totals.server.n,
       inProcessRuns: totals.local.n,
       maxAbsDiff,
@@ -90,6 +109,7 @@ export async function runRealModel(config: BenchConfig): Promise<ModelResults> {
   } finally {
     bar.stop();
     await server?.close();
+    await sink?.close();
     await session?.release();
   }
 }

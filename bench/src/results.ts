@@ -96,6 +96,12 @@ export type ModelResults =
       readonly inProcessRowsPerSec: number;
       /** serverRowsPerSec / inProcessRowsPerSec */
       readonly ratio: number;
+      /** The same bytes to a bare node:http server answering as many bytes: transport alone. */
+      readonly transportRowsPerSec: number;
+      /** What a server adding nothing would reach: transport time + in-process time per row. */
+      readonly floorRowsPerSec: number;
+      /** serverRowsPerSec / floorRowsPerSec */
+      readonly ratioToFloor: number;
       readonly serverRequests: number;
       readonly inProcessRuns: number;
       readonly maxAbsDiff: number;

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ChildMessage, ParentMessage } from './servers/harness.js';
 
-export type ServerKind = 'graphpipe-identity' | 'bare-echo' | 'json-echo' | 'graphpipe-onnx';
+export type ServerKind = 'graphpipe-identity' | 'bare-echo' | 'bare-sink' | 'json-echo' | 'graphpipe-onnx';
 
 export interface MemorySample {
   readonly rssBytes: number;

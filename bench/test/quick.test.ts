@@ -40,7 +40,7 @@ describe('bench --quick', () => {
 
     const m = r.realModel;
     expect(m.skipped, m.skipped ? `real-model tier skipped: ${m.reason}` : '').toBe(false);
-    if (!m.skipped) for (const k of ['serverRowsPerSec', 'inProcessRowsPerSec', 'ratio'] as const) finitePositive(`real model ${k}`, m[k]);
+    if (!m.skipped) for (const k of ['serverRowsPerSec', 'inProcessRowsPerSec', 'ratio', 'transportRowsPerSec', 'floorRowsPerSec', 'ratioToFloor'] as const) finitePositive(`real model ${k}`, m[k]);
 
     const md = renderMarkdown(r);
     for (const heading of ['## 1. Codec', '## 2. End-to-end, large', '## 3. End-to-end, small', '## 4. Real model']) expect(md).toContain(heading);

@@ -1,9 +1,10 @@
 export type * from './backend.js';
-export { createGraphPipeApp, DEFAULT_MAX_BODY_BYTES, type GraphPipeAppOptions } from './app.js';
+export { appFor, createGraphPipeApp, DEFAULT_MAX_BODY_BYTES, type GraphPipeAppOptions } from './app.js';
+export { createGraphPipeHandler, type Answer, type Exchange, type GraphPipeHandler } from './handler.js';
 export { createFunctionBackend, type FunctionBackendOptions, type FunctionResult, type InferContext, type InferFunction } from './function-backend.js';
 export { ConcurrencyLimiter } from './limiter.js';
 export { Lifecycle } from './lifecycle.js';
-export { type RuntimeIO, webIO } from './runtime.js';
+export { webAnswer, webExchange } from './web-io.js';
 export { BodyCollector, type BodyLimits } from './body.js';
 export { checkTensor, resolveRequest, signatureOf, type ModelSignature, type ResolvedRequest } from './resolve.js';
 export { asGraphPipeError, errorResponse } from './errors.js';

@@ -25,8 +25,11 @@ export class ConcurrencyLimiter {
     return this.waiting.length;
   }
 
-  /** Resolves when a slot is free; call `release` exactly once afterwards. */
-  acquire(signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves when a slot is free; call `release` exactly once afterwards. The caller's signal
+   * is read only if the request has to wait.
+   */
+  acquire(caller?: { readonly signal: AbortSignal }): Promise<void> {
     if (this.active < this.concurrency) {
       this.active++;
       return Promise.resolve();
@@ -36,6 +39,7 @@ export class ConcurrencyLimiter {
         new GraphPipeError('UNAVAILABLE', `server busy: ${this.active} inferences running and ${this.waiting.length} queued; retry later`, { retryAfter: 1 }),
       );
     }
+    const signal = caller?.signal;
     return new Promise<void>((resolve, reject) => {
       const entry = {
         grant: () => {

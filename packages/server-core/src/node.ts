@@ -1,13 +1,14 @@
-import { serve as serveNode } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { appFor } from './app.js';
 import type { Backend } from './backend.js';
-import { createGraphPipeApp, type GraphPipeAppOptions } from './app.js';
+import { createGraphPipeHandler, type GraphPipeAppOptions } from './handler.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger } from './logger.js';
-import { nodeIO } from './node-io.js';
+import { servePostOnNode } from './node-io.js';
 
-export interface ServeOptions extends Omit<GraphPipeAppOptions, 'lifecycle'> {
+export interface ServeOptions extends GraphPipeAppOptions {
   /** Interface to listen on. Default 127.0.0.1; use 0.0.0.0 to accept remote callers. */
   host?: string;
   /** Port; 0 picks a free one. Default 9000. */
@@ -34,20 +35,27 @@ export interface ServerHandle {
 export async function serve(backend: Backend, options: ServeOptions = {}): Promise<ServerHandle> {
   const lifecycle = new Lifecycle();
   const logger = options.logger === undefined ? createLogger() : options.logger;
-  const app = createGraphPipeApp(backend, { ...options, logger, lifecycle, io: nodeIO });
+  const handler = createGraphPipeHandler(backend, { ...options, logger }, lifecycle);
+  const honoListener = getRequestListener(appFor(handler).fetch);
+  // POSTs, the hot path, skip the framework; custom CORS middleware needs the Hono app, though.
+  const postsDirect = !handler.cors.onPost;
   const host = options.host ?? '127.0.0.1';
 
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = serveNode({ fetch: app.fetch, hostname: host, port: options.port ?? 9000 }, () => resolve(s as Server)) as Server;
-    s.once('error', reject);
-  });
-  // Bodies are bounded by the app's own timeout; Node's defaults would cut long inferences.
-  server.requestTimeout = 0;
-  // In flight until the answer is written, not just until the handler returns: the drain
-  // below ends by cutting every connection, which must not drop an answer on its way out.
-  server.on('request', (_req, res) => {
+  const server = createServer((req, res) => {
+    // In flight until the answer is written, not just until the handler returns: the drain
+    // in close() ends by cutting every connection, which must not drop an answer on its way out.
     lifecycle.enter();
     res.once('close', () => lifecycle.leave());
+    if (postsDirect && req.method === 'POST') servePostOnNode(handler, req, res);
+    else void honoListener(req, res);
+  });
+  // Bodies are bounded by the handler's own timeout; Node's defaults would cut long inferences.
+  server.requestTimeout = 0;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject).listen(options.port ?? 9000, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;

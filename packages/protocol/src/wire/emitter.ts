@@ -22,7 +22,12 @@ export class Emitter {
   u8(at: number, value: number): void { this.view?.setUint8(at, value); }
   u16(at: number, value: number): void { this.view?.setUint16(at, value, true); }
   u32(at: number, value: number): void { this.view?.setUint32(at, value, true); }
-  i64(at: number, value: number): void { this.view?.setBigInt64(at, BigInt(value), true); }
+  /** A safe integer as int64, written as two 32-bit halves (no BigInt on the hot path). */
+  i64(at: number, value: number): void {
+    if (!this.view) return;
+    this.view.setUint32(at, value >>> 0, true);
+    this.view.setInt32(at + 4, Math.floor(value / 0x100000000), true);
+  }
 
   /** Stores at `at` the uoffset that leads to `target`. */
   offset(at: number, target: number): void {
@@ -39,7 +44,9 @@ export class Emitter {
     const vtable = this.pos;
     const vtableSize = 4 + 2 * widths.length;
     this.pos += vtableSize;
-    this.align(Math.max(4, ...widths));
+    let widest = 4;
+    for (const width of widths) if (width > widest) widest = width;
+    this.align(widest);
     const table = this.pos;
     // Widest fields first: each lands naturally aligned after the 4-byte soffset.
     const fields = new Array<number>(widths.length).fill(0);
