@@ -23,6 +23,15 @@ export interface MetadataResponseInit extends Partial<Omit<MetadataResponse, 'in
 
 export type IOMetadataInit = Partial<IOMetadata> & { readonly name: string };
 
+export interface EncodeOptions {
+  /**
+   * Write into this buffer, when it is large enough and 8-aligned, and return a view of its
+   * start; otherwise a new buffer is allocated. Reusing one buffer across calls avoids
+   * touching fresh memory each time, which for large messages costs far more than the copy.
+   */
+  readonly into?: Uint8Array<ArrayBuffer>;
+}
+
 /** Payloads start 8-aligned so every numeric dtype decodes as a view, without a copy. */
 const PAYLOAD_ALIGN = 8;
 // Union tags of Request.req.
@@ -43,8 +52,8 @@ interface PreparedTensor {
 /** A layout writes every byte of a message except the payloads, which `finish` appends. */
 type Layout = (e: Emitter, payloadAt: readonly number[]) => void;
 
-export function encodeInferRequest(init: InferRequestInit): Uint8Array<ArrayBuffer> {
-  return joined(...inferRequest(init));
+export function encodeInferRequest(init: InferRequestInit, options?: EncodeOptions): Uint8Array<ArrayBuffer> {
+  return joined(...inferRequest(init), options?.into);
 }
 
 /**
@@ -66,8 +75,8 @@ export function encodeMetadataRequest(): Uint8Array<ArrayBuffer> {
   }, []);
 }
 
-export function encodeInferResponse(init: InferResponseInit): Uint8Array<ArrayBuffer> {
-  return joined(...inferResponse(init));
+export function encodeInferResponse(init: InferResponseInit, options?: EncodeOptions): Uint8Array<ArrayBuffer> {
+  return joined(...inferResponse(init), options?.into);
 }
 
 /** The same bytes as `encodeInferResponse`, with payloads left uncopied (see encodeInferRequestChunks). */
@@ -238,14 +247,22 @@ function measure(layout: Layout): number {
   return sizer.pos;
 }
 
-function joined(layout: Layout, payloads: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const { at, end } = placePayloads(measure(layout), payloads);
-  const out = new Uint8Array(end);
+function joined(layout: Layout, payloads: readonly Uint8Array[], into?: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  const headerEnd = measure(layout);
+  const { at, end } = placePayloads(headerEnd, payloads);
+  const reuse = into !== undefined && into.length >= end && into.byteOffset % PAYLOAD_ALIGN === 0;
+  const out = reuse ? into.subarray(0, end) : new Uint8Array(end);
+  // The layout leaves padding unwritten, trusting a zeroed buffer; a reused one is zeroed
+  // wherever a payload does not cover (the header and the gaps), never across the payloads.
+  if (reuse) out.fill(0, 0, headerEnd);
   layout(new Emitter(out), at);
-  const view = new DataView(out.buffer);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  let filled = headerEnd;
   payloads.forEach((p, i) => {
+    if (reuse) out.fill(0, filled, at[i]!);
     view.setUint32(at[i]!, p.length, true);
     out.set(p, at[i]! + 4);
+    filled = at[i]! + 4 + p.length;
   });
   return out;
 }

@@ -8,5 +8,5 @@ export { decodeRequest, decodeInferResponse, decodeMetadataResponse, decodeTenso
 export {
   encodeInferRequest, encodeInferRequestChunks, encodeMetadataRequest,
   encodeInferResponse, encodeInferResponseChunks, encodeMetadataResponse, encodeTensor,
-  type InferRequestInit, type InferResponseInit, type MetadataResponseInit, type IOMetadataInit,
+  type EncodeOptions, type InferRequestInit, type InferResponseInit, type MetadataResponseInit, type IOMetadataInit,
 } from './encode.js';
