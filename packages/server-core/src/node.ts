@@ -17,6 +17,12 @@ export interface ServeOptions extends GraphPipeAppOptions {
   drainTimeoutMs?: number;
   /** Close gracefully on SIGTERM and SIGINT, then exit. Default false (a library should not own signals). */
   handleSignals?: boolean;
+  /**
+   * How long an idle keep-alive connection stays open, in ms. Default 65 000: longer than
+   * common load balancers' idle timeouts, so the server is never the one to close a
+   * connection a client is about to reuse (Node's own default of 5 s invites such races).
+   */
+  keepAliveTimeoutMs?: number;
 }
 
 export interface ServerHandle {
@@ -51,6 +57,9 @@ export async function serve(backend: Backend, options: ServeOptions = {}): Promi
   });
   // Bodies are bounded by the handler's own timeout; Node's defaults would cut long inferences.
   server.requestTimeout = 0;
+  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 65_000;
+  // Node requires the header deadline to exceed the keep-alive one.
+  server.headersTimeout = server.keepAliveTimeout + 1_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject).listen(options.port ?? 9000, host, () => {
       server.off('error', reject);
