@@ -16,7 +16,7 @@ describe('bench --quick', () => {
     finitePositive('codec floor request', r.codec.floorMs.request);
     finitePositive('codec floor response', r.codec.floorMs.response);
     const methods = new Set(r.codec.rows.map((row) => row.method));
-    expect([...methods].sort()).toEqual(['JSON', 'graphpipe', 'graphpipe (chunked encode)', 'protobuf float_val', 'protobuf tensor_content']);
+    expect([...methods].sort()).toEqual(['JSON', 'graphpipe', 'graphpipe (chunked encode)', 'graphpipe (into a reused buffer)', 'protobuf float_val', 'protobuf tensor_content']);
     for (const row of r.codec.rows) {
       for (const k of ['encodeMs', 'decodeMs', 'totalMs', 'ratioToFloor', 'wireBytes'] as const) finitePositive(`${row.message} ${row.method} ${k}`, row[k]);
     }

@@ -22,7 +22,7 @@ export async function detectModelKind(path: string): Promise<{ kind: ModelKind; 
     }
   }
   throw new Error(
-    `cannot tell which backend serves ${path}: expected a .onnx file, a directory with model.json (TF.js) or saved_model.pb (SavedModel), or a composition (.yaml/.json)`,
+    `cannot tell which backend serves ${path}: expected an .onnx/.ort file, a directory with model.json (TF.js) or saved_model.pb (SavedModel), or a composition (.yaml/.json)`,
   );
 }
 
@@ -35,10 +35,23 @@ export async function loadBackend(path: string, options: { name?: string } = {})
   }
   if (kind === 'composition') {
     const { loadComposition } = await importBackend<typeof import('@graphpipe/compose')>('@graphpipe/compose');
-    return loadComposition(location);
+    const backend = await loadComposition(location);
+    return options.name ? renamed(backend, options.name) : backend;
   }
   const { createTfBackend } = await importBackend<typeof import('@graphpipe/backend-tf')>('@graphpipe/backend-tf');
   return createTfBackend(location, { name: options.name });
+}
+
+/** The same backend under another name (compositions take theirs from the config file). */
+function renamed(backend: Backend, name: string): Backend {
+  return {
+    metadata: { ...backend.metadata, name },
+    defaultInputs: backend.defaultInputs,
+    defaultOutputs: backend.defaultOutputs,
+    concurrency: backend.concurrency,
+    infer: (inputs, outputNames, options) => backend.infer(inputs, outputNames, options),
+    close: () => backend.close?.() ?? Promise.resolve(),
+  };
 }
 
 async function importBackend<T>(name: string): Promise<T> {

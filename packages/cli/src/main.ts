@@ -1,10 +1,17 @@
 import { isGraphPipeError } from '@graphpipe/protocol';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { inferCommand } from './commands/infer.js';
 import { infoCommand } from './commands/info.js';
 import { serveCommand } from './commands/serve.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** A whole number of at least `min`, checked while parsing so a typo gets one clear line. */
+const wholeNumber = (min: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number of at least ${min}`);
+  return value;
+};
 
 export function buildProgram(): Command {
   const program = new Command('graphpipe')
@@ -13,14 +20,14 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('serve a model file: .onnx, or a TF.js / SavedModel directory')
+    .description('serve a model: an .onnx/.ort file, a TF.js or SavedModel directory, or a composition (.yaml/.json)')
     .argument('<model>', 'path to the model')
     .option('--host <host>', 'interface to listen on (0.0.0.0 for all)', '127.0.0.1')
-    .option('-p, --port <port>', 'port to listen on', '9000')
+    .option('-p, --port <port>', 'port to listen on', wholeNumber(0), '9000')
     .option('--name <name>', 'model name reported in metadata')
-    .option('--concurrency <n>', 'inferences run at once (default: the backend\'s choice)')
-    .option('--max-queue <n>', 'requests that may wait before the server answers 503', undefined)
-    .option('--max-body-mb <n>', 'largest request body, in MiB', undefined)
+    .option('--concurrency <n>', 'inferences run at once (default: the backend\'s choice)', wholeNumber(1))
+    .option('--max-queue <n>', 'requests that may wait before the server answers 503', wholeNumber(0))
+    .option('--max-body-mb <n>', 'largest request body, in MiB', wholeNumber(1))
     .option('--no-cors', 'disable CORS headers for browser callers')
     .option('-q, --quiet', 'no request log lines')
     .action(serveCommand);
@@ -30,7 +37,7 @@ export function buildProgram(): Command {
     .description('print a served model\'s metadata')
     .argument('<url>', 'server URL, e.g. http://127.0.0.1:9000')
     .option('--json', 'print JSON instead of a table')
-    .addOption(new Option('--timeout <ms>', 'deadline in ms').default('30000'))
+    .addOption(new Option('--timeout <ms>', 'deadline in ms').default('30000').argParser(wholeNumber(1)))
     .action(infoCommand);
 
   program
@@ -42,7 +49,7 @@ export function buildProgram(): Command {
     .option('-c, --config <string>', 'opaque per-request config for the model')
     .option('--json', 'print outputs as JSON')
     .option('--save <dir>', 'also write each output as <dir>/<name>.npy')
-    .addOption(new Option('--timeout <ms>', 'deadline in ms').default('60000'))
+    .addOption(new Option('--timeout <ms>', 'deadline in ms').default('60000').argParser(wholeNumber(1)))
     .action(inferCommand);
 
   return program;

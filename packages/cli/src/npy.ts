@@ -37,7 +37,7 @@ export function parseNpy(bytes: Uint8Array): Tensor {
   const body = bytes.subarray(headerStart + headerLength);
   const count = elementCount(shape);
 
-  const text = /^[<>|=]?([US])(\d+)$/.exec(descr);
+  const text = /^[<|=]?([US])(\d+)$/.exec(descr);
   if (text) return tensor(readFixedStrings(body, count, text[1] as 'U' | 'S', Number(text[2])), shape, 'string');
   const dtype = DTYPE_BY_DESCR.get(descr);
   if (!dtype) throw new Error(`unsupported .npy dtype '${descr}' (big-endian, bool, complex and object arrays are not supported)`);

@@ -9,10 +9,16 @@ import { parseNpy } from './npy.js';
  */
 export async function readTensorArg(arg: string): Promise<Tensor> {
   const trimmed = arg.trim();
-  if (trimmed.startsWith('[') || trimmed.startsWith('{')) return tensorFromJson(JSON.parse(trimmed));
-  const bytes = await readFile(arg);
-  if (arg.endsWith('.npy')) return parseNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  return tensorFromJson(JSON.parse(bytes.toString('utf8')));
+  const inline = trimmed.startsWith('[') || trimmed.startsWith('{');
+  try {
+    if (inline) return tensorFromJson(JSON.parse(trimmed));
+    const bytes = await readFile(arg);
+    if (arg.endsWith('.npy')) return parseNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return tensorFromJson(JSON.parse(bytes.toString('utf8')));
+  } catch (err) {
+    // One line naming the input, whatever failed underneath (JSON syntax, shape, file).
+    throw new Error(`input ${inline ? 'JSON' : arg}: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 export function tensorFromJson(value: unknown): Tensor {
@@ -43,6 +49,7 @@ function fromNumbers(dtype: Exclude<DType, 'string'>, shape: number[], values: u
   return tensor(data, shape, dtype);
 }
 
+/** The shape of a nested array, which must be rectangular. */
 function shapeOf(value: unknown[]): number[] {
   const shape = [value.length];
   let first = value[0];
@@ -50,5 +57,14 @@ function shapeOf(value: unknown[]): number[] {
     shape.push(first.length);
     first = first[0];
   }
+  const check = (v: unknown, depth: number): void => {
+    if (depth === shape.length) {
+      if (Array.isArray(v)) throw new Error('nested arrays are deeper in some places than others');
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[depth]) throw new Error(`nested arrays are not rectangular: expected shape [${shape.join(', ')}]`);
+    for (const item of v) check(item, depth + 1);
+  };
+  check(value, 0);
   return shape;
 }

@@ -94,9 +94,30 @@ describe('graphpipe serve', () => {
     }
   }, 60_000);
 
+  test('a bad number or a ragged JSON tensor is one line, not a stack trace', async () => {
+    const port = await runCli(['serve', 'models/iris-classifier.onnx', '--port', 'abc']);
+    expect(port.code).toBe(1);
+    // The error line, then the command's usage (commander's showHelpAfterError); no stack.
+    expect(port.stderr.split('\n')[0]).toMatch(/--port.*'abc' is invalid\. expected a whole number/);
+    expect(port.stderr).not.toMatch(/\n\s+at /);
+    const ragged = await runCli(['infer', server.url, '-i', 'a=[[1,2],[3]]', '-i', 'b=[1,2]']);
+    expect(ragged.code).toBe(1);
+    expect(ragged.stderr.trim()).toBe('graphpipe: input JSON: nested arrays are not rectangular: expected shape [2, 2]');
+  });
+
+  test('--name renames a composition too', async () => {
+    const { child, match } = await startUntil(process.execPath, [cliBin, 'serve', 'packages/compose/test/fixtures/iris-local.yaml', '--port', '0', '--quiet', '--name', 'my-ensemble'], /serving (\S+) on (http:\/\/\S+)/);
+    try {
+      expect(match[1]).toBe('my-ensemble');
+      expect((await new RemoteModel(match[2]!).metadata()).name).toBe('my-ensemble');
+    } finally {
+      expect(await stop(child)).toBe(0);
+    }
+  }, 60_000);
+
   test('refuses a path it cannot serve, saying what it expected', async () => {
     const { code, stderr } = await runCli(['serve', 'README.md']);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/expected a \.onnx file, a directory with model\.json \(TF\.js\) or saved_model\.pb \(SavedModel\), or a composition/);
+    expect(stderr).toMatch(/expected an \.onnx\/\.ort file, a directory with model\.json \(TF\.js\) or saved_model\.pb \(SavedModel\), or a composition/);
   });
 });

@@ -1,4 +1,4 @@
-import { codeFromStatus, GraphPipeError } from '@graphpipe/protocol';
+import { codeFromStatus, GraphPipeError, isGraphPipeError } from '@graphpipe/protocol';
 import { outgoingBody, readAll } from './body.js';
 
 export interface PostOptions {
@@ -49,7 +49,9 @@ export async function post(url: string, chunks: readonly Uint8Array[], options: 
       return await readAll(response);
     } catch (err) {
       if (signal?.aborted) throw abortError(signal, options.timeoutMs, url, err);
-      throw err;
+      if (isGraphPipeError(err)) throw err;
+      // The connection broke, or the answer did not match its Content-Length.
+      throw new GraphPipeError('NETWORK', `reading the answer from ${url} failed: ${describe(err)}`, { cause: err });
     }
   }
 }
@@ -63,7 +65,8 @@ function combine(signal: AbortSignal | undefined, timeoutMs: number | undefined)
 function abortError(signal: AbortSignal, timeoutMs: number | undefined, url: string, cause: unknown): GraphPipeError {
   const reason = signal.reason as { name?: string } | undefined;
   if (reason?.name === 'TimeoutError') {
-    return new GraphPipeError('DEADLINE_EXCEEDED', `${url} did not answer within ${timeoutMs} ms`, { cause });
+    const within = timeoutMs === undefined ? 'in time' : `within ${timeoutMs} ms`;
+    return new GraphPipeError('DEADLINE_EXCEEDED', `${url} did not answer ${within}`, { cause });
   }
   return new GraphPipeError('ABORTED', `request to ${url} was aborted`, { cause });
 }

@@ -229,6 +229,26 @@ describe('deadlines and aborts', () => {
   });
 });
 
+describe('broken answers', () => {
+  test('an answer cut short of its Content-Length is a NETWORK error, not a raw exception', async () => {
+    const server = await start((_req, res) => {
+      res.writeHead(200, { 'content-length': 200_000 });
+      res.write(new Uint8Array(100_000));
+      setTimeout(() => res.destroy(), 20);
+    });
+    const err = await rejection(new RemoteModel(server.url, { retries: 0 }).metadata());
+    expect(err).toMatchObject({ name: 'GraphPipeError', code: 'NETWORK' });
+    expect((err as Error).message).toContain(`reading the answer from ${server.url} failed`);
+  });
+
+  test('a deadline from the caller\'s own signal says so without a number', async () => {
+    const server = await start(() => {});
+    const err = await rejection(new RemoteModel(server.url).metadata({ signal: AbortSignal.timeout(50) }));
+    expect(err).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    expect((err as Error).message).toMatch(/did not answer in time$/);
+  });
+});
+
 describe('network failures and retries', () => {
   /** A fetch that counts its attempts. */
   function counting() {

@@ -30,14 +30,16 @@ export async function inferCommand(url: string, opts: InferCommandOptions): Prom
     inputNames.push(name);
   }
   const model = new RemoteModel(url);
-  const names = opts.output?.length ? opts.output : (await model.metadata({ timeoutMs: Number(opts.timeout) })).outputs.map((o) => o.name);
-  const { outputs } = await model.infer(inputs, {
+  if (!opts.output?.length) await model.metadata({ timeoutMs: Number(opts.timeout) });
+  const { outputs, byName } = await model.infer(inputs, {
     inputNames,
     outputNames: opts.output,
     config: opts.config,
     timeoutMs: Number(opts.timeout),
   });
-  const named = outputs.map((t, i) => ({ name: names[i] ?? `output${i}`, tensor: t }));
+  // byName knows the names when they were asked for, or when the metadata lists exactly these outputs.
+  const names = new Map([...Object.entries(byName)].map(([name, t]) => [t, name]));
+  const named = outputs.map((t, i) => ({ name: names.get(t) ?? `output${i}`, tensor: t }));
   if (opts.json) console.log(JSON.stringify(Object.fromEntries(named.map(({ name, tensor }) => [name, tensorToJson(tensor)])), null, 2));
   else for (const { name, tensor } of named) console.log(describeTensor(name, tensor));
   if (opts.save) {
