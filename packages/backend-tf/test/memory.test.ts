@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createTfBackend } from '../src/index.js';
 import { float32, modelDir, options } from './helpers.js';
 
-const REQUESTS = 2000;
+const REQUESTS = 10_000;
 
 describe('memory', () => {
   it.each(['tf-iris', 'tf-graph'])(`%s: no tensor outlives a request, over ${REQUESTS} requests`, async (name) => {
