@@ -14,6 +14,7 @@ export async function createOnnxBackend(source: string | Uint8Array, options: On
   const workers = workersOf(options);
   let session: InferenceSession;
   try {
+    // Two calls, not one: the overloads take a path or bytes, never their union.
     session = typeof source === 'string'
       ? await InferenceSession.create(source, sessionOptions(options))
       : await InferenceSession.create(source, sessionOptions(options));
