@@ -1,0 +1,65 @@
+/**
+ * The client must run where only web-standard APIs exist (browsers, edge runtimes). This bundles
+ * it for the browser, the way an app's bundler would, and runs the bundle in a context that has
+ * web globals and nothing of Node's (no process, Buffer or require), against a real server.
+ */
+import { fileURLToPath } from 'node:url';
+import { createContext, runInContext } from 'node:vm';
+import { decodeRequest, encodeInferResponse, encodeMetadataResponse } from '@graphpipe/protocol';
+import { build } from 'esbuild';
+import { expect, test } from 'vitest';
+import { reply, useRawServers } from './helpers.js';
+
+const start = useRawServers();
+const entry = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+const protocolEntry = fileURLToPath(new URL('../../protocol/src/index.ts', import.meta.url));
+
+async function browserBundle(): Promise<string> {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'browser',
+    // A classic script exposing the package as a global, as a <script> tag would load it.
+    format: 'iife',
+    globalName: 'GraphPipe',
+    write: false,
+    logLevel: 'silent',
+    alias: { '@graphpipe/protocol': protocolEntry },
+  });
+  return result.outputFiles[0]!.text;
+}
+
+/** Web-standard globals only: what a browser or an edge runtime gives a script. */
+function webGlobals() {
+  return {
+    fetch, Request, Response, Headers, URL, AbortController, AbortSignal, ReadableStream, TextEncoder, TextDecoder,
+    DataView, ArrayBuffer, Uint8Array, Int8Array, Uint16Array, Int16Array, Uint32Array, Int32Array,
+    BigInt64Array, BigUint64Array, Float32Array, Float64Array, BigInt, Promise, Error, TypeError, RangeError,
+    Map, Set, Object, Array, Number, String, Math, JSON, Symbol, setTimeout, clearTimeout, console,
+  };
+}
+
+test('the client bundles for the browser and runs with web APIs alone', async () => {
+  const code = await browserBundle();
+  expect(code).not.toMatch(/require\(|["']node:/);
+  expect(code.length).toBeLessThan(120_000);
+
+  const server = await start((req, res) => {
+    const request = decodeRequest(req.body);
+    if (request.kind === 'metadata') return reply(res, encodeMetadataResponse({ name: 'echo', outputs: [{ name: 'y' }] }));
+    reply(res, encodeInferResponse({ outputs: request.inputs }));
+  });
+  const context = createContext({ ...webGlobals(), url: server.url });
+  runInContext(code, context);
+  const result = await runInContext(
+    `(async () => {
+      const { RemoteModel, tensor } = GraphPipe;
+      const model = new RemoteModel(url);
+      const meta = await model.metadata();
+      const { outputs } = await model.infer(tensor(new Float32Array([1, 2, 3]), [3]));
+      return { name: meta.name, values: Array.from(outputs[0].data), hasProcess: typeof process !== 'undefined' };
+    })()`,
+    context,
+  );
+  expect(result).toEqual({ name: 'echo', values: [1, 2, 3], hasProcess: false });
+});
