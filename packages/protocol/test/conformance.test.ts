@@ -1,5 +1,5 @@
 // The wire vectors produced by the original Python client and Go server (see
-// /work/shared/conformance/README.md): decode each, check every value, re-encode, and cross-check
+// conformance/README.md): decode each, check every value, re-encode, and cross-check
 // our encoding with flatc's generated accessors.
 import * as flatbuffers from 'flatbuffers';
 import { describe, expect, it } from 'vitest';
