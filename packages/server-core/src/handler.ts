@@ -40,6 +40,8 @@ export const DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024;
 /** One POST as a runtime sees it: how to read its body, and a signal for the caller leaving. */
 export interface Exchange {
   readonly contentLength: string | null | undefined;
+  /** Set by the handler once the body is decoded, for logs and metrics. */
+  kind?: 'infer' | 'metadata';
   /** Fills `collector` with the body; rejects with 408 after `limits.timeoutMs`. */
   readBody(collector: BodyCollector, limits: BodyLimits): Promise<Uint8Array>;
   /** Aborted when the caller goes away. */
@@ -59,6 +61,10 @@ export interface Answer {
  */
 export interface GraphPipeHandler {
   answer(exchange: Exchange): Promise<Answer>;
+  /** Inferences running and waiting, and request body bytes held, right now. */
+  load(): { readonly running: number; readonly queued: number; readonly bytesInFlight: number };
+  /** The served model's name. */
+  readonly modelName: string;
   /** The GET / body: metadata as the original Go server's JSON. */
   readonly metadataText: string;
   readonly lifecycle: Lifecycle;
@@ -85,6 +91,7 @@ export function createGraphPipeHandler(backend: Backend, options: GraphPipeAppOp
     try {
       collector = new BodyCollector(exchange.contentLength, bodyLimits, budget);
       const req = decodeRequest(await exchange.readBody(collector, bodyLimits), decodeLimits);
+      exchange.kind = req.kind;
       if (req.kind === 'metadata') return metadataAnswer;
       const { inputs, outputNames } = resolveRequest(req, signature);
       await limiter.acquire(exchange);
@@ -108,6 +115,8 @@ export function createGraphPipeHandler(backend: Backend, options: GraphPipeAppOp
 
   return {
     answer,
+    load: () => ({ running: limiter.running, queued: limiter.queued, bytesInFlight: budget.inUse }),
+    modelName: backend.metadata.name,
     metadataText: JSON.stringify(metadataJson(backend.metadata, server), null, 2),
     lifecycle,
     logger: options.logger === undefined ? createLogger() : options.logger,

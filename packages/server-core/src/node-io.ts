@@ -3,6 +3,7 @@ import { concatBytes, GraphPipeError } from '@graphpipe/protocol';
 import { bodyTimeout, isBusy } from './body.js';
 import { asGraphPipeError } from './errors.js';
 import type { Answer, Exchange, GraphPipeHandler } from './handler.js';
+import type { ServerMetrics } from './metrics.js';
 
 const JOIN_BELOW_BYTES = 64 * 1024;
 
@@ -11,10 +12,11 @@ const JOIN_BELOW_BYTES = 64 * 1024;
  * go into the body's one buffer, and the answer is written as its chunks (header bytes, then
  * the tensors' own memory). This is the hot path; everything else goes through the Hono app.
  */
-export function servePostOnNode(handler: GraphPipeHandler, req: IncomingMessage, res: ServerResponse): void {
+export function servePostOnNode(handler: GraphPipeHandler, req: IncomingMessage, res: ServerResponse, metrics?: ServerMetrics): void {
   const { logger, cors } = handler;
-  const start = logger ? performance.now() : 0;
-  handler.answer(nodeExchange(req, res)).then(
+  const start = logger || metrics ? performance.now() : 0;
+  const exchange = nodeExchange(req, res);
+  handler.answer(exchange).then(
     (answer) => writeAnswer(res, answer, cors.headers),
     (err) => {
       const error = asGraphPipeError(err);
@@ -22,7 +24,10 @@ export function servePostOnNode(handler: GraphPipeHandler, req: IncomingMessage,
       writeError(res, error, cors.headers, !req.complete);
     },
   ).finally(() => {
-    if (logger) logger.info({ method: 'POST', path: req.url, status: res.statusCode, ms: +(performance.now() - start).toFixed(2) });
+    if (!logger && !metrics) return;
+    const ms = performance.now() - start;
+    metrics?.observe(exchange.kind ?? 'invalid', res.statusCode, ms / 1000);
+    if (logger) logger.info({ method: 'POST', path: req.url, kind: exchange.kind, status: res.statusCode, ms: +ms.toFixed(2) });
   });
 }
 

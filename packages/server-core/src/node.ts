@@ -6,6 +6,7 @@ import type { Backend } from './backend.js';
 import { createGraphPipeHandler, type GraphPipeAppOptions } from './handler.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
 import { servePostOnNode } from './node-io.js';
 
 export interface ServeOptions extends GraphPipeAppOptions {
@@ -23,6 +24,8 @@ export interface ServeOptions extends GraphPipeAppOptions {
    * connection a client is about to reuse (Node's own default of 5 s invites such races).
    */
   keepAliveTimeoutMs?: number;
+  /** Serve Prometheus metrics at GET /metrics (requests, latency, queue, memory). Default true. */
+  metrics?: boolean;
 }
 
 export interface ServerHandle {
@@ -45,6 +48,7 @@ export async function serve(backend: Backend, options: ServeOptions = {}): Promi
   const honoListener = getRequestListener(appFor(handler).fetch);
   // POSTs, the hot path, skip the framework; custom CORS middleware needs the Hono app, though.
   const postsDirect = !handler.cors.onPost;
+  const metrics = options.metrics === false ? undefined : createMetrics(handler);
   const host = options.host ?? '127.0.0.1';
 
   const server = createServer((req, res) => {
@@ -52,7 +56,8 @@ export async function serve(backend: Backend, options: ServeOptions = {}): Promi
     // in close() ends by cutting every connection, which must not drop an answer on its way out.
     lifecycle.enter();
     res.once('close', () => lifecycle.leave());
-    if (postsDirect && req.method === 'POST') servePostOnNode(handler, req, res);
+    if (postsDirect && req.method === 'POST') servePostOnNode(handler, req, res, metrics);
+    else if (metrics && req.method === 'GET' && req.url === '/metrics') metrics.serve(res);
     else void honoListener(req, res);
   });
   // Bodies are bounded by the handler's own timeout; Node's defaults would cut long inferences.

@@ -1,0 +1,34 @@
+import { RemoteModel, tensor } from '@graphpipe/client';
+import { createFunctionBackend } from '@graphpipe/server-core';
+import { expect, test } from 'vitest';
+import { post, useServers } from './helpers.js';
+
+const start = useServers();
+const echo = () => createFunctionBackend((inputs) => inputs.input0!, { name: 'echo' });
+
+test('GET /metrics counts answers by kind and status, with latency and load gauges', async () => {
+  const server = await start(echo());
+  const model = new RemoteModel(server.url);
+  await model.infer(tensor(new Float32Array([1])));
+  await model.infer(tensor(new Float32Array([2])));
+  await model.metadata();
+  expect((await post(server.url, new Uint8Array([1, 2, 3]))).status).toBe(400);
+
+  const res = await fetch(`${server.url}/metrics`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  const text = await res.text();
+  expect(text).toContain('graphpipe_requests_total{kind="infer",status="200",model="echo"} 2');
+  expect(text).toContain('graphpipe_requests_total{kind="metadata",status="200",model="echo"} 1');
+  expect(text).toContain('graphpipe_requests_total{kind="invalid",status="400",model="echo"} 1');
+  expect(text).toContain('graphpipe_request_duration_seconds_count{model="echo",kind="infer"} 2');
+  expect(text).toContain('graphpipe_inferences_running{model="echo"} 0');
+  expect(text).toContain('graphpipe_inferences_queued{model="echo"} 0');
+  expect(text).toContain('graphpipe_request_bytes_in_flight{model="echo"} 0');
+  expect(text).toMatch(/^process_resident_memory_bytes\{model="echo"\} \d+/m);
+});
+
+test('metrics: false leaves /metrics unserved', async () => {
+  const server = await start(echo(), { metrics: false });
+  expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
+});
