@@ -4,7 +4,7 @@
  * buffers (TF-Serving PredictRequest) and JSON, against the floor of one warm memory copy.
  */
 import {
-  decodeInferResponse, decodeRequest, encodeInferRequest, encodeInferRequestChunks,
+  concatBytes, decodeInferResponse, decodeRequest, encodeInferRequest, encodeInferRequestChunks,
   encodeInferResponse, encodeInferResponseChunks, tensor,
 } from '@graphpipe/protocol';
 import { Bench } from 'tinybench';
@@ -86,14 +86,7 @@ const keep = (v: unknown) => {
 };
 
 function bytesOfEncoded(e: Uint8Array | Uint8Array[]): Uint8Array {
-  if (!Array.isArray(e)) return e;
-  const out = new Uint8Array(e.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of e) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return Array.isArray(e) ? concatBytes(e) : e;
 }
 
 /** Median ms of each task, timed with tinybench. */

@@ -7,9 +7,15 @@ export function asGraphPipeError(err: unknown): GraphPipeError {
   return new GraphPipeError('INTERNAL', `internal error: ${message}`, { cause: err });
 }
 
-/** The one place errors become HTTP: the code's status and a one-line text/plain message. */
-export function errorResponse(error: GraphPipeError, extraHeaders: Readonly<Record<string, string>> = {}): Response {
+/** The one place errors become HTTP: the code's status, its headers and a one-line message. */
+export function errorParts(error: GraphPipeError, extraHeaders: Readonly<Record<string, string>> = {}) {
   const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...extraHeaders };
   if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter);
-  return new Response(`${error.message.replace(/\s*\n\s*/g, ' ')}\n`, { status: error.status, headers });
+  return { status: error.status, headers, text: `${error.message.replace(/\s*\n\s*/g, ' ')}\n` };
+}
+
+/** An error as a web Response (see errorParts). */
+export function errorResponse(error: GraphPipeError, extraHeaders: Readonly<Record<string, string>> = {}): Response {
+  const { status, headers, text } = errorParts(error, extraHeaders);
+  return new Response(text, { status, headers });
 }

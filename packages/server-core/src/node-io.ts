@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { concatBytes, GraphPipeError } from '@graphpipe/protocol';
 import { bodyTimeout, isBusy } from './body.js';
-import { asGraphPipeError } from './errors.js';
+import { asGraphPipeError, errorParts } from './errors.js';
 import type { Answer, Exchange, GraphPipeHandler } from './handler.js';
 import type { ServerMetrics } from './metrics.js';
 
@@ -110,10 +110,9 @@ function writeAnswer(res: ServerResponse, { chunks, length }: Answer, extraHeade
 
 function writeError(res: ServerResponse, error: GraphPipeError, extraHeaders: Readonly<Record<string, string>>, bodyUnread: boolean): void {
   if (res.destroyed || res.headersSent) return;
-  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...extraHeaders };
-  if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter);
+  const { status, headers, text } = errorParts(error, extraHeaders);
   // A body we stopped reading (too large, too slow) is not worth draining: close after answering.
   if (bodyUnread) headers.connection = 'close';
-  res.writeHead(error.status, headers);
-  res.end(`${error.message.replace(/\s*\n\s*/g, ' ')}\n`);
+  res.writeHead(status, headers);
+  res.end(text);
 }
