@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import SummaryReporter from './scripts/summary-reporter.js';
 
-const src = (pkg: string, file = 'index.ts') => fileURLToPath(new URL(`./packages/${pkg}/src/${file}`, import.meta.url));
+const src = (pkg: string, file = 'index.ts') =>
+  fileURLToPath(new URL(`./packages/${pkg}/src/${file}`, import.meta.url));
 
 // Tests run against the TypeScript sources of sibling packages, so no build is needed between edit and test.
 export default defineConfig({
@@ -10,7 +11,10 @@ export default defineConfig({
     alias: [
       { find: /^@graphpipe\/server-core\/node$/, replacement: src('server-core', 'node.ts') },
       { find: /^@graphpipe\/server-core\/testing$/, replacement: src('server-core', 'testing/index.ts') },
-      { find: /^@graphpipe\/(protocol|client|server-core|backend-onnx|backend-tf|cli|compose)$/, replacement: src('$1') },
+      {
+        find: /^@graphpipe\/(protocol|client|server-core|backend-onnx|backend-tf|cli|compose)$/,
+        replacement: src('$1'),
+      },
     ],
   },
   test: {

@@ -4,14 +4,24 @@
  * buffers (TF-Serving PredictRequest) and JSON, against the floor of one warm memory copy.
  */
 import {
-  concatBytes, decodeInferResponse, decodeRequest, encodeInferRequest, encodeInferRequestChunks,
-  encodeInferResponse, encodeInferResponseChunks, tensor,
+  concatBytes,
+  decodeInferResponse,
+  decodeRequest,
+  encodeInferRequest,
+  encodeInferRequestChunks,
+  encodeInferResponse,
+  encodeInferResponseChunks,
+  tensor,
 } from '@graphpipe/protocol';
 import { Bench } from 'tinybench';
 import { fromJson, toJson } from './baselines/json.js';
 import { freshCopy, touchedBuffer, warmCopy } from './baselines/memcpy.js';
 import {
-  decodePredictRequest, decodePredictResponse, encodePredictRequest, encodePredictResponse, type ProtoLayout,
+  decodePredictRequest,
+  decodePredictResponse,
+  encodePredictRequest,
+  encodePredictResponse,
+  type ProtoLayout,
 } from './baselines/protobuf.js';
 import type { BenchConfig } from './config.js';
 import { FEATURE_ROW, IMAGE_ROW, randomFloats, rowElements } from './data.js';
@@ -31,16 +41,26 @@ interface Codec {
 }
 
 type Form = 'joined' | 'chunked' | 'reused';
-const METHOD: Record<Form, string> = { joined: 'graphpipe', chunked: 'graphpipe (chunked encode)', reused: 'graphpipe (into a reused buffer)' };
+const METHOD: Record<Form, string> = {
+  joined: 'graphpipe',
+  chunked: 'graphpipe (chunked encode)',
+  reused: 'graphpipe (into a reused buffer)',
+};
 
 /** The encoder's three forms: a new joined buffer, chunks around the caller's payload, or a reused buffer. */
 function graphpipeEncode(message: Message, form: Form): Codec['encode'] {
   let reused: Uint8Array<ArrayBuffer> | undefined;
   return (shape, data) => {
     const t = tensor(data, shape);
-    if (form === 'chunked') return message === 'request' ? encodeInferRequestChunks({ inputs: [t] }) : encodeInferResponseChunks({ outputs: [t] });
+    if (form === 'chunked')
+      return message === 'request'
+        ? encodeInferRequestChunks({ inputs: [t] })
+        : encodeInferResponseChunks({ outputs: [t] });
     const options = form === 'reused' ? { into: reused } : undefined;
-    const out = message === 'request' ? encodeInferRequest({ inputs: [t] }, options) : encodeInferResponse({ outputs: [t] }, options);
+    const out =
+      message === 'request'
+        ? encodeInferRequest({ inputs: [t] }, options)
+        : encodeInferResponse({ outputs: [t] }, options);
     if (form === 'reused') reused = out;
     return out;
   };
@@ -59,7 +79,7 @@ const graphpipe = (message: Message, form: Form): Codec => ({
       : (bytes) => decodeInferResponse(bytes).outputs[0]!.data as Float32Array,
   note: {
     joined: 'decode returns views over the buffer',
-    chunked: 'encode returns header chunks + the caller\'s payload, uncopied; decode as above',
+    chunked: "encode returns header chunks + the caller's payload, uncopied; decode as above",
     reused: 'encode writes into the buffer of its previous call (warm memory); decode as above',
   }[form],
 });
@@ -69,7 +89,10 @@ const protobuf = (message: Message, layout: ProtoLayout): Codec => ({
   encode: (shape, data) => (message === 'request' ? encodePredictRequest : encodePredictResponse)(shape, data, layout),
   decode: (bytes) => (message === 'request' ? decodePredictRequest : decodePredictResponse)(bytes).data,
   sliced: layout === 'float_val',
-  note: layout === 'float_val' ? 'TF-Serving PredictRequest, packed float_val; decode incl. Float32Array.from' : 'bytes field; decode views or copies into a Float32Array',
+  note:
+    layout === 'float_val'
+      ? 'TF-Serving PredictRequest, packed float_val; decode incl. Float32Array.from'
+      : 'bytes field; decode views or copies into a Float32Array',
 });
 
 const json: Codec = {
@@ -90,7 +113,11 @@ function bytesOfEncoded(e: Uint8Array | Uint8Array[]): Uint8Array {
 }
 
 /** Median ms of each task, timed with tinybench. */
-async function timeTasks(cfg: BenchConfig['codec'], tasks: ReadonlyArray<readonly [string, () => unknown]>, tick: (label: string) => void) {
+async function timeTasks(
+  cfg: BenchConfig['codec'],
+  tasks: ReadonlyArray<readonly [string, () => unknown]>,
+  tick: (label: string) => void,
+) {
   const bench = new Bench({
     time: cfg.timeMs,
     iterations: cfg.iterations,
@@ -127,7 +154,14 @@ async function runMessage(message: Message, config: BenchConfig, tick: (label: s
   const data = randomFloats(rows * rowElements(row), message === 'request' ? 1 : 2);
   const slice = data.subarray(0, sliceRows * rowElements(row));
 
-  const codecs = [graphpipe(message, 'joined'), graphpipe(message, 'chunked'), graphpipe(message, 'reused'), protobuf(message, 'tensor_content'), protobuf(message, 'float_val'), json];
+  const codecs = [
+    graphpipe(message, 'joined'),
+    graphpipe(message, 'chunked'),
+    graphpipe(message, 'reused'),
+    protobuf(message, 'tensor_content'),
+    protobuf(message, 'float_val'),
+    json,
+  ];
   const tasks: Array<readonly [string, () => unknown]> = [];
   const encoded = new Map<string, Uint8Array>();
   for (const c of codecs) {

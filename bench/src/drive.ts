@@ -23,24 +23,28 @@ export interface DriveResult {
 export async function drive(options: DriveOptions, once: () => Promise<number>): Promise<DriveResult> {
   const clients = Array.from({ length: options.concurrency }, (_, i) => i);
   const warmup = options.warmupPerClient ?? 1;
-  await Promise.all(clients.map(async () => {
-    for (let i = 0; i < warmup; i++) await once();
-  }));
+  await Promise.all(
+    clients.map(async () => {
+      for (let i = 0; i < warmup; i++) await once();
+    }),
+  );
 
   let started = 0;
   let rows = 0;
   let requests = 0;
   const t0 = performance.now();
   const deadline = t0 + options.durationMs;
-  await Promise.all(clients.map(async () => {
-    for (let mine = 0; ; mine++) {
-      const more = performance.now() < deadline || mine < options.minRequestsPerClient;
-      if (!more || started >= options.maxRequests) return;
-      started++;
-      rows += await once();
-      requests++;
-    }
-  }));
+  await Promise.all(
+    clients.map(async () => {
+      for (let mine = 0; ; mine++) {
+        const more = performance.now() < deadline || mine < options.minRequestsPerClient;
+        if (!more || started >= options.maxRequests) return;
+        started++;
+        rows += await once();
+        requests++;
+      }
+    }),
+  );
   const seconds = (performance.now() - t0) / 1000;
   return { requests, rows, seconds, rowsPerSec: rows / seconds };
 }

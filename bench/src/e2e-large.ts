@@ -54,7 +54,8 @@ function clientFor(server: LargeServer, url: string, batch: number, data: Float3
     return async () => {
       const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
       const bytes = new Uint8Array(await res.arrayBuffer());
-      if (res.status !== 200 || bytes.length !== body.length) throw new Error(`bare-http answered ${res.status} with ${bytes.length} bytes`);
+      if (res.status !== 200 || bytes.length !== body.length)
+        throw new Error(`bare-http answered ${res.status} with ${bytes.length} bytes`);
       if (!checked) {
         checked = true;
         if (bytes[bytes.length - 1] !== body[body.length - 1] || bytes[body.length >> 1] !== body[body.length >> 1]) {
@@ -65,7 +66,11 @@ function clientFor(server: LargeServer, url: string, batch: number, data: Float3
     };
   }
   return async () => {
-    const res = await fetch(url, { method: 'POST', body: toJson(shape, data), headers: { 'content-type': 'application/json' } });
+    const res = await fetch(url, {
+      method: 'POST',
+      body: toJson(shape, data),
+      headers: { 'content-type': 'application/json' },
+    });
     if (res.status !== 200) throw new Error(`json server answered ${res.status}`);
     const out = fromJson(await res.text());
     verify(out.data);
@@ -87,16 +92,18 @@ async function runCells(
 ): Promise<Cell[]> {
   const requestBytes = batch * rowElements(IMAGE_ROW) * 4;
   const rounds = config.large.rounds;
-  const state = await Promise.all(servers.map(async ([server, proc]) => ({
-    server,
-    proc,
-    once: clientFor(server, proc.url, batch, data),
-    idle: await proc.memory(true),
-    requests: 0,
-    served: 0,
-    rows: 0,
-    seconds: 0,
-  })));
+  const state = await Promise.all(
+    servers.map(async ([server, proc]) => ({
+      server,
+      proc,
+      once: clientFor(server, proc.url, batch, data),
+      idle: await proc.memory(true),
+      requests: 0,
+      served: 0,
+      rows: 0,
+      seconds: 0,
+    })),
+  );
   for (let round = 0; round < rounds; round++) {
     for (const s of state) {
       const r = await drive(
@@ -116,30 +123,37 @@ async function runCells(
       tick(`batch ${batch} x${concurrency}: ${s.server} round ${round + 1}/${rounds}`);
     }
   }
-  return Promise.all(state.map(async (s) => {
-    const mem = await s.proc.memory(true);
-    return {
-      server: s.server,
-      batch,
-      concurrency,
-      requestBytes,
-      requests: s.requests,
-      seconds: s.seconds,
-      rowsPerSec: s.rows / s.seconds,
-      idleRssBytes: s.idle.rssBytes,
-      peakRssBytes: mem.peakBytes,
-      peakRssOverPayload: mem.peakBytes / requestBytes,
-      peakGrowthOverPayload: Math.max(0, mem.peakBytes - s.idle.rssBytes) / requestBytes,
-      peakSource: mem.peakSource,
-      serverCpuMsPerRequest: (mem.cpuUserUs + mem.cpuSystemUs - s.idle.cpuUserUs - s.idle.cpuSystemUs) / 1000 / s.served,
-      faultedBytesOverPayload: ((mem.minorFaults - s.idle.minorFaults) * PAGE_SIZE) / s.served / requestBytes,
-    };
-  }));
+  return Promise.all(
+    state.map(async (s) => {
+      const mem = await s.proc.memory(true);
+      return {
+        server: s.server,
+        batch,
+        concurrency,
+        requestBytes,
+        requests: s.requests,
+        seconds: s.seconds,
+        rowsPerSec: s.rows / s.seconds,
+        idleRssBytes: s.idle.rssBytes,
+        peakRssBytes: mem.peakBytes,
+        peakRssOverPayload: mem.peakBytes / requestBytes,
+        peakGrowthOverPayload: Math.max(0, mem.peakBytes - s.idle.rssBytes) / requestBytes,
+        peakSource: mem.peakSource,
+        serverCpuMsPerRequest:
+          (mem.cpuUserUs + mem.cpuSystemUs - s.idle.cpuUserUs - s.idle.cpuSystemUs) / 1000 / s.served,
+        faultedBytesOverPayload: ((mem.minorFaults - s.idle.minorFaults) * PAGE_SIZE) / s.served / requestBytes,
+      };
+    }),
+  );
 }
 
 export async function runLarge(config: BenchConfig): Promise<LargeResults> {
   const { batches, concurrency, jsonBatches } = config.large;
-  const serversAt = (batch: number): LargeServer[] => ['graphpipe', 'bare-http', ...(jsonBatches.includes(batch) ? ['json' as const] : [])];
+  const serversAt = (batch: number): LargeServer[] => [
+    'graphpipe',
+    'bare-http',
+    ...(jsonBatches.includes(batch) ? ['json' as const] : []),
+  ];
   const total = batches.reduce((n, b) => n + serversAt(b).length * concurrency.length * config.large.rounds, 0);
   const bar = progress('e2e-large', total, config.progress);
   const data = randomFloats(Math.max(...batches) * rowElements(IMAGE_ROW), 3);
@@ -147,7 +161,10 @@ export async function runLarge(config: BenchConfig): Promise<LargeResults> {
   const procs = new Map<LargeServer, ServerProcess>();
   const serverFor = async (s: LargeServer) => {
     let p = procs.get(s);
-    if (!p) procs.set(s, (p = await startServer(KIND[s])));
+    if (!p) {
+      p = await startServer(KIND[s]);
+      procs.set(s, p);
+    }
     return p;
   };
   const closeAll = async () => {
@@ -159,14 +176,16 @@ export async function runLarge(config: BenchConfig): Promise<LargeResults> {
       const slice = data.subarray(0, batch * rowElements(IMAGE_ROW));
       const servers: Array<readonly [LargeServer, ServerProcess]> = [];
       for (const s of serversAt(batch)) servers.push([s, await serverFor(s)]);
-      for (const c of concurrency) cells.push(...(await runCells(servers, batch, c, slice, config, (l) => bar.tick(l))));
+      for (const c of concurrency)
+        cells.push(...(await runCells(servers, batch, c, slice, config, (l) => bar.tick(l))));
       if (config.large.freshServerPerBatch) await closeAll();
     }
   } finally {
     await closeAll();
     bar.stop();
   }
-  const bare = (c: Cell) => cells.find((b) => b.server === 'bare-http' && b.batch === c.batch && b.concurrency === c.concurrency)!;
+  const bare = (c: Cell) =>
+    cells.find((b) => b.server === 'bare-http' && b.batch === c.batch && b.concurrency === c.concurrency)!;
   const skipped = batches.filter((b) => !jsonBatches.includes(b));
   return {
     rowShape: [...IMAGE_ROW],
@@ -178,10 +197,12 @@ export async function runLarge(config: BenchConfig): Promise<LargeResults> {
     notes: [
       `each cell: ${config.large.rounds} alternating rounds per server, in all >= ${config.large.durationMs} ms and >= ${config.large.minRequestsPerClient} requests per client, after 1 warm-up request per client`,
       ...(skipped.length
-        ? [`JSON measured at batch ${jsonBatches.join(', ')} only: a ${Math.max(...skipped)}-row JSON body is ~${Math.round((Math.max(...skipped) * rowElements(IMAGE_ROW) * JSON_CHARS_PER_VALUE) / 1e6)} MB of text (the codec tier times JSON on a slice)`]
+        ? [
+            `JSON measured at batch ${jsonBatches.join(', ')} only: a ${Math.max(...skipped)}-row JSON body is ~${Math.round((Math.max(...skipped) * rowElements(IMAGE_ROW) * JSON_CHARS_PER_VALUE) / 1e6)} MB of text (the codec tier times JSON on a slice)`,
+          ]
         : []),
-      'peak RSS is the server process\'s VmHWM over the cell (reset at its start); payload = one request body',
-      'server CPU = the server process\'s user + system time per request served; faulted = minor page faults x 4 KiB per request, over the request size (fresh memory the server touched)',
+      "peak RSS is the server process's VmHWM over the cell (reset at its start); payload = one request body",
+      "server CPU = the server process's user + system time per request served; faulted = minor page faults x 4 KiB per request, over the request size (fresh memory the server touched)",
     ],
   };
 }

@@ -19,7 +19,11 @@ function asBuffer(bytes: Uint8Array): Buffer {
 
 /** One fetch of the benchmark body, decoded: the server must hand back the same values. */
 async function verifyOnce(server: ServerProcess, body: Buffer, expected: Buffer): Promise<string> {
-  const res = await fetch(server.url, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+  const res = await fetch(server.url, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/octet-stream' },
+  });
   const got = Buffer.from(await res.arrayBuffer());
   if (res.status !== 200) throw new Error(`${server.kind} answered ${res.status}: ${got.toString().slice(0, 200)}`);
   if (!got.equals(expected)) throw new Error(`${server.kind} answered other bytes than expected`);
@@ -34,7 +38,14 @@ async function verifyOnce(server: ServerProcess, body: Buffer, expected: Buffer)
 }
 
 /** autocannon's own latency histogram has whole-ms resolution; these are the raw per-response ms. */
-async function load(url: string, body: Buffer, expected: Buffer, connections: number, duration: number, latencies: number[] = []) {
+async function load(
+  url: string,
+  body: Buffer,
+  expected: Buffer,
+  connections: number,
+  duration: number,
+  latencies: number[] = [],
+) {
   return autocannon({
     url,
     method: 'POST',
@@ -50,7 +61,14 @@ async function load(url: string, body: Buffer, expected: Buffer, connections: nu
   });
 }
 
-async function measure(kind: ServerKind, body: Buffer, expected: Buffer, config: BenchConfig, verified: string[], tick: (l: string) => void): Promise<SmallRow> {
+async function measure(
+  kind: ServerKind,
+  body: Buffer,
+  expected: Buffer,
+  config: BenchConfig,
+  verified: string[],
+  tick: (l: string) => void,
+): Promise<SmallRow> {
   return withServer(kind, async (server) => {
     verified.push(`${kind}: ${await verifyOnce(server, body, expected)}`);
     const { connections, durationSec, warmupSec } = config.small;
@@ -60,7 +78,9 @@ async function measure(kind: ServerKind, body: Buffer, expected: Buffer, config:
     tick(kind);
     const requests = r['2xx'] + r.non2xx;
     if (r.non2xx || r.mismatches || r.errors) {
-      throw new Error(`${kind}: ${r.non2xx} non-2xx answers, ${r.mismatches} mismatched bodies, ${r.errors} errors under load`);
+      throw new Error(
+        `${kind}: ${r.non2xx} non-2xx answers, ${r.mismatches} mismatched bodies, ${r.errors} errors under load`,
+      );
     }
     return {
       server: kind === 'bare-echo' ? 'bare-http' : 'graphpipe',
@@ -84,7 +104,9 @@ export async function runSmall(config: BenchConfig): Promise<SmallResults> {
   try {
     const ours = await measure('graphpipe-identity', body, answer, config, verified, (l) => bar.tick(l));
     const bare = await measure('bare-echo', body, body, config, verified, (l) => bar.tick(l));
-    verified.push('under load every answer was 200 and byte-identical to the expected one (autocannon expectBody: 0 mismatches)');
+    verified.push(
+      'under load every answer was 200 and byte-identical to the expected one (autocannon expectBody: 0 mismatches)',
+    );
     return {
       connections: config.small.connections,
       durationSec: config.small.durationSec,

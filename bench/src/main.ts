@@ -18,7 +18,9 @@ const { values } = parseArgs({
 });
 
 const results = await runBenchmarks({ quick: values.quick, progress: !values['no-progress'] });
-const out = resolve(values.out ?? fileURLToPath(new URL(`../results/${values.quick ? 'quick' : 'latest'}.json`, import.meta.url)));
+const out = resolve(
+  values.out ?? fileURLToPath(new URL(`../results/${values.quick ? 'quick' : 'latest'}.json`, import.meta.url)),
+);
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 process.stdout.write(renderMarkdown(results));

@@ -40,7 +40,10 @@ export async function runRealModel(config: BenchConfig): Promise<ModelResults> {
     const meta = session.inputMetadata[0] as { shape?: readonly (number | string)[] } | undefined;
     const rowShape = (meta?.shape ?? [-1, 3, 32, 32]).slice(1).map((d) => (typeof d === 'number' && d > 0 ? d : 1));
     const shape = [batch, ...rowShape];
-    const data = randomFloats(shape.reduce((a, b) => a * b, 1), 4);
+    const data = randomFloats(
+      shape.reduce((a, b) => a * b, 1),
+      4,
+    );
 
     const remote = new RemoteModel(server.url);
     const input = { [inputName]: tensor(data, shape) };
@@ -77,9 +80,17 @@ export async function runRealModel(config: BenchConfig): Promise<ModelResults> {
       minRequestsPerClient: Math.ceil(config.model.minRequests / ROUNDS),
       maxRequests: 100_000,
     };
-    const totals = { server: { rows: 0, seconds: 0, n: 0 }, local: { rows: 0, seconds: 0, n: 0 }, transport: { rows: 0, seconds: 0, n: 0 } };
+    const totals = {
+      server: { rows: 0, seconds: 0, n: 0 },
+      local: { rows: 0, seconds: 0, n: 0 },
+      transport: { rows: 0, seconds: 0, n: 0 },
+    };
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [key, fn] of [['server', viaServer], ['local', inProcess], ['transport', transportOnly]] as const) {
+      for (const [key, fn] of [
+        ['server', viaServer],
+        ['local', inProcess],
+        ['transport', transportOnly],
+      ] as const) {
         const r = await drive({ ...opts, warmupPerClient: round === 0 ? 2 : 0 }, fn);
         totals[key].rows += r.rows;
         totals[key].seconds += r.seconds;

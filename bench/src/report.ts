@@ -26,8 +26,18 @@ const x = (v: number) => `${num(v)}×`;
 const mb = (bytes: number) => `${num(bytes / MiB)} MiB`;
 
 function codecRow(r: CodecRow): string[] {
-  const scaled = r.scaledFrom ? ` (scaled ×${num(r.scaledFrom.of / r.scaledFrom.rows)} from ${r.scaledFrom.rows} of ${r.scaledFrom.of} rows)` : '';
-  return [r.message, `${r.method}${scaled}`, ms(r.encodeMs), ms(r.decodeMs), ms(r.totalMs), `**${x(r.ratioToFloor)}**`, mb(r.wireBytes)];
+  const scaled = r.scaledFrom
+    ? ` (scaled ×${num(r.scaledFrom.of / r.scaledFrom.rows)} from ${r.scaledFrom.rows} of ${r.scaledFrom.of} rows)`
+    : '';
+  return [
+    r.message,
+    `${r.method}${scaled}`,
+    ms(r.encodeMs),
+    ms(r.decodeMs),
+    ms(r.totalMs),
+    `**${x(r.ratioToFloor)}**`,
+    mb(r.wireBytes),
+  ];
 }
 
 export function renderMarkdown(r: BenchResults): string {
@@ -46,7 +56,9 @@ export function renderMarkdown(r: BenchResults): string {
       `Floor = one warm copy of the message bytes into a preallocated, already-touched buffer: request ${ms(c.floorMs.request)}, response ${ms(c.floorMs.response)}. ` +
       '"× floor" = (encode + decode) / floor.',
   );
-  out.push(table(['message', 'method', 'encode', 'decode', 'encode+decode', '× floor', 'wire size'], c.rows.map(codecRow)));
+  out.push(
+    table(['message', 'method', 'encode', 'decode', 'encode+decode', '× floor', 'wire size'], c.rows.map(codecRow)),
+  );
   out.push('First touch: allocating a fresh buffer and copying into it, against the warm copy of the same bytes.');
   out.push(
     table(
@@ -70,20 +82,37 @@ export function renderMarkdown(r: BenchResults): string {
   };
   out.push(
     table(
-      ['batch', 'request', 'clients', 'graphpipe rows/s', 'bare-http rows/s', 'graphpipe / bare', 'json rows/s', 'json / bare', 'graphpipe / json'],
+      [
+        'batch',
+        'request',
+        'clients',
+        'graphpipe rows/s',
+        'bare-http rows/s',
+        'graphpipe / bare',
+        'json rows/s',
+        'json / bare',
+        'graphpipe / json',
+      ],
       [...groups.values()].map((cells) => {
         const { g, b, j } = cellsOf(cells);
         return [
-          String(g.batch), mb(g.requestBytes), String(g.concurrency), num(g.rowsPerSec), num(b.rowsPerSec), `**${x(g.ratioToBare)}**`,
-          j ? num(j.rowsPerSec) : 'n/a', j ? x(j.ratioToBare) : 'n/a', j ? x(g.rowsPerSec / j.rowsPerSec) : 'n/a',
+          String(g.batch),
+          mb(g.requestBytes),
+          String(g.concurrency),
+          num(g.rowsPerSec),
+          num(b.rowsPerSec),
+          `**${x(g.ratioToBare)}**`,
+          j ? num(j.rowsPerSec) : 'n/a',
+          j ? x(j.ratioToBare) : 'n/a',
+          j ? x(g.rowsPerSec / j.rowsPerSec) : 'n/a',
         ];
       }),
     ),
   );
   out.push(
-    'Server process costs in the same cells. CPU = user + system ms per request (and × bare-http\'s); ' +
+    "Server process costs in the same cells. CPU = user + system ms per request (and × bare-http's); " +
       'faulted = fresh pages first touched per request × 4 KiB, as a multiple of the request size; ' +
-      'peak RSS as a multiple of one request body (in parentheses: peak minus RSS at the cell\'s start).',
+      "peak RSS as a multiple of one request body (in parentheses: peak minus RSS at the cell's start).",
   );
   const fmt = (c: LargeCell | undefined, f: (c: LargeCell) => string) => (c ? f(c) : '—');
   const cpu = (c: LargeCell) => `${ms(c.serverCpuMsPerRequest)} (${x(c.serverCpuRatioToBare)})`;
@@ -91,11 +120,33 @@ export function renderMarkdown(r: BenchResults): string {
   const rss = (c: LargeCell) => `${x(c.peakRssOverPayload)} (${x(c.peakGrowthOverPayload)})`;
   out.push(
     table(
-      ['batch', 'clients', 'CPU graphpipe', 'CPU bare', 'CPU json', 'faulted graphpipe', 'faulted bare', 'faulted json', 'peak RSS graphpipe', 'peak RSS bare', 'peak RSS json'],
+      [
+        'batch',
+        'clients',
+        'CPU graphpipe',
+        'CPU bare',
+        'CPU json',
+        'faulted graphpipe',
+        'faulted bare',
+        'faulted json',
+        'peak RSS graphpipe',
+        'peak RSS bare',
+        'peak RSS json',
+      ],
       [...groups.values()].map((cells) => {
         const { g, b, j } = cellsOf(cells);
         return [
-          String(g.batch), String(g.concurrency), cpu(g), cpu(b), fmt(j, cpu), faulted(g), faulted(b), fmt(j, faulted), rss(g), rss(b), fmt(j, rss),
+          String(g.batch),
+          String(g.concurrency),
+          cpu(g),
+          cpu(b),
+          fmt(j, cpu),
+          faulted(g),
+          faulted(b),
+          fmt(j, faulted),
+          rss(g),
+          rss(b),
+          fmt(j, rss),
         ];
       }),
     ),
@@ -103,11 +154,20 @@ export function renderMarkdown(r: BenchResults): string {
   out.push(l.notes.map((n) => `- ${n}`).join('\n'));
 
   const s = r.e2eSmall;
-  out.push(`## 3. End-to-end, small requests (1×4 float32, ${s.requestBytes} B body; autocannon, ${s.connections} connections, ${s.durationSec} s)`);
+  out.push(
+    `## 3. End-to-end, small requests (1×4 float32, ${s.requestBytes} B body; autocannon, ${s.connections} connections, ${s.durationSec} s)`,
+  );
   out.push(
     table(
       ['server', 'requests/s', 'p50', 'p99', 'requests', 'errors / non-2xx / mismatches'],
-      s.rows.map((row) => [row.server, num(row.requestsPerSec), ms(row.p50Ms), ms(row.p99Ms), String(row.requests), `${row.errors} / ${row.non2xx} / ${row.mismatches}`]),
+      s.rows.map((row) => [
+        row.server,
+        num(row.requestsPerSec),
+        ms(row.p50Ms),
+        ms(row.p99Ms),
+        String(row.requests),
+        `${row.errors} / ${row.non2xx} / ${row.mismatches}`,
+      ]),
     ),
   );
   out.push(
@@ -124,7 +184,13 @@ export function renderMarkdown(r: BenchResults): string {
       table(
         ['path', 'rows/s', 'calls', '/ in-process', '/ floor'],
         [
-          ['client → HTTP → server → onnx backend', num(rm.serverRowsPerSec), String(rm.serverRequests), `**${x(rm.ratio)}**`, `**${x(rm.ratioToFloor)}**`],
+          [
+            'client → HTTP → server → onnx backend',
+            num(rm.serverRowsPerSec),
+            String(rm.serverRequests),
+            `**${x(rm.ratio)}**`,
+            `**${x(rm.ratioToFloor)}**`,
+          ],
           ['in-process onnxruntime session.run', num(rm.inProcessRowsPerSec), String(rm.inProcessRuns), '1×', ''],
           ['transport alone (fetch → bare node:http, same bytes)', num(rm.transportRowsPerSec), '', '', ''],
           ['floor: transport + in-process time per row', num(rm.floorRowsPerSec), '', '', '1×'],
@@ -136,5 +202,5 @@ export function renderMarkdown(r: BenchResults): string {
         'For a model this small, moving the request takes longer than computing on it, so "/ in-process" is bounded by the transport.',
     );
   }
-  return out.join('\n\n') + '\n';
+  return `${out.join('\n\n')}\n`;
 }

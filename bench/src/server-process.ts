@@ -35,7 +35,11 @@ const tsconfig = fileURLToPath(new URL('../tsconfig.run.json', import.meta.url))
  */
 const extraFlags = (process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
 
-export async function startServer(kind: ServerKind, args: readonly string[] = [], timeoutMs = 30_000): Promise<ServerProcess> {
+export async function startServer(
+  kind: ServerKind,
+  args: readonly string[] = [],
+  timeoutMs = 30_000,
+): Promise<ServerProcess> {
   const file = fileURLToPath(new URL(`./servers/${kind}.ts`, import.meta.url));
   const child = fork(file, [...args], {
     execArgv: ['--import', tsxLoader, ...extraFlags],
@@ -106,7 +110,11 @@ function stop(child: ChildProcess): Promise<void> {
 }
 
 /** Runs `fn` with a started server and always stops it afterwards. */
-export async function withServer<T>(kind: ServerKind, fn: (s: ServerProcess) => Promise<T>, args: readonly string[] = []): Promise<T> {
+export async function withServer<T>(
+  kind: ServerKind,
+  fn: (s: ServerProcess) => Promise<T>,
+  args: readonly string[] = [],
+): Promise<T> {
   const server = await startServer(kind, args);
   try {
     return await fn(server);

@@ -16,34 +16,67 @@ describe('bench --quick', () => {
     finitePositive('codec floor request', r.codec.floorMs.request);
     finitePositive('codec floor response', r.codec.floorMs.response);
     const methods = new Set(r.codec.rows.map((row) => row.method));
-    expect([...methods].sort()).toEqual(['JSON', 'graphpipe', 'graphpipe (chunked encode)', 'graphpipe (into a reused buffer)', 'protobuf float_val', 'protobuf tensor_content']);
+    expect([...methods].sort()).toEqual([
+      'JSON',
+      'graphpipe',
+      'graphpipe (chunked encode)',
+      'graphpipe (into a reused buffer)',
+      'protobuf float_val',
+      'protobuf tensor_content',
+    ]);
     for (const row of r.codec.rows) {
-      for (const k of ['encodeMs', 'decodeMs', 'totalMs', 'ratioToFloor', 'wireBytes'] as const) finitePositive(`${row.message} ${row.method} ${k}`, row[k]);
+      for (const k of ['encodeMs', 'decodeMs', 'totalMs', 'ratioToFloor', 'wireBytes'] as const)
+        finitePositive(`${row.message} ${row.method} ${k}`, row[k]);
     }
     expect(r.codec.firstTouch).toHaveLength(2);
-    for (const f of r.codec.firstTouch) for (const k of ['bytes', 'warmCopyMs', 'freshCopyMs', 'ratio'] as const) finitePositive(`first touch ${f.message} ${k}`, f[k]);
+    for (const f of r.codec.firstTouch)
+      for (const k of ['bytes', 'warmCopyMs', 'freshCopyMs', 'ratio'] as const)
+        finitePositive(`first touch ${f.message} ${k}`, f[k]);
 
     const servers = new Set(r.e2eLarge.cells.map((c) => c.server));
     expect([...servers].sort()).toEqual(['bare-http', 'graphpipe', 'json']);
     for (const c of r.e2eLarge.cells) {
       const label = `large ${c.server} batch ${c.batch} x${c.concurrency}`;
-      for (const k of ['requests', 'seconds', 'rowsPerSec', 'ratioToBare', 'requestBytes', 'idleRssBytes', 'peakRssBytes', 'peakRssOverPayload', 'serverCpuMsPerRequest', 'serverCpuRatioToBare'] as const) finitePositive(`${label} ${k}`, c[k]);
+      for (const k of [
+        'requests',
+        'seconds',
+        'rowsPerSec',
+        'ratioToBare',
+        'requestBytes',
+        'idleRssBytes',
+        'peakRssBytes',
+        'peakRssOverPayload',
+        'serverCpuMsPerRequest',
+        'serverCpuRatioToBare',
+      ] as const)
+        finitePositive(`${label} ${k}`, c[k]);
     }
     expect(new Set(r.e2eLarge.cells.map((c) => c.concurrency))).toEqual(new Set([1, 5]));
 
     expect(r.e2eSmall.rows.map((row) => row.server)).toEqual(['graphpipe', 'bare-http']);
     for (const row of r.e2eSmall.rows) {
-      for (const k of ['requestsPerSec', 'p50Ms', 'p99Ms', 'requests'] as const) finitePositive(`small ${row.server} ${k}`, row[k]);
+      for (const k of ['requestsPerSec', 'p50Ms', 'p99Ms', 'requests'] as const)
+        finitePositive(`small ${row.server} ${k}`, row[k]);
       expect(row.errors + row.non2xx + row.mismatches).toBe(0);
     }
     for (const k of ['requestsPerSec', 'p50', 'p99'] as const) finitePositive(`small ratio ${k}`, r.e2eSmall.ratios[k]);
 
     const m = r.realModel;
     expect(m.skipped, m.skipped ? `real-model tier skipped: ${m.reason}` : '').toBe(false);
-    if (!m.skipped) for (const k of ['serverRowsPerSec', 'inProcessRowsPerSec', 'ratio', 'transportRowsPerSec', 'floorRowsPerSec', 'ratioToFloor'] as const) finitePositive(`real model ${k}`, m[k]);
+    if (!m.skipped)
+      for (const k of [
+        'serverRowsPerSec',
+        'inProcessRowsPerSec',
+        'ratio',
+        'transportRowsPerSec',
+        'floorRowsPerSec',
+        'ratioToFloor',
+      ] as const)
+        finitePositive(`real model ${k}`, m[k]);
 
     const md = renderMarkdown(r);
-    for (const heading of ['## 1. Codec', '## 2. End-to-end, large', '## 3. End-to-end, small', '## 4. Real model']) expect(md).toContain(heading);
+    for (const heading of ['## 1. Codec', '## 2. End-to-end, large', '## 3. End-to-end, small', '## 4. Real model'])
+      expect(md).toContain(heading);
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
   });
 });

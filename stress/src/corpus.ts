@@ -12,7 +12,12 @@ export function requestCorpus(): Uint8Array[] {
   const ours = [
     encodeMetadataRequest(),
     encodeInferRequest({ inputs: [tensor(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3])] }),
-    encodeInferRequest({ inputs: [tensor(new BigInt64Array([1n, -2n]), [2])], inputNames: ['input0'], outputNames: ['output0'], config: 'x' }),
+    encodeInferRequest({
+      inputs: [tensor(new BigInt64Array([1n, -2n]), [2])],
+      inputNames: ['input0'],
+      outputNames: ['output0'],
+      config: 'x',
+    }),
     encodeInferRequest({ inputs: [tensor(['a', 'bc', 'def'], [3]), tensor(new Float64Array([0.5]), [])] }),
     encodeInferRequest({ inputs: [tensor(new Uint8Array(64), [4, 4, 4])] }),
   ];

@@ -17,7 +17,13 @@ const server = await serveEcho();
 const bar = new SingleBar({ format: 'fuzz [{bar}] {value}/{total} {duration}s' }, Presets.shades_classic);
 bar.start(cases, 0);
 const rssStart = process.memoryUsage().rss;
-const report = await runFuzz({ url: server.url, cases, seed: Number(opts.seed), concurrency: Number(opts.concurrency), onProgress: (n) => n % 100 === 0 && bar.update(n) });
+const report = await runFuzz({
+  url: server.url,
+  cases,
+  seed: Number(opts.seed),
+  concurrency: Number(opts.concurrency),
+  onProgress: (n) => n % 100 === 0 && bar.update(n),
+});
 bar.update(cases);
 bar.stop();
 await server.close();
@@ -26,5 +32,7 @@ console.log(`cases: ${report.cases} (seed ${report.seed})`);
 console.log(`answers by status: ${JSON.stringify(report.byStatus)}`);
 console.log(`failures (5xx, multi-line errors, dropped connections): ${report.failures.length}`);
 for (const f of report.failures.slice(0, 20)) console.log(`  case ${f.index} [${f.how}] -> ${f.status}: ${f.body}`);
-console.log(`rss at start ${mib(rssStart)}, at end ${mib(process.memoryUsage().rss)}, peak ${mib(peakRss())} (server and fuzzer share this process)`);
+console.log(
+  `rss at start ${mib(rssStart)}, at end ${mib(process.memoryUsage().rss)}, peak ${mib(peakRss())} (server and fuzzer share this process)`,
+);
 process.exitCode = report.failures.length ? 1 : 0;

@@ -2,5 +2,11 @@
 import { serveEcho } from './echo-server.js';
 
 const [concurrency, maxQueue, delayMs, maxBodyMb] = process.argv.slice(2).map(Number);
-const server = await serveEcho({ concurrency, maxQueue, delayMs, maxBodyBytes: maxBodyMb! * 2 ** 20, handleSignals: true });
+const server = await serveEcho({
+  concurrency,
+  maxQueue,
+  delayMs,
+  maxBodyBytes: maxBodyMb! * 2 ** 20,
+  handleSignals: true,
+});
 console.log(server.url);

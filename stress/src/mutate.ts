@@ -1,7 +1,9 @@
 import { int } from './random.js';
 
 // Values that tend to break length and offset arithmetic.
-const WORDS = [0, 1, 2, 3, 4, 7, 8, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fffffff, 0x80000000, 0xfffffff0, 0xffffffff];
+const WORDS = [
+  0, 1, 2, 3, 4, 7, 8, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fffffff, 0x80000000, 0xfffffff0, 0xffffffff,
+];
 
 type Mutation = (input: Uint8Array, random: () => number) => Uint8Array;
 
@@ -29,7 +31,11 @@ const MUTATIONS: Record<string, Mutation> = {
     const out = b.slice();
     if (out.length >= 8) {
       const at = int(r, (out.length - 8) >> 3) << 3;
-      new DataView(out.buffer).setBigInt64(at, [-1n, 0n, 2n ** 31n, 2n ** 40n, 2n ** 53n, 2n ** 62n, -(2n ** 63n)][int(r, 7)]!, true);
+      new DataView(out.buffer).setBigInt64(
+        at,
+        [-1n, 0n, 2n ** 31n, 2n ** 40n, 2n ** 53n, 2n ** 62n, -(2n ** 63n)][int(r, 7)]!,
+        true,
+      );
     }
     return out;
   },

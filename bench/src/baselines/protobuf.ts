@@ -94,7 +94,10 @@ function shapeOf(t: TensorProtoMessage): number[] {
 }
 
 export function encodePredictRequest(shape: readonly number[], data: Float32Array, layout: ProtoLayout): Uint8Array {
-  return PredictRequest.encode({ modelSpec: { name: 'model' }, inputs: { input0: tensorProto(shape, data, layout) } }).finish();
+  return PredictRequest.encode({
+    modelSpec: { name: 'model' },
+    inputs: { input0: tensorProto(shape, data, layout) },
+  }).finish();
 }
 
 export function decodePredictRequest(bytes: Uint8Array): { shape: number[]; data: Float32Array } {

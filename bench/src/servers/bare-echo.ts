@@ -5,10 +5,13 @@ import { listen, readAll, runServer } from './harness.js';
 runServer(() =>
   listen(
     createServer((req, res) => {
-      readAll(req).then((body) => {
-        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
-        res.end(body);
-      }, () => res.destroy());
+      readAll(req).then(
+        (body) => {
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
+          res.end(body);
+        },
+        () => res.destroy(),
+      );
     }),
   ),
 );

@@ -10,10 +10,13 @@ const answer = Buffer.alloc(Number(process.argv[2] ?? 0));
 runServer(() =>
   listen(
     createServer((req, res) => {
-      readAll(req).then(() => {
-        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': answer.length });
-        res.end(answer);
-      }, () => res.destroy());
+      readAll(req).then(
+        () => {
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': answer.length });
+          res.end(answer);
+        },
+        () => res.destroy(),
+      );
     }),
   ),
 );

@@ -45,7 +45,9 @@ class PeakRss {
 
   read(): { peakBytes: number; peakSource: 'VmHWM' | 'sampled' } {
     const hwm = this.canReset ? readHwm() : undefined;
-    return hwm === undefined ? { peakBytes: this.sampled, peakSource: 'sampled' } : { peakBytes: hwm, peakSource: 'VmHWM' };
+    return hwm === undefined
+      ? { peakBytes: this.sampled, peakSource: 'sampled' }
+      : { peakBytes: hwm, peakSource: 'VmHWM' };
   }
 
   stop(): void {
@@ -117,10 +119,11 @@ export async function listen(server: import('node:http').Server): Promise<Starte
   const { port } = server.address() as import('node:net').AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 

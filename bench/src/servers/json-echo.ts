@@ -9,14 +9,16 @@ import { listen, readAll, runServer } from './harness.js';
 runServer(() =>
   listen(
     createServer((req, res) => {
-      readAll(req).then((body) => {
-        const input = fromJson(body.toString('utf8'));
-        const out = toJson(input.shape, input.data);
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
-        res.end(out);
-      }).catch(() => {
-        res.writeHead(400).end();
-      });
+      readAll(req)
+        .then((body) => {
+          const input = fromJson(body.toString('utf8'));
+          const out = toJson(input.shape, input.data);
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
+          res.end(out);
+        })
+        .catch(() => {
+          res.writeHead(400).end();
+        });
     }),
   ),
 );

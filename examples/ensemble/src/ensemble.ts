@@ -1,5 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import { createArgmaxBackend, createEnsembleBackend, createPipelineBackend, createRemoteBackend, defaultLoaders, loadComposition } from '@graphpipe/compose';
+import {
+  createArgmaxBackend,
+  createEnsembleBackend,
+  createPipelineBackend,
+  createRemoteBackend,
+  defaultLoaders,
+  loadComposition,
+} from '@graphpipe/compose';
 import type { Backend } from '@graphpipe/server-core';
 
 export const CONFIG = fileURLToPath(new URL('../ensemble.yaml', import.meta.url));

@@ -17,7 +17,11 @@ import { irisEnsemble, irisEnsembleFromConfig } from './ensemble.js';
 import { formatTable } from './table.js';
 
 const models = (path: string) => fileURLToPath(new URL(`../../../models/${path}`, import.meta.url));
-const testSet = JSON.parse(readFileSync(models('iris-test-set.json'), 'utf8')) as { classes: string[]; features: number[][]; labels: number[] };
+const testSet = JSON.parse(readFileSync(models('iris-test-set.json'), 'utf8')) as {
+  classes: string[];
+  features: number[][];
+  labels: number[];
+};
 
 /** Held-out rows (not used in training), spread over the three classes. */
 const ROWS = [3, 9, 15, 21, 27];
@@ -42,7 +46,10 @@ export interface ExampleOptions {
   readonly print?: (text: string) => void;
 }
 
-export async function runExample({ fromConfig = false, print = console.log }: ExampleOptions = {}): Promise<ExampleRow[]> {
+export async function runExample({
+  fromConfig = false,
+  print = console.log,
+}: ExampleOptions = {}): Promise<ExampleRow[]> {
   const servers: ServerHandle[] = [];
   try {
     const quiet = { port: 0, logger: false } as const;
@@ -55,21 +62,27 @@ export async function runExample({ fromConfig = false, print = console.log }: Ex
     print(`ONNX ${onnx.url}   TF.js ${tf.url}   ensemble ${ensemble.url}${fromConfig ? ' (from ensemble.yaml)' : ''}`);
 
     const features = tensor(Float32Array.from(ROWS.flatMap((i) => testSet.features[i]!)), [ROWS.length, 4]);
-    const [a, b] = await Promise.all([onnx, tf].map((s) => new RemoteModel(s.url).infer({ features }, { outputNames: ['probabilities'] })));
+    const [a, b] = await Promise.all(
+      [onnx, tf].map((s) => new RemoteModel(s.url).infer({ features }, { outputNames: ['probabilities'] })),
+    );
     // The ensemble's label is the argmax of its mean probabilities, computed server-side.
     const c = await new RemoteModel(ensemble.url).infer({ features }, { outputNames: ['probabilities', 'label'] });
-    const rows = ROWS.map((i, r): ExampleRow => ({
-      features: testSet.features[i]!,
-      truth: testSet.classes[testSet.labels[i]!]!,
-      onnx: predict(a!.outputs[0]!, r),
-      tf: predict(b!.outputs[0]!, r),
-      ensemble: predict(c.byName.probabilities!, r, Number((c.byName.label!.data as BigInt64Array)[r])),
-    }));
+    const rows = ROWS.map(
+      (i, r): ExampleRow => ({
+        features: testSet.features[i]!,
+        truth: testSet.classes[testSet.labels[i]!]!,
+        onnx: predict(a!.outputs[0]!, r),
+        tf: predict(b!.outputs[0]!, r),
+        ensemble: predict(c.byName.probabilities!, r, Number((c.byName.label!.data as BigInt64Array)[r])),
+      }),
+    );
     const cell = (p: Prediction) => `${p.label} ${p.p.toFixed(3)}`;
-    print(formatTable(
-      ['features (cm)', 'true class', 'ONNX', 'TF.js', 'ensemble (mean)'],
-      rows.map((row) => [row.features.join(', '), row.truth, cell(row.onnx), cell(row.tf), cell(row.ensemble)]),
-    ));
+    print(
+      formatTable(
+        ['features (cm)', 'true class', 'ONNX', 'TF.js', 'ensemble (mean)'],
+        rows.map((row) => [row.features.join(', '), row.truth, cell(row.onnx), cell(row.tf), cell(row.ensemble)]),
+      ),
+    );
     return rows;
   } finally {
     await Promise.all(servers.map((s) => s.close()));

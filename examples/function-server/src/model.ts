@@ -26,7 +26,9 @@ export function softmaxModel() {
       name: 'softmax',
       version: '1.0.0',
       description: 'Softmax and argmax over the rows of a logits matrix.',
-      inputs: [{ name: 'logits', dtype: 'float32', shape: [-1, -1], description: 'unnormalised scores, one row per example' }],
+      inputs: [
+        { name: 'logits', dtype: 'float32', shape: [-1, -1], description: 'unnormalised scores, one row per example' },
+      ],
       outputs: [
         { name: 'probabilities', dtype: 'float32', shape: [-1, -1] },
         { name: 'argmax', dtype: 'int32', shape: [-1] },

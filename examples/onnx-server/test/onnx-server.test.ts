@@ -13,9 +13,12 @@ test('the example ONNX server classifies a batch of images with the conv model',
     expect(outputs[0]!.shape).toEqual([4, 10]);
     // Softmax rows sum to one.
     const scores = outputs[0]!.data as Float32Array;
-    for (let r = 0; r < 4; r++) expect(scores.subarray(r * 10, r * 10 + 10).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    for (let r = 0; r < 4; r++)
+      expect(scores.subarray(r * 10, r * 10 + 10).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
     // Its own limit: 32 MiB bodies.
-    await expect(model.infer(tensor(new Float32Array(9 * 2 ** 20), [3, 3, 2 ** 20]))).rejects.toMatchObject({ status: 413 });
+    await expect(model.infer(tensor(new Float32Array(9 * 2 ** 20), [3, 3, 2 ** 20]))).rejects.toMatchObject({
+      status: 413,
+    });
   } finally {
     await server.close();
   }

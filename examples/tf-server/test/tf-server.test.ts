@@ -11,7 +11,9 @@ test('the example TF server classifies the held-out Iris rows as well as when tr
     expect(engine).toMatch(/^tfjs (wasm|cpu|native)/);
     const rows: number[][] = testSet.features;
     const labels: number[] = testSet.labels;
-    const { outputs } = await new RemoteModel(server.url).infer(tensor(new Float32Array(rows.flat()), [rows.length, 4]));
+    const { outputs } = await new RemoteModel(server.url).infer(
+      tensor(new Float32Array(rows.flat()), [rows.length, 4]),
+    );
     const p = outputs[0]!.data as Float32Array;
     let correct = 0;
     rows.forEach((_, r) => {

@@ -16,7 +16,10 @@ export function stratifiedSplit(random: () => number, x: number[][], y: number[]
   const split: Split = { trainX: [], trainY: [], testX: [], testY: [] };
   const classes = [...new Set(y)].sort((a, b) => a - b);
   for (const c of classes) {
-    const rows = shuffle(random, y.flatMap((label, i) => (label === c ? [i] : [])));
+    const rows = shuffle(
+      random,
+      y.flatMap((label, i) => (label === c ? [i] : [])),
+    );
     rows.forEach((row, k) => {
       const [xs, ys] = k < testPerClass ? [split.testX, split.testY] : [split.trainX, split.trainY];
       xs.push(x[row]!);
@@ -72,11 +75,17 @@ export function trainMlp(random: () => number, x: number[][], y: number[], opts:
   const b2 = new Float64Array(k);
   const act = new Float64Array(h);
   const probs = new Float64Array(k);
-  const gW1 = new Float64Array(d * h), gB1 = new Float64Array(h), gW2 = new Float64Array(h * k), gB2 = new Float64Array(k);
+  const gW1 = new Float64Array(d * h),
+    gB1 = new Float64Array(h),
+    gW2 = new Float64Array(h * k),
+    gB2 = new Float64Array(k);
   const dAct = new Float64Array(h);
 
   for (let epoch = 0; epoch < epochs; epoch++) {
-    gW1.fill(0); gB1.fill(0); gW2.fill(0); gB2.fill(0);
+    gW1.fill(0);
+    gB1.fill(0);
+    gW2.fill(0);
+    gB2.fill(0);
     for (let s = 0; s < n; s++) {
       const input = z[s]!;
       hiddenLayer(input, w1, b1, h, act);
@@ -102,12 +111,25 @@ export function trainMlp(random: () => number, x: number[][], y: number[], opts:
     for (let i = 0; i < b2.length; i++) b2[i]! -= step * gB2[i]!;
   }
   return {
-    mean, std, inputs: d, hidden: h, classes: k,
-    w1: Float32Array.from(w1), b1: Float32Array.from(b1), w2: Float32Array.from(w2), b2: Float32Array.from(b2),
+    mean,
+    std,
+    inputs: d,
+    hidden: h,
+    classes: k,
+    w1: Float32Array.from(w1),
+    b1: Float32Array.from(b1),
+    w2: Float32Array.from(w2),
+    b2: Float32Array.from(b2),
   };
 }
 
-function hiddenLayer(input: ArrayLike<number>, w1: ArrayLike<number>, b1: ArrayLike<number>, h: number, out: Float64Array): Float64Array {
+function hiddenLayer(
+  input: ArrayLike<number>,
+  w1: ArrayLike<number>,
+  b1: ArrayLike<number>,
+  h: number,
+  out: Float64Array,
+): Float64Array {
   for (let i = 0; i < h; i++) {
     let sum = b1[i]!;
     for (let j = 0; j < input.length; j++) sum += input[j]! * w1[j * h + i]!;
@@ -116,7 +138,13 @@ function hiddenLayer(input: ArrayLike<number>, w1: ArrayLike<number>, b1: ArrayL
   return out;
 }
 
-function outputLayer(act: Float64Array, w2: ArrayLike<number>, b2: ArrayLike<number>, k: number, out: Float64Array): Float64Array {
+function outputLayer(
+  act: Float64Array,
+  w2: ArrayLike<number>,
+  b2: ArrayLike<number>,
+  k: number,
+  out: Float64Array,
+): Float64Array {
   for (let c = 0; c < k; c++) {
     let sum = b2[c]!;
     for (let i = 0; i < act.length; i++) sum += act[i]! * w2[i * k + c]!;
@@ -128,7 +156,7 @@ function outputLayer(act: Float64Array, w2: ArrayLike<number>, b2: ArrayLike<num
 function softmax(v: Float64Array): Float64Array {
   const max = Math.max(...v);
   let total = 0;
-  for (let i = 0; i < v.length; i++) total += (v[i] = Math.exp(v[i]! - max));
+  for (let i = 0; i < v.length; i++) total += v[i] = Math.exp(v[i]! - max);
   for (let i = 0; i < v.length; i++) v[i]! /= total;
   return v;
 }
@@ -136,7 +164,13 @@ function softmax(v: Float64Array): Float64Array {
 /** The class the exported float32 weights pick for one raw (unstandardized) row; ArgMax of the logits, as in the graph. */
 export function predict(mlp: Mlp, row: readonly number[]): number {
   const z = row.map((v, j) => (v - mlp.mean[j]!) / mlp.std[j]!);
-  const logits = outputLayer(hiddenLayer(z, mlp.w1, mlp.b1, mlp.hidden, new Float64Array(mlp.hidden)), mlp.w2, mlp.b2, mlp.classes, new Float64Array(mlp.classes));
+  const logits = outputLayer(
+    hiddenLayer(z, mlp.w1, mlp.b1, mlp.hidden, new Float64Array(mlp.hidden)),
+    mlp.w2,
+    mlp.b2,
+    mlp.classes,
+    new Float64Array(mlp.classes),
+  );
   return logits.indexOf(Math.max(...logits));
 }
 

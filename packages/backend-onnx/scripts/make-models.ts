@@ -12,7 +12,9 @@ import { type ElemTypeName, encodeModel, floatInit, node, valueInfo } from './on
 import { accuracy, stratifiedSplit, trainMlp } from './iris-mlp.js';
 import { seededRandom, uniformWeights } from './rng.js';
 
-const OUT_DIR = process.argv[2] ? resolve(process.argv[2]) : fileURLToPath(new URL('../../../models/', import.meta.url));
+const OUT_DIR = process.argv[2]
+  ? resolve(process.argv[2])
+  : fileURLToPath(new URL('../../../models/', import.meta.url));
 
 function irisClassifier(): { model: Uint8Array; testSet: object; accuracy: number } {
   const random = seededRandom(20240601);
@@ -20,7 +22,8 @@ function irisClassifier(): { model: Uint8Array; testSet: object; accuracy: numbe
   const split = stratifiedSplit(random, getNumbers(), getClassesAsNumber(), 10);
   const mlp = trainMlp(random, split.trainX, split.trainY, { hidden: 16, classes: 3, epochs: 2000, learningRate: 0.1 });
   const heldOut = accuracy(mlp, split.testX, split.testY);
-  const description = 'Iris species from sepal/petal length and width (cm): a 4-16-3 ReLU MLP, standardization baked in.';
+  const description =
+    'Iris species from sepal/petal length and width (cm): a 4-16-3 ReLU MLP, standardization baked in.';
   const model = encodeModel({
     name: 'iris_classifier',
     doc: description,
@@ -29,9 +32,12 @@ function irisClassifier(): { model: Uint8Array; testSet: object; accuracy: numbe
     inputs: [valueInfo('features', 'float32', ['batch', 4])],
     outputs: [valueInfo('probabilities', 'float32', ['batch', 3]), valueInfo('label', 'int64', ['batch'])],
     initializers: [
-      floatInit('mean', [4], mlp.mean), floatInit('std', [4], mlp.std),
-      floatInit('W1', [4, 16], mlp.w1), floatInit('B1', [16], mlp.b1),
-      floatInit('W2', [16, 3], mlp.w2), floatInit('B2', [3], mlp.b2),
+      floatInit('mean', [4], mlp.mean),
+      floatInit('std', [4], mlp.std),
+      floatInit('W1', [4, 16], mlp.w1),
+      floatInit('B1', [16], mlp.b1),
+      floatInit('W2', [16, 3], mlp.w2),
+      floatInit('B2', [3], mlp.b2),
     ],
     nodes: [
       node('Sub', ['features', 'mean'], ['centered']),
@@ -62,7 +68,10 @@ function matmulAddRelu(): Uint8Array {
     doc: 'y = relu(x W + b) with fixed seeded weights; W is 8x4.',
     inputs: [valueInfo('x', 'float32', ['batch', 8])],
     outputs: [valueInfo('y', 'float32', ['batch', 4])],
-    initializers: [floatInit('W', [8, 4], uniformWeights(random, 32, 1)), floatInit('b', [4], uniformWeights(random, 4, 0.5))],
+    initializers: [
+      floatInit('W', [8, 4], uniformWeights(random, 32, 1)),
+      floatInit('b', [4], uniformWeights(random, 4, 0.5)),
+    ],
     nodes: [node('MatMul', ['x', 'W'], ['xw']), node('Add', ['xw', 'b'], ['xwb']), node('Relu', ['xwb'], ['y'])],
   });
 }
@@ -106,7 +115,18 @@ function tinyConv(): Uint8Array {
 // Every GraphPipe dtype: onnxruntime's CPU Identity kernel (opset 16+) takes all of them, string
 // and float16 included, so none had to be dropped.
 const IDENTITY_DTYPES: ElemTypeName[] = [
-  'uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'uint64', 'int64', 'float16', 'float32', 'float64', 'string',
+  'uint8',
+  'int8',
+  'uint16',
+  'int16',
+  'uint32',
+  'int32',
+  'uint64',
+  'int64',
+  'float16',
+  'float32',
+  'float64',
+  'string',
 ];
 
 function identityDtypes(): Uint8Array {

@@ -9,8 +9,19 @@ const IR_VERSION = 8;
 
 /** TensorProto.DataType numbers. */
 export const ElemType = {
-  float32: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, int64: 7, string: 8,
-  bool: 9, float16: 10, float64: 11, uint32: 12, uint64: 13,
+  float32: 1,
+  uint8: 2,
+  int8: 3,
+  uint16: 4,
+  int16: 5,
+  int32: 6,
+  int64: 7,
+  string: 8,
+  bool: 9,
+  float16: 10,
+  float64: 11,
+  uint32: 12,
+  uint64: 13,
 } as const;
 export type ElemTypeName = keyof typeof ElemType;
 
@@ -31,14 +42,25 @@ export function valueInfo(name: string, elemType: ElemTypeName, shape: readonly 
 
 /** A float32 initializer stored as little-endian raw bytes (every platform we run on is little-endian). */
 export function floatInit(name: string, dims: readonly number[], values: Float32Array): Onnx.ITensorProto {
-  if (values.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`${name}: ${values.length} values for dims [${dims}]`);
-  return { name, dims: [...dims], dataType: ElemType.float32, rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) };
+  if (values.length !== dims.reduce((a, b) => a * b, 1))
+    throw new Error(`${name}: ${values.length} values for dims [${dims}]`);
+  return {
+    name,
+    dims: [...dims],
+    dataType: ElemType.float32,
+    rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+  };
 }
 
 type AttrValue = number | readonly number[];
 
 /** A node in the default domain; integer attributes only, which is all these models need. */
-export function node(opType: string, inputs: string[], outputs: string[], attrs: Record<string, AttrValue> = {}): Onnx.INodeProto {
+export function node(
+  opType: string,
+  inputs: string[],
+  outputs: string[],
+  attrs: Record<string, AttrValue> = {},
+): Onnx.INodeProto {
   const attribute = Object.entries(attrs).map(([name, v]) =>
     typeof v === 'number'
       ? { name, type: onnx.AttributeProto.AttributeType.INT, i: v }

@@ -9,18 +9,24 @@ import { inThreadRunner } from './runner.js';
 import { startWorkers } from './worker-runner.js';
 
 /** `source` is a path to a .onnx (or .ort) file, or the model's bytes. */
-export async function createOnnxBackend(source: string | Uint8Array, options: OnnxBackendOptions = {}): Promise<OnnxBackend> {
+export async function createOnnxBackend(
+  source: string | Uint8Array,
+  options: OnnxBackendOptions = {},
+): Promise<OnnxBackend> {
   const concurrency = concurrencyOf(options);
   const workers = workersOf(options);
   let session: InferenceSession;
   try {
     // Two calls, not one: the overloads take a path or bytes, never their union.
-    session = typeof source === 'string'
-      ? await InferenceSession.create(source, sessionOptions(options))
-      : await InferenceSession.create(source, sessionOptions(options));
+    session =
+      typeof source === 'string'
+        ? await InferenceSession.create(source, sessionOptions(options))
+        : await InferenceSession.create(source, sessionOptions(options));
   } catch (err) {
     const from = typeof source === 'string' ? source : `${source.byteLength} bytes`;
-    throw new GraphPipeError('INTERNAL', `cannot load ONNX model (${from}): ${(err as Error).message ?? err}`, { cause: err });
+    throw new GraphPipeError('INTERNAL', `cannot load ONNX model (${from}): ${(err as Error).message ?? err}`, {
+      cause: err,
+    });
   }
   const model = describeModel(session, headerOf(source), source, options);
   if (workers === 0) return new OnnxBackend(inThreadRunner(session), model, concurrency);

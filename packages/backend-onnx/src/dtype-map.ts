@@ -3,7 +3,18 @@ import type { DType } from '@graphpipe/protocol';
 import type { Tensor as OrtTensor } from 'onnxruntime-node';
 
 const GRAPHPIPE_TYPES: ReadonlySet<string> = new Set<DType>([
-  'uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'uint64', 'int64', 'float16', 'float32', 'float64', 'string',
+  'uint8',
+  'int8',
+  'uint16',
+  'int16',
+  'uint32',
+  'int32',
+  'uint64',
+  'int64',
+  'float16',
+  'float32',
+  'float64',
+  'string',
 ]);
 
 /** The GraphPipe dtype for an ONNX tensor type, or undefined when GraphPipe has none (bool, int4, bfloat16, …). */

@@ -38,7 +38,8 @@ export function describeModel(
   const description = overrides.description ?? props.description ?? (header.docString || undefined);
   return {
     metadata: {
-      name: overrides.name ?? props.name ?? (typeof source === 'string' ? basename(source, extname(source)) : 'onnx-model'),
+      name:
+        overrides.name ?? props.name ?? (typeof source === 'string' ? basename(source, extname(source)) : 'onnx-model'),
       ...(version === undefined ? {} : { version }),
       ...(description === undefined ? {} : { description }),
       inputs: [...inputs.values()].map((p) => p.spec),
@@ -56,7 +57,10 @@ function describePort(
 ): Port {
   if (!m.isTensor) {
     const what = 'an ONNX sequence, map or optional value';
-    return { spec: { name: m.name, description: what }, unsupported: `${role} "${m.name}" is ${what}, which GraphPipe cannot carry` };
+    return {
+      spec: { name: m.name, description: what },
+      unsupported: `${role} "${m.name}" is ${what}, which GraphPipe cannot carry`,
+    };
   }
   // Symbolic dims ("batch") and unknown dims both arrive as strings; GraphPipe says -1 for any size.
   const shape = m.shape.map((d) => (typeof d === 'number' ? d : -1));

@@ -35,7 +35,8 @@ export class OnnxBackend implements Backend {
     { signal }: InferOptions,
   ): Promise<Readonly<Record<string, Tensor>>> {
     if (this.#closed) throw new GraphPipeError('UNAVAILABLE', 'the ONNX model has been closed');
-    if (signal.aborted) throw new GraphPipeError('ABORTED', 'the request was aborted before inference began', { cause: signal.reason });
+    if (signal.aborted)
+      throw new GraphPipeError('ABORTED', 'the request was aborted before inference began', { cause: signal.reason });
     const feeds: Record<string, OrtTensor> = {};
     for (const [name, tensor] of Object.entries(inputs)) {
       usable(this.#model.inputs, name, 'input');

@@ -9,13 +9,16 @@ const { source, options } = workerData as WorkerInit;
 
 // onnxruntime-node takes bytes only in an ArrayBuffer, not a SharedArrayBuffer, so each worker copies them.
 // A load failure is thrown here and reaches the pool as the worker's 'error' event.
-const session = typeof source === 'string'
-  ? await InferenceSession.create(source, options)
-  : await InferenceSession.create(new Uint8Array(source).slice(), options);
+const session =
+  typeof source === 'string'
+    ? await InferenceSession.create(source, options)
+    : await InferenceSession.create(new Uint8Array(source).slice(), options);
 
 port.on('message', async ({ feeds, fetched }: RunRequest) => {
   try {
-    const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, new OrtTensor(t.type, t.data, t.dims)]));
+    const ortFeeds = Object.fromEntries(
+      Object.entries(feeds).map(([name, t]) => [name, new OrtTensor(t.type, t.data, t.dims)]),
+    );
     const results = await runSession(session, ortFeeds, fetched);
     const outputs: RunOutputs = Object.fromEntries(
       Object.entries(results).map(([name, t]) => [name, { type: t.type, dims: t.dims, data: t.data }]),

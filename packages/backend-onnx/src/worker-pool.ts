@@ -59,11 +59,17 @@ export class WorkerPool {
       reject = rej;
     });
     const job: Job = {
-      request, transfer, signal, resolve, reject,
+      request,
+      transfer,
+      signal,
+      resolve,
+      reject,
       settled: promise.catch(() => undefined),
       onAbort: () => {
         this.#queue.splice(this.#queue.indexOf(job), 1);
-        reject(new GraphPipeError('ABORTED', 'the request was aborted before inference began', { cause: signal.reason }));
+        reject(
+          new GraphPipeError('ABORTED', 'the request was aborted before inference began', { cause: signal.reason }),
+        );
       },
     };
     signal.addEventListener('abort', job.onAbort, { once: true });
@@ -80,10 +86,12 @@ export class WorkerPool {
 
   async #shutdown(): Promise<void> {
     this.#failQueued(new GraphPipeError('UNAVAILABLE', 'the ONNX model was closed before the request ran'));
-    await Promise.all([...this.#slots].map(async ({ worker, job }) => {
-      await job?.settled;
-      await worker.terminate();
-    }));
+    await Promise.all(
+      [...this.#slots].map(async ({ worker, job }) => {
+        await job?.settled;
+        await worker.terminate();
+      }),
+    );
   }
 
   #add(): Slot {

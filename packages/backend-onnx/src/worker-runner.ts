@@ -6,7 +6,11 @@ import { WorkerPool } from './worker-pool.js';
 import type { WireTensor, WorkerInit } from './worker-protocol.js';
 import { spawnSessionWorker } from './worker-script.js';
 
-export async function startWorkers(source: string | Uint8Array, options: InferenceSession.SessionOptions, size: number): Promise<Runner> {
+export async function startWorkers(
+  source: string | Uint8Array,
+  options: InferenceSession.SessionOptions,
+  size: number,
+): Promise<Runner> {
   let pool: WorkerPool;
   try {
     const init = workerInit(source, options);

@@ -53,7 +53,10 @@ describe.each([0, 1])('workers: %i', (workers) => {
 
   test('empty tensors pass through', async () => {
     const empty = Object.fromEntries(
-      Object.entries(INPUTS).map(([name, t]) => [name, { ...t, shape: [0], data: t.dtype === 'string' ? [] : t.data.subarray(0, 0) } as Tensor]),
+      Object.entries(INPUTS).map(([name, t]) => [
+        name,
+        { ...t, shape: [0], data: t.dtype === 'string' ? [] : t.data.subarray(0, 0) } as Tensor,
+      ]),
     );
     const out = await infer(backend, empty, ['out_int64', 'out_string']);
     expect(out.out_int64).toEqual({ dtype: 'int64', shape: [0], data: new BigInt64Array(0) });

@@ -5,7 +5,11 @@ import { runError } from '../src/run-error.js';
 import { infer, modelPath } from './helpers.js';
 
 const row = (n: number) => tensor(new Float32Array(n * 3), [n, 3]);
-const failure = (p: Promise<unknown>) => p.then(() => expect.fail('expected a rejection'), (e: unknown) => e as GraphPipeError);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.fail('expected a rejection'),
+    (e: unknown) => e as GraphPipeError,
+  );
 
 describe('request errors', () => {
   let backend: OnnxBackend;
@@ -44,9 +48,14 @@ test('a closed backend answers UNAVAILABLE; closing twice is fine', async () => 
 
 test('a model onnxruntime cannot load', async () => {
   const err = await failure(createOnnxBackend(new Uint8Array([1, 2, 3])));
-  expect(err).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/^cannot load ONNX model \(3 bytes\): .*protobuf/) });
+  expect(err).toMatchObject({
+    code: 'INTERNAL',
+    message: expect.stringMatching(/^cannot load ONNX model \(3 bytes\): .*protobuf/),
+  });
 });
 
-test('run failures that are not the caller\'s: INTERNAL', () => {
-  expect(runError(new Error('Non-zero status code returned while running Foo node.\n out of memory')).code).toBe('INTERNAL');
+test("run failures that are not the caller's: INTERNAL", () => {
+  expect(runError(new Error('Non-zero status code returned while running Foo node.\n out of memory')).code).toBe(
+    'INTERNAL',
+  );
 });

@@ -17,7 +17,8 @@ export interface IrisTestSet {
   labels: number[];
 }
 
-export const irisTestSet = (): IrisTestSet => JSON.parse(readFileSync(`${MODELS_DIR}iris-test-set.json`, 'utf8')) as IrisTestSet;
+export const irisTestSet = (): IrisTestSet =>
+  JSON.parse(readFileSync(`${MODELS_DIR}iris-test-set.json`, 'utf8')) as IrisTestSet;
 
 /** Calls infer the way the server does, with a live signal and no config. */
 export function infer(backend: Backend, inputs: Record<string, Tensor>, outputs: readonly string[] = []) {
@@ -25,10 +26,15 @@ export function infer(backend: Backend, inputs: Record<string, Tensor>, outputs:
 }
 
 /** The same inputs run straight through onnxruntime, fetching every output: the reference results. */
-export async function runDirect(model: string, inputs: Record<string, TensorOf<'float32'>>): Promise<Record<string, OrtTensor>> {
+export async function runDirect(
+  model: string,
+  inputs: Record<string, TensorOf<'float32'>>,
+): Promise<Record<string, OrtTensor>> {
   const session = await InferenceSession.create(modelPath(model));
   try {
-    const feeds = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, new OrtTensor('float32', t.data, [...t.shape])]));
+    const feeds = Object.fromEntries(
+      Object.entries(inputs).map(([k, t]) => [k, new OrtTensor('float32', t.data, [...t.shape])]),
+    );
     return (await session.run(feeds)) as Record<string, OrtTensor>;
   } finally {
     await session.release();

@@ -18,7 +18,14 @@ describe.each(SINGLE_INPUT_MODELS)('$model equals a direct onnxruntime run', ({ 
 
   test.each([1, 5, 64])('batch %i', async (batch) => {
     const shape = [batch, ...dims];
-    const x = tensor(floats(shape.reduce((a, b) => a * b), batch), shape, 'float32');
+    const x = tensor(
+      floats(
+        shape.reduce((a, b) => a * b),
+        batch,
+      ),
+      shape,
+      'float32',
+    );
     const [ours, direct] = await Promise.all([infer(backend, { [input]: x }), runDirect(model, { [input]: x })]);
     expect(Object.keys(ours)).toEqual(Object.keys(direct));
     for (const [name, want] of Object.entries(direct)) {
@@ -41,7 +48,10 @@ describe('two inputs, two outputs', () => {
 
   test('no output names: every output', async () => {
     const out = await infer(backend, { a, b });
-    expect(out).toEqual({ sum: { dtype: 'float32', shape: [2, 3], data: sum }, product: { dtype: 'float32', shape: [2, 3], data: product } });
+    expect(out).toEqual({
+      sum: { dtype: 'float32', shape: [2, 3], data: sum },
+      product: { dtype: 'float32', shape: [2, 3], data: product },
+    });
   });
 
   // The second output alone is the case onnxruntime-node 1.23 mislabels (see fetch-outputs.ts).

@@ -16,7 +16,8 @@ test('make-models rebuilds the committed model files byte for byte', async () =>
     await promisify(execFile)(process.execPath, ['--import', 'tsx', SCRIPT, out], { cwd: REPO_ROOT });
     const files = readdirSync(out).sort();
     expect(files).toContain('iris-classifier.onnx');
-    for (const file of files) expect(readFileSync(join(out, file)).equals(readFileSync(join(MODELS_DIR, file))), file).toBe(true);
+    for (const file of files)
+      expect(readFileSync(join(out, file)).equals(readFileSync(join(MODELS_DIR, file))), file).toBe(true);
   } finally {
     rmSync(out, { recursive: true });
   }

@@ -27,7 +27,11 @@ describe('metadata', () => {
 
   test('without props: name from the file name, description from doc_string, version from model_version', async () => {
     const backend = await createOnnxBackend(modelPath('matmul-add-relu'));
-    expect(backend.metadata).toMatchObject({ name: 'matmul-add-relu', version: '1', description: expect.stringMatching(/^y = relu/) });
+    expect(backend.metadata).toMatchObject({
+      name: 'matmul-add-relu',
+      version: '1',
+      description: expect.stringMatching(/^y = relu/),
+    });
     expect(backend.metadata.inputs).toEqual([{ name: 'x', dtype: 'float32', shape: [-1, 8] }]);
     await backend.close();
   });
@@ -39,7 +43,11 @@ describe('metadata', () => {
   });
 
   test('options override name, version and description', async () => {
-    const backend = await createOnnxBackend(modelPath('iris-classifier'), { name: 'flowers', version: '2', description: 'd' });
+    const backend = await createOnnxBackend(modelPath('iris-classifier'), {
+      name: 'flowers',
+      version: '2',
+      description: 'd',
+    });
     expect(backend.metadata).toMatchObject({ name: 'flowers', version: '2', description: 'd' });
     await backend.close();
   });

@@ -16,7 +16,10 @@ function encode(docString: string, modelVersion: number, props: Record<string, s
     producerName: 'test',
     modelVersion,
     docString,
-    graph: { name: 'g', initializer: [{ name: 'w', dims: [4096], dataType: 1, rawData: new Uint8Array(16384).fill(0x80) }] },
+    graph: {
+      name: 'g',
+      initializer: [{ name: 'w', dims: [4096], dataType: 1, rawData: new Uint8Array(16384).fill(0x80) }],
+    },
     opsetImport: [{ domain: '', version: 17 }],
     metadataProps: Object.entries(props).map(([key, value]) => ({ key, value })),
   }).finish();
@@ -24,20 +27,29 @@ function encode(docString: string, modelVersion: number, props: Record<string, s
 
 test('reads the fields onnx-proto wrote, skipping the graph', () => {
   fc.assert(
-    fc.property(fc.string({ unit: 'grapheme' }), fc.nat(), fc.dictionary(fc.string(), fc.string({ unit: 'grapheme' })), (doc, version, props) => {
-      const header = readModelHeader(encode(doc, version, props));
-      expect(header.docString ?? '').toBe(doc);
-      expect(header.modelVersion ?? 0).toBe(version);
-      expect(header.producerName).toBe('test');
-      expect(header.metadataProps).toEqual(props);
-    }),
+    fc.property(
+      fc.string({ unit: 'grapheme' }),
+      fc.nat(),
+      fc.dictionary(fc.string(), fc.string({ unit: 'grapheme' })),
+      (doc, version, props) => {
+        const header = readModelHeader(encode(doc, version, props));
+        expect(header.docString ?? '').toBe(doc);
+        expect(header.modelVersion ?? 0).toBe(version);
+        expect(header.producerName).toBe('test');
+        expect(header.metadataProps).toEqual(props);
+      },
+    ),
     { numRuns: 50 },
   );
 });
 
 test('reads a model file by path', () => {
   const header = readModelHeader(modelPath('iris-classifier'));
-  expect(header.metadataProps).toMatchObject({ name: 'iris-classifier', version: '1.0.0', labels: 'setosa,versicolor,virginica' });
+  expect(header.metadataProps).toMatchObject({
+    name: 'iris-classifier',
+    version: '1.0.0',
+    labels: 'setosa,versicolor,virginica',
+  });
   expect(header.modelVersion).toBe(1);
 });
 

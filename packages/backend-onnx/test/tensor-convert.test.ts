@@ -16,7 +16,7 @@ test('string elements given as UTF-8 bytes become JS strings', () => {
   expect(toOrtTensor(t).data).toEqual(['ünï', 'plain']);
 });
 
-test('outputs keep onnxruntime\'s typed array; bool comes out as uint8', () => {
+test("outputs keep onnxruntime's typed array; bool comes out as uint8", () => {
   const ort = new OrtTensor('bool', new Uint8Array([1, 0, 1]), [3]);
   const t = fromOrtTensor(ort, 'uint8');
   expect(t).toEqual({ dtype: 'uint8', shape: [3], data: new Uint8Array([1, 0, 1]) });

@@ -28,5 +28,8 @@ test('a request feeding the bool input is rejected with INVALID_ARGUMENT', async
   const inputs = { x: tensor(new Float32Array([1, -1])), mask: tensor(new Uint8Array([1, 0])) };
   const err = await infer(backend, inputs).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(GraphPipeError);
-  expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', message: 'input "mask" has ONNX type bool, which GraphPipe has no dtype for' });
+  expect(err).toMatchObject({
+    code: 'INVALID_ARGUMENT',
+    message: 'input "mask" has ONNX type bool, which GraphPipe has no dtype for',
+  });
 });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Worker } from 'node:worker_threads';
-import { GraphPipeError, type Tensor, tensor } from '@graphpipe/protocol';
+import { GraphPipeError, tensor } from '@graphpipe/protocol';
 import { backendConformanceCases } from '@graphpipe/server-core/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
@@ -18,14 +18,22 @@ const CONV = modelPath('tiny-conv');
 
 const images = (batch: number) => tensor(floats(batch * 3 * 32 * 32, batch), [batch, 3, 32, 32], 'float32');
 const live = () => new AbortController().signal;
-const failure = (p: Promise<unknown>) => p.then(() => expect.fail('expected a rejection'), (e: unknown) => e as GraphPipeError);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.fail('expected a rejection'),
+    (e: unknown) => e as GraphPipeError,
+  );
 
 /** A conv run long enough (tens to hundreds of ms) to watch the event loop during it. */
 const BIG_BATCH = 4096;
 
-describe.each(['iris-classifier', 'two-in-two-out', 'identity-dtypes'])('backend conformance with workers: 1: %s', (model) => {
-  for (const c of backendConformanceCases(() => createOnnxBackend(modelPath(model), { workers: 1 }))) test(c.name, c.run);
-});
+describe.each(['iris-classifier', 'two-in-two-out', 'identity-dtypes'])(
+  'backend conformance with workers: 1: %s',
+  (model) => {
+    for (const c of backendConformanceCases(() => createOnnxBackend(modelPath(model), { workers: 1 })))
+      test(c.name, c.run);
+  },
+);
 
 describe('results with workers equal results in-thread', () => {
   let inThread: OnnxBackend;
@@ -56,7 +64,11 @@ describe('results with workers equal results in-thread', () => {
 
 test('only the second output: named right in the worker too', async () => {
   const backend = await createOnnxBackend(modelPath('two-in-two-out'), { workers: 1 });
-  const out = await infer(backend, { a: tensor(new Float32Array([2, 3, 4]), [1, 3]), b: tensor(new Float32Array([5, 6, 7]), [1, 3]) }, ['product']);
+  const out = await infer(
+    backend,
+    { a: tensor(new Float32Array([2, 3, 4]), [1, 3]), b: tensor(new Float32Array([5, 6, 7]), [1, 3]) },
+    ['product'],
+  );
   await backend.close();
   expect(out).toEqual({ product: { dtype: 'float32', shape: [1, 3], data: new Float32Array([10, 18, 28]) } });
 });
@@ -87,7 +99,10 @@ describe('errors', () => {
   let pooled: OnnxBackend;
   const row = (n: number) => tensor(new Float32Array(n * 3), [n, 3]);
   beforeAll(async () => {
-    [inThread, pooled] = await Promise.all([createOnnxBackend(modelPath('two-in-two-out')), createOnnxBackend(modelPath('two-in-two-out'), { workers: 1 })]);
+    [inThread, pooled] = await Promise.all([
+      createOnnxBackend(modelPath('two-in-two-out')),
+      createOnnxBackend(modelPath('two-in-two-out'), { workers: 1 }),
+    ]);
   });
   afterAll(() => Promise.all([inThread.close(), pooled.close()]));
 
@@ -103,12 +118,17 @@ describe('errors', () => {
   test('an already aborted request does not run', async () => {
     const controller = new AbortController();
     controller.abort();
-    expect((await failure(pooled.infer({ a: row(1), b: row(1) }, [], { config: '', signal: controller.signal }))).code).toBe('ABORTED');
+    expect(
+      (await failure(pooled.infer({ a: row(1), b: row(1) }, [], { config: '', signal: controller.signal }))).code,
+    ).toBe('ABORTED');
   });
 
   test('a model no worker can load fails startWorkers with INTERNAL', async () => {
     const err = await failure(startWorkers(new Uint8Array([1, 2, 3]), {}, 2));
-    expect(err).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/^cannot start ONNX workers: .*protobuf/) });
+    expect(err).toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(/^cannot start ONNX workers: .*protobuf/),
+    });
   });
 
   test('workers must be a non-negative integer; concurrency defaults to it', async () => {
@@ -188,7 +208,10 @@ describe('the pool', () => {
     const running = failure(pool.run(request(BIG_BATCH), [], live()));
     const waiting = pool.run(request(2), [], live());
     await workers[0]!.terminate();
-    expect(await running).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/^the ONNX worker running this request stopped/) });
+    expect(await running).toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(/^the ONNX worker running this request stopped/),
+    });
     expect((await waiting).scores!.dims).toEqual([2, 10]);
     expect(workers).toHaveLength(2);
     await pool.close();
@@ -204,7 +227,10 @@ test('a script using workers exits after close(), and without it too', async () 
     console.log(out.label.dtype);
     ${close ? 'await backend.close();' : ''}`;
   const run = (close: boolean) =>
-    promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(close)], { cwd: REPO_ROOT, timeout: 20_000 });
+    promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(close)], {
+      cwd: REPO_ROOT,
+      timeout: 20_000,
+    });
   const [closed, open] = await Promise.all([run(true), run(false)]);
   expect(closed.stdout).toBe('int64\n');
   expect(open.stdout).toBe('int64\n');

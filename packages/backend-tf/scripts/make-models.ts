@@ -50,7 +50,7 @@ async function saveLayers(model: tf.LayersModel, dir: string): Promise<void> {
         modelTopology: artifacts.modelTopology,
         weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
       };
-      writeFileSync(join(dir, 'model.json'), JSON.stringify(json, null, 1) + '\n');
+      writeFileSync(join(dir, 'model.json'), `${JSON.stringify(json, null, 1)}\n`);
       const weights = tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? []);
       writeFileSync(join(dir, 'weights.bin'), new Uint8Array(weights));
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
@@ -75,7 +75,10 @@ async function makeIris(): Promise<void> {
   const train: number[] = [];
   const test: number[] = [];
   for (let c = 0; c < classNames.length; c++) {
-    const rows = shuffled(labels.flatMap((l, i) => (l === c ? [i] : [])), random);
+    const rows = shuffled(
+      labels.flatMap((l, i) => (l === c ? [i] : [])),
+      random,
+    );
     test.push(...rows.slice(0, TEST_PER_CLASS));
     train.push(...rows.slice(TEST_PER_CLASS));
   }
@@ -86,18 +89,33 @@ async function makeIris(): Promise<void> {
   const scale = tf.tensor2d(mean.map((_, i) => mean.map((__, j) => (i === j ? 1 / std[i]! : 0))));
   const shift = tf.tensor1d(mean.map((m, i) => -m / std[i]!));
   const input = tf.input({ shape: [4], name: 'features' });
-  const standardized = tf.layers.dense({ units: 4, name: 'standardize', trainable: false, weights: [scale, shift] }).apply(input);
+  const standardized = tf.layers
+    .dense({ units: 4, name: 'standardize', trainable: false, weights: [scale, shift] })
+    .apply(input);
   const hidden = tf.layers
-    .dense({ units: 16, activation: 'relu', name: 'hidden', kernelInitializer: tf.initializers.glorotUniform({ seed: SEED }) })
+    .dense({
+      units: 16,
+      activation: 'relu',
+      name: 'hidden',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: SEED }),
+    })
     .apply(standardized);
   const output = tf.layers
-    .dense({ units: 3, activation: 'softmax', name: 'probabilities', kernelInitializer: tf.initializers.glorotUniform({ seed: SEED + 1 }) })
+    .dense({
+      units: 3,
+      activation: 'softmax',
+      name: 'probabilities',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: SEED + 1 }),
+    })
     .apply(hidden) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: output, name: 'iris' });
   model.compile({ optimizer: tf.train.adam(0.01), loss: 'sparseCategoricalCrossentropy' });
 
   const xs = tf.tensor2d(order.map((i) => features[i]!));
-  const ys = tf.tensor1d(order.map((i) => labels[i]!), 'float32');
+  const ys = tf.tensor1d(
+    order.map((i) => labels[i]!),
+    'float32',
+  );
   await model.fit(xs, ys, { epochs: 150, batchSize: 16, shuffle: false, verbose: 0 });
 
   const testRows = test.map((i) => features[i]!);
@@ -108,11 +126,17 @@ async function makeIris(): Promise<void> {
   const dir = join(MODELS, 'tf-iris');
   await saveLayers(model, dir);
   const testSet = {
-    description: 'Held-out Iris rows (raw features, cm) not used in training, their true class indices, and the accuracy measured at training time.',
-    classes: classNames, trainSize: train.length, testSize: test.length, correct, accuracy: correct / test.length,
-    features: testRows, labels: testLabels,
+    description:
+      'Held-out Iris rows (raw features, cm) not used in training, their true class indices, and the accuracy measured at training time.',
+    classes: classNames,
+    trainSize: train.length,
+    testSize: test.length,
+    correct,
+    accuracy: correct / test.length,
+    features: testRows,
+    labels: testLabels,
   };
-  writeFileSync(join(dir, 'test-set.json'), JSON.stringify(testSet, null, 1) + '\n');
+  writeFileSync(join(dir, 'test-set.json'), `${JSON.stringify(testSet, null, 1)}\n`);
   tf.dispose([scale, shift, xs, ys]);
   model.dispose();
   console.log(`tf-iris: held-out accuracy ${correct}/${test.length} = ${testSet.accuracy.toFixed(4)}`);
@@ -122,7 +146,10 @@ async function makeConv(): Promise<void> {
   const input = tf.input({ shape: [32, 32, 3], name: 'image' });
   const conv = tf.layers
     .conv2d({
-      filters: 8, kernelSize: 3, activation: 'relu', name: 'conv',
+      filters: 8,
+      kernelSize: 3,
+      activation: 'relu',
+      name: 'conv',
       kernelInitializer: tf.initializers.glorotUniform({ seed: SEED }),
       // Non-zero biases so the test would notice a bias that failed to load.
       biasInitializer: tf.initializers.randomUniform({ minval: -0.1, maxval: 0.1, seed: SEED + 1 }),
@@ -130,7 +157,12 @@ async function makeConv(): Promise<void> {
     .apply(input);
   const pooled = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(conv);
   const output = tf.layers
-    .dense({ units: 10, activation: 'softmax', name: 'probabilities', kernelInitializer: tf.initializers.glorotUniform({ seed: SEED + 2 }) })
+    .dense({
+      units: 10,
+      activation: 'softmax',
+      name: 'probabilities',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: SEED + 2 }),
+    })
     .apply(pooled) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: output, name: 'conv' });
   await saveLayers(model, join(MODELS, 'tf-conv'));
@@ -148,7 +180,9 @@ function makeGraph(): void {
   const float = { type: 'DT_FLOAT' };
   const shape = (...dims: number[]) => ({ dim: dims.map((size) => ({ size: String(size) })) });
   const constant = (name: string, dtype: string, dims: number[]) => ({
-    name, op: 'Const', attr: { dtype: { type: dtype }, value: { tensor: { dtype, tensorShape: shape(...dims) } } },
+    name,
+    op: 'Const',
+    attr: { dtype: { type: dtype }, value: { tensor: { dtype, tensorShape: shape(...dims) } } },
   });
   const modelJson = {
     format: 'graph-model',
@@ -160,10 +194,20 @@ function makeGraph(): void {
         constant('weights', 'DT_FLOAT', [4, 3]),
         constant('bias', 'DT_FLOAT', [3]),
         constant('axis', 'DT_INT32', []),
-        { name: 'matmul', op: 'MatMul', input: ['features', 'weights'], attr: { T: float, transpose_a: { b: false }, transpose_b: { b: false } } },
+        {
+          name: 'matmul',
+          op: 'MatMul',
+          input: ['features', 'weights'],
+          attr: { T: float, transpose_a: { b: false }, transpose_b: { b: false } },
+        },
         { name: 'add', op: 'AddV2', input: ['matmul', 'bias'], attr: { T: float } },
         { name: 'scores', op: 'Relu', input: ['add'], attr: { T: float } },
-        { name: 'class', op: 'ArgMax', input: ['scores', 'axis'], attr: { T: float, Tidx: { type: 'DT_INT32' }, output_type: { type: 'DT_INT32' } } },
+        {
+          name: 'class',
+          op: 'ArgMax',
+          input: ['scores', 'axis'],
+          attr: { T: float, Tidx: { type: 'DT_INT32' }, output_type: { type: 'DT_INT32' } },
+        },
       ],
       library: {},
       versions: { producer: 1 },
@@ -176,18 +220,20 @@ function makeGraph(): void {
         class: { name: 'class:0', dtype: 'DT_INT32', tensorShape: shape(-1) },
       },
     },
-    weightsManifest: [{
-      paths: ['weights.bin'],
-      weights: [
-        { name: 'weights', shape: [4, 3], dtype: 'float32' },
-        { name: 'bias', shape: [3], dtype: 'float32' },
-        { name: 'axis', shape: [], dtype: 'int32' },
-      ],
-    }],
+    weightsManifest: [
+      {
+        paths: ['weights.bin'],
+        weights: [
+          { name: 'weights', shape: [4, 3], dtype: 'float32' },
+          { name: 'bias', shape: [3], dtype: 'float32' },
+          { name: 'axis', shape: [], dtype: 'int32' },
+        ],
+      },
+    ],
   };
   const dir = join(MODELS, 'tf-graph');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'model.json'), JSON.stringify(modelJson, null, 1) + '\n');
+  writeFileSync(join(dir, 'model.json'), `${JSON.stringify(modelJson, null, 1)}\n`);
   writeFileSync(join(dir, 'weights.bin'), Buffer.concat([w, b, axis].map((a) => new Uint8Array(a.buffer))));
   console.log('tf-graph: written');
 }

@@ -23,9 +23,17 @@ export function tfDTypeFor(dtype: DType): DataType | undefined {
 
 /** TensorFlow's DT_* names, as graph-model signatures carry them, narrowed exactly as the TF.js converter runs them. */
 const FROM_TF_PROTO: Readonly<Record<string, DataType>> = {
-  DT_FLOAT: 'float32', DT_HALF: 'float32', DT_DOUBLE: 'float32',
-  DT_INT32: 'int32', DT_INT64: 'int32', DT_INT8: 'int32', DT_UINT8: 'int32',
-  DT_BOOL: 'bool', DT_STRING: 'string', DT_COMPLEX64: 'complex64', DT_COMPLEX128: 'complex64',
+  DT_FLOAT: 'float32',
+  DT_HALF: 'float32',
+  DT_DOUBLE: 'float32',
+  DT_INT32: 'int32',
+  DT_INT64: 'int32',
+  DT_INT8: 'int32',
+  DT_UINT8: 'int32',
+  DT_BOOL: 'bool',
+  DT_STRING: 'string',
+  DT_COMPLEX64: 'complex64',
+  DT_COMPLEX128: 'complex64',
 };
 
 export function tfDTypeFromProto(name: string | undefined): DataType | undefined {
@@ -44,10 +52,19 @@ const encoder = new TextEncoder();
 /** A TF.js tensor holding a request tensor whose dtype the caller has already checked. */
 export function toTf(tf: Tf, t: Tensor, dtype: DataType): TfTensor {
   if (t.dtype === 'string') {
-    return tf.tensor(t.data.map((v) => (typeof v === 'string' ? encoder.encode(v) : v)), [...t.shape], 'string');
+    return tf.tensor(
+      t.data.map((v) => (typeof v === 'string' ? encoder.encode(v) : v)),
+      [...t.shape],
+      'string',
+    );
   }
   // Any non-zero byte is true; normalised so kernels never see other values in a bool tensor.
-  if (dtype === 'bool') return tf.tensor((t.data as Uint8Array).map((v) => (v === 0 ? 0 : 1)), [...t.shape], 'bool');
+  if (dtype === 'bool')
+    return tf.tensor(
+      (t.data as Uint8Array).map((v) => (v === 0 ? 0 : 1)),
+      [...t.shape],
+      'bool',
+    );
   return tf.tensor(t.data as Float32Array | Int32Array, [...t.shape], dtype);
 }
 
@@ -55,12 +72,17 @@ export function toTf(tf: Tf, t: Tensor, dtype: DataType): TfTensor {
 export async function fromTf(t: TfTensor): Promise<Tensor> {
   const shape = [...t.shape];
   switch (t.dtype) {
-    case 'float32': return { dtype: 'float32', shape, data: exactly(Float32Array, await t.data()) };
-    case 'int32': return { dtype: 'int32', shape, data: exactly(Int32Array, await t.data()) };
-    case 'bool': return { dtype: 'uint8', shape, data: exactly(Uint8Array, await t.data()) };
+    case 'float32':
+      return { dtype: 'float32', shape, data: exactly(Float32Array, await t.data()) };
+    case 'int32':
+      return { dtype: 'int32', shape, data: exactly(Int32Array, await t.data()) };
+    case 'bool':
+      return { dtype: 'uint8', shape, data: exactly(Uint8Array, await t.data()) };
     // bytes(): raw bytes, since the wire allows any bytes and not every string output is UTF-8.
-    case 'string': return { dtype: 'string', shape, data: (await t.bytes()) as Uint8Array[] };
-    default: throw new GraphPipeError('INTERNAL', `the model produced a ${t.dtype} tensor, which GraphPipe cannot carry`);
+    case 'string':
+      return { dtype: 'string', shape, data: (await t.bytes()) as Uint8Array[] };
+    default:
+      throw new GraphPipeError('INTERNAL', `the model produced a ${t.dtype} tensor, which GraphPipe cannot carry`);
   }
 }
 

@@ -40,7 +40,10 @@ const NATIVE_PACKAGES = [
 
 export const NATIVE_HINT = 'npm i @tensorflow/tfjs-node, or @tensorflow/tfjs-node-gpu for CUDA';
 
-export async function selectEngine(choice: EngineChoice = 'auto', importer: Importer = defaultImporter): Promise<Engine> {
+export async function selectEngine(
+  choice: EngineChoice = 'auto',
+  importer: Importer = defaultImporter,
+): Promise<Engine> {
   if (choice === 'cpu') return useCpu(await loadTf(importer), 'engine option "cpu"');
   let nativeWhy = 'engine option "wasm"';
   if (choice === 'auto' || choice === 'native') {
@@ -86,7 +89,11 @@ async function tryWasm(tf: Tf, importer: Importer): Promise<true | string> {
 
 async function useCpu(tf: Tf, why: string): Promise<Engine> {
   if (!(await tf.setBackend('cpu'))) throw new Error('the tfjs cpu backend failed to initialise');
-  return { kind: 'cpu', tf, description: `tfjs cpu backend, pure JavaScript and slow (${why}; for native TensorFlow: ${NATIVE_HINT})` };
+  return {
+    kind: 'cpu',
+    tf,
+    description: `tfjs cpu backend, pure JavaScript and slow (${why}; for native TensorFlow: ${NATIVE_HINT})`,
+  };
 }
 
 async function loadTf(importer: Importer): Promise<Tf> {

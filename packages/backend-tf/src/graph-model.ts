@@ -9,7 +9,10 @@ import { dims, type LoadedModel, type TfIO } from './model.js';
 interface SignatureEntry {
   readonly name: string;
   readonly dtype?: string;
-  readonly tensorShape?: { readonly dim?: readonly { readonly size?: string | number }[]; readonly unknownRank?: boolean };
+  readonly tensorShape?: {
+    readonly dim?: readonly { readonly size?: string | number }[];
+    readonly unknownRank?: boolean;
+  };
 }
 interface Signature {
   readonly inputs?: Readonly<Record<string, SignatureEntry>>;
@@ -20,8 +23,12 @@ export async function loadGraphModel(dir: string, json: io.ModelJSON, tf: Tf): P
   const model = await tf.loadGraphModel(fileLoadHandler(dir, json, tf.io));
   const signature = (json.signature ?? {}) as Signature;
   // Signature keys are the public names (execute() accepts them); without a signature, node names are all there is.
-  const inputs = fromSignature(signature.inputs) ?? model.inputs.map((i) => ({ name: i.name, dtype: i.dtype, shape: dims(i.shape) }));
-  const outputs = fromSignature(signature.outputs) ?? model.outputs.map((o) => ({ name: o.name, dtype: o.dtype, shape: dims(o.shape) }));
+  const inputs =
+    fromSignature(signature.inputs) ??
+    model.inputs.map((i) => ({ name: i.name, dtype: i.dtype, shape: dims(i.shape) }));
+  const outputs =
+    fromSignature(signature.outputs) ??
+    model.outputs.map((o) => ({ name: o.name, dtype: o.dtype, shape: dims(o.shape) }));
   // execute() is synchronous and quiet; models with control flow or dynamic shapes need executeAsync(),
   // which says so by throwing. Learn it once rather than pay executeAsync's per-call warning on every model.
   let needsAsync = false;
@@ -54,6 +61,9 @@ function fromSignature(entries: Readonly<Record<string, SignatureEntry>> | undef
   return Object.entries(entries).map(([name, entry]) => ({
     name,
     dtype: tfDTypeFromProto(entry.dtype),
-    shape: entry.tensorShape && !entry.tensorShape.unknownRank ? (entry.tensorShape.dim ?? []).map((d) => Number(d.size ?? -1)) : undefined,
+    shape:
+      entry.tensorShape && !entry.tensorShape.unknownRank
+        ? (entry.tensorShape.dim ?? []).map((d) => Number(d.size ?? -1))
+        : undefined,
   }));
 }

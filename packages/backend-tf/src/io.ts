@@ -28,7 +28,8 @@ async function readShard(dir: string, path: string): Promise<ArrayBuffer> {
   const file = join(dir, path);
   // model.json names its shards; a path leaving the model directory is a broken or hostile file.
   const rel = relative(dir, file);
-  if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`weight shard "${path}" is outside the model directory ${dir}`);
+  if (rel.startsWith('..') || isAbsolute(rel))
+    throw new Error(`weight shard "${path}" is outside the model directory ${dir}`);
   const bytes = await readFile(file);
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }

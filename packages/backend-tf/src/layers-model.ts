@@ -7,8 +7,16 @@ import { dims, type LoadedModel } from './model.js';
 export async function loadLayersModel(dir: string, json: io.ModelJSON, tf: Tf): Promise<LoadedModel> {
   const model = await tf.loadLayersModel(fileLoadHandler(dir, json, tf.io));
   // Layer names ("features", "probabilities") are what people name things by; predict() takes inputs in this order.
-  const inputs = model.inputNames.map((name, i) => ({ name, dtype: model.inputs[i]!.dtype, shape: dims(model.inputs[i]!.shape) }));
-  const outputs = model.outputNames.map((name, i) => ({ name, dtype: model.outputs[i]!.dtype, shape: dims(model.outputs[i]!.shape) }));
+  const inputs = model.inputNames.map((name, i) => ({
+    name,
+    dtype: model.inputs[i]!.dtype,
+    shape: dims(model.inputs[i]!.shape),
+  }));
+  const outputs = model.outputNames.map((name, i) => ({
+    name,
+    dtype: model.outputs[i]!.dtype,
+    shape: dims(model.outputs[i]!.shape),
+  }));
   const outputIndex = new Map(model.outputNames.map((name, i) => [name, i]));
   return {
     format: 'layers-model',

@@ -49,7 +49,9 @@ function detectFormat(format: string | undefined, topology: unknown): Exclude<Mo
   const t = topology as { node?: unknown; class_name?: unknown; model_config?: unknown } | null;
   if (Array.isArray(t?.node)) return 'graph-model';
   if (t?.class_name !== undefined || t?.model_config !== undefined) return 'layers-model';
-  throw new Error(`unrecognised model.json: format "${format ?? ''}" and a topology that is neither a layers nor a graph model`);
+  throw new Error(
+    `unrecognised model.json: format "${format ?? ''}" and a topology that is neither a layers nor a graph model`,
+  );
 }
 
 /** -1 for the unknown (null) dims TF.js reports. */

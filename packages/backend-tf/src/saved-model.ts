@@ -14,10 +14,15 @@ interface SavedModelTensorInfo {
 }
 interface MetaGraph {
   readonly tags: readonly string[];
-  readonly signatureDefs: Readonly<Record<string, {
-    readonly inputs: Readonly<Record<string, SavedModelTensorInfo>>;
-    readonly outputs: Readonly<Record<string, SavedModelTensorInfo>>;
-  }>>;
+  readonly signatureDefs: Readonly<
+    Record<
+      string,
+      {
+        readonly inputs: Readonly<Record<string, SavedModelTensorInfo>>;
+        readonly outputs: Readonly<Record<string, SavedModelTensorInfo>>;
+      }
+    >
+  >;
 }
 interface TFSavedModel {
   /** Given a map keyed by signature input keys, returns a map keyed by signature output keys. */
@@ -36,15 +41,22 @@ export interface SavedModelOptions {
   readonly signature?: string;
 }
 
-export async function loadSavedModel(dir: string, engine: Engine, options: SavedModelOptions = {}): Promise<LoadedModel> {
+export async function loadSavedModel(
+  dir: string,
+  engine: Engine,
+  options: SavedModelOptions = {},
+): Promise<LoadedModel> {
   if (!engine.native) {
-    throw new Error(`${dir} is a TensorFlow SavedModel, which needs native TensorFlow (now: ${engine.kind}); ${NATIVE_HINT}, ` +
-      'or convert it with tensorflowjs_converter to a graph model');
+    throw new Error(
+      `${dir} is a TensorFlow SavedModel, which needs native TensorFlow (now: ${engine.kind}); ${NATIVE_HINT}, ` +
+        'or convert it with tensorflowjs_converter to a graph model',
+    );
   }
   const tags = [...(options.tags ?? ['serve'])];
   const signatureKey = options.signature ?? 'serving_default';
-  const metaGraph = (await engine.native.getMetaGraphsFromSavedModel(dir))
-    .find((g) => g.tags.length === tags.length && tags.every((t) => g.tags.includes(t)));
+  const metaGraph = (await engine.native.getMetaGraphsFromSavedModel(dir)).find(
+    (g) => g.tags.length === tags.length && tags.every((t) => g.tags.includes(t)),
+  );
   const signature = metaGraph?.signatureDefs[signatureKey];
   if (!signature) throw new Error(`${dir} has no signature "${signatureKey}" under tags [${tags.join(', ')}]`);
   const model = await engine.native.loadSavedModel(dir, tags, signatureKey);

@@ -83,6 +83,7 @@ function toSpec(io: TfIO, what: 'input' | 'output'): IOSpec {
 /** An input the model declares without a dtype takes whatever TF.js can hold. */
 function requestDType(t: Tensor, name: string) {
   const dtype = tfDTypeFor(t.dtype);
-  if (!dtype) throw new GraphPipeError('INVALID_ARGUMENT', `input "${name}" cannot be ${t.dtype}; send float32, int32 or string`);
+  if (!dtype)
+    throw new GraphPipeError('INVALID_ARGUMENT', `input "${name}" cannot be ${t.dtype}; send float32, int32 or string`);
   return dtype;
 }

@@ -8,7 +8,9 @@ import type { IOSpec } from '@graphpipe/server-core';
 export function checkInput(spec: IOSpec, t: Tensor | undefined): Tensor {
   if (t === undefined) throw invalid(`missing input "${spec.name}"`);
   if (spec.dtype !== undefined && t.dtype !== spec.dtype) {
-    throw invalid(`input "${spec.name}" must be ${spec.dtype}, got ${t.dtype} (no implicit conversion; see the backend-tf README)`);
+    throw invalid(
+      `input "${spec.name}" must be ${spec.dtype}, got ${t.dtype} (no implicit conversion; see the backend-tf README)`,
+    );
   }
   const shape = spec.shape;
   if (shape && (t.shape.length !== shape.length || shape.some((d, i) => d >= 0 && d !== t.shape[i]))) {
@@ -20,7 +22,9 @@ export function checkInput(spec: IOSpec, t: Tensor | undefined): Tensor {
 export function checkOutputs(known: readonly IOSpec[], names: readonly string[]): void {
   const unknown = names.filter((name) => !known.some((o) => o.name === name));
   if (unknown.length > 0) {
-    throw invalid(`unknown output ${unknown.map((n) => `"${n}"`).join(', ')}; outputs are ${known.map((o) => `"${o.name}"`).join(', ')}`);
+    throw invalid(
+      `unknown output ${unknown.map((n) => `"${n}"`).join(', ')}; outputs are ${known.map((o) => `"${o.name}"`).join(', ')}`,
+    );
   }
 }
 

@@ -9,28 +9,41 @@ import { artifactsOf, float32, modelDir, options } from './helpers.js';
 
 /** What tfjs itself answers for the same input, on the same backend. */
 function predictDirect(model: tf.LayersModel, input: Tensor): Float32Array {
-  return tf.tidy(() => (model.predict(tf.tensor(input.data as Float32Array, [...input.shape])) as tf.Tensor).dataSync() as Float32Array);
+  return tf.tidy(
+    () =>
+      (model.predict(tf.tensor(input.data as Float32Array, [...input.shape])) as tf.Tensor).dataSync() as Float32Array,
+  );
 }
 
 /** A one-op graph model in a temp directory: y = op(x), x a vector of the given dtype. */
 function graphModelOf(dtype: string, op: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'tf-graph-'));
-  writeFileSync(join(dir, 'model.json'), JSON.stringify({
-    format: 'graph-model',
-    modelTopology: {
-      node: [
-        { name: 'x', op: 'Placeholder', attr: { dtype: { type: dtype }, shape: { shape: { dim: [{ size: '-1' }] } } } },
-        { name: 'y', op, input: ['x'], attr: { T: { type: dtype } } },
-      ],
-      versions: { producer: 1 },
-    },
-    weightsManifest: [],
-  }));
+  writeFileSync(
+    join(dir, 'model.json'),
+    JSON.stringify({
+      format: 'graph-model',
+      modelTopology: {
+        node: [
+          {
+            name: 'x',
+            op: 'Placeholder',
+            attr: { dtype: { type: dtype }, shape: { shape: { dim: [{ size: '-1' }] } } },
+          },
+          { name: 'y', op, input: ['x'], attr: { T: { type: dtype } } },
+        ],
+        versions: { producer: 1 },
+      },
+      weightsManifest: [],
+    }),
+  );
   return dir;
 }
 
 async function expectInvalid(promise: Promise<unknown>, message: RegExp): Promise<void> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(isGraphPipeError(err) && err.code).toBe('INVALID_ARGUMENT');
   expect((err as Error).message).toMatch(message);
 }
@@ -61,7 +74,10 @@ describe('layers models', () => {
   });
 
   it.each([1, 8])('matches tfjs model.predict at batch %i', async (batch) => {
-    for (const [backend, name, dims] of [[iris, 'tf-iris', [4]], [conv, 'tf-conv', [32, 32, 3]]] as const) {
+    for (const [backend, name, dims] of [
+      [iris, 'tf-iris', [4]],
+      [conv, 'tf-conv', [32, 32, 3]],
+    ] as const) {
       const direct = await tf.loadLayersModel(tf.io.fromMemory(artifactsOf(name)));
       const input = float32([batch, ...dims], batch);
       const out = await backend.infer({ [backend.metadata.inputs[0]!.name]: input }, ['probabilities'], options());
@@ -72,9 +88,17 @@ describe('layers models', () => {
   });
 
   it('reaches the held-out accuracy measured when the model was trained', async () => {
-    const testSet = JSON.parse(readFileSync(join(modelDir('tf-iris'), 'test-set.json'), 'utf8')) as
-      { features: number[][]; labels: number[]; correct: number; accuracy: number };
-    const input: Tensor = { dtype: 'float32', shape: [testSet.features.length, 4], data: Float32Array.from(testSet.features.flat()) };
+    const testSet = JSON.parse(readFileSync(join(modelDir('tf-iris'), 'test-set.json'), 'utf8')) as {
+      features: number[][];
+      labels: number[];
+      correct: number;
+      accuracy: number;
+    };
+    const input: Tensor = {
+      dtype: 'float32',
+      shape: [testSet.features.length, 4],
+      data: Float32Array.from(testSet.features.flat()),
+    };
     const { probabilities } = await iris.infer({ features: input }, ['probabilities'], options());
     const p = probabilities!.data as Float32Array;
     const correct = testSet.labels.filter((label, row) => {
@@ -88,8 +112,14 @@ describe('layers models', () => {
 
   it('rejects other dtypes, shapes and output names with INVALID_ARGUMENT', async () => {
     const f64: Tensor = { dtype: 'float64', shape: [1, 4], data: new Float64Array(4) };
-    await expectInvalid(iris.infer({ features: f64 }, ['probabilities'], options()), /input "features" must be float32, got float64/);
-    await expectInvalid(iris.infer({ features: float32([1, 5]) }, ['probabilities'], options()), /must have shape \[-1, 4\], got \[1, 5\]/);
+    await expectInvalid(
+      iris.infer({ features: f64 }, ['probabilities'], options()),
+      /input "features" must be float32, got float64/,
+    );
+    await expectInvalid(
+      iris.infer({ features: float32([1, 5]) }, ['probabilities'], options()),
+      /must have shape \[-1, 4\], got \[1, 5\]/,
+    );
     await expectInvalid(iris.infer({}, ['probabilities'], options()), /missing input "features"/);
     await expectInvalid(iris.infer({ features: float32([1, 4]) }, ['nope'], options()), /unknown output "nope"/);
   });
@@ -97,8 +127,9 @@ describe('layers models', () => {
   it('does not start a request that was already aborted', async () => {
     const controller = new AbortController();
     controller.abort();
-    await expect(iris.infer({ features: float32([1, 4]) }, ['probabilities'], { config: '', signal: controller.signal }))
-      .rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(
+      iris.infer({ features: float32([1, 4]) }, ['probabilities'], { config: '', signal: controller.signal }),
+    ).rejects.toMatchObject({ code: 'ABORTED' });
   });
 });
 
@@ -114,7 +145,10 @@ describe('graph model', () => {
     expect(graph.metadata).toMatchObject({
       name: 'tf-graph',
       inputs: [{ name: 'features', dtype: 'float32', shape: [-1, 4] }],
-      outputs: [{ name: 'scores', dtype: 'float32', shape: [-1, 3] }, { name: 'class', dtype: 'int32', shape: [-1] }],
+      outputs: [
+        { name: 'scores', dtype: 'float32', shape: [-1, 3] },
+        { name: 'class', dtype: 'int32', shape: [-1] },
+      ],
     });
   });
 
@@ -123,7 +157,10 @@ describe('graph model', () => {
     const out = await graph.infer({ features: input }, ['class', 'scores'], options());
 
     const direct = await tf.loadGraphModel(tf.io.fromMemory(artifactsOf('tf-graph')));
-    const [scores, cls] = direct.execute({ features: tf.tensor(input.data as Float32Array, [batch, 4]) }, ['scores', 'class']) as tf.Tensor[];
+    const [scores, cls] = direct.execute({ features: tf.tensor(input.data as Float32Array, [batch, 4]) }, [
+      'scores',
+      'class',
+    ]) as tf.Tensor[];
     expect(out.scores).toEqual({ dtype: 'float32', shape: [batch, 3], data: scores!.dataSync() });
     expect(out.class).toEqual({ dtype: 'int32', shape: [batch], data: cls!.dataSync() });
     tf.dispose([scores!, cls!]);
@@ -160,7 +197,11 @@ describe('graph model', () => {
     expect(backend.metadata.inputs).toEqual([{ name: 'x', dtype: 'string', shape: [-1] }]);
     const text: Tensor = { dtype: 'string', shape: [2], data: ['héllo', Uint8Array.of(0xff, 0)] };
     const { y } = await backend.infer({ x: text }, ['y'], options());
-    expect(y).toEqual({ dtype: 'string', shape: [2], data: [new TextEncoder().encode('héllo'), Uint8Array.of(0xff, 0)] });
+    expect(y).toEqual({
+      dtype: 'string',
+      shape: [2],
+      data: [new TextEncoder().encode('héllo'), Uint8Array.of(0xff, 0)],
+    });
     await backend.close?.();
   });
 });
@@ -169,7 +210,9 @@ describe('formats', () => {
   it('refuses a SavedModel without native TensorFlow, saying what to install', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'saved-model-'));
     writeFileSync(join(dir, 'saved_model.pb'), '');
-    await expect(createTfBackend(dir)).rejects.toThrow(`is a TensorFlow SavedModel, which needs native TensorFlow (now: wasm); ${NATIVE_HINT}`);
+    await expect(createTfBackend(dir)).rejects.toThrow(
+      `is a TensorFlow SavedModel, which needs native TensorFlow (now: wasm); ${NATIVE_HINT}`,
+    );
   });
 
   it('refuses a model.json it cannot make sense of', async () => {

@@ -1,7 +1,7 @@
 /** Shared by the tests: the generated model files, and tfjs loading them on its own (without src/io.ts). */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { Tensor } from '@graphpipe/protocol';
 import type { InferOptions } from '@graphpipe/server-core';
 
@@ -25,9 +25,19 @@ export function artifactsOf(name: string): tf.io.ModelArtifacts {
 /** Deterministic pseudo-random float32 data. */
 export function floats(count: number, seed = 1): Float32Array {
   let s = seed;
-  return Float32Array.from({ length: count }, () => ((s = (s * 16807) % 2147483647) / 2147483647) * 8 - 2);
+  return Float32Array.from({ length: count }, () => {
+    s = (s * 16807) % 2147483647;
+    return (s / 2147483647) * 8 - 2;
+  });
 }
 
 export function float32(shape: number[], seed?: number): Tensor {
-  return { dtype: 'float32', shape, data: floats(shape.reduce((a, b) => a * b, 1), seed) };
+  return {
+    dtype: 'float32',
+    shape,
+    data: floats(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+  };
 }

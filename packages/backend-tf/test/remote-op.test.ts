@@ -13,10 +13,23 @@ const graph = (opName: string) => ({
   format: 'graph-model',
   modelTopology: {
     node: [
-      { name: 'features', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: [{ size: '-1' }, { size: '4' }] } } } },
+      {
+        name: 'features',
+        op: 'Placeholder',
+        attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: [{ size: '-1' }, { size: '4' }] } } },
+      },
       { name: 'remote', op: opName, input: ['features'], attr: {} },
-      { name: 'axis', op: 'Const', attr: { dtype: { type: 'DT_INT32' }, value: { tensor: { dtype: 'DT_INT32', tensorShape: { dim: [] } } } } },
-      { name: 'label', op: 'ArgMax', input: ['remote', 'axis'], attr: { T: { type: 'DT_FLOAT' }, Tidx: { type: 'DT_INT32' }, output_type: { type: 'DT_INT32' } } },
+      {
+        name: 'axis',
+        op: 'Const',
+        attr: { dtype: { type: 'DT_INT32' }, value: { tensor: { dtype: 'DT_INT32', tensorShape: { dim: [] } } } },
+      },
+      {
+        name: 'label',
+        op: 'ArgMax',
+        input: ['remote', 'axis'],
+        attr: { T: { type: 'DT_FLOAT' }, Tidx: { type: 'DT_INT32' }, output_type: { type: 'DT_INT32' } },
+      },
     ],
     versions: { producer: 1 },
   },
@@ -38,7 +51,11 @@ describe('calling a remote GraphPipe model from TF.js', () => {
     const classify = remoteModelOp(tf, server.url, { inputName: 'features', outputName: 'probabilities' });
     const x = tf.tensor2d(ROWS, [3, 4]);
     const remote = await classify(x);
-    const local = await iris.infer({ features: { dtype: 'float32', shape: [3, 4], data: Float32Array.from(ROWS) } }, ['probabilities'], { config: '', signal: new AbortController().signal });
+    const local = await iris.infer(
+      { features: { dtype: 'float32', shape: [3, 4], data: Float32Array.from(ROWS) } },
+      ['probabilities'],
+      { config: '', signal: new AbortController().signal },
+    );
     expect(remote.shape).toEqual([3, 3]);
     expect(Array.from(await remote.data())).toEqual(Array.from(local.probabilities!.data as Float32Array));
     expect(Array.from(await remote.argMax(-1).data())).toEqual([0, 1, 2]);
@@ -63,20 +80,31 @@ describe('calling a remote GraphPipe model from TF.js', () => {
 
   it('passes config, refuses answers TF.js cannot hold, and fails with the URL when the server is down', async () => {
     const { tf } = iris.engine;
-    const echo = await serve(createFunctionBackend((inputs, { config }) => ({
-      length: { dtype: 'int32', shape: [1], data: Int32Array.of(config.length) },
-      wide: { dtype: 'int64', shape: [1], data: BigInt64Array.of(1n) },
-    }), { outputs: [{ name: 'length' }, { name: 'wide' }] }), { port: 0, logger: false });
+    const echo = await serve(
+      createFunctionBackend(
+        (_inputs, { config }) => ({
+          length: { dtype: 'int32', shape: [1], data: Int32Array.of(config.length) },
+          wide: { dtype: 'int64', shape: [1], data: BigInt64Array.of(1n) },
+        }),
+        { outputs: [{ name: 'length' }, { name: 'wide' }] },
+      ),
+      { port: 0, logger: false },
+    );
     const x = tf.tensor1d([1]);
     try {
       const length = await remoteModelOp(tf, echo.url, { outputName: 'length', config: 'abc' })(x);
       expect(Array.from(await length.data())).toEqual([3]);
       length.dispose();
-      await expect(remoteModelOp(tf, echo.url, { outputName: 'wide' })(x)).rejects.toThrow('answered wide as int64, which TF.js cannot hold');
+      await expect(remoteModelOp(tf, echo.url, { outputName: 'wide' })(x)).rejects.toThrow(
+        'answered wide as int64, which TF.js cannot hold',
+      );
     } finally {
       await echo.close();
     }
-    await expect(remoteModelOp(tf, echo.url, { retries: 0 })(x)).rejects.toMatchObject({ code: 'NETWORK', message: expect.stringContaining(echo.url) });
+    await expect(remoteModelOp(tf, echo.url, { retries: 0 })(x)).rejects.toMatchObject({
+      code: 'NETWORK',
+      message: expect.stringContaining(echo.url),
+    });
     x.dispose();
   });
 });

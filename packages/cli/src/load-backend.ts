@@ -14,11 +14,18 @@ export async function detectModelKind(path: string): Promise<{ kind: ModelKind; 
   });
   if (info.isFile()) {
     if (path.endsWith('.onnx') || path.endsWith('.ort')) return { kind: 'onnx', location: path };
-    if (basename(path) === 'model.json' || basename(path) === 'saved_model.pb') return { kind: 'tf', location: dirname(path) };
+    if (basename(path) === 'model.json' || basename(path) === 'saved_model.pb')
+      return { kind: 'tf', location: dirname(path) };
     if (/\.(ya?ml|json)$/.test(path)) return { kind: 'composition', location: path };
   } else if (info.isDirectory()) {
     for (const marker of ['model.json', 'saved_model.pb']) {
-      if (await stat(join(path, marker)).then(() => true, () => false)) return { kind: 'tf', location: path };
+      if (
+        await stat(join(path, marker)).then(
+          () => true,
+          () => false,
+        )
+      )
+        return { kind: 'tf', location: path };
     }
   }
   throw new Error(
@@ -30,7 +37,8 @@ export async function detectModelKind(path: string): Promise<{ kind: ModelKind; 
 export async function loadBackend(path: string, options: { name?: string } = {}): Promise<Backend> {
   const { kind, location } = await detectModelKind(path);
   if (kind === 'onnx') {
-    const { createOnnxBackend } = await importBackend<typeof import('@graphpipe/backend-onnx')>('@graphpipe/backend-onnx');
+    const { createOnnxBackend } =
+      await importBackend<typeof import('@graphpipe/backend-onnx')>('@graphpipe/backend-onnx');
     return createOnnxBackend(location, { name: options.name });
   }
   if (kind === 'composition') {

@@ -25,7 +25,7 @@ export function buildProgram(): Command {
     .option('--host <host>', 'interface to listen on (0.0.0.0 for all)', '127.0.0.1')
     .option('-p, --port <port>', 'port to listen on', wholeNumber(0), '9000')
     .option('--name <name>', 'model name reported in metadata')
-    .option('--concurrency <n>', 'inferences run at once (default: the backend\'s choice)', wholeNumber(1))
+    .option('--concurrency <n>', "inferences run at once (default: the backend's choice)", wholeNumber(1))
     .option('--max-queue <n>', 'requests that may wait before the server answers 503', wholeNumber(0))
     .option('--max-body-mb <n>', 'largest request body, in MiB', wholeNumber(1))
     .option('--no-cors', 'disable CORS headers for browser callers')
@@ -34,7 +34,7 @@ export function buildProgram(): Command {
 
   program
     .command('info')
-    .description('print a served model\'s metadata')
+    .description("print a served model's metadata")
     .argument('<url>', 'server URL, e.g. http://127.0.0.1:9000')
     .option('--json', 'print JSON instead of a table')
     .addOption(new Option('--timeout <ms>', 'deadline in ms').default('30000').argParser(wholeNumber(1)))
@@ -45,7 +45,7 @@ export function buildProgram(): Command {
     .description('run a served model on tensors from .npy/.json files or inline JSON')
     .argument('<url>', 'server URL')
     .requiredOption('-i, --input <[name=]file|json>', 'an input tensor (repeat for several)', collect)
-    .option('-o, --output <name>', 'an output to fetch (repeat; default: the model\'s outputs)', collect)
+    .option('-o, --output <name>', "an output to fetch (repeat; default: the model's outputs)", collect)
     .option('-c, --config <string>', 'opaque per-request config for the model')
     .option('--json', 'print outputs as JSON')
     .option('--save <dir>', 'also write each output as <dir>/<name>.npy')
@@ -60,8 +60,9 @@ export async function main(argv: string[]): Promise<void> {
     await buildProgram().parseAsync(argv);
   } catch (err) {
     // Expected failures get one clear line; anything else keeps its stack for a bug report.
-    const known = isGraphPipeError(err) || (err instanceof Error && !(err instanceof TypeError) && !(err instanceof RangeError));
-    console.error(`graphpipe: ${known ? (err as Error).message : (err as Error)?.stack ?? String(err)}`);
+    const known =
+      isGraphPipeError(err) || (err instanceof Error && !(err instanceof TypeError) && !(err instanceof RangeError));
+    console.error(`graphpipe: ${known ? (err as Error).message : ((err as Error)?.stack ?? String(err))}`);
     process.exitCode = 1;
   }
 }

@@ -9,8 +9,17 @@ import { type NumericDType, type Tensor, elementCount, elementSize, tensor, type
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 const DESCR_BY_DTYPE: Record<NumericDType, string> = {
-  uint8: '|u1', int8: '|i1', uint16: '<u2', int16: '<i2', uint32: '<u4', int32: '<i4',
-  uint64: '<u8', int64: '<i8', float16: '<f2', float32: '<f4', float64: '<f8',
+  uint8: '|u1',
+  int8: '|i1',
+  uint16: '<u2',
+  int16: '<i2',
+  uint32: '<u4',
+  int32: '<i4',
+  uint64: '<u8',
+  int64: '<i8',
+  float16: '<f2',
+  float32: '<f4',
+  float64: '<f8',
 };
 const DTYPE_BY_DESCR = new Map<string, NumericDType>(
   Object.entries(DESCR_BY_DTYPE).flatMap(([dtype, descr]) => [
@@ -27,25 +36,36 @@ export function parseNpy(bytes: Uint8Array): Tensor {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const headerStart = major === 1 ? 10 : 12;
-  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, headerStart + headerLength));
+  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(
+    bytes.subarray(headerStart, headerStart + headerLength),
+  );
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shapeText === undefined) throw new Error(`malformed .npy header: ${header.trim()}`);
-  if (fortran === 'True') throw new Error('Fortran-order .npy arrays are not supported; save with np.ascontiguousarray');
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  if (fortran === 'True')
+    throw new Error('Fortran-order .npy arrays are not supported; save with np.ascontiguousarray');
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const body = bytes.subarray(headerStart + headerLength);
   const count = elementCount(shape);
 
   const text = /^[<|=]?([US])(\d+)$/.exec(descr);
   if (text) return tensor(readFixedStrings(body, count, text[1] as 'U' | 'S', Number(text[2])), shape, 'string');
   const dtype = DTYPE_BY_DESCR.get(descr);
-  if (!dtype) throw new Error(`unsupported .npy dtype '${descr}' (big-endian, bool, complex and object arrays are not supported)`);
+  if (!dtype)
+    throw new Error(
+      `unsupported .npy dtype '${descr}' (big-endian, bool, complex and object arrays are not supported)`,
+    );
   const size = elementSize(dtype);
-  if (body.length < count * size) throw new Error(`.npy data is ${body.length} bytes, shape (${shape.join(', ')}) needs ${count * size}`);
-  const Array = typedArrayFor(dtype);
+  if (body.length < count * size)
+    throw new Error(`.npy data is ${body.length} bytes, shape (${shape.join(', ')}) needs ${count * size}`);
+  const ArrayType = typedArrayFor(dtype);
   // Copy into a fresh buffer: the header length leaves the data unaligned for wide types.
-  const data = new Array(count);
+  const data = new ArrayType(count);
   new Uint8Array(data.buffer).set(body.subarray(0, count * size));
   return tensor(data, shape, dtype);
 }
@@ -86,7 +106,7 @@ export function toNpy(t: Tensor): Uint8Array {
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
   // Pad so the data starts 64-aligned, as NumPy does; the header ends with a newline.
   const total = Math.ceil((10 + header.length + 1) / 64) * 64;
-  header = header.padEnd(total - 10 - 1, ' ') + '\n';
+  header = `${header.padEnd(total - 10 - 1, ' ')}\n`;
   const out = new Uint8Array(total + body.length);
   out.set(MAGIC);
   out[6] = 1;
@@ -96,4 +116,3 @@ export function toNpy(t: Tensor): Uint8Array {
   out.set(body, total);
   return out;
 }
-

@@ -29,7 +29,8 @@ export function tensorFromJson(value: unknown): Tensor {
     return fromNumbers('float32', shape, flat);
   }
   const spec = value as { dtype?: unknown; shape?: unknown; data?: unknown };
-  if (!spec || !Array.isArray(spec.data)) throw new Error('a JSON tensor is a nested array or {"dtype", "shape", "data"}');
+  if (!spec || !Array.isArray(spec.data))
+    throw new Error('a JSON tensor is a nested array or {"dtype", "shape", "data"}');
   const dtype = spec.dtype ?? 'float32';
   if (!isDType(dtype)) throw new Error(`unknown dtype ${JSON.stringify(dtype)}`);
   const flat = (spec.data as unknown[]).flat(Infinity);
@@ -39,11 +40,12 @@ export function tensorFromJson(value: unknown): Tensor {
 }
 
 function fromNumbers(dtype: Exclude<DType, 'string'>, shape: number[], values: unknown[]): Tensor {
-  const Array = typedArrayFor(dtype);
+  const ArrayType = typedArrayFor(dtype);
   const wide = dtype === 'int64' || dtype === 'uint64';
-  const data = new Array(values.length);
+  const data = new ArrayType(values.length);
   values.forEach((v, i) => {
-    if (typeof v !== 'number' && typeof v !== 'string') throw new Error(`element ${i} is not a number: ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' && typeof v !== 'string')
+      throw new Error(`element ${i} is not a number: ${JSON.stringify(v)}`);
     (data as unknown as unknown[])[i] = wide ? BigInt(v) : Number(v);
   });
   return tensor(data, shape, dtype);
@@ -62,7 +64,8 @@ function shapeOf(value: unknown[]): number[] {
       if (Array.isArray(v)) throw new Error('nested arrays are deeper in some places than others');
       return;
     }
-    if (!Array.isArray(v) || v.length !== shape[depth]) throw new Error(`nested arrays are not rectangular: expected shape [${shape.join(', ')}]`);
+    if (!Array.isArray(v) || v.length !== shape[depth])
+      throw new Error(`nested arrays are not rectangular: expected shape [${shape.join(', ')}]`);
     for (const item of v) check(item, depth + 1);
   };
   check(value, 0);

@@ -11,12 +11,23 @@ import { cliBin, runCli, startUntil, stop } from './helpers.js';
 
 let server: ServerHandle;
 beforeAll(async () => {
-  const backend = createFunctionBackend(({ a, b }) => ({ sum: tensor((a!.data as Float32Array).map((x, i) => x + (b!.data as Float32Array)[i]!), a!.shape) }), {
-    name: 'adder',
-    version: '2.0',
-    inputs: [{ name: 'a', dtype: 'float32', shape: [-1] }, { name: 'b', dtype: 'float32', shape: [-1] }],
-    outputs: [{ name: 'sum', dtype: 'float32', shape: [-1], description: 'a + b' }],
-  });
+  const backend = createFunctionBackend(
+    ({ a, b }) => ({
+      sum: tensor(
+        (a!.data as Float32Array).map((x, i) => x + (b!.data as Float32Array)[i]!),
+        a!.shape,
+      ),
+    }),
+    {
+      name: 'adder',
+      version: '2.0',
+      inputs: [
+        { name: 'a', dtype: 'float32', shape: [-1] },
+        { name: 'b', dtype: 'float32', shape: [-1] },
+      ],
+      outputs: [{ name: 'sum', dtype: 'float32', shape: [-1], description: 'a + b' }],
+    },
+  );
   server = await serve(backend, { port: 0, logger: false });
 });
 afterAll(() => server.close());
@@ -42,7 +53,16 @@ describe('graphpipe infer', () => {
   test('takes named inline JSON and .npy inputs and prints the outputs', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'graphpipe-cli-'));
     await writeFile(join(dir, 'b.npy'), toNpy(tensor(new Float32Array([10, 20, 30]))));
-    const { code, stdout } = await runCli(['infer', server.url, '-i', 'a=[1,2,3]', '-i', `b=${join(dir, 'b.npy')}`, '--save', dir]);
+    const { code, stdout } = await runCli([
+      'infer',
+      server.url,
+      '-i',
+      'a=[1,2,3]',
+      '-i',
+      `b=${join(dir, 'b.npy')}`,
+      '--save',
+      dir,
+    ]);
     expect(code).toBe(0);
     expect(stdout.trim()).toBe('sum: float32[3] 11, 22, 33');
     const saved = parseNpy(new Uint8Array(await readFile(join(dir, 'sum.npy'))));
@@ -60,7 +80,11 @@ describe('graphpipe infer', () => {
 
 describe('graphpipe serve', () => {
   test('serves an .onnx file and exits 0 on SIGTERM after draining', async () => {
-    const { child, match } = await startUntil(process.execPath, [cliBin, 'serve', 'models/two-in-two-out.onnx', '--port', '0', '--quiet'], /serving (\S+) on (http:\/\/\S+)/);
+    const { child, match } = await startUntil(
+      process.execPath,
+      [cliBin, 'serve', 'models/two-in-two-out.onnx', '--port', '0', '--quiet'],
+      /serving (\S+) on (http:\/\/\S+)/,
+    );
     expect(match[1]).toBe('two-in-two-out');
     const { byName } = await new RemoteModel(match[2]!).infer(
       { a: tensor(new Float32Array([1, 2, 3]), [1, 3]), b: tensor(new Float32Array([4, 5, 6]), [1, 3]) },
@@ -70,9 +94,12 @@ describe('graphpipe serve', () => {
     expect(await stop(child, 'SIGTERM')).toBe(0);
   }, 60_000);
 
-
   test('serves a TF.js model directory with the TF backend', async () => {
-    const { child, match } = await startUntil(process.execPath, [cliBin, 'serve', 'models/tf-iris', '--port', '0', '--quiet'], /serving (\S+) on (http:\/\/\S+)/);
+    const { child, match } = await startUntil(
+      process.execPath,
+      [cliBin, 'serve', 'models/tf-iris', '--port', '0', '--quiet'],
+      /serving (\S+) on (http:\/\/\S+)/,
+    );
     try {
       const meta = await new RemoteModel(match[2]!).metadata();
       expect(meta.inputs[0]).toMatchObject({ name: 'features', dtype: 'float32', shape: [-1, 4] });
@@ -83,9 +110,16 @@ describe('graphpipe serve', () => {
   }, 60_000);
 
   test('serves a composition file: the ONNX and TF.js Iris models as one ensemble', async () => {
-    const { child, match } = await startUntil(process.execPath, [cliBin, 'serve', 'packages/compose/test/fixtures/iris-local.yaml', '--port', '0', '--quiet'], /serving (\S+) on (http:\/\/\S+)/);
+    const { child, match } = await startUntil(
+      process.execPath,
+      [cliBin, 'serve', 'packages/compose/test/fixtures/iris-local.yaml', '--port', '0', '--quiet'],
+      /serving (\S+) on (http:\/\/\S+)/,
+    );
     try {
-      const { byName } = await new RemoteModel(match[2]!).infer(tensor(new Float32Array([5.1, 3.5, 1.4, 0.2]), [1, 4]), { outputNames: ['probabilities'] });
+      const { byName } = await new RemoteModel(match[2]!).infer(
+        tensor(new Float32Array([5.1, 3.5, 1.4, 0.2]), [1, 4]),
+        { outputNames: ['probabilities'] },
+      );
       const p = Array.from(byName.probabilities!.data as Float32Array);
       expect(p.indexOf(Math.max(...p))).toBe(0);
       expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
@@ -102,11 +136,26 @@ describe('graphpipe serve', () => {
     expect(port.stderr).not.toMatch(/\n\s+at /);
     const ragged = await runCli(['infer', server.url, '-i', 'a=[[1,2],[3]]', '-i', 'b=[1,2]']);
     expect(ragged.code).toBe(1);
-    expect(ragged.stderr.trim()).toBe('graphpipe: input JSON: nested arrays are not rectangular: expected shape [2, 2]');
+    expect(ragged.stderr.trim()).toBe(
+      'graphpipe: input JSON: nested arrays are not rectangular: expected shape [2, 2]',
+    );
   });
 
   test('--name renames a composition too', async () => {
-    const { child, match } = await startUntil(process.execPath, [cliBin, 'serve', 'packages/compose/test/fixtures/iris-local.yaml', '--port', '0', '--quiet', '--name', 'my-ensemble'], /serving (\S+) on (http:\/\/\S+)/);
+    const { child, match } = await startUntil(
+      process.execPath,
+      [
+        cliBin,
+        'serve',
+        'packages/compose/test/fixtures/iris-local.yaml',
+        '--port',
+        '0',
+        '--quiet',
+        '--name',
+        'my-ensemble',
+      ],
+      /serving (\S+) on (http:\/\/\S+)/,
+    );
     try {
       expect(match[1]).toBe('my-ensemble');
       expect((await new RemoteModel(match[2]!).metadata()).name).toBe('my-ensemble');
@@ -118,6 +167,8 @@ describe('graphpipe serve', () => {
   test('refuses a path it cannot serve, saying what it expected', async () => {
     const { code, stderr } = await runCli(['serve', 'README.md']);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/expected an \.onnx\/\.ort file, a directory with model\.json \(TF\.js\) or saved_model\.pb \(SavedModel\), or a composition/);
+    expect(stderr).toMatch(
+      /expected an \.onnx\/\.ort file, a directory with model\.json \(TF\.js\) or saved_model\.pb \(SavedModel\), or a composition/,
+    );
   });
 });

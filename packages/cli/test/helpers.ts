@@ -18,7 +18,12 @@ export async function freePort(): Promise<number> {
 /** Starts a command and resolves once a line of its stdout matches `ready`. */
 export async function startUntil(command: string, args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}) {
   // Its own process group, so a test can stop the command and its children as Ctrl-C would.
-  const child = spawn(command, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(command, args, {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let output = '';
   const match = await new Promise<RegExpExecArray>((resolve, reject) => {
     const onData = (chunk: Buffer) => {

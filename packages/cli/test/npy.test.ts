@@ -7,7 +7,7 @@ import { tensorFromJson } from '../src/tensor-file.js';
 function numpyFile(descr: string, shape: string, body: Uint8Array): Uint8Array {
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
   const total = Math.ceil((10 + header.length + 1) / 64) * 64;
-  header = header.padEnd(total - 10 - 1) + '\n';
+  header = `${header.padEnd(total - 10 - 1)}\n`;
   const out = new Uint8Array(total + body.length);
   out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length, 0]);
   out.set(new TextEncoder().encode(header), 10);
@@ -24,7 +24,10 @@ describe('.npy', () => {
   });
 
   test('reads scalars and unicode string arrays', () => {
-    expect(parseNpy(numpyFile('<i4', '()', new Uint8Array(new Int32Array([7]).buffer)))).toMatchObject({ dtype: 'int32', shape: [] });
+    expect(parseNpy(numpyFile('<i4', '()', new Uint8Array(new Int32Array([7]).buffer)))).toMatchObject({
+      dtype: 'int32',
+      shape: [],
+    });
     const text = new Uint32Array([0x68, 0x69, 0, 0x1f600, 0, 0]); // 'hi', '😀' as <U3... of width 3
     const strings = parseNpy(numpyFile('<U3', '(2,)', new Uint8Array(text.buffer)));
     expect((strings.data as Uint8Array[]).map((b) => new TextDecoder().decode(b))).toEqual(['hi', '😀']);
@@ -42,7 +45,10 @@ describe('.npy', () => {
       const back = parseNpy(toNpy(t));
       expect(back.shape, dtype).toEqual(t.shape);
       if (dtype === 'string') expect((back.data as Uint8Array[]).map((b) => [...b])).toEqual([[0xff], [1, 2, 3]]);
-      else expect([back.dtype === 'float16' || back.dtype === 'uint16' ? back.data : back.data].map(String)).toEqual([t.data].map(String));
+      else
+        expect([back.dtype === 'float16' || back.dtype === 'uint16' ? back.data : back.data].map(String)).toEqual(
+          [t.data].map(String),
+        );
     }
   });
 
@@ -55,7 +61,12 @@ describe('.npy', () => {
 
 describe('JSON tensors', () => {
   test('nested arrays are float32 with the nesting as shape; strings make String tensors', () => {
-    expect(tensorFromJson([[1, 2], [3, 4]])).toMatchObject({ dtype: 'float32', shape: [2, 2] });
+    expect(
+      tensorFromJson([
+        [1, 2],
+        [3, 4],
+      ]),
+    ).toMatchObject({ dtype: 'float32', shape: [2, 2] });
     expect(tensorFromJson(['a', 'b'])).toMatchObject({ dtype: 'string', shape: [2] });
   });
 

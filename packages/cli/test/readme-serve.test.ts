@@ -10,7 +10,9 @@ test('pnpm serve starts the bundled iris classifier, answers, and shuts down on 
   expect(readme).toContain('npx -y pnpm@10.24.0 install && npx -y pnpm@10.24.0 serve');
   const port = await freePort();
   const pnpm = join(repoRoot, 'node_modules/.bin/pnpm');
-  const { child, match, output } = await startUntil(pnpm, ['serve'], /serving iris-classifier on (http:\/\/\S+)/, { PORT: String(port) });
+  const { child, match, output } = await startUntil(pnpm, ['serve'], /serving iris-classifier on (http:\/\/\S+)/, {
+    PORT: String(port),
+  });
   try {
     expect(match[1]).toBe(`http://127.0.0.1:${port}`);
     const model = new RemoteModel(match[1]!);

@@ -43,7 +43,12 @@ export function outgoingBody(chunks: readonly Uint8Array[], streamUploads: boole
 export async function readAll(response: Response): Promise<Uint8Array> {
   const length = Number(response.headers.get('content-length') ?? NaN);
   // With a content-encoding the declared length is of the encoded bytes, not of what we read.
-  if (!response.body || !Number.isSafeInteger(length) || length < STREAM_FROM_BYTES || response.headers.has('content-encoding')) {
+  if (
+    !response.body ||
+    !Number.isSafeInteger(length) ||
+    length < STREAM_FROM_BYTES ||
+    response.headers.has('content-encoding')
+  ) {
     return new Uint8Array(await response.arrayBuffer());
   }
   const out = new Uint8Array(length);
@@ -59,4 +64,3 @@ export async function readAll(response: Response): Promise<Uint8Array> {
   if (at !== length) throw new Error(`the answer ended after ${at} of ${length} bytes`);
   return out;
 }
-

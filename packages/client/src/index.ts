@@ -1,2 +1,9 @@
-export { RemoteModel, type RemoteModelOptions, type CallOptions, type InferOptions, type InferInputs, type InferResult } from './remote-model.js';
+export {
+  RemoteModel,
+  type RemoteModelOptions,
+  type CallOptions,
+  type InferOptions,
+  type InferInputs,
+  type InferResult,
+} from './remote-model.js';
 export * from '@graphpipe/protocol';

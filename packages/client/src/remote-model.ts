@@ -1,6 +1,11 @@
 import {
-  decodeInferResponse, decodeMetadataResponse, encodeInferRequestChunks, encodeMetadataRequest,
-  GraphPipeError, type MetadataResponse, type Tensor,
+  decodeInferResponse,
+  decodeMetadataResponse,
+  encodeInferRequestChunks,
+  encodeMetadataRequest,
+  GraphPipeError,
+  type MetadataResponse,
+  type Tensor,
 } from '@graphpipe/protocol';
 import { canStreamUploads } from './body.js';
 import { post } from './transport.js';
@@ -75,7 +80,12 @@ export class RemoteModel {
   /** Runs the model. Fails with a GraphPipeError carrying the server's status and message. */
   async infer(inputs: InferInputs, options: InferOptions = {}): Promise<InferResult> {
     const { tensors, names } = normalizeInputs(inputs, options.inputNames);
-    const body = encodeInferRequestChunks({ inputs: tensors, inputNames: names, outputNames: options.outputNames, config: options.config });
+    const body = encodeInferRequestChunks({
+      inputs: tensors,
+      inputNames: names,
+      outputNames: options.outputNames,
+      config: options.config,
+    });
     // Only a refused connection is retried: once a request was sent, running it again could repeat its effect.
     const bytes = await this.post(body, options, this.options.retries);
     const response = decode(() => decodeInferResponse(bytes), this.url);
@@ -83,7 +93,9 @@ export class RemoteModel {
       const message = response.errors.map((e) => `${e.message} (code ${e.code})`).join('; ');
       throw new GraphPipeError('INTERNAL', `${this.url} reported: ${message}`, { status: 200 });
     }
-    const outputNames = options.outputNames?.length ? options.outputNames : this.defaultOutputNames(response.outputs.length);
+    const outputNames = options.outputNames?.length
+      ? options.outputNames
+      : this.defaultOutputNames(response.outputs.length);
     const byName: Record<string, Tensor> = {};
     response.outputs.forEach((t, i) => {
       const name = outputNames[i];
@@ -128,6 +140,10 @@ function decode<T>(fn: () => T, url: string): T {
   try {
     return fn();
   } catch (err) {
-    throw new GraphPipeError('INVALID_MESSAGE', `${url} sent an answer that is not a GraphPipe message: ${(err as Error).message}`, { cause: err });
+    throw new GraphPipeError(
+      'INVALID_MESSAGE',
+      `${url} sent an answer that is not a GraphPipe message: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }

@@ -34,7 +34,21 @@ async function browserBundle(): Promise<string> {
  * (Promise, Error, typed arrays); passing this realm's would mix the two.
  */
 function webGlobals() {
-  return { fetch, Request, Response, Headers, URL, AbortController, AbortSignal, ReadableStream, TextEncoder, TextDecoder, setTimeout, clearTimeout, console };
+  return {
+    fetch,
+    Request,
+    Response,
+    Headers,
+    URL,
+    AbortController,
+    AbortSignal,
+    ReadableStream,
+    TextEncoder,
+    TextDecoder,
+    setTimeout,
+    clearTimeout,
+    console,
+  };
 }
 
 test('the client bundles for the browser and runs with web APIs alone', async () => {
@@ -44,7 +58,8 @@ test('the client bundles for the browser and runs with web APIs alone', async ()
 
   const server = await start((req, res) => {
     const request = decodeRequest(req.body);
-    if (request.kind === 'metadata') return reply(res, encodeMetadataResponse({ name: 'echo', outputs: [{ name: 'y' }] }));
+    if (request.kind === 'metadata')
+      return reply(res, encodeMetadataResponse({ name: 'echo', outputs: [{ name: 'y' }] }));
     reply(res, encodeInferResponse({ outputs: request.inputs }));
   });
   const context = createContext({ ...webGlobals(), url: server.url });

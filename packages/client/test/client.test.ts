@@ -1,6 +1,14 @@
 import {
-  decodeRequest, encodeInferResponse, encodeMetadataRequest, encodeMetadataResponse, GraphPipeError,
-  isGraphPipeError, RemoteModel, stringValues, type Tensor, tensor,
+  decodeRequest,
+  encodeInferResponse,
+  encodeMetadataRequest,
+  encodeMetadataResponse,
+  type GraphPipeError,
+  isGraphPipeError,
+  RemoteModel,
+  stringValues,
+  type Tensor,
+  tensor,
 } from '@graphpipe/client';
 import { describe, expect, test } from 'vitest';
 import { closedPort, rejection, reply, sleep, useRawServers } from './helpers.js';
@@ -12,7 +20,14 @@ const echoServer = () =>
   start((req, res) => {
     const request = decodeRequest(req.body);
     if (request.kind === 'metadata') {
-      return reply(res, encodeMetadataResponse({ name: 'echo', inputs: [{ name: 'a' }, { name: 'b' }], outputs: [{ name: 'x' }, { name: 'y' }] }));
+      return reply(
+        res,
+        encodeMetadataResponse({
+          name: 'echo',
+          inputs: [{ name: 'a' }, { name: 'b' }],
+          outputs: [{ name: 'x' }, { name: 'y' }],
+        }),
+      );
     }
     reply(res, encodeInferResponse({ outputs: request.inputs }));
   });
@@ -29,7 +44,11 @@ describe('what the client sends', () => {
     const model = new RemoteModel(`${server.url}/models/echo?v=2`, { headers: { authorization: 'Bearer t0k3n' } });
     const a = tensor(new Float32Array([1, 2, 3, 4]), [2, 2]);
     const b = tensor(['x', 'yz']);
-    const { outputs } = await model.infer([a, b], { inputNames: ['a', 'b'], outputNames: ['y', 'x'], config: '{"k":1}' });
+    const { outputs } = await model.infer([a, b], {
+      inputNames: ['a', 'b'],
+      outputNames: ['y', 'x'],
+      config: '{"k":1}',
+    });
     expect(server.received).toHaveLength(1);
     const got = server.received[0]!;
     expect(got.method).toBe('POST');
@@ -43,18 +62,24 @@ describe('what the client sends', () => {
     expect(request.inputNames).toEqual(['a', 'b']);
     expect(request.outputNames).toEqual(['y', 'x']);
     expect(request.config).toBe('{"k":1}');
-    expect(request.inputs.map((t) => [t.dtype, t.shape])).toEqual([['float32', [2, 2]], ['string', [2]]]);
+    expect(request.inputs.map((t) => [t.dtype, t.shape])).toEqual([
+      ['float32', [2, 2]],
+      ['string', [2]],
+    ]);
     expect(Array.from(outputs[0]!.data as Float32Array)).toEqual([1, 2, 3, 4]);
     expect(stringValues(outputs[1] as Tensor & { dtype: 'string' })).toEqual(['x', 'yz']);
   });
 
-  test('a large tensor streams out with a Content-Length, from the caller\'s own memory, and comes back whole', async () => {
+  test("a large tensor streams out with a Content-Length, from the caller's own memory, and comes back whole", async () => {
     const server = await echoServer();
     const data = new Float64Array(300_000).map((_, i) => i * 0.5);
     const input = tensor(data, [600, 500]);
     for (const streamUploads of [true, false]) {
       const sent: unknown[] = [];
-      const spy: typeof fetch = (url, init) => (sent.push(init?.body), fetch(url, init));
+      const spy: typeof fetch = (url, init) => {
+        sent.push(init?.body);
+        return fetch(url, init);
+      };
       const { outputs } = await new RemoteModel(server.url, { streamUploads, fetch: spy }).infer(input);
       expect(sent[0]).toBeInstanceOf(streamUploads ? ReadableStream : Uint8Array);
       const got = server.received.at(-1)!;
@@ -113,23 +138,47 @@ describe('byName', () => {
     expect(Object.keys((await model.infer([a, b], { outputNames: ['q', 'r'] })).byName)).toEqual(['q', 'r']);
     await model.metadata(); // outputs x, y
     const named = (await model.infer([a, b])).byName;
-    expect(named['x']!.dtype).toBe('float32');
-    expect(named['y']!.dtype).toBe('int8');
+    expect(named.x!.dtype).toBe('float32');
+    expect(named.y!.dtype).toBe('int8');
     // One answer against two metadata outputs: which one it is cannot be known, so none is named.
     expect((await model.infer([b])).byName).toEqual({});
   });
 });
 
 describe('server errors', () => {
-  const cases: Array<{ status: number; body: string; headers?: Record<string, string>; code: string; says: string; retryAfter?: number }> = [
-    { status: 400, body: 'unknown input "nope"; the model\'s inputs are "a"\nsecond line\n', code: 'INVALID_ARGUMENT', says: 'answered 400: unknown input "nope"; the model\'s inputs are "a"' },
+  const cases: Array<{
+    status: number;
+    body: string;
+    headers?: Record<string, string>;
+    code: string;
+    says: string;
+    retryAfter?: number;
+  }> = [
+    {
+      status: 400,
+      body: 'unknown input "nope"; the model\'s inputs are "a"\nsecond line\n',
+      code: 'INVALID_ARGUMENT',
+      says: 'answered 400: unknown input "nope"; the model\'s inputs are "a"',
+    },
     { status: 404, body: 'no route for POST /x\n', code: 'NOT_FOUND', says: 'answered 404: no route for POST /x' },
-    { status: 408, body: 'request body did not arrive within 300 ms\n', code: 'REQUEST_TIMEOUT', says: 'answered 408: request body did not arrive within 300 ms' },
+    {
+      status: 408,
+      body: 'request body did not arrive within 300 ms\n',
+      code: 'REQUEST_TIMEOUT',
+      says: 'answered 408: request body did not arrive within 300 ms',
+    },
     { status: 413, body: 'too big\n', code: 'PAYLOAD_TOO_LARGE', says: 'answered 413: too big' },
     { status: 418, body: "I'm a teapot\n", code: 'INVALID_ARGUMENT', says: "answered 418: I'm a teapot" },
     { status: 500, body: '', code: 'INTERNAL', says: 'answered 500: Internal Server Error' },
     { status: 502, body: 'upstream failed\n', code: 'UPSTREAM', says: 'answered 502: upstream failed' },
-    { status: 503, body: 'server busy\n', headers: { 'retry-after': '7' }, code: 'UNAVAILABLE', says: 'answered 503: server busy', retryAfter: 7 },
+    {
+      status: 503,
+      body: 'server busy\n',
+      headers: { 'retry-after': '7' },
+      code: 'UNAVAILABLE',
+      says: 'answered 503: server busy',
+      retryAfter: 7,
+    },
   ];
 
   test.each(cases)('HTTP $status → $code', async ({ status, body, headers, code, says, retryAfter }) => {
@@ -147,10 +196,16 @@ describe('server errors', () => {
 
   test('a 200 InferResponse carrying errors makes infer throw with every message and code', async () => {
     const server = await start((_req, res) =>
-      reply(res, encodeInferResponse({
-        outputs: [tensor(new Float32Array([1]))],
-        errors: [{ code: 3, message: 'bad input' }, { code: 13, message: 'model exploded' }],
-      })),
+      reply(
+        res,
+        encodeInferResponse({
+          outputs: [tensor(new Float32Array([1]))],
+          errors: [
+            { code: 3, message: 'bad input' },
+            { code: 13, message: 'model exploded' },
+          ],
+        }),
+      ),
     );
     const err = await failure(new RemoteModel(server.url).infer(tensor(new Float32Array([1]))));
     expect(err.code).toBe('INTERNAL');
@@ -241,7 +296,7 @@ describe('broken answers', () => {
     expect((err as Error).message).toContain(`reading the answer from ${server.url} failed`);
   });
 
-  test('a deadline from the caller\'s own signal says so without a number', async () => {
+  test("a deadline from the caller's own signal says so without a number", async () => {
     const server = await start(() => {});
     const err = await rejection(new RemoteModel(server.url).metadata({ signal: AbortSignal.timeout(50) }));
     expect(err).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
@@ -271,7 +326,13 @@ describe('network failures and retries', () => {
     expect(performance.now() - began).toBeGreaterThanOrEqual(280); // 100 + 200 ms of backoff
     // infer is retried too: nothing was sent.
     const inferCalls = counting();
-    expect((await failure(new RemoteModel(url, { fetch: inferCalls.fetch, retries: 1 }).infer(tensor(new Float32Array([1]))))).code).toBe('NETWORK');
+    expect(
+      (
+        await failure(
+          new RemoteModel(url, { fetch: inferCalls.fetch, retries: 1 }).infer(tensor(new Float32Array([1]))),
+        )
+      ).code,
+    ).toBe('NETWORK');
     expect(inferCalls.calls.n).toBe(2);
     const once = counting();
     expect((await failure(new RemoteModel(url, { fetch: once.fetch, retries: 0 }).metadata())).code).toBe('NETWORK');
@@ -294,11 +355,13 @@ describe('network failures and retries', () => {
   });
 
   test('a connection dropped after the request was sent is not retried', async () => {
-    const server = await start((req, res) => {
+    const server = await start((_req, res) => {
       res.socket?.destroy();
     });
     const { fetch: f, calls } = counting();
-    const err = await failure(new RemoteModel(server.url, { fetch: f, retries: 3 }).infer(tensor(new Float32Array([1]))));
+    const err = await failure(
+      new RemoteModel(server.url, { fetch: f, retries: 3 }).infer(tensor(new Float32Array([1]))),
+    );
     expect(err.code).toBe('NETWORK');
     expect(calls.n).toBe(1);
     expect(server.received).toHaveLength(1); // the model would not run twice

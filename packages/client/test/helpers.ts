@@ -31,7 +31,12 @@ export function useRawServers(): (handler: Handler, port?: number) => Promise<Te
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const r: Received = { method: req.method!, url: req.url!, headers: req.headers, body: new Uint8Array(Buffer.concat(chunks)) };
+        const r: Received = {
+          method: req.method!,
+          url: req.url!,
+          headers: req.headers,
+          body: new Uint8Array(Buffer.concat(chunks)),
+        };
         received.push(r);
         void Promise.resolve(handler(r, res)).catch((err: unknown) => res.destroy(err as Error));
       });
@@ -55,7 +60,12 @@ export function useRawServers(): (handler: Handler, port?: number) => Promise<Te
 }
 
 /** Answers 200 with these bytes. */
-export function reply(res: http.ServerResponse, bytes: Uint8Array | string, status = 200, headers: http.OutgoingHttpHeaders = {}): void {
+export function reply(
+  res: http.ServerResponse,
+  bytes: Uint8Array | string,
+  status = 200,
+  headers: http.OutgoingHttpHeaders = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/octet-stream', ...headers });
   res.end(typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }

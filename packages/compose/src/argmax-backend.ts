@@ -29,7 +29,10 @@ export function createArgmaxBackend(options: ArgmaxOptions = {}): Backend {
 
 function argmax(t: Tensor, name: string, dtype: 'int64' | 'int32'): Tensor {
   if (t.shape.length === 0 || t.shape.at(-1) === 0 || t.dtype === 'string' || t.dtype === 'float16') {
-    throw new GraphPipeError('INVALID_ARGUMENT', `argmax needs a numeric tensor of rank 1 or more with a non-empty last axis for "${name}", got ${t.dtype}[${t.shape.join(', ')}]`);
+    throw new GraphPipeError(
+      'INVALID_ARGUMENT',
+      `argmax needs a numeric tensor of rank 1 or more with a non-empty last axis for "${name}", got ${t.dtype}[${t.shape.join(', ')}]`,
+    );
   }
   const width = t.shape.at(-1)!;
   const data = t.data as ArrayLike<number>;

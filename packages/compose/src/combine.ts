@@ -23,22 +23,43 @@ export const COMBINE_NAMES: readonly CombineName[] = ['mean', 'sum', 'max', 'min
 export function combinerFor(rule: CombineRule): Combiner {
   if (typeof rule === 'function') return { spec: sameSpec, run: rule };
   switch (rule) {
-    case 'mean': return { spec: (name, specs) => floatOnly(sameSpec(name, specs)), run: mean };
-    case 'sum': return { spec: sameSpec, run: (ts, name) => elementwise(ts, name, add) };
-    case 'max': return { spec: sameSpec, run: (ts, name) => elementwise(ts, name, (acc, x) => (x > acc ? x : acc)) };
-    case 'min': return { spec: sameSpec, run: (ts, name) => elementwise(ts, name, (acc, x) => (x < acc ? x : acc)) };
-    case 'concat': return { spec: concatSpec, run: concat };
+    case 'mean':
+      return { spec: (name, specs) => floatOnly(sameSpec(name, specs)), run: mean };
+    case 'sum':
+      return { spec: sameSpec, run: (ts, name) => elementwise(ts, name, add) };
+    case 'max':
+      return { spec: sameSpec, run: (ts, name) => elementwise(ts, name, (acc, x) => (x > acc ? x : acc)) };
+    case 'min':
+      return { spec: sameSpec, run: (ts, name) => elementwise(ts, name, (acc, x) => (x < acc ? x : acc)) };
+    case 'concat':
+      return { spec: concatSpec, run: concat };
   }
   throw new TypeError(`unknown combine "${String(rule)}"; expected one of ${COMBINE_NAMES.join(', ')} or a function`);
 }
 
 /** Members must agree on the dtype and, dimension by dimension, on the shape (-1 agrees with any size). */
 function sameSpec(name: string, specs: readonly IOSpec[]): IOSpec {
-  return { name, dtype: commonDType(name, specs), shape: mergeShapes(name, specs.map((s) => s.shape), false) };
+  return {
+    name,
+    dtype: commonDType(name, specs),
+    shape: mergeShapes(
+      name,
+      specs.map((s) => s.shape),
+      false,
+    ),
+  };
 }
 
 function concatSpec(name: string, specs: readonly IOSpec[]): IOSpec {
-  const spec = { name, dtype: commonDType(name, specs), shape: mergeShapes(name, specs.map((s) => s.shape), true) };
+  const spec = {
+    name,
+    dtype: commonDType(name, specs),
+    shape: mergeShapes(
+      name,
+      specs.map((s) => s.shape),
+      true,
+    ),
+  };
   if (spec.shape?.length === 0) throw new TypeError(`cannot concat scalars for output "${name}"`);
   return spec;
 }
@@ -59,17 +80,25 @@ function commonDType(name: string, specs: readonly IOSpec[]) {
 }
 
 /** undefined when any member leaves the shape open; the last axis adds up when concatenating. */
-function mergeShapes(name: string, shapes: readonly (readonly number[] | undefined)[], concatLast: boolean): number[] | undefined {
+function mergeShapes(
+  name: string,
+  shapes: readonly (readonly number[] | undefined)[],
+  concatLast: boolean,
+): number[] | undefined {
   if (shapes.some((s) => s === undefined)) return undefined;
   const [first, ...rest] = shapes as (readonly number[])[];
   return first!.map((d, axis) => {
-    const dims = [d, ...rest.map((s) => {
-      if (s.length !== first!.length) throw new TypeError(`members disagree on the rank of "${name}"`);
-      return s[axis]!;
-    })];
+    const dims = [
+      d,
+      ...rest.map((s) => {
+        if (s.length !== first!.length) throw new TypeError(`members disagree on the rank of "${name}"`);
+        return s[axis]!;
+      }),
+    ];
     if (concatLast && axis === first!.length - 1) return dims.some((x) => x < 0) ? -1 : dims.reduce((a, b) => a + b, 0);
     const fixed = new Set(dims.filter((x) => x >= 0));
-    if (fixed.size > 1) throw new TypeError(`members disagree on dimension ${axis} of "${name}": ${[...fixed].join(' vs ')}`);
+    if (fixed.size > 1)
+      throw new TypeError(`members disagree on dimension ${axis} of "${name}": ${[...fixed].join(' vs ')}`);
     return dims.some((x) => x < 0) ? -1 : d;
   });
 }
@@ -83,7 +112,8 @@ const add: Step = (acc, x) => acc + x;
  */
 function elementwise(tensors: readonly Tensor[], name: string, step: Step): Tensor {
   const first = checkSame(tensors, name);
-  if (first.dtype === 'string' || first.dtype === 'float16') throw combineError(`cannot combine ${first.dtype} output "${name}"`);
+  if (first.dtype === 'string' || first.dtype === 'float16')
+    throw combineError(`cannot combine ${first.dtype} output "${name}"`);
   const out = (first.data as TypedArray).slice() as unknown as number[];
   for (let m = 1; m < tensors.length; m++) {
     const data = tensors[m]!.data as ArrayLike<number>;
@@ -95,7 +125,8 @@ function elementwise(tensors: readonly Tensor[], name: string, step: Step): Tens
 /** Adds up in float64 so float32 members lose no precision on the way. */
 function mean(tensors: readonly Tensor[], name: string): Tensor {
   const first = checkSame(tensors, name);
-  if (first.dtype !== 'float32' && first.dtype !== 'float64') throw combineError(`'mean' needs float32 or float64 for "${name}", got ${first.dtype}`);
+  if (first.dtype !== 'float32' && first.dtype !== 'float64')
+    throw combineError(`'mean' needs float32 or float64 for "${name}", got ${first.dtype}`);
   const sum = new Float64Array(first.data.length);
   for (const t of tensors) for (let i = 0; i < sum.length; i++) sum[i]! += (t.data as Float32Array)[i]!;
   const out = new (first.data.constructor as Float32ArrayConstructor)(sum.length);
@@ -109,15 +140,20 @@ function concat(tensors: readonly Tensor[], name: string): Tensor {
   if (first.shape.length === 0) throw combineError(`cannot concat scalars for output "${name}"`);
   const rows = elementCount(first.shape.slice(0, -1));
   const widths = tensors.map((t) => {
-    if (t.dtype !== first.dtype || t.shape.length !== first.shape.length || elementCount(t.shape.slice(0, -1)) !== rows) {
+    if (
+      t.dtype !== first.dtype ||
+      t.shape.length !== first.shape.length ||
+      elementCount(t.shape.slice(0, -1)) !== rows
+    ) {
       throw combineError(`members answered "${name}" with tensors that cannot be joined: ${shapes(tensors)}`);
     }
     return t.shape.at(-1)!;
   });
   const total = widths.reduce((a, b) => a + b, 0);
-  const out: unknown[] | TypedArray = first.dtype === 'string'
-    ? new Array(rows * total)
-    : new (first.data.constructor as new (n: number) => TypedArray)(rows * total);
+  const out: unknown[] | TypedArray =
+    first.dtype === 'string'
+      ? new Array(rows * total)
+      : new (first.data.constructor as new (n: number) => TypedArray)(rows * total);
   let o = 0;
   for (let r = 0; r < rows; r++) {
     tensors.forEach((t, m) => {

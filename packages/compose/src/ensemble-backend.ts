@@ -30,7 +30,12 @@ export function createEnsembleBackend(options: EnsembleOptions): Backend {
   for (const [name, rule] of rules) {
     const combiner = combinerFor(rule);
     combiners.set(name, combiner);
-    outputs.push(combiner.spec(name, members.map((m) => memberOutput(m, name))));
+    outputs.push(
+      combiner.spec(
+        name,
+        members.map((m) => memberOutput(m, name)),
+      ),
+    );
   }
   const metadata: ModelMetadata = {
     name: options.name,
@@ -45,20 +50,25 @@ export function createEnsembleBackend(options: EnsembleOptions): Backend {
     async infer(inputs, outputNames, { config, signal }) {
       const failed = new AbortController();
       const call = { config, signal: AbortSignal.any([signal, failed.signal]) };
-      const answers = await Promise.all(members.map(async (member) => {
-        const names = outputNames.map((name) => memberOutput(member, name).name);
-        try {
-          const out = await runStage(member, inputs, names, call);
-          return names.map((name) => out[name]!);
-        } catch (err) {
-          // No point waiting for the others: the answer is already a failure.
-          failed.abort();
-          throw err;
-        }
-      }));
+      const answers = await Promise.all(
+        members.map(async (member) => {
+          const names = outputNames.map((name) => memberOutput(member, name).name);
+          try {
+            const out = await runStage(member, inputs, names, call);
+            return names.map((name) => out[name]!);
+          } catch (err) {
+            // No point waiting for the others: the answer is already a failure.
+            failed.abort();
+            throw err;
+          }
+        }),
+      );
       const result: Record<string, Tensor> = {};
       outputNames.forEach((name, i) => {
-        result[name] = combiners.get(name)!.run(answers.map((a) => a[i]!), name);
+        result[name] = combiners.get(name)!.run(
+          answers.map((a) => a[i]!),
+          name,
+        );
       });
       return result;
     },
@@ -66,13 +76,17 @@ export function createEnsembleBackend(options: EnsembleOptions): Backend {
   };
 }
 
-function rulesFor(members: readonly Stage[], combine: NonNullable<EnsembleOptions['combine']>): [string, CombineRule][] {
+function rulesFor(
+  members: readonly Stage[],
+  combine: NonNullable<EnsembleOptions['combine']>,
+): [string, CombineRule][] {
   if (typeof combine === 'object') return Object.entries(combine);
   const first = members[0]!;
   const shared = first.backend.metadata.outputs
     .map((io) => targetOf(first, io.name))
     .filter((name) => members.every((m) => findOutput(m, name)));
-  if (shared.length === 0) throw new TypeError('the ensemble members have no output in common; map their outputs to shared names');
+  if (shared.length === 0)
+    throw new TypeError('the ensemble members have no output in common; map their outputs to shared names');
   return shared.map((name) => [name, combine]);
 }
 

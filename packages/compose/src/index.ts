@@ -5,4 +5,10 @@ export { createArgmaxBackend, type ArgmaxOptions } from './argmax-backend.js';
 export { COMBINE_NAMES, type CombineFn, type CombineName, type CombineRule } from './combine.js';
 export type { Stage, StageInit } from './stage.js';
 export { buildComposition, loadComposition, type CompositionOptions } from './config/load-composition.js';
-export { defaultLoaders, optionalImport, type LoaderContext, type Loaders, type ModelLoader } from './config/loaders.js';
+export {
+  defaultLoaders,
+  optionalImport,
+  type LoaderContext,
+  type Loaders,
+  type ModelLoader,
+} from './config/loaders.js';

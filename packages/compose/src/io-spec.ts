@@ -12,6 +12,8 @@ export function renamed(spec: IOSpec, name: string): IOSpec {
 export function mismatch(from: IOSpec, to: IOSpec): string | undefined {
   if (from.dtype && to.dtype && from.dtype !== to.dtype) return `${from.dtype} is not ${to.dtype}`;
   if (!from.shape || !to.shape) return undefined;
-  const fits = from.shape.length === to.shape.length && from.shape.every((d, i) => d < 0 || to.shape![i]! < 0 || d === to.shape![i]);
+  const fits =
+    from.shape.length === to.shape.length &&
+    from.shape.every((d, i) => d < 0 || to.shape![i]! < 0 || d === to.shape![i]);
   return fits ? undefined : `shape [${from.shape.join(', ')}] does not fit [${to.shape.join(', ')}]`;
 }

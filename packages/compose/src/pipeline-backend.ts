@@ -39,7 +39,8 @@ export function createPipelineBackend(options: PipelineOptions): Backend {
       for (let i = 0; i < stages.length; i++) {
         const stage = stages[i]!;
         if (wanted[i]!.length === 0) continue;
-        if (call.signal.aborted) throw new GraphPipeError('ABORTED', `the request was aborted before stage '${stage.name}'`);
+        if (call.signal.aborted)
+          throw new GraphPipeError('ABORTED', `the request was aborted before stage '${stage.name}'`);
         const out = await runStage(stage, tensors, wanted[i]!, call);
         for (const name of wanted[i]!) {
           const t = out[name];
@@ -88,7 +89,8 @@ function planPipeline(stages: readonly Stage[], returns: readonly string[] | und
   }
   const last = stages.at(-1)!;
   const names = returns ?? last.backend.metadata.outputs.map((io) => targetOf(last, io.name));
-  for (const name of names) if (!produced.has(name)) throw new TypeError(`pipeline returns "${name}", which no stage produces`);
+  for (const name of names)
+    if (!produced.has(name)) throw new TypeError(`pipeline returns "${name}", which no stage produces`);
   const lastDefaults = last.backend.defaultOutputs?.map((name) => targetOf(last, name));
   return { inputs, outputs: names.map((name) => known.get(name)!), defaultOutputs: returns ? undefined : lastDefaults };
 }
@@ -107,7 +109,9 @@ function wantedOutputs(stages: readonly Stage[], outputNames: readonly string[])
   const wanted: string[][] = [];
   for (let i = stages.length - 1; i >= 0; i--) {
     const stage = stages[i]!;
-    const names = stage.backend.metadata.outputs.map((io) => io.name).filter((name) => needed.has(targetOf(stage, name)));
+    const names = stage.backend.metadata.outputs
+      .map((io) => io.name)
+      .filter((name) => needed.has(targetOf(stage, name)));
     // A later stage's output shadows an earlier one of the same name.
     for (const name of names) needed.delete(targetOf(stage, name));
     if (names.length) for (const io of stage.backend.metadata.inputs) needed.add(sourceOf(stage, io.name));

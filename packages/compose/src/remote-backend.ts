@@ -18,9 +18,17 @@ export interface RemoteBackend extends Backend {
  * A backend whose model runs on another GraphPipe server: a gateway in front of it, one arm of
  * an A/B split, a pinned version, or a stage of a pipeline. The metadata is fetched once, here.
  */
-export async function createRemoteBackend(url: string | URL, options: RemoteBackendOptions = {}): Promise<RemoteBackend> {
+export async function createRemoteBackend(
+  url: string | URL,
+  options: RemoteBackendOptions = {},
+): Promise<RemoteBackend> {
   const model = new RemoteModel(url, options);
-  const metadata = toModelMetadata(await model.metadata().catch((err) => { throw upstreamError(err, model.url); }), options.name);
+  const metadata = toModelMetadata(
+    await model.metadata().catch((err) => {
+      throw upstreamError(err, model.url);
+    }),
+    options.name,
+  );
   return {
     url: model.url,
     metadata,

@@ -30,7 +30,9 @@ export async function runStage(
   outputNames: readonly string[],
   options: InferOptions,
 ): Promise<Readonly<Record<string, Tensor>>> {
-  const inputs = Object.fromEntries(stage.backend.metadata.inputs.map((io) => [io.name, tensors[sourceOf(stage, io.name)]!]));
+  const inputs = Object.fromEntries(
+    stage.backend.metadata.inputs.map((io) => [io.name, tensors[sourceOf(stage, io.name)]!]),
+  );
   try {
     return await stage.backend.infer(inputs, outputNames, options);
   } catch (err) {
@@ -42,9 +44,15 @@ export async function runStage(
 export function stageError(stage: Stage, err: unknown): GraphPipeError {
   const where = describeStage(stage);
   if (!isGraphPipeError(err)) {
-    return new GraphPipeError('INTERNAL', `${where} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    return new GraphPipeError('INTERNAL', `${where} failed: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
-  return new GraphPipeError(err.code, `${where} failed: ${err.message}`, { status: err.status, retryAfter: err.retryAfter, cause: err });
+  return new GraphPipeError(err.code, `${where} failed: ${err.message}`, {
+    status: err.status,
+    retryAfter: err.retryAfter,
+    cause: err,
+  });
 }
 
 export function describeStage(stage: Stage): string {

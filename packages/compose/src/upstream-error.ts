@@ -8,20 +8,28 @@ import { GraphPipeError, isGraphPipeError } from '@graphpipe/protocol';
  */
 export function upstreamError(err: unknown, url: string): GraphPipeError {
   if (!isGraphPipeError(err)) {
-    return new GraphPipeError('UPSTREAM', `${url} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    return new GraphPipeError('UPSTREAM', `${url} failed: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
   const as = (code: ConstructorParameters<typeof GraphPipeError>[0]) =>
     new GraphPipeError(code, err.message, { cause: err, retryAfter: err.retryAfter });
   switch (err.code) {
-    case 'ABORTED': return err;
+    case 'ABORTED':
+      return err;
     case 'NETWORK':
-    case 'UNAVAILABLE': return as('UNAVAILABLE');
-    case 'DEADLINE_EXCEEDED': return as('DEADLINE_EXCEEDED');
+    case 'UNAVAILABLE':
+      return as('UNAVAILABLE');
+    case 'DEADLINE_EXCEEDED':
+      return as('DEADLINE_EXCEEDED');
     // The upstream's answer was not GraphPipe: its fault, not the caller's.
-    case 'INVALID_MESSAGE': return as('UPSTREAM');
+    case 'INVALID_MESSAGE':
+      return as('UPSTREAM');
     // No such route upstream: our URL is wrong, not the caller's request.
-    case 'NOT_FOUND': return as('UPSTREAM');
-    case 'PAYLOAD_TOO_LARGE': return as('PAYLOAD_TOO_LARGE');
+    case 'NOT_FOUND':
+      return as('UPSTREAM');
+    case 'PAYLOAD_TOO_LARGE':
+      return as('PAYLOAD_TOO_LARGE');
   }
   return err.status >= 400 && err.status < 500 ? as('INVALID_ARGUMENT') : as('UPSTREAM');
 }

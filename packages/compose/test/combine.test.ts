@@ -6,7 +6,12 @@ import { call } from './helpers.js';
 
 /** An ensemble of constant members, to see what each rule makes of their answers. */
 async function combined(rule: CombineName, answers: Tensor[]) {
-  const members = Object.fromEntries(answers.map((t, i) => [`m${i}`, createFunctionBackend(() => t, { outputs: [{ name: 'y', dtype: t.dtype, shape: t.shape.map(() => -1) }] })]));
+  const members = Object.fromEntries(
+    answers.map((t, i) => [
+      `m${i}`,
+      createFunctionBackend(() => t, { outputs: [{ name: 'y', dtype: t.dtype, shape: t.shape.map(() => -1) }] }),
+    ]),
+  );
   const ensemble = createEnsembleBackend({ name: 'e', members, combine: rule });
   const { y } = await ensemble.infer({ input0: tensor(Float32Array.of(0)) }, ['y'], call());
   return { y: y!, spec: ensemble.metadata.outputs[0]! };
@@ -48,7 +53,11 @@ describe('createArgmaxBackend', () => {
   it('answers the index of the largest value along the last axis', async () => {
     const argmax = createArgmaxBackend({ dtype: 'int32', shape: [-1, 3] });
     expect(argmax.metadata.outputs).toEqual([{ name: 'label', dtype: 'int32', shape: [-1] }]);
-    const { label } = await argmax.infer({ probabilities: tensor(Float32Array.of(0.1, 0.7, 0.2, 0.5, 0.2, 0.3), [2, 3]) }, ['label'], call());
+    const { label } = await argmax.infer(
+      { probabilities: tensor(Float32Array.of(0.1, 0.7, 0.2, 0.5, 0.2, 0.3), [2, 3]) },
+      ['label'],
+      call(),
+    );
     expect(label).toEqual({ dtype: 'int32', shape: [2], data: Int32Array.of(1, 0) });
   });
 });

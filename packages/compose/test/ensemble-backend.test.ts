@@ -5,7 +5,12 @@ import { GraphPipeError, tensor } from '@graphpipe/protocol';
 import { createFunctionBackend } from '@graphpipe/server-core';
 import { backendConformanceCases } from '@graphpipe/server-core/testing';
 import { describe, expect, it, test } from 'vitest';
-import { createArgmaxBackend, createEnsembleBackend, createPipelineBackend, createRemoteBackend } from '../src/index.js';
+import {
+  createArgmaxBackend,
+  createEnsembleBackend,
+  createPipelineBackend,
+  createRemoteBackend,
+} from '../src/index.js';
 import { call, floats, irisRows, modelPath, start } from './helpers.js';
 
 const onnxIris = () => createOnnxBackend(modelPath('iris-classifier.onnx'));
@@ -61,10 +66,15 @@ describe('when a member is down', () => {
   it('answers 503 naming the member and its URL, then serves again once the member is back', async () => {
     const onnxServer = await start(await onnxIris());
     const tfServer = await start(await tfIris());
-    const ensemble = await start(createEnsembleBackend({
-      name: 'iris-ensemble',
-      members: { 'onnx-iris': await createRemoteBackend(onnxServer.url), 'tf-iris': await createRemoteBackend(tfServer.url) },
-    }));
+    const ensemble = await start(
+      createEnsembleBackend({
+        name: 'iris-ensemble',
+        members: {
+          'onnx-iris': await createRemoteBackend(onnxServer.url),
+          'tf-iris': await createRemoteBackend(tfServer.url),
+        },
+      }),
+    );
     const client = new RemoteModel(ensemble.url);
     const { features } = irisRows(3);
     await client.infer({ features });
@@ -80,11 +90,24 @@ describe('when a member is down', () => {
 
   it('answers 502 when a member fails, and keeps a caller error a 400', async () => {
     const members = {
-      fine: createFunctionBackend((inputs) => inputs.x!, { inputs: [{ name: 'x', dtype: 'float32' }], outputs: [{ name: 'y', dtype: 'float32' }] }),
-      flaky: await createRemoteBackend((await start(createFunctionBackend(({ x }) => {
-        if ((x!.data as Float32Array)[0]! < 0) throw new GraphPipeError('INVALID_ARGUMENT', 'x cannot be negative');
-        throw new Error('disk full');
-      }, { inputs: [{ name: 'x', dtype: 'float32' }], outputs: [{ name: 'y', dtype: 'float32' }] }))).url),
+      fine: createFunctionBackend((inputs) => inputs.x!, {
+        inputs: [{ name: 'x', dtype: 'float32' }],
+        outputs: [{ name: 'y', dtype: 'float32' }],
+      }),
+      flaky: await createRemoteBackend(
+        (
+          await start(
+            createFunctionBackend(
+              ({ x }) => {
+                if ((x!.data as Float32Array)[0]! < 0)
+                  throw new GraphPipeError('INVALID_ARGUMENT', 'x cannot be negative');
+                throw new Error('disk full');
+              },
+              { inputs: [{ name: 'x', dtype: 'float32' }], outputs: [{ name: 'y', dtype: 'float32' }] },
+            ),
+          )
+        ).url,
+      ),
     };
     const client = new RemoteModel((await start(createEnsembleBackend({ name: 'e', members }))).url);
     const failed = await client.infer({ x: tensor(Float32Array.of(1)) }).catch((e: unknown) => e);
@@ -97,10 +120,12 @@ describe('when a member is down', () => {
 });
 
 describe('ensemble conformance (remote ONNX and TF.js members)', () => {
-  for (const c of backendConformanceCases(async () => irisEnsemble({
-    onnx: await createRemoteBackend((await start(await onnxIris())).url),
-    tf: await createRemoteBackend((await start(await tfIris())).url),
-  }))) {
+  for (const c of backendConformanceCases(async () =>
+    irisEnsemble({
+      onnx: await createRemoteBackend((await start(await onnxIris())).url),
+      tf: await createRemoteBackend((await start(await tfIris())).url),
+    }),
+  )) {
     test(c.name, c.run);
   }
 });

@@ -8,7 +8,10 @@ import { afterEach } from 'vitest';
 
 export const modelPath = (name: string) => fileURLToPath(new URL(`../../../models/${name}`, import.meta.url));
 
-const testSet = JSON.parse(readFileSync(modelPath('iris-test-set.json'), 'utf8')) as { features: number[][]; labels: number[] };
+const testSet = JSON.parse(readFileSync(modelPath('iris-test-set.json'), 'utf8')) as {
+  features: number[][];
+  labels: number[];
+};
 
 /** `count` held-out rows spread over the three classes, as one [count, 4] float32 tensor. */
 export function irisRows(count = 6): { features: Tensor; labels: number[] } {
@@ -34,7 +37,8 @@ export async function start(backend: Backend, port = 0): Promise<ServerHandle> {
 }
 
 /** Resolves when the signal aborts. */
-export const aborted = (signal: AbortSignal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+export const aborted = (signal: AbortSignal) =>
+  new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 
 export function floats(t: Tensor): number[] {
   return Array.from(t.data as Float32Array);

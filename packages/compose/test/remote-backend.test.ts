@@ -13,8 +13,15 @@ const echo = createFunctionBackend(
   {
     name: 'echo',
     version: '7',
-    inputs: [{ name: 'a', dtype: 'float32', shape: [-1, 2] }, { name: 'b', description: 'any dtype' }],
-    outputs: [{ name: 'config', dtype: 'string', shape: [1] }, { name: 'a2', dtype: 'float32', shape: [-1, 2] }, { name: 'b2' }],
+    inputs: [
+      { name: 'a', dtype: 'float32', shape: [-1, 2] },
+      { name: 'b', description: 'any dtype' },
+    ],
+    outputs: [
+      { name: 'config', dtype: 'string', shape: [1] },
+      { name: 'a2', dtype: 'float32', shape: [-1, 2] },
+      { name: 'b2' },
+    ],
   },
 );
 
@@ -26,7 +33,10 @@ describe('createRemoteBackend', () => {
     expect(remote.metadata).toMatchObject({
       name: 'echo',
       version: '7',
-      inputs: [{ name: 'a', dtype: 'float32', shape: [-1, 2] }, { name: 'b', description: 'any dtype', dtype: undefined, shape: undefined }],
+      inputs: [
+        { name: 'a', dtype: 'float32', shape: [-1, 2] },
+        { name: 'b', description: 'any dtype', dtype: undefined, shape: undefined },
+      ],
       outputs: [{ name: 'config', dtype: 'string', shape: [1] }, { name: 'a2' }, { name: 'b2', dtype: undefined }],
     });
   });
@@ -38,7 +48,10 @@ describe('createRemoteBackend', () => {
     expect((await client.metadata()).name).toBe('gateway');
     const a = tensor(Float32Array.of(1, 2, 3, 4), [2, 2]);
     const b = tensor(BigInt64Array.of(-5n, 2n ** 40n), [2]);
-    const { byName } = await client.infer({ b, a }, { outputNames: ['b2', 'config', 'a2'], config: 'temperature=0.5;ü' });
+    const { byName } = await client.infer(
+      { b, a },
+      { outputNames: ['b2', 'config', 'a2'], config: 'temperature=0.5;ü' },
+    );
     expect(stringValues(byName.config as Tensor & { dtype: 'string' })).toEqual(['temperature=0.5;ü']);
     expect(byName.a2).toMatchObject({ dtype: 'float32', shape: [2, 2] });
     expect(Array.from(byName.a2!.data as Float32Array)).toEqual([1, 2, 3, 4]);
@@ -51,13 +64,19 @@ describe('createRemoteBackend', () => {
       throw new GraphPipeError('INVALID_ARGUMENT', 'petal length must be positive');
     });
     const remote = await createRemoteBackend((await start(picky)).url);
-    const err = await remote.infer({ input0: tensor(Float32Array.of(-1)) }, ['output0'], call()).catch((e: unknown) => e);
+    const err = await remote
+      .infer({ input0: tensor(Float32Array.of(-1)) }, ['output0'], call())
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', status: 400 });
     expect((err as Error).message).toContain('petal length must be positive');
   });
 
   it('answers 502 naming the URL when the upstream fails, 503 when it is down, 504 past the deadline', async () => {
-    const broken = await start(createFunctionBackend(() => { throw new Error('out of memory'); }));
+    const broken = await start(
+      createFunctionBackend(() => {
+        throw new Error('out of memory');
+      }),
+    );
     const remote = await createRemoteBackend(broken.url);
     const input = { input0: tensor(Float32Array.of(1)) };
     const failed = await remote.infer(input, ['output0'], call()).catch((e: unknown) => e);
@@ -69,14 +88,22 @@ describe('createRemoteBackend', () => {
     const down = await remote.infer(input, ['output0'], call()).catch((e: unknown) => e);
     expect(down).toMatchObject({ code: 'UNAVAILABLE', status: 503 });
     expect((down as Error).message).toContain(broken.url);
-    await expect(createRemoteBackend(broken.url)).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining(broken.url) });
+    await expect(createRemoteBackend(broken.url)).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      message: expect.stringContaining(broken.url),
+    });
 
-    const slow = await start(createFunctionBackend(async (inputs, { signal }) => {
-      await aborted(signal);
-      return inputs.input0!;
-    }));
+    const slow = await start(
+      createFunctionBackend(async (inputs, { signal }) => {
+        await aborted(signal);
+        return inputs.input0!;
+      }),
+    );
     const impatient = await createRemoteBackend(slow.url, { timeoutMs: 200 });
-    await expect(impatient.infer(input, ['output0'], call())).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED', status: 504 });
+    await expect(impatient.infer(input, ['output0'], call())).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+      status: 504,
+    });
   });
 
   it("cancels the upstream call when the gateway's caller goes away", async () => {
@@ -100,7 +127,9 @@ describe('createRemoteBackend', () => {
 });
 
 describe('remote backend conformance (ONNX Iris upstream)', () => {
-  for (const c of backendConformanceCases(async () => createRemoteBackend((await start(await createOnnxBackend(modelPath('iris-classifier.onnx')))).url))) {
+  for (const c of backendConformanceCases(async () =>
+    createRemoteBackend((await start(await createOnnxBackend(modelPath('iris-classifier.onnx')))).url),
+  )) {
     test(c.name, c.run);
   }
 });

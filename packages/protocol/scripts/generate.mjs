@@ -37,10 +37,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (process.argv.includes('--check')) {
     const expected = Object.keys(files).sort();
     const actual = listFiles(outDir);
-    const drifted = expected.filter((f) => !actual.includes(f) || readFileSync(join(outDir, f), 'utf8') !== files[f])
+    const drifted = expected
+      .filter((f) => !actual.includes(f) || readFileSync(join(outDir, f), 'utf8') !== files[f])
       .concat(actual.filter((f) => !expected.includes(f)));
     if (drifted.length) {
-      console.error(`src/gen is out of date with the schema (${drifted.join(', ')}); run: pnpm --filter @graphpipe/protocol generate`);
+      console.error(
+        `src/gen is out of date with the schema (${drifted.join(', ')}); run: pnpm --filter @graphpipe/protocol generate`,
+      );
       process.exit(1);
     }
     console.log('src/gen matches schema/graphpipe.fbs');

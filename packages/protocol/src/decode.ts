@@ -48,7 +48,10 @@ export function decodeInferResponse(bytes: Uint8Array, limits?: Partial<DecodeLi
     const e = r.table(r.element(v, i, 'InferResponse.errors'), 'Error');
     errors[i] = { code: r.i64(e, ERROR.code, 'Error.code'), message: r.string(e, ERROR.message, 'Error.message') };
   }
-  return { outputs: readTensors(r, root, INFER_RESPONSE.outputTensors, 'InferResponse.output_tensors', limitsOf(limits)), errors };
+  return {
+    outputs: readTensors(r, root, INFER_RESPONSE.outputTensors, 'InferResponse.output_tensors', limitsOf(limits)),
+    errors,
+  };
 }
 
 export function decodeMetadataResponse(bytes: Uint8Array): MetadataResponse {
@@ -89,7 +92,8 @@ function readIOMetadata(r: FlatReader, t: TableRef, id: number, what: string): I
 
 function readTensors(r: FlatReader, t: TableRef, id: number, what: string, limits: DecodeLimits): Tensor[] {
   const v = r.vector(t, id, 4, what);
-  if (v.length > limits.maxTensors) throw invalidMessage(`${what}: ${v.length} tensors exceed the limit of ${limits.maxTensors}`);
+  if (v.length > limits.maxTensors)
+    throw invalidMessage(`${what}: ${v.length} tensors exceed the limit of ${limits.maxTensors}`);
   const out = new Array<Tensor>(v.length);
   for (let i = 0; i < v.length; i++) out[i] = readTensor(r, r.table(r.element(v, i, what), `Tensor ${i}`), limits);
   return out;
@@ -107,7 +111,8 @@ function readTensor(r: FlatReader, t: TableRef, limits: DecodeLimits): Tensor {
 
 function readShape(r: FlatReader, t: TableRef, limits: DecodeLimits): number[] {
   const v = r.vector(t, TENSOR.shape, 8, 'Tensor.shape');
-  if (v.length > limits.maxRank) throw invalidMessage(`Tensor.shape has ${v.length} dimensions, over the limit of ${limits.maxRank}`);
+  if (v.length > limits.maxRank)
+    throw invalidMessage(`Tensor.shape has ${v.length} dimensions, over the limit of ${limits.maxRank}`);
   const shape = r.int64List(v, 'Tensor.shape');
   for (const d of shape) if (d < 0) throw invalidMessage(`Tensor.shape [${shape.join(', ')}] has a negative dimension`);
   return shape;
@@ -125,7 +130,13 @@ function countElements(shape: readonly number[], limits: DecodeLimits): number {
   return count;
 }
 
-function readNumeric(r: FlatReader, t: TableRef, dtype: Exclude<DType, 'string'>, shape: readonly number[], count: number) {
+function readNumeric(
+  r: FlatReader,
+  t: TableRef,
+  dtype: Exclude<DType, 'string'>,
+  shape: readonly number[],
+  count: number,
+) {
   const size = elementSize(dtype);
   const v = r.vector(t, TENSOR.data, 1, 'Tensor.data');
   if (v.length !== count * size) {
@@ -133,20 +144,21 @@ function readNumeric(r: FlatReader, t: TableRef, dtype: Exclude<DType, 'string'>
       `Tensor.data has ${v.length} bytes but a ${dtype} tensor of shape [${shape.join(', ')}] needs ${count * size}`,
     );
   }
-  const Array = typedArrayFor(dtype);
+  const ArrayType = typedArrayFor(dtype);
   const bytes = r.bytes;
   const offset = bytes.byteOffset + v.start;
   // Zero-copy when the payload is aligned for its element type; the original encoders align
   // to 4 bytes only, so 8-byte types from them may need a copy. (All JS hosts are little-endian.)
-  if (offset % size === 0) return new Array(bytes.buffer, offset, count);
-  const copy = new Array(count);
+  if (offset % size === 0) return new ArrayType(bytes.buffer, offset, count);
+  const copy = new ArrayType(count);
   new Uint8Array(copy.buffer).set(bytes.subarray(v.start, v.start + v.length));
   return copy;
 }
 
 function readStrings(r: FlatReader, t: TableRef, count: number): Uint8Array[] {
   const v = r.vector(t, TENSOR.stringVal, 4, 'Tensor.string_val');
-  if (v.length !== count) throw invalidMessage(`Tensor.string_val has ${v.length} strings but the shape needs ${count}`);
+  if (v.length !== count)
+    throw invalidMessage(`Tensor.string_val has ${v.length} strings but the shape needs ${count}`);
   const out = new Array<Uint8Array>(count);
   for (let i = 0; i < count; i++) out[i] = r.stringBytesAt(r.element(v, i, 'Tensor.string_val'), 'Tensor.string_val');
   return out;

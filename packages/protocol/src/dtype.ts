@@ -4,8 +4,17 @@
  */
 
 export type NumericDType =
-  | 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32'
-  | 'uint64' | 'int64' | 'float16' | 'float32' | 'float64';
+  | 'uint8'
+  | 'int8'
+  | 'uint16'
+  | 'int16'
+  | 'uint32'
+  | 'int32'
+  | 'uint64'
+  | 'int64'
+  | 'float16'
+  | 'float32'
+  | 'float64';
 export type DType = NumericDType | 'string';
 
 /** The typed array (or string list) that holds a tensor's elements, by dtype. */
@@ -35,8 +44,19 @@ export interface TypedArrayConstructor<T extends TypedArray = TypedArray> {
 
 /** GraphPipe's `Type` enum, as on the wire. */
 export const WireType = {
-  Null: 0, Uint8: 1, Int8: 2, Uint16: 3, Int16: 4, Uint32: 5, Int32: 6,
-  Uint64: 7, Int64: 8, Float16: 9, Float32: 10, Float64: 11, String: 12,
+  Null: 0,
+  Uint8: 1,
+  Int8: 2,
+  Uint16: 3,
+  Int16: 4,
+  Uint32: 5,
+  Int32: 6,
+  Uint64: 7,
+  Int64: 8,
+  Float16: 9,
+  Float32: 10,
+  Float64: 11,
+  String: 12,
 } as const;
 
 interface DTypeInfo {

@@ -180,7 +180,12 @@ function prepareTensor(t: Tensor, payloads: Uint8Array[]): PreparedTensor {
     throw new TypeError(`a ${t.dtype} tensor of shape [${t.shape.join(', ')}] cannot hold ${t.data.length} elements`);
   }
   if (t.dtype === 'string') {
-    return { wire, shape: t.shape, payload: -1, strings: t.data.map((s) => (typeof s === 'string' ? utf8.encode(s) : s)) };
+    return {
+      wire,
+      shape: t.shape,
+      payload: -1,
+      strings: t.data.map((s) => (typeof s === 'string' ? utf8.encode(s) : s)),
+    };
   }
   const data = t.data;
   if (!(data instanceof typedArrayFor(t.dtype))) {
@@ -247,7 +252,11 @@ function measure(layout: Layout): number {
   return sizer.pos;
 }
 
-function joined(layout: Layout, payloads: readonly Uint8Array[], into?: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+function joined(
+  layout: Layout,
+  payloads: readonly Uint8Array[],
+  into?: Uint8Array<ArrayBuffer>,
+): Uint8Array<ArrayBuffer> {
   const headerEnd = measure(layout);
   const { at, end } = placePayloads(headerEnd, payloads);
   const reuse = into !== undefined && into.length >= end && into.byteOffset % PAYLOAD_ALIGN === 0;

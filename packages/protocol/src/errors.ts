@@ -45,14 +45,22 @@ export const STATUS_BY_CODE: Readonly<Record<GraphPipeErrorCode, number>> = {
 /** The code a client reports for an HTTP error status it received. */
 export function codeFromStatus(status: number): GraphPipeErrorCode {
   switch (status) {
-    case 400: return 'INVALID_ARGUMENT';
-    case 404: return 'NOT_FOUND';
-    case 408: return 'REQUEST_TIMEOUT';
-    case 413: return 'PAYLOAD_TOO_LARGE';
-    case 502: return 'UPSTREAM';
-    case 503: return 'UNAVAILABLE';
-    case 504: return 'DEADLINE_EXCEEDED';
-    default: return status >= 400 && status < 500 ? 'INVALID_ARGUMENT' : 'INTERNAL';
+    case 400:
+      return 'INVALID_ARGUMENT';
+    case 404:
+      return 'NOT_FOUND';
+    case 408:
+      return 'REQUEST_TIMEOUT';
+    case 413:
+      return 'PAYLOAD_TOO_LARGE';
+    case 502:
+      return 'UPSTREAM';
+    case 503:
+      return 'UNAVAILABLE';
+    case 504:
+      return 'DEADLINE_EXCEEDED';
+    default:
+      return status >= 400 && status < 500 ? 'INVALID_ARGUMENT' : 'INTERNAL';
   }
 }
 
@@ -81,7 +89,8 @@ export class GraphPipeError extends Error {
 /** True for a GraphPipeError from any copy of this package (does not rely on instanceof). */
 export function isGraphPipeError(value: unknown): value is GraphPipeError {
   return (
-    typeof value === 'object' && value !== null &&
+    typeof value === 'object' &&
+    value !== null &&
     (value as { name?: unknown }).name === 'GraphPipeError' &&
     typeof (value as { code?: unknown }).code === 'string'
   );

@@ -6,7 +6,16 @@ export * from './limits.js';
 export { byteLengthOf, concatBytes } from './bytes.js';
 export { decodeRequest, decodeInferResponse, decodeMetadataResponse, decodeTensor } from './decode.js';
 export {
-  encodeInferRequest, encodeInferRequestChunks, encodeMetadataRequest,
-  encodeInferResponse, encodeInferResponseChunks, encodeMetadataResponse, encodeTensor,
-  type EncodeOptions, type InferRequestInit, type InferResponseInit, type MetadataResponseInit, type IOMetadataInit,
+  encodeInferRequest,
+  encodeInferRequestChunks,
+  encodeMetadataRequest,
+  encodeInferResponse,
+  encodeInferResponseChunks,
+  encodeMetadataResponse,
+  encodeTensor,
+  type EncodeOptions,
+  type InferRequestInit,
+  type InferResponseInit,
+  type MetadataResponseInit,
+  type IOMetadataInit,
 } from './encode.js';

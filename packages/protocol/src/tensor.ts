@@ -1,4 +1,12 @@
-import { type DataTypeMap, type DType, type NumericDType, type TypedArray, DTYPES, elementSize, isDType } from './dtype.js';
+import {
+  type DataTypeMap,
+  type DType,
+  type NumericDType,
+  type TypedArray,
+  DTYPES,
+  elementSize,
+  isDType,
+} from './dtype.js';
 
 /** A tensor of one dtype: its shape (row-major) and its elements. */
 export interface TensorOf<T extends DType> {
@@ -21,9 +29,16 @@ export function elementCount(shape: readonly number[]): number {
 }
 
 const DTYPE_BY_ARRAY = new Map<unknown, NumericDType>([
-  [Uint8Array, 'uint8'], [Int8Array, 'int8'], [Uint16Array, 'uint16'], [Int16Array, 'int16'],
-  [Uint32Array, 'uint32'], [Int32Array, 'int32'], [BigUint64Array, 'uint64'], [BigInt64Array, 'int64'],
-  [Float32Array, 'float32'], [Float64Array, 'float64'],
+  [Uint8Array, 'uint8'],
+  [Int8Array, 'int8'],
+  [Uint16Array, 'uint16'],
+  [Int16Array, 'int16'],
+  [Uint32Array, 'uint32'],
+  [Int32Array, 'int32'],
+  [BigUint64Array, 'uint64'],
+  [BigInt64Array, 'int64'],
+  [Float32Array, 'float32'],
+  [Float64Array, 'float64'],
 ]);
 
 /** The dtype a typed array holds (Uint16Array reads as uint16; say 'float16' explicitly for half floats). */
@@ -48,10 +63,13 @@ export function tensor<T extends DType = DType>(
   dtype?: T,
 ): TensorFor<T> {
   const resolved = (dtype ?? (Array.isArray(data) ? 'string' : dtypeOfArray(data as TypedArray))) as T;
-  if (!isDType(resolved)) throw new TypeError(`unknown dtype "${String(resolved)}"; expected one of ${DTYPES.join(', ')}`);
+  if (!isDType(resolved))
+    throw new TypeError(`unknown dtype "${String(resolved)}"; expected one of ${DTYPES.join(', ')}`);
   const isStrings = Array.isArray(data);
   if (isStrings !== (resolved === 'string')) {
-    throw new TypeError(`dtype ${resolved} needs ${resolved === 'string' ? 'an array of strings or Uint8Arrays' : 'a typed array'}`);
+    throw new TypeError(
+      `dtype ${resolved} needs ${resolved === 'string' ? 'an array of strings or Uint8Arrays' : 'a typed array'}`,
+    );
   }
   if (!isStrings && resolved !== 'float16' && dtypeOfArray(data as TypedArray) !== resolved) {
     throw new TypeError(`dtype ${resolved} does not match a ${(data as TypedArray).constructor.name}`);
@@ -61,7 +79,8 @@ export function tensor<T extends DType = DType>(
   }
   const dims = shape ? [...shape] : [data.length];
   for (const d of dims) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new TypeError(`shape [${dims.join(', ')}] has an invalid dimension ${d}`);
+    if (!Number.isSafeInteger(d) || d < 0)
+      throw new TypeError(`shape [${dims.join(', ')}] has an invalid dimension ${d}`);
   }
   const count = elementCount(dims);
   if (count !== data.length) {

@@ -4,16 +4,39 @@
 import * as flatbuffers from 'flatbuffers';
 import { describe, expect, it } from 'vitest';
 import {
-  decodeInferResponse, decodeMetadataResponse, decodeRequest, decodeTensor,
-  encodeInferRequest, encodeInferResponse, encodeMetadataRequest, encodeMetadataResponse, encodeTensor,
-  type InferRequest, type InferResponse, type MetadataResponse, type Request, type Tensor,
+  decodeInferResponse,
+  decodeMetadataResponse,
+  decodeRequest,
+  decodeTensor,
+  encodeInferRequest,
+  encodeInferResponse,
+  encodeMetadataRequest,
+  encodeMetadataResponse,
+  encodeTensor,
+  type InferRequest,
+  type InferResponse,
+  type MetadataResponse,
+  type Request,
+  type Tensor,
 } from '@graphpipe/protocol';
 import {
-  InferRequest as GenInferRequest, InferResponse as GenInferResponse, Req, Request as GenRequest,
-  Tensor as GenTensor, Type,
+  InferRequest as GenInferRequest,
+  InferResponse as GenInferResponse,
+  Req,
+  Request as GenRequest,
+  Tensor as GenTensor,
+  Type,
 } from '../src/gen/graphpipe.js';
 import {
-  bytesOf, genBareTensor, genInferResponse, genMetadataResponse, genRequest, normalize, placeAt, utf8, vector,
+  bytesOf,
+  genBareTensor,
+  genInferResponse,
+  genMetadataResponse,
+  genRequest,
+  normalize,
+  placeAt,
+  utf8,
+  vector,
   dataOf,
 } from './helpers.js';
 
@@ -54,18 +77,29 @@ function infer(file: string): InferRequest {
 /** Which decoder, re-encoder and generated-accessor reader apply to a vector. */
 type Root = 'request' | 'inferResponse' | 'metadataResponse' | 'tensor';
 
-const CODEC: Record<Root, {
-  decode: (b: Uint8Array) => unknown;
-  encode: (m: never) => Uint8Array;
-  generated: (b: Uint8Array) => unknown;
-}> = {
+const CODEC: Record<
+  Root,
+  {
+    decode: (b: Uint8Array) => unknown;
+    encode: (m: never) => Uint8Array;
+    generated: (b: Uint8Array) => unknown;
+  }
+> = {
   request: {
     decode: decodeRequest,
     encode: (m: Request) => (m.kind === 'infer' ? encodeInferRequest(m) : encodeMetadataRequest()),
     generated: genRequest,
   },
-  inferResponse: { decode: decodeInferResponse, encode: (m: InferResponse) => encodeInferResponse(m), generated: genInferResponse },
-  metadataResponse: { decode: decodeMetadataResponse, encode: (m: MetadataResponse) => encodeMetadataResponse(m), generated: genMetadataResponse },
+  inferResponse: {
+    decode: decodeInferResponse,
+    encode: (m: InferResponse) => encodeInferResponse(m),
+    generated: genInferResponse,
+  },
+  metadataResponse: {
+    decode: decodeMetadataResponse,
+    encode: (m: MetadataResponse) => encodeMetadataResponse(m),
+    generated: genMetadataResponse,
+  },
   tensor: { decode: decodeTensor, encode: (m: Tensor) => encodeTensor(m), generated: genBareTensor },
 };
 
@@ -98,8 +132,9 @@ describe('conformance vectors: decoded values', () => {
   });
 
   it('sample_request.bin: the name lists are present-but-empty vectors on the wire', () => {
-    const ir = GenRequest.getRootAsRequest(new flatbuffers.ByteBuffer(vector('sample_request.bin')))
-      .req(new GenInferRequest()) as GenInferRequest;
+    const ir = GenRequest.getRootAsRequest(new flatbuffers.ByteBuffer(vector('sample_request.bin'))).req(
+      new GenInferRequest(),
+    ) as GenInferRequest;
     expect(ir.bb!.__offset(ir.bb_pos, 6)).not.toBe(0); // input_names present
     expect(ir.bb!.__offset(ir.bb_pos, 10)).not.toBe(0); // output_names present
     expect(ir.inputNamesLength()).toBe(0);
@@ -122,8 +157,11 @@ describe('conformance vectors: decoded values', () => {
     expect(r.outputNames).toEqual([]);
     expect(r.inputs).toHaveLength(1);
     expectStrings(r.inputs[0]!, [2], ['foo', 'barbaz']);
-    const t = (GenRequest.getRootAsRequest(new flatbuffers.ByteBuffer(vector('sample_string_request.bin')))
-      .req(new GenInferRequest()) as GenInferRequest).inputTensors(0)!;
+    const t = (
+      GenRequest.getRootAsRequest(new flatbuffers.ByteBuffer(vector('sample_string_request.bin'))).req(
+        new GenInferRequest(),
+      ) as GenInferRequest
+    ).inputTensors(0)!;
     expect(t.type()).toBe(Type.String);
     expect(t.dataArray()).toBeNull();
   });
@@ -237,12 +275,13 @@ describe('conformance vectors: re-encoding and generated accessors', () => {
   });
 });
 
-describe('alignment of the original encoders\' 8-byte payloads', () => {
+describe("alignment of the original encoders' 8-byte payloads", () => {
   const payloadOffset = (t: GenTensor) => t.dataArray()!.byteOffset;
 
   it('the Python client aligns its Float64 payloads to 4 bytes only: misaligned in py_inferreq.bin and py_floats.bin', () => {
-    const req = GenRequest.getRootAsRequest(new flatbuffers.ByteBuffer(vector('py_inferreq.bin')))
-      .req(new GenInferRequest()) as GenInferRequest;
+    const req = GenRequest.getRootAsRequest(new flatbuffers.ByteBuffer(vector('py_inferreq.bin'))).req(
+      new GenInferRequest(),
+    ) as GenInferRequest;
     expect(payloadOffset(req.inputTensors(1)!) % 8).toBe(4);
     expect(payloadOffset(GenTensor.getRootAsTensor(new flatbuffers.ByteBuffer(vector('py_floats.bin')))) % 8).toBe(4);
     // ...and aligned by chance in py_inferresp.bin.

@@ -1,8 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DTYPES, GraphPipeError, STATUS_BY_CODE, WireType, byteLength, codeFromStatus, dtypeFromWire, dtypeOfArray,
-  elementCount, elementSize, invalidMessage, isDType, isGraphPipeError, stringValues, tensor, typedArrayFor,
-  wireFromDType, type DType, type GraphPipeErrorCode, type NumericDType, type TypedArray,
+  DTYPES,
+  GraphPipeError,
+  STATUS_BY_CODE,
+  WireType,
+  byteLength,
+  codeFromStatus,
+  dtypeFromWire,
+  dtypeOfArray,
+  elementCount,
+  elementSize,
+  invalidMessage,
+  isDType,
+  isGraphPipeError,
+  stringValues,
+  tensor,
+  typedArrayFor,
+  wireFromDType,
+  type DType,
+  type GraphPipeErrorCode,
+  type NumericDType,
+  type TypedArray,
 } from '@graphpipe/protocol';
 import { Type } from '../src/gen/graphpipe.js';
 
@@ -40,8 +58,19 @@ describe('dtype table', () => {
 
   it('WireType matches the schema enum that flatc generated, name by name', () => {
     expect(WireType).toEqual({
-      Null: 0, Uint8: 1, Int8: 2, Uint16: 3, Int16: 4, Uint32: 5, Int32: 6,
-      Uint64: 7, Int64: 8, Float16: 9, Float32: 10, Float64: 11, String: 12,
+      Null: 0,
+      Uint8: 1,
+      Int8: 2,
+      Uint16: 3,
+      Int16: 4,
+      Uint32: 5,
+      Int32: 6,
+      Uint64: 7,
+      Int64: 8,
+      Float16: 9,
+      Float32: 10,
+      Float64: 11,
+      String: 12,
     });
     for (const [name, wire] of Object.entries(WireType)) expect(Type[name as keyof typeof Type]).toBe(wire);
   });
@@ -61,17 +90,19 @@ describe('dtype table', () => {
   });
 
   it('dtypeOfArray: the dtype a typed array holds (Uint16Array reads as uint16)', () => {
-    for (const [dtype, , , Array] of TABLE) {
+    for (const [dtype, , , ArrayType] of TABLE) {
       if (dtype === 'string' || dtype === 'float16') continue;
-      expect(dtypeOfArray(new (Array as new (n: number) => TypedArray)(1))).toBe(dtype);
+      expect(dtypeOfArray(new (ArrayType as new (n: number) => TypedArray)(1))).toBe(dtype);
     }
     expect(dtypeOfArray(new Uint16Array(1))).toBe('uint16');
-    expect(() => dtypeOfArray(new Uint8ClampedArray(1) as unknown as TypedArray)).toThrow(/unsupported array type Uint8ClampedArray/);
+    expect(() => dtypeOfArray(new Uint8ClampedArray(1) as unknown as TypedArray)).toThrow(
+      /unsupported array type Uint8ClampedArray/,
+    );
   });
 });
 
 describe('tensor()', () => {
-  it('builds a tensor around the caller\'s data, without copying, and copies the shape', () => {
+  it("builds a tensor around the caller's data, without copying, and copies the shape", () => {
     const data = new Float32Array([1, 2, 3, 4]);
     const shape = [2, 2];
     const t = tensor(data, shape);
@@ -117,7 +148,9 @@ describe('tensor()', () => {
   });
 
   it('rejects a typed array of the wrong type for an explicit dtype', () => {
-    expect(() => tensor(new Int32Array(2) as never, [2], 'float32')).toThrow('dtype float32 does not match a Int32Array');
+    expect(() => tensor(new Int32Array(2) as never, [2], 'float32')).toThrow(
+      'dtype float32 does not match a Int32Array',
+    );
     expect(() => tensor(new Uint16Array(2) as never, [2], 'int16')).toThrow(TypeError);
     expect(() => tensor(new BigInt64Array(2) as never, [2], 'uint64')).toThrow(TypeError);
   });
@@ -125,13 +158,17 @@ describe('tensor()', () => {
   it('float16 needs a Uint16Array of raw bits', () => {
     const bits = new Uint16Array([0x3c00, 0x7e00]);
     expect(tensor(bits, [2], 'float16')).toEqual({ dtype: 'float16', shape: [2], data: bits });
-    expect(() => tensor(new Int16Array(2) as never, [2], 'float16')).toThrow('float16 data must be a Uint16Array of raw half-precision bits');
+    expect(() => tensor(new Int16Array(2) as never, [2], 'float16')).toThrow(
+      'float16 data must be a Uint16Array of raw half-precision bits',
+    );
     expect(() => tensor(new Float32Array(2) as never, [2], 'float16')).toThrow(/Uint16Array/);
   });
 
   it('rejects strings for a numeric dtype, a typed array for string, and unknown dtypes', () => {
     expect(() => tensor(['a'], [1], 'float32' as never)).toThrow('dtype float32 needs a typed array');
-    expect(() => tensor(new Uint8Array(1) as never, [1], 'string')).toThrow('dtype string needs an array of strings or Uint8Arrays');
+    expect(() => tensor(new Uint8Array(1) as never, [1], 'string')).toThrow(
+      'dtype string needs an array of strings or Uint8Arrays',
+    );
     expect(() => tensor(new Uint8Array(1), [1], 'bfloat16' as DType)).toThrow(/unknown dtype "bfloat16"/);
   });
 
@@ -151,8 +188,17 @@ describe('tensor()', () => {
 describe('errors', () => {
   it('STATUS_BY_CODE, code by code', () => {
     expect(STATUS_BY_CODE).toEqual({
-      INVALID_MESSAGE: 400, INVALID_ARGUMENT: 400, PAYLOAD_TOO_LARGE: 413, REQUEST_TIMEOUT: 408, NOT_FOUND: 404,
-      UNAVAILABLE: 503, UPSTREAM: 502, DEADLINE_EXCEEDED: 504, ABORTED: 499, NETWORK: 503, INTERNAL: 500,
+      INVALID_MESSAGE: 400,
+      INVALID_ARGUMENT: 400,
+      PAYLOAD_TOO_LARGE: 413,
+      REQUEST_TIMEOUT: 408,
+      NOT_FOUND: 404,
+      UNAVAILABLE: 503,
+      UPSTREAM: 502,
+      DEADLINE_EXCEEDED: 504,
+      ABORTED: 499,
+      NETWORK: 503,
+      INTERNAL: 500,
     });
   });
 
@@ -188,13 +234,24 @@ describe('errors', () => {
     expect(isGraphPipeError(foreign)).toBe(true);
     expect(isGraphPipeError({ name: 'GraphPipeError', code: 'INTERNAL' })).toBe(true);
     // Structured clones (e.g. across a worker) keep name and code as own data too.
-    expect(isGraphPipeError(Object.assign(Object.create(null), { name: 'GraphPipeError', code: 'ABORTED' }))).toBe(true);
+    expect(isGraphPipeError(Object.assign(Object.create(null), { name: 'GraphPipeError', code: 'ABORTED' }))).toBe(
+      true,
+    );
   });
 
   it('isGraphPipeError rejects everything else', () => {
     for (const v of [
-      new Error('x'), new TypeError('x'), new RangeError('x'), null, undefined, 'GraphPipeError', 400,
-      { name: 'GraphPipeError' }, { name: 'GraphPipeError', code: 400 }, { code: 'INTERNAL' }, { name: 'Error', code: 'INTERNAL' },
+      new Error('x'),
+      new TypeError('x'),
+      new RangeError('x'),
+      null,
+      undefined,
+      'GraphPipeError',
+      400,
+      { name: 'GraphPipeError' },
+      { name: 'GraphPipeError', code: 400 },
+      { code: 'INTERNAL' },
+      { name: 'Error', code: 'INTERNAL' },
     ]) {
       expect(isGraphPipeError(v)).toBe(false);
     }
@@ -202,9 +259,19 @@ describe('errors', () => {
 
   it('codeFromStatus maps HTTP statuses back to codes', () => {
     const cases: [number, GraphPipeErrorCode][] = [
-      [400, 'INVALID_ARGUMENT'], [404, 'NOT_FOUND'], [408, 'REQUEST_TIMEOUT'], [413, 'PAYLOAD_TOO_LARGE'],
-      [502, 'UPSTREAM'], [503, 'UNAVAILABLE'], [504, 'DEADLINE_EXCEEDED'],
-      [401, 'INVALID_ARGUMENT'], [422, 'INVALID_ARGUMENT'], [499, 'INVALID_ARGUMENT'], [500, 'INTERNAL'], [501, 'INTERNAL'], [302, 'INTERNAL'],
+      [400, 'INVALID_ARGUMENT'],
+      [404, 'NOT_FOUND'],
+      [408, 'REQUEST_TIMEOUT'],
+      [413, 'PAYLOAD_TOO_LARGE'],
+      [502, 'UPSTREAM'],
+      [503, 'UNAVAILABLE'],
+      [504, 'DEADLINE_EXCEEDED'],
+      [401, 'INVALID_ARGUMENT'],
+      [422, 'INVALID_ARGUMENT'],
+      [499, 'INVALID_ARGUMENT'],
+      [500, 'INTERNAL'],
+      [501, 'INTERNAL'],
+      [302, 'INTERNAL'],
     ];
     for (const [status, code] of cases) expect(codeFromStatus(status)).toBe(code);
   });

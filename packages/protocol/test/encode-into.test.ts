@@ -1,7 +1,11 @@
 import { encodeInferRequest, encodeInferResponse, tensor } from '@graphpipe/protocol';
 import { describe, expect, test } from 'vitest';
 
-const inputs = [tensor(new Float64Array([1.5, -2, 3]), [3]), tensor(['a', 'bcd']), tensor(new Uint8Array([7, 8, 9, 10, 11]), [5])];
+const inputs = [
+  tensor(new Float64Array([1.5, -2, 3]), [3]),
+  tensor(['a', 'bcd']),
+  tensor(new Uint8Array([7, 8, 9, 10, 11]), [5]),
+];
 
 describe('encoding into a reused buffer', () => {
   test('gives the same bytes as a fresh buffer, whatever the buffer held before', () => {

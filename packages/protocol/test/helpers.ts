@@ -4,12 +4,21 @@ import { readFileSync } from 'node:fs';
 import * as flatbuffers from 'flatbuffers';
 import { expect } from 'vitest';
 import {
-  dtypeFromWire, isGraphPipeError, typedArrayFor,
-  type GraphPipeError, type NumericDType, type TypedArray,
+  dtypeFromWire,
+  isGraphPipeError,
+  typedArrayFor,
+  type GraphPipeError,
+  type NumericDType,
+  type TypedArray,
 } from '@graphpipe/protocol';
 import {
-  Error as GenError, InferRequest as GenInferRequest, InferResponse as GenInferResponse,
-  IOMetadata as GenIOMetadata, MetadataResponse as GenMetadataResponse, Req, Request as GenRequest,
+  Error as GenError,
+  InferRequest as GenInferRequest,
+  InferResponse as GenInferResponse,
+  IOMetadata as GenIOMetadata,
+  MetadataResponse as GenMetadataResponse,
+  Req,
+  Request as GenRequest,
   Tensor as GenTensor,
 } from '../src/gen/graphpipe.js';
 
@@ -55,7 +64,8 @@ export interface NormalArray {
  * its bytes. Two decodings of the same message normalise to deep-equal values.
  */
 export function normalize(value: unknown): unknown {
-  if (ArrayBuffer.isView(value)) return { array: value.constructor.name, bytes: Array.from(bytesOf(value)) } satisfies NormalArray;
+  if (ArrayBuffer.isView(value))
+    return { array: value.constructor.name, bytes: Array.from(bytesOf(value)) } satisfies NormalArray;
   if (Array.isArray(value)) return value.map(normalize);
   if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalize(v)]));
@@ -78,7 +88,8 @@ export function outcome<T>(decode: () => T): Outcome<T> {
 /** Asserts that `decode` throws a GraphPipeError with code INVALID_MESSAGE, and returns it. */
 export function expectInvalid(decode: () => unknown, message?: RegExp): GraphPipeError {
   const result = outcome(decode);
-  if (result.ok) expect.fail(`expected INVALID_MESSAGE, but decoding succeeded: ${JSON.stringify(normalize(result.value))}`);
+  if (result.ok)
+    expect.fail(`expected INVALID_MESSAGE, but decoding succeeded: ${JSON.stringify(normalize(result.value))}`);
   expect(result.error.code).toBe('INVALID_MESSAGE');
   expect(result.error.status).toBe(400);
   if (message) expect(result.error.message).toMatch(message);
@@ -166,8 +177,18 @@ export interface CraftTensor {
 }
 
 function craftTensor(b: flatbuffers.Builder, t: CraftTensor): flatbuffers.Offset {
-  const strings = t.strings && GenTensor.createStringValVector(b, t.strings.map((s) => b.createString(s)));
-  const shape = t.shape && GenTensor.createShapeVector(b, t.shape.map((d) => BigInt(d)));
+  const strings =
+    t.strings &&
+    GenTensor.createStringValVector(
+      b,
+      t.strings.map((s) => b.createString(s)),
+    );
+  const shape =
+    t.shape &&
+    GenTensor.createShapeVector(
+      b,
+      t.shape.map((d) => BigInt(d)),
+    );
   const data = t.data && GenTensor.createDataVector(b, t.data);
   GenTensor.startTensor(b);
   if (t.type !== undefined) GenTensor.addType(b, t.type);
@@ -186,7 +207,12 @@ export function craftRequest(tensors: readonly CraftTensor[], names: { input?: r
   const b = new flatbuffers.Builder(256);
   const offs = tensors.map((t) => craftTensor(b, t));
   const list = GenInferRequest.createInputTensorsVector(b, offs);
-  const inputNames = names.input && GenInferRequest.createInputNamesVector(b, names.input.map((n) => b.createString(n)));
+  const inputNames =
+    names.input &&
+    GenInferRequest.createInputNamesVector(
+      b,
+      names.input.map((n) => b.createString(n)),
+    );
   GenInferRequest.startInferRequest(b);
   GenInferRequest.addInputTensors(b, list);
   if (inputNames !== undefined) GenInferRequest.addInputNames(b, inputNames);
@@ -199,7 +225,10 @@ export function craftTensorRoot(t: CraftTensor): Uint8Array {
   return finish(b, craftTensor(b, t));
 }
 
-export function craftInferResponse(tensors: readonly CraftTensor[], errors: readonly { code: bigint; message: string }[] = []): Uint8Array {
+export function craftInferResponse(
+  tensors: readonly CraftTensor[],
+  errors: readonly { code: bigint; message: string }[] = [],
+): Uint8Array {
   const b = new flatbuffers.Builder(256);
   const offs = tensors.map((t) => craftTensor(b, t));
   const errs = errors.map((e) => GenError.createError(b, e.code, b.createString(e.message)));
@@ -211,7 +240,14 @@ export function craftInferResponse(tensors: readonly CraftTensor[], errors: read
 export function craftMetadataResponse(ios: readonly { shape: readonly bigint[]; type: number }[]): Uint8Array {
   const b = new flatbuffers.Builder(256);
   const offs = ios.map((io, i) =>
-    GenIOMetadata.createIOMetadata(b, b.createString(`io${i}`), 0, GenIOMetadata.createShapeVector(b, [...io.shape]), io.type));
+    GenIOMetadata.createIOMetadata(
+      b,
+      b.createString(`io${i}`),
+      0,
+      GenIOMetadata.createShapeVector(b, [...io.shape]),
+      io.type,
+    ),
+  );
   const inputs = GenMetadataResponse.createInputsVector(b, offs);
   GenMetadataResponse.startMetadataResponse(b);
   GenMetadataResponse.addInputs(b, inputs);
@@ -245,9 +281,12 @@ function layoutOf(t: GenTensor): TensorLayout {
     table: pos,
     vtable: pos - buf.readInt32(pos),
     type: field(4),
-    shapeField: field(6), shapeLen: len(6),
-    dataField: field(8), dataLen: len(8),
-    stringValField: field(10), stringValLen: len(10),
+    shapeField: field(6),
+    shapeLen: len(6),
+    dataField: field(8),
+    dataLen: len(8),
+    stringValField: field(10),
+    stringValLen: len(10),
   };
 }
 

@@ -3,14 +3,35 @@
 import * as flatbuffers from 'flatbuffers';
 import { describe, expect, it } from 'vitest';
 import {
-  decodeInferResponse, decodeMetadataResponse, decodeRequest, decodeTensor, elementCount, elementSize,
-  encodeInferRequest, encodeInferResponse, encodeMetadataResponse, encodeTensor,
-  type DecodeLimits, type InferRequest, type Tensor,
+  decodeInferResponse,
+  decodeMetadataResponse,
+  decodeRequest,
+  decodeTensor,
+  elementCount,
+  elementSize,
+  encodeInferRequest,
+  encodeInferResponse,
+  encodeMetadataResponse,
+  encodeTensor,
+  type DecodeLimits,
+  type InferRequest,
+  type Tensor,
 } from '@graphpipe/protocol';
 import { InferRequest as GenInferRequest, Request as GenRequest, Type } from '../src/gen/graphpipe.js';
 import {
-  craftInferResponse, craftMetadataResponse, craftRequest, craftTensorRoot, dataView, expectInvalid, normalize,
-  outcome, placeAt, prng, requestTensorLayout, utf8, vector,
+  craftInferResponse,
+  craftMetadataResponse,
+  craftRequest,
+  craftTensorRoot,
+  dataView,
+  expectInvalid,
+  normalize,
+  outcome,
+  placeAt,
+  prng,
+  requestTensorLayout,
+  utf8,
+  vector,
   dataOf,
 } from './helpers.js';
 
@@ -35,7 +56,10 @@ const RESPONSE = encodeInferResponse({
   errors: [{ code: 7, message: 'model failed' }],
 });
 const METADATA = encodeMetadataResponse({
-  name: 'm', version: '1', server: 's', description: 'd',
+  name: 'm',
+  version: '1',
+  server: 's',
+  description: 'd',
   inputs: [{ name: 'in', description: 'x', shape: [-1, 3], dtype: 'float32' }],
   outputs: [{ name: 'out', shape: [4] }],
 });
@@ -84,20 +108,27 @@ function expectSane(value: unknown) {
 const copy = (b: Uint8Array) => b.slice();
 
 describe('truncated buffers', () => {
-  it.each(MESSAGES)('%s: every prefix is rejected or (if the cut bytes were unused) decodes to the same message', (_, bytes, decode) => {
-    const full = normalize(decode(bytes));
-    let rejected = 0;
-    for (let n = 0; n < bytes.length; n++) {
-      const result = outcome(() => decode(bytes.slice(0, n)));
-      if (result.ok) expect(normalize(result.value)).toEqual(full);
-      else rejected++;
-    }
-    // Nearly every prefix cuts into something the message needs.
-    expect(rejected).toBeGreaterThanOrEqual(bytes.length - 8);
-  });
+  it.each(MESSAGES)(
+    '%s: every prefix is rejected or (if the cut bytes were unused) decodes to the same message',
+    (_, bytes, decode) => {
+      const full = normalize(decode(bytes));
+      let rejected = 0;
+      for (let n = 0; n < bytes.length; n++) {
+        const result = outcome(() => decode(bytes.slice(0, n)));
+        if (result.ok) expect(normalize(result.value)).toEqual(full);
+        else rejected++;
+      }
+      // Nearly every prefix cuts into something the message needs.
+      expect(rejected).toBeGreaterThanOrEqual(bytes.length - 8);
+    },
+  );
 
   it('our messages end with a payload, so every proper prefix is rejected', () => {
-    for (const [bytes, decode] of [[REQUEST, decodeRequest], [RESPONSE, decodeInferResponse], [TENSOR, decodeTensor]] as const) {
+    for (const [bytes, decode] of [
+      [REQUEST, decodeRequest],
+      [RESPONSE, decodeInferResponse],
+      [TENSOR, decodeTensor],
+    ] as const) {
       for (let n = 0; n < bytes.length; n++) expectInvalid(() => decode(bytes.slice(0, n)));
     }
   });
@@ -182,7 +213,7 @@ describe('lying lengths and offsets', () => {
     }
   });
 
-  it('a string_val vector claiming a huge length, or a count other than the shape\'s', () => {
+  it("a string_val vector claiming a huge length, or a count other than the shape's", () => {
     const L = requestTensorLayout(REQUEST, 1);
     for (const len of [0xffffffff, 0x40000000]) {
       const bytes = request();
@@ -195,7 +226,9 @@ describe('lying lengths and offsets', () => {
   });
 
   it('an input_tensors vector claiming a huge length', () => {
-    const ir = GenRequest.getRootAsRequest(new flatbuffers.ByteBuffer(REQUEST)).req(new GenInferRequest()) as GenInferRequest;
+    const ir = GenRequest.getRootAsRequest(new flatbuffers.ByteBuffer(REQUEST)).req(
+      new GenInferRequest(),
+    ) as GenInferRequest;
     const buf = ir.bb!;
     const lenAt = buf.__vector(ir.bb_pos + buf.__offset(ir.bb_pos, 8)) - 4;
     for (const len of [0xffffffff, 1000, 4]) {
@@ -273,7 +306,10 @@ describe('invalid tensor contents', () => {
     const bytes = copy(REQUEST);
     bytes[L.type] = wire;
     expectInvalid(() => decodeRequest(bytes), new RegExp(`Tensor\\.type ${wire} is not a GraphPipe type`));
-    expectInvalid(() => decodeTensor(craftTensorRoot({ type: wire, shape: [1], data: new Uint8Array(1) })), /Tensor\.type/);
+    expectInvalid(
+      () => decodeTensor(craftTensorRoot({ type: wire, shape: [1], data: new Uint8Array(1) })),
+      /Tensor\.type/,
+    );
   });
 
   it('a tensor without a type field (Null) is INVALID_MESSAGE', () => {
@@ -287,15 +323,27 @@ describe('invalid tensor contents', () => {
       dataView(bytes).setBigInt64(L.shapeLen + 4, d, true);
       expectInvalid(() => decodeRequest(bytes), /negative dimension/);
     }
-    expectInvalid(() => decodeTensor(craftTensorRoot({ type: Type.Uint8, shape: [-1, -1], data: new Uint8Array(1) })), /negative/);
+    expectInvalid(
+      () => decodeTensor(craftTensorRoot({ type: Type.Uint8, shape: [-1, -1], data: new Uint8Array(1) })),
+      /negative/,
+    );
   });
 
   it('a shape product over the default limit is INVALID_MESSAGE', () => {
-    expectInvalid(() => decodeTensor(craftTensorRoot({ type: Type.Float32, shape: [65536, 65536] })), /exceeds the limit of 2147483647/);
+    expectInvalid(
+      () => decodeTensor(craftTensorRoot({ type: Type.Float32, shape: [65536, 65536] })),
+      /exceeds the limit of 2147483647/,
+    );
     // A huge early product does not hide behind a later zero.
-    expectInvalid(() => decodeTensor(craftTensorRoot({ type: Type.Float32, shape: [1e6, 1e6, 0] })), /exceeds the limit/);
+    expectInvalid(
+      () => decodeTensor(craftTensorRoot({ type: Type.Float32, shape: [1e6, 1e6, 0] })),
+      /exceeds the limit/,
+    );
     // 2^31 - 1 elements is at the limit: rejected for its (missing) data, not its shape.
-    expectInvalid(() => decodeTensor(craftTensorRoot({ type: Type.Uint8, shape: [2 ** 31 - 1] })), /Tensor\.data has 0 bytes/);
+    expectInvalid(
+      () => decodeTensor(craftTensorRoot({ type: Type.Uint8, shape: [2 ** 31 - 1] })),
+      /Tensor\.data has 0 bytes/,
+    );
   });
 
   it('custom limits: maxElements, maxRank and maxTensors', () => {
@@ -315,11 +363,23 @@ describe('invalid tensor contents', () => {
     const L = requestTensorLayout(REQUEST, 0);
     const bytes = copy(REQUEST);
     dataView(bytes).setBigInt64(L.shapeLen + 4 + 8, 4n, true); // [2,3] -> [2,4]
-    expectInvalid(() => decodeRequest(bytes), /Tensor\.data has 24 bytes but a float32 tensor of shape \[2, 4\] needs 32/);
-    expectInvalid(() => decodeTensor(craftTensorRoot({ type: Type.Float64, shape: [3], data: new Uint8Array(20) })), /needs 24/);
-    expectInvalid(() => decodeTensor(craftTensorRoot({ type: Type.Float16, shape: [], data: new Uint8Array(1) })), /needs 2/);
+    expectInvalid(
+      () => decodeRequest(bytes),
+      /Tensor\.data has 24 bytes but a float32 tensor of shape \[2, 4\] needs 32/,
+    );
+    expectInvalid(
+      () => decodeTensor(craftTensorRoot({ type: Type.Float64, shape: [3], data: new Uint8Array(20) })),
+      /needs 24/,
+    );
+    expectInvalid(
+      () => decodeTensor(craftTensorRoot({ type: Type.Float16, shape: [], data: new Uint8Array(1) })),
+      /needs 2/,
+    );
     // A String tensor's data is ignored, but its numeric twin needs data.
-    expectInvalid(() => decodeTensor(craftTensorRoot({ type: Type.Int8, shape: [2], strings: ['a', 'b'] })), /Tensor\.data/);
+    expectInvalid(
+      () => decodeTensor(craftTensorRoot({ type: Type.Int8, shape: [2], strings: ['a', 'b'] })),
+      /Tensor\.data/,
+    );
   });
 
   it('string count other than the shape product is INVALID_MESSAGE', () => {
@@ -328,17 +388,28 @@ describe('invalid tensor contents', () => {
     dataView(bytes).setBigInt64(L.shapeLen + 4, 3n, true); // [2] -> [3]
     expectInvalid(() => decodeRequest(bytes), /string_val has 2 strings but the shape needs 3/);
     expectInvalid(() => decodeTensor(craftTensorRoot({ type: Type.String, shape: [], strings: [] })), /needs 1/);
-    expectInvalid(() => decodeTensor(craftTensorRoot({ type: Type.String, shape: [1], data: new Uint8Array(1) })), /needs 1/);
+    expectInvalid(
+      () => decodeTensor(craftTensorRoot({ type: Type.String, shape: [1], data: new Uint8Array(1) })),
+      /needs 1/,
+    );
   });
 
   it('64-bit values beyond 2^53 are rejected, not rounded', () => {
     for (const d of [2n ** 53n, -(2n ** 53n) - 1n, 2n ** 63n - 1n, -(2n ** 63n)]) {
-      expectInvalid(() => decodeMetadataResponse(craftMetadataResponse([{ shape: [d], type: Type.Int64 }])), /out of range/);
-      expectInvalid(() => decodeInferResponse(craftInferResponse([], [{ code: d, message: 'x' }])), /Error\.code: 64-bit value is out of range/);
+      expectInvalid(
+        () => decodeMetadataResponse(craftMetadataResponse([{ shape: [d], type: Type.Int64 }])),
+        /out of range/,
+      );
+      expectInvalid(
+        () => decodeInferResponse(craftInferResponse([], [{ code: d, message: 'x' }])),
+        /Error\.code: 64-bit value is out of range/,
+      );
       expectInvalid(() => decodeTensor(craftTensorRoot({ type: Type.Uint8, shape: [d] })), /out of range/);
     }
     // The largest safe magnitudes come through exactly.
-    const m = decodeMetadataResponse(craftMetadataResponse([{ shape: [2n ** 53n - 1n, -(2n ** 53n) + 1n, -1n], type: Type.Null }]));
+    const m = decodeMetadataResponse(
+      craftMetadataResponse([{ shape: [2n ** 53n - 1n, -(2n ** 53n) + 1n, -1n], type: Type.Null }]),
+    );
     expect(m.inputs[0]!.shape).toEqual([Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, -1]);
     expect(m.inputs[0]!.dtype).toBeUndefined();
     const r = decodeInferResponse(craftInferResponse([], [{ code: -(2n ** 53n) + 1n, message: 'x' }]));
@@ -403,7 +474,8 @@ describe('amplification through shared offsets', () => {
     let n = r.config.length;
     for (const s of [...r.inputNames, ...r.outputNames]) n += s.length;
     for (const t of r.inputs) {
-      if (t.dtype === 'string') n += 4 * t.data.length; // one object per element, at least a slot's worth
+      if (t.dtype === 'string')
+        n += 4 * t.data.length; // one object per element, at least a slot's worth
       else if (dataOf(t).buffer !== input.buffer) n += t.data.byteLength; // a copy
     }
     return n;
@@ -434,7 +506,9 @@ describe('amplification through shared offsets', () => {
     b.finish(GenRequest.createRequest(b, 1, ir));
     let bytes: Uint8Array = b.asUint8Array().slice();
     // Make sure the payload is misaligned, so each reference is a fresh 8 kB copy.
-    const gen = GenRequest.getRootAsRequest(new flatbuffers.ByteBuffer(bytes)).req(new GenInferRequest()) as GenInferRequest;
+    const gen = GenRequest.getRootAsRequest(new flatbuffers.ByteBuffer(bytes)).req(
+      new GenInferRequest(),
+    ) as GenInferRequest;
     const payloadAt = gen.inputTensors(0)!.dataArray()!.byteOffset;
     if (payloadAt % 8 === 0) bytes = placeAt(bytes, 4);
     expect((bytes.byteOffset + payloadAt) % 8).toBe(4);
@@ -462,7 +536,7 @@ describe('amplification through shared offsets', () => {
 });
 
 describe('errors are GraphPipeErrors', () => {
-  it('the decoders\' errors carry code INVALID_MESSAGE, status 400 and a message naming the field', () => {
+  it("the decoders' errors carry code INVALID_MESSAGE, status 400 and a message naming the field", () => {
     const e = expectInvalid(() => decodeTensor(craftTensorRoot({ type: 99 })));
     expect(e.name).toBe('GraphPipeError');
     expect(e.message).toContain('Tensor.type 99');

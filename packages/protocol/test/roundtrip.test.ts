@@ -3,14 +3,37 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  DTYPES, decodeInferResponse, decodeMetadataResponse, decodeRequest, decodeTensor, elementCount, elementSize,
-  encodeInferRequest, encodeInferRequestChunks, encodeInferResponse, encodeInferResponseChunks,
-  encodeMetadataResponse, encodeTensor, typedArrayFor,
-  type DType, type InferRequest, type InferRequestInit, type InferResponse, type MetadataResponseInit,
-  type NumericDType, type Tensor, type TypedArray,
+  DTYPES,
+  decodeInferResponse,
+  decodeMetadataResponse,
+  decodeRequest,
+  decodeTensor,
+  elementCount,
+  elementSize,
+  encodeInferRequest,
+  encodeInferRequestChunks,
+  encodeInferResponse,
+  encodeInferResponseChunks,
+  encodeMetadataResponse,
+  encodeTensor,
+  typedArrayFor,
+  type DType,
+  type InferRequest,
+  type InferRequestInit,
+  type InferResponse,
+  type MetadataResponseInit,
+  type NumericDType,
+  type Tensor,
+  type TypedArray,
 } from '@graphpipe/protocol';
 import {
-  bytesOf, concat, genInferResponse, genMetadataResponse, genRequest, normalize, utf8,
+  bytesOf,
+  concat,
+  genInferResponse,
+  genMetadataResponse,
+  genRequest,
+  normalize,
+  utf8,
   dataOf,
 } from './helpers.js';
 
@@ -36,7 +59,9 @@ function elementsArb(dtype: NumericDType, count: number): fc.Arbitrary<Uint8Arra
   const fixed = { minLength: count, maxLength: count };
   switch (dtype) {
     case 'int64':
-      return fc.array(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fixed).map((v) => bytesOf(BigInt64Array.from(v)));
+      return fc
+        .array(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fixed)
+        .map((v) => bytesOf(BigInt64Array.from(v)));
     case 'uint64':
       return fc.array(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fixed).map((v) => bytesOf(BigUint64Array.from(v)));
     case 'float16':
@@ -58,10 +83,12 @@ function tensorArb(dtype: DType): fc.Arbitrary<Tensor> {
   return shapeArb.chain((shape) => {
     const count = elementCount(shape);
     if (dtype === 'string') {
-      return fc.array(stringElementArb, { minLength: count, maxLength: count })
+      return fc
+        .array(stringElementArb, { minLength: count, maxLength: count })
         .map((data): Tensor => ({ dtype: 'string', shape, data }));
     }
-    return fc.tuple(elementsArb(dtype, count), fc.integer({ min: 0, max: 3 }))
+    return fc
+      .tuple(elementsArb(dtype, count), fc.integer({ min: 0, max: 3 }))
       .map(([bytes, pad]) => ({ dtype, shape, data: typedAt(dtype, bytes, pad) }) as Tensor);
   });
 }
@@ -99,7 +126,9 @@ function expectViewsOf(tensors: readonly Tensor[], message: Uint8Array) {
 
 /** The nonempty numeric payloads of `tensors`, as the chunk list must carry them: the caller's own bytes. */
 function expectPayloadChunks(chunks: readonly Uint8Array[], tensors: readonly Tensor[]) {
-  const payloads = tensors.filter((t) => t.dtype !== 'string' && t.data.byteLength > 0).map((t) => t.data as TypedArray);
+  const payloads = tensors
+    .filter((t) => t.dtype !== 'string' && t.data.byteLength > 0)
+    .map((t) => t.data as TypedArray);
   const owned = new Set(payloads.map((p) => p.buffer));
   const carried = chunks.filter((c) => owned.has(c.buffer));
   expect(carried).toHaveLength(payloads.length);
@@ -116,12 +145,15 @@ function expectPayloadChunks(chunks: readonly Uint8Array[], tensors: readonly Te
 
 describe('tensor round trips (fast-check)', () => {
   it.each(DTYPES)('%s: encodeTensor -> decodeTensor is exact, numeric data as a view', (dtype) => {
-    fc.assert(fc.property(tensorArb(dtype), (t) => {
-      const bytes = encodeTensor(t);
-      const back = decodeTensor(bytes);
-      expectSameTensor(back, t);
-      expectViewsOf([back], bytes);
-    }), { numRuns: 60 });
+    fc.assert(
+      fc.property(tensorArb(dtype), (t) => {
+        const bytes = encodeTensor(t);
+        const back = decodeTensor(bytes);
+        expectSameTensor(back, t);
+        expectViewsOf([back], bytes);
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('encodeInferRequest -> decodeRequest is exact, and flatc accessors agree', () => {
@@ -131,32 +163,38 @@ describe('tensor round trips (fast-check)', () => {
       outputNames: fc.array(nameArb, { maxLength: 4 }),
       config: fc.string({ unit: 'grapheme', maxLength: 20 }),
     });
-    fc.assert(fc.property(initArb, (init) => {
-      const bytes = encodeInferRequest(init);
-      const back = decodeRequest(bytes) as InferRequest;
-      expect(back.kind).toBe('infer');
-      expect(back.config).toBe(init.config);
-      expect(back.inputNames).toEqual(init.inputNames);
-      expect(back.outputNames).toEqual(init.outputNames);
-      expect(back.inputs).toHaveLength(init.inputs.length);
-      back.inputs.forEach((t, i) => expectSameTensor(t, init.inputs[i]!));
-      expectViewsOf(back.inputs, bytes);
-      expect(genRequest(bytes)).toEqual(normalize(back));
-    }), { numRuns: 100 });
+    fc.assert(
+      fc.property(initArb, (init) => {
+        const bytes = encodeInferRequest(init);
+        const back = decodeRequest(bytes) as InferRequest;
+        expect(back.kind).toBe('infer');
+        expect(back.config).toBe(init.config);
+        expect(back.inputNames).toEqual(init.inputNames);
+        expect(back.outputNames).toEqual(init.outputNames);
+        expect(back.inputs).toHaveLength(init.inputs.length);
+        back.inputs.forEach((t, i) => expectSameTensor(t, init.inputs[i]!));
+        expectViewsOf(back.inputs, bytes);
+        expect(genRequest(bytes)).toEqual(normalize(back));
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it('encodeInferResponse -> decodeInferResponse is exact (outputs and errors), and flatc accessors agree', () => {
     const errorArb = fc.record({ code: fc.maxSafeInteger(), message: fc.string({ unit: 'grapheme', maxLength: 20 }) });
     const initArb = fc.record({ outputs: tensorsArb, errors: fc.array(errorArb, { maxLength: 3 }) });
-    fc.assert(fc.property(initArb, (init) => {
-      const bytes = encodeInferResponse(init);
-      const back = decodeInferResponse(bytes);
-      expect(back.errors).toEqual(init.errors);
-      expect(back.outputs).toHaveLength(init.outputs.length);
-      back.outputs.forEach((t, i) => expectSameTensor(t, init.outputs[i]!));
-      expectViewsOf(back.outputs, bytes);
-      expect(genInferResponse(bytes)).toEqual(normalize(back));
-    }), { numRuns: 100 });
+    fc.assert(
+      fc.property(initArb, (init) => {
+        const bytes = encodeInferResponse(init);
+        const back = decodeInferResponse(bytes);
+        expect(back.errors).toEqual(init.errors);
+        expect(back.outputs).toHaveLength(init.outputs.length);
+        back.outputs.forEach((t, i) => expectSameTensor(t, init.outputs[i]!));
+        expectViewsOf(back.outputs, bytes);
+        expect(genInferResponse(bytes)).toEqual(normalize(back));
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it('scalars (shape []) and zero-size dims of every dtype, deterministically', () => {
@@ -185,7 +223,12 @@ describe('tensor round trips (fast-check)', () => {
   });
 
   it('a String tensor keeps arbitrary non-UTF-8 bytes exactly (no replacement characters)', () => {
-    const raw = [new Uint8Array([0xff, 0xfe]), new Uint8Array([0xed, 0xa0, 0x80]), new Uint8Array([0]), new Uint8Array([])];
+    const raw = [
+      new Uint8Array([0xff, 0xfe]),
+      new Uint8Array([0xed, 0xa0, 0x80]),
+      new Uint8Array([0]),
+      new Uint8Array([]),
+    ];
     const t: Tensor = { dtype: 'string', shape: [2, 2], data: raw };
     const back = decodeTensor(encodeTensor(t));
     expect((back.data as Uint8Array[]).map((b) => Array.from(b))).toEqual(raw.map((b) => Array.from(b)));
@@ -193,32 +236,38 @@ describe('tensor round trips (fast-check)', () => {
 });
 
 describe('chunked encodings', () => {
-  it('encodeInferRequestChunks concatenates to encodeInferRequest; payload chunks are the callers\' arrays', () => {
+  it("encodeInferRequestChunks concatenates to encodeInferRequest; payload chunks are the callers' arrays", () => {
     const initArb = fc.record({
       inputs: tensorsArb,
       inputNames: fc.array(nameArb, { maxLength: 3 }),
       config: fc.string({ maxLength: 5 }),
     });
-    fc.assert(fc.property(initArb, (init: InferRequestInit) => {
-      const chunks = encodeInferRequestChunks(init);
-      expect(concat(chunks)).toEqual(encodeInferRequest(init));
-      expectPayloadChunks(chunks, init.inputs);
-    }), { numRuns: 100 });
+    fc.assert(
+      fc.property(initArb, (init: InferRequestInit) => {
+        const chunks = encodeInferRequestChunks(init);
+        expect(concat(chunks)).toEqual(encodeInferRequest(init));
+        expectPayloadChunks(chunks, init.inputs);
+      }),
+      { numRuns: 100 },
+    );
   });
 
-  it('encodeInferResponseChunks concatenates to encodeInferResponse; payload chunks are the callers\' arrays', () => {
+  it("encodeInferResponseChunks concatenates to encodeInferResponse; payload chunks are the callers' arrays", () => {
     const initArb = fc.record({
       outputs: tensorsArb,
       errors: fc.array(fc.record({ code: fc.integer(), message: fc.string({ maxLength: 5 }) }), { maxLength: 2 }),
     });
-    fc.assert(fc.property(initArb, (init) => {
-      const chunks = encodeInferResponseChunks(init);
-      expect(concat(chunks)).toEqual(encodeInferResponse(init));
-      expectPayloadChunks(chunks, init.outputs);
-    }), { numRuns: 100 });
+    fc.assert(
+      fc.property(initArb, (init) => {
+        const chunks = encodeInferResponseChunks(init);
+        expect(concat(chunks)).toEqual(encodeInferResponse(init));
+        expectPayloadChunks(chunks, init.outputs);
+      }),
+      { numRuns: 100 },
+    );
   });
 
-  it('a payload chunk shares memory with the caller\'s array (a later write shows through)', () => {
+  it("a payload chunk shares memory with the caller's array (a later write shows through)", () => {
     const data = new Float64Array([1, 2, 3]);
     const chunks = encodeInferResponseChunks({ outputs: [{ dtype: 'float64', shape: [3], data }] });
     const payload = chunks.find((c) => c.buffer === data.buffer)!;
@@ -244,7 +293,10 @@ describe('metadata responses (fast-check)', () => {
   const ioArb = fc.record({
     name: nameArb,
     description: fc.string({ unit: 'grapheme', maxLength: 12 }),
-    shape: fc.array(fc.oneof(fc.constant(-1), fc.nat(1000), fc.maxSafeInteger(), fc.constant(Number.MIN_SAFE_INTEGER)), { maxLength: 5 }),
+    shape: fc.array(
+      fc.oneof(fc.constant(-1), fc.nat(1000), fc.maxSafeInteger(), fc.constant(Number.MIN_SAFE_INTEGER)),
+      { maxLength: 5 },
+    ),
     dtype: fc.option(fc.constantFrom(...DTYPES), { nil: undefined }),
   });
   const initArb = fc.record({
@@ -257,23 +309,34 @@ describe('metadata responses (fast-check)', () => {
   });
 
   it('encodeMetadataResponse -> decodeMetadataResponse is exact (-1 dims, undefined dtype), and flatc accessors agree', () => {
-    fc.assert(fc.property(initArb, (init) => {
-      const bytes = encodeMetadataResponse(init);
-      const back = decodeMetadataResponse(bytes);
-      expect(back).toEqual(init);
-      expect(genMetadataResponse(bytes)).toEqual(back);
-    }), { numRuns: 100 });
+    fc.assert(
+      fc.property(initArb, (init) => {
+        const bytes = encodeMetadataResponse(init);
+        const back = decodeMetadataResponse(bytes);
+        expect(back).toEqual(init);
+        expect(genMetadataResponse(bytes)).toEqual(back);
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it('omitted fields decode as empty strings, empty lists and an undefined dtype', () => {
     const init: MetadataResponseInit = { name: 'm', inputs: [{ name: 'x', shape: [-1, 4] }], outputs: [{ name: 'y' }] };
     expect(decodeMetadataResponse(encodeMetadataResponse(init))).toEqual({
-      name: 'm', version: '', server: '', description: '',
+      name: 'm',
+      version: '',
+      server: '',
+      description: '',
       inputs: [{ name: 'x', description: '', shape: [-1, 4], dtype: undefined }],
       outputs: [{ name: 'y', description: '', shape: [], dtype: undefined }],
     });
     expect(decodeMetadataResponse(encodeMetadataResponse({}))).toEqual({
-      name: '', version: '', server: '', description: '', inputs: [], outputs: [],
+      name: '',
+      version: '',
+      server: '',
+      description: '',
+      inputs: [],
+      outputs: [],
     });
   });
 });
@@ -286,13 +349,20 @@ describe('encoder input checks', () => {
   });
 
   it('rejects a typed array whose element size does not match the dtype', () => {
-    expect(() => encodeTensor({ dtype: 'float64', shape: [2], data: new Float32Array(2) } as unknown as Tensor)).toThrow(TypeError);
-    expect(() => encodeTensor({ dtype: 'nope', shape: [1], data: new Uint8Array(1) } as unknown as Tensor)).toThrow(TypeError);
+    expect(() =>
+      encodeTensor({ dtype: 'float64', shape: [2], data: new Float32Array(2) } as unknown as Tensor),
+    ).toThrow(TypeError);
+    expect(() => encodeTensor({ dtype: 'nope', shape: [1], data: new Uint8Array(1) } as unknown as Tensor)).toThrow(
+      TypeError,
+    );
   });
 
   it('encodes the same init to the same bytes every time', () => {
     const init: InferResponse = {
-      outputs: [{ dtype: 'int32', shape: [2], data: new Int32Array([1, -1]) }, { dtype: 'string', shape: [], data: ['z'] }],
+      outputs: [
+        { dtype: 'int32', shape: [2], data: new Int32Array([1, -1]) },
+        { dtype: 'string', shape: [], data: ['z'] },
+      ],
       errors: [{ code: 3, message: 'bad' }],
     };
     expect(encodeInferResponse(init)).toEqual(encodeInferResponse(init));

@@ -23,7 +23,12 @@ export function appFor(handler: GraphPipeHandler): Hono {
     app.use(async (c, next) => {
       const start = performance.now();
       await next();
-      logger.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: +(performance.now() - start).toFixed(2) });
+      logger.info({
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: +(performance.now() - start).toFixed(2),
+      });
     });
   }
   if (cors.middleware) {
@@ -31,7 +36,8 @@ export function appFor(handler: GraphPipeHandler): Hono {
     else app.on(['GET', 'OPTIONS'], '*', cors.middleware);
   }
 
-  const text = (body: string, status = 200) => new Response(body, { status, headers: { 'content-type': 'text/plain' } });
+  const text = (body: string, status = 200) =>
+    new Response(body, { status, headers: { 'content-type': 'text/plain' } });
   const ok = () => text('ok\n');
   const ready = () => (lifecycle.ready ? ok() : text('not ready\n', 503));
   app.get('/control/is_alive', ok);

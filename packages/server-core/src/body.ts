@@ -49,7 +49,10 @@ export class BodyCollector {
     const { out, length } = this;
     if (out) {
       if (length + chunk.length > out.length) {
-        throw new GraphPipeError('INVALID_MESSAGE', `request body is longer than its Content-Length of ${out.length} bytes`);
+        throw new GraphPipeError(
+          'INVALID_MESSAGE',
+          `request body is longer than its Content-Length of ${out.length} bytes`,
+        );
       }
       out.set(chunk, length);
     } else {
@@ -63,7 +66,10 @@ export class BodyCollector {
   finish(): Uint8Array {
     if (this.out) {
       if (this.length !== this.out.length) {
-        throw new GraphPipeError('INVALID_MESSAGE', `request body ended after ${this.length} of ${this.out.length} bytes`);
+        throw new GraphPipeError(
+          'INVALID_MESSAGE',
+          `request body ended after ${this.length} of ${this.out.length} bytes`,
+        );
       }
       return this.out;
     }
@@ -93,5 +99,8 @@ export function isBusy(err: unknown): boolean {
 }
 
 function tooLarge(max: number): GraphPipeError {
-  return new GraphPipeError('PAYLOAD_TOO_LARGE', `request body exceeds the limit of ${max} bytes; raise maxBodyBytes to accept it`);
+  return new GraphPipeError(
+    'PAYLOAD_TOO_LARGE',
+    `request body exceeds the limit of ${max} bytes; raise maxBodyBytes to accept it`,
+  );
 }

@@ -21,7 +21,11 @@ export interface CorsSetup {
 export function corsSetup(option: boolean | CorsOptions | undefined): CorsSetup {
   if (option === false) return { middleware: undefined, onPost: false, headers: {} };
   if (option === true || option === undefined) {
-    return { middleware: cors({ origin: '*', maxAge: 600 }), onPost: false, headers: { 'access-control-allow-origin': '*' } };
+    return {
+      middleware: cors({ origin: '*', maxAge: 600 }),
+      onPost: false,
+      headers: { 'access-control-allow-origin': '*' },
+    };
   }
   return { middleware: cors(option), onPost: true, headers: {} };
 }

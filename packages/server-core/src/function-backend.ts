@@ -40,7 +40,13 @@ export function createFunctionBackend(fn: InferFunction, options: FunctionBacken
     concurrency: options.concurrency ?? 4,
     async infer(inputs, outputNames, options) {
       // `signal` stays a getter: it is only made if the function reads it.
-      const context: InferContext = { outputNames, config: options.config, get signal() { return options.signal; } };
+      const context: InferContext = {
+        outputNames,
+        config: options.config,
+        get signal() {
+          return options.signal;
+        },
+      };
       return byName(await fn(inputs, context), outputNames);
     },
   };

@@ -1,6 +1,11 @@
 import {
-  byteLengthOf, DEFAULT_DECODE_LIMITS, type DecodeLimits, decodeRequest, encodeInferResponseChunks,
-  GraphPipeError, type Tensor,
+  byteLengthOf,
+  DEFAULT_DECODE_LIMITS,
+  type DecodeLimits,
+  decodeRequest,
+  encodeInferResponseChunks,
+  GraphPipeError,
+  type Tensor,
 } from '@graphpipe/protocol';
 import type { Logger } from 'pino';
 import type { Backend } from './backend.js';
@@ -72,12 +77,19 @@ export interface GraphPipeHandler {
   readonly cors: CorsSetup;
 }
 
-export function createGraphPipeHandler(backend: Backend, options: GraphPipeAppOptions = {}, lifecycle = new Lifecycle()): GraphPipeHandler {
+export function createGraphPipeHandler(
+  backend: Backend,
+  options: GraphPipeAppOptions = {},
+  lifecycle = new Lifecycle(),
+): GraphPipeHandler {
   const server = options.serverName ?? SERVER_NAME;
   const signature = signatureOf(backend);
   const metadata = metadataBytes(backend.metadata, server);
   const metadataAnswer: Answer = { chunks: [metadata], length: metadata.length };
-  const bodyLimits = { maxBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, timeoutMs: options.bodyTimeoutMs ?? 30_000 };
+  const bodyLimits = {
+    maxBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    timeoutMs: options.bodyTimeoutMs ?? 30_000,
+  };
   const decodeLimits = { ...DEFAULT_DECODE_LIMITS, ...options.decodeLimits };
   const limiter = new ConcurrencyLimiter(options.concurrency ?? backend.concurrency ?? 4, options.maxQueue ?? 64);
   const budget = new ByteBudget(options.maxInflightBytes ?? 4 * bodyLimits.maxBytes);
@@ -98,7 +110,12 @@ export function createGraphPipeHandler(backend: Backend, options: GraphPipeAppOp
       let outputs: Readonly<Record<string, Tensor>>;
       try {
         // The signal is made only if the backend reads it: most answers come before it is needed.
-        outputs = await backend.infer(inputs, outputNames, { config: req.config, get signal() { return exchange.signal; } });
+        outputs = await backend.infer(inputs, outputNames, {
+          config: req.config,
+          get signal() {
+            return exchange.signal;
+          },
+        });
       } catch (err) {
         // A backend may throw anything; callers get a GraphPipeError whatever it was.
         throw asGraphPipeError(err);

@@ -1,7 +1,13 @@
 export type * from './backend.js';
 export { appFor, createGraphPipeApp, DEFAULT_MAX_BODY_BYTES, type GraphPipeAppOptions } from './app.js';
 export { createGraphPipeHandler, type Answer, type Exchange, type GraphPipeHandler } from './handler.js';
-export { createFunctionBackend, type FunctionBackendOptions, type FunctionResult, type InferContext, type InferFunction } from './function-backend.js';
+export {
+  createFunctionBackend,
+  type FunctionBackendOptions,
+  type FunctionResult,
+  type InferContext,
+  type InferFunction,
+} from './function-backend.js';
 export { ConcurrencyLimiter } from './limiter.js';
 export { Lifecycle } from './lifecycle.js';
 export { webAnswer, webExchange } from './web-io.js';

@@ -36,7 +36,11 @@ export class ConcurrencyLimiter {
     }
     if (this.waiting.length >= this.maxQueue) {
       return Promise.reject(
-        new GraphPipeError('UNAVAILABLE', `server busy: ${this.active} inferences running and ${this.waiting.length} queued; retry later`, { retryAfter: 1 }),
+        new GraphPipeError(
+          'UNAVAILABLE',
+          `server busy: ${this.active} inferences running and ${this.waiting.length} queued; retry later`,
+          { retryAfter: 1 },
+        ),
       );
     }
     const signal = caller?.signal;

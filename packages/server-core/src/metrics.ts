@@ -31,7 +31,14 @@ export function createMetrics(handler: GraphPipeHandler): ServerMetrics {
   });
   // Gauges read the handler's state when scraped, so the request path pays nothing for them.
   const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
   gauge('graphpipe_inferences_running', 'Inferences running now', () => handler.load().running);
   gauge('graphpipe_inferences_queued', 'Requests waiting for a free inference slot', () => handler.load().queued);
   gauge('graphpipe_request_bytes_in_flight', 'Request body bytes held now', () => handler.load().bytesInFlight);

@@ -12,23 +12,32 @@ const JOIN_BELOW_BYTES = 64 * 1024;
  * go into the body's one buffer, and the answer is written as its chunks (header bytes, then
  * the tensors' own memory). This is the hot path; everything else goes through the Hono app.
  */
-export function servePostOnNode(handler: GraphPipeHandler, req: IncomingMessage, res: ServerResponse, metrics?: ServerMetrics): void {
+export function servePostOnNode(
+  handler: GraphPipeHandler,
+  req: IncomingMessage,
+  res: ServerResponse,
+  metrics?: ServerMetrics,
+): void {
   const { logger, cors } = handler;
   const start = logger || metrics ? performance.now() : 0;
   const exchange = nodeExchange(req, res);
-  handler.answer(exchange).then(
-    (answer) => writeAnswer(res, answer, cors.headers),
-    (err) => {
-      const error = asGraphPipeError(err);
-      if (logger && error.status >= 500) logger.error({ err, path: req.url }, error.message);
-      writeError(res, error, cors.headers, !req.complete);
-    },
-  ).finally(() => {
-    if (!logger && !metrics) return;
-    const ms = performance.now() - start;
-    metrics?.observe(exchange.kind ?? 'invalid', res.statusCode, ms / 1000);
-    if (logger) logger.info({ method: 'POST', path: req.url, kind: exchange.kind, status: res.statusCode, ms: +ms.toFixed(2) });
-  });
+  handler
+    .answer(exchange)
+    .then(
+      (answer) => writeAnswer(res, answer, cors.headers),
+      (err) => {
+        const error = asGraphPipeError(err);
+        if (logger && error.status >= 500) logger.error({ err, path: req.url }, error.message);
+        writeError(res, error, cors.headers, !req.complete);
+      },
+    )
+    .finally(() => {
+      if (!logger && !metrics) return;
+      const ms = performance.now() - start;
+      metrics?.observe(exchange.kind ?? 'invalid', res.statusCode, ms / 1000);
+      if (logger)
+        logger.info({ method: 'POST', path: req.url, kind: exchange.kind, status: res.statusCode, ms: +ms.toFixed(2) });
+    });
 }
 
 function nodeExchange(incoming: IncomingMessage, outgoing: ServerResponse): Exchange {
@@ -38,7 +47,8 @@ function nodeExchange(incoming: IncomingMessage, outgoing: ServerResponse): Exch
     // Made on first use: most requests never need one before they are answered.
     get signal() {
       if (!controller) {
-        const c = (controller = new AbortController());
+        const c = new AbortController();
+        controller = c;
         outgoing.once('close', () => {
           if (!outgoing.writableFinished) c.abort(new GraphPipeError('ABORTED', 'the client went away'));
         });
@@ -96,7 +106,11 @@ function nodeExchange(incoming: IncomingMessage, outgoing: ServerResponse): Exch
   };
 }
 
-function writeAnswer(res: ServerResponse, { chunks, length }: Answer, extraHeaders: Readonly<Record<string, string>>): void {
+function writeAnswer(
+  res: ServerResponse,
+  { chunks, length }: Answer,
+  extraHeaders: Readonly<Record<string, string>>,
+): void {
   if (res.destroyed) return;
   res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': length, ...extraHeaders });
   if (length < JOIN_BELOW_BYTES) {
@@ -108,7 +122,12 @@ function writeAnswer(res: ServerResponse, { chunks, length }: Answer, extraHeade
   res.end(chunks[chunks.length - 1]);
 }
 
-function writeError(res: ServerResponse, error: GraphPipeError, extraHeaders: Readonly<Record<string, string>>, bodyUnread: boolean): void {
+function writeError(
+  res: ServerResponse,
+  error: GraphPipeError,
+  extraHeaders: Readonly<Record<string, string>>,
+  bodyUnread: boolean,
+): void {
   if (res.destroyed || res.headersSent) return;
   const { status, headers, text } = errorParts(error, extraHeaders);
   // A body we stopped reading (too large, too slow) is not worth draining: close after answering.

@@ -81,7 +81,8 @@ export async function serve(backend: Backend, options: ServeOptions = {}): Promi
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const drained = await lifecycle.drain(options.drainTimeoutMs ?? 10_000);
-      if (!drained && logger) logger.warn({ inFlight: lifecycle.inFlight }, 'drain timeout passed; closing with requests in flight');
+      if (!drained && logger)
+        logger.warn({ inFlight: lifecycle.inFlight }, 'drain timeout passed; closing with requests in flight');
       server.closeAllConnections();
       await stopped;
       await backend.close?.();

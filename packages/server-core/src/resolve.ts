@@ -17,8 +17,10 @@ export function signatureOf(backend: Backend): ModelSignature {
     defaultInputs: backend.defaultInputs ?? inputs.map((io) => io.name),
     defaultOutputs: backend.defaultOutputs ?? outputs.map((io) => io.name),
   };
-  for (const name of signature.defaultInputs) if (!signature.inputs.has(name)) throw new TypeError(`default input "${name}" is not among the model's inputs`);
-  for (const name of signature.defaultOutputs) if (!signature.outputs.has(name)) throw new TypeError(`default output "${name}" is not among the model's outputs`);
+  for (const name of signature.defaultInputs)
+    if (!signature.inputs.has(name)) throw new TypeError(`default input "${name}" is not among the model's inputs`);
+  for (const name of signature.defaultOutputs)
+    if (!signature.outputs.has(name)) throw new TypeError(`default output "${name}" is not among the model's outputs`);
   return signature;
 }
 
@@ -36,7 +38,9 @@ export function resolveRequest(req: InferRequest, sig: ModelSignature): Resolved
   req.inputs.forEach((tensor, i) => {
     const name = req.inputNames[i] || sig.defaultInputs[i];
     if (name === undefined) {
-      throw invalid(`input tensor ${i} has no name and the model has ${sig.defaultInputs.length} default input(s); name it`);
+      throw invalid(
+        `input tensor ${i} has no name and the model has ${sig.defaultInputs.length} default input(s); name it`,
+      );
     }
     const spec = sig.inputs.get(name);
     if (!spec) throw invalid(`unknown input "${name}"; the model's inputs are ${list(sig.inputs.keys())}`);
@@ -49,7 +53,8 @@ export function resolveRequest(req: InferRequest, sig: ModelSignature): Resolved
   }
   const outputNames = req.outputNames.length ? req.outputNames : sig.defaultOutputs;
   for (const name of outputNames) {
-    if (!sig.outputs.has(name)) throw invalid(`unknown output "${name}"; the model's outputs are ${list(sig.outputs.keys())}`);
+    if (!sig.outputs.has(name))
+      throw invalid(`unknown output "${name}"; the model's outputs are ${list(sig.outputs.keys())}`);
   }
   return { inputs, outputNames };
 }

@@ -46,7 +46,8 @@ export function webAnswer({ chunks, length }: Answer, extraHeaders: Readonly<Rec
   // A fresh object per answer: @hono/node-server writes Content-Length into the headers it is
   // given, so a shared one would give every later answer the first one's length.
   const headers = { 'content-type': OCTETS, ...extraHeaders };
-  if (chunks.length === 1 || length < STREAM_FROM_BYTES) return new Response(concatBytes(chunks, length) as Uint8Array<ArrayBuffer>, { headers });
+  if (chunks.length === 1 || length < STREAM_FROM_BYTES)
+    return new Response(concatBytes(chunks, length) as Uint8Array<ArrayBuffer>, { headers });
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       for (const chunk of chunks) controller.enqueue(chunk);

@@ -7,12 +7,21 @@ const affine = () =>
   createFunctionBackend(
     ({ x }) => {
       const data = (x as Tensor & { dtype: 'float32' }).data;
-      return { y: tensor(data.map((v) => 2 * v + 1), x!.shape), sum: tensor(new Float32Array([data.reduce((a, b) => a + b, 0)]), [1]) };
+      return {
+        y: tensor(
+          data.map((v) => 2 * v + 1),
+          x!.shape,
+        ),
+        sum: tensor(new Float32Array([data.reduce((a, b) => a + b, 0)]), [1]),
+      };
     },
     {
       name: 'affine',
       inputs: [{ name: 'x', dtype: 'float32', shape: [-1, 3] }],
-      outputs: [{ name: 'y', dtype: 'float32', shape: [-1, 3] }, { name: 'sum', dtype: 'float32', shape: [1] }],
+      outputs: [
+        { name: 'y', dtype: 'float32', shape: [-1, 3] },
+        { name: 'sum', dtype: 'float32', shape: [1] },
+      ],
     },
   );
 
@@ -26,11 +35,19 @@ describe('backend conformance suite catches broken backends', () => {
 
   test('an output of the wrong dtype fails', async () => {
     const broken = () =>
-      createFunctionBackend(({ x }) => ({ y: tensor(new Float64Array(x!.data.length), x!.shape), sum: tensor(new Float32Array(1), [1]) }), {
-        inputs: [{ name: 'x', dtype: 'float32', shape: [-1, 3] }],
-        outputs: [{ name: 'y', dtype: 'float32', shape: [-1, 3] }, { name: 'sum', dtype: 'float32', shape: [1] }],
-      });
-    await expect(cases(broken)['returns every default output with its declared dtype and shape']!()).rejects.toThrow(/must be float32/);
+      createFunctionBackend(
+        ({ x }) => ({ y: tensor(new Float64Array(x!.data.length), x!.shape), sum: tensor(new Float32Array(1), [1]) }),
+        {
+          inputs: [{ name: 'x', dtype: 'float32', shape: [-1, 3] }],
+          outputs: [
+            { name: 'y', dtype: 'float32', shape: [-1, 3] },
+            { name: 'sum', dtype: 'float32', shape: [1] },
+          ],
+        },
+      );
+    await expect(cases(broken)['returns every default output with its declared dtype and shape']!()).rejects.toThrow(
+      /must be float32/,
+    );
   });
 
   test('a nondeterministic backend fails', async () => {

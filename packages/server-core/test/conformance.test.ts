@@ -24,7 +24,10 @@ describe('conformance vectors against echo backends', () => {
 
   beforeEach(async () => {
     configs.length = 0;
-    const echo = (inputs: Readonly<Record<string, Tensor>>, { outputNames, config }: { outputNames: readonly string[]; config: string }) => {
+    const echo = (
+      inputs: Readonly<Record<string, Tensor>>,
+      { outputNames, config }: { outputNames: readonly string[]; config: string },
+    ) => {
       configs.push(config);
       return Object.fromEntries(outputNames.map((name) => [name, inputs[ECHO[name]!]!]));
     };
@@ -33,7 +36,10 @@ describe('conformance vectors against echo backends', () => {
     pair = await start(
       createFunctionBackend(echo, {
         name: 'pair',
-        inputs: [{ name: 'some', dtype: 'string' }, { name: 'other', dtype: 'float64', shape: [-1, 3] }],
+        inputs: [
+          { name: 'some', dtype: 'string' },
+          { name: 'other', dtype: 'float64', shape: [-1, 3] },
+        ],
         outputs: [{ name: 'third' }, { name: 'fourth' }],
       }),
     );

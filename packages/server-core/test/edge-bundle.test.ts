@@ -37,8 +37,20 @@ test('the app bundles for the web and answers through fetch with web APIs alone'
   // The context brings its own language built-ins (Promise, Error, typed arrays); it gets the
   // web platform's APIs from here, and nothing of Node's.
   const context = createContext({
-    Request, Response, Headers, URL, AbortController, AbortSignal, ReadableStream, TextEncoder, TextDecoder,
-    setTimeout, clearTimeout, console, performance, structuredClone,
+    Request,
+    Response,
+    Headers,
+    URL,
+    AbortController,
+    AbortSignal,
+    ReadableStream,
+    TextEncoder,
+    TextDecoder,
+    setTimeout,
+    clearTimeout,
+    console,
+    performance,
+    structuredClone,
   });
   runInContext(code, context);
   const answer = await runInContext(

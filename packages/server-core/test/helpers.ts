@@ -30,7 +30,8 @@ export function hex(bytes: Uint8Array | ArrayBufferView): string {
 
 /** The elements of a tensor in a comparable form: numbers/bigints, or strings as hex of their bytes. */
 export function values(t: Tensor): unknown[] {
-  if (t.dtype === 'string') return t.data.map((s) => (typeof s === 'string' ? Buffer.from(s, 'utf8').toString('hex') : hex(s)));
+  if (t.dtype === 'string')
+    return t.data.map((s) => (typeof s === 'string' ? Buffer.from(s, 'utf8').toString('hex') : hex(s)));
   return Array.from(t.data as ArrayLike<number | bigint>);
 }
 
@@ -64,16 +65,28 @@ export interface RawResponse {
  * A node:http request whose body the test writes by hand (and may never finish).
  * `response` resolves with the full answer, however far the body got.
  */
-export function rawRequest(url: string, options: { method?: string; path?: string; headers?: http.OutgoingHttpHeaders } = {}) {
+export function rawRequest(
+  url: string,
+  options: { method?: string; path?: string; headers?: http.OutgoingHttpHeaders } = {},
+) {
   const { hostname, port } = new URL(url);
-  const req = http.request({ hostname, port, method: options.method ?? 'POST', path: options.path ?? '/', headers: options.headers, agent: false });
+  const req = http.request({
+    hostname,
+    port,
+    method: options.method ?? 'POST',
+    path: options.path ?? '/',
+    headers: options.headers,
+    agent: false,
+  });
   const errors: Error[] = [];
   req.on('error', (err) => errors.push(err));
   const response = new Promise<RawResponse>((resolve, reject) => {
     req.once('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.once('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.once('end', () =>
+        resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+      );
       res.once('error', reject);
     });
     req.once('error', reject);
@@ -91,7 +104,11 @@ export async function closedPort(): Promise<number> {
 }
 
 /** POSTs bytes with fetch (no Content-Type unless given) and returns status, headers and body. */
-export async function post(url: string, body: Uint8Array, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; bytes: Uint8Array }> {
+export async function post(
+  url: string,
+  body: Uint8Array,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; bytes: Uint8Array }> {
   const res = await fetch(url, { method: 'POST', body: body, headers });
   return { status: res.status, headers: res.headers, bytes: new Uint8Array(await res.arrayBuffer()) };
 }

@@ -1,15 +1,22 @@
-import { decodeInferResponse, encodeInferRequest, encodeInferResponse, isGraphPipeError, RemoteModel, tensor } from '@graphpipe/client';
+import {
+  decodeInferResponse,
+  encodeInferRequest,
+  encodeInferResponse,
+  isGraphPipeError,
+  RemoteModel,
+  tensor,
+} from '@graphpipe/client';
 import { createFunctionBackend } from '@graphpipe/server-core';
 import { describe, expect, test } from 'vitest';
 import { rawRequest, sleep, useServers, vector } from './helpers.js';
 
 const start = useServers();
 
-const echo = () => createFunctionBackend((inputs) => inputs['input0']!);
+const echo = () => createFunctionBackend((inputs) => inputs.input0!);
 
 describe('GET endpoints', () => {
-  test('GET / answers the metadata as indented JSON with the Go server\'s capitalised keys', async () => {
-    const backend = createFunctionBackend((inputs) => inputs['image']!, {
+  test("GET / answers the metadata as indented JSON with the Go server's capitalised keys", async () => {
+    const backend = createFunctionBackend((inputs) => inputs.image!, {
       name: 'resnet',
       version: '2.1',
       description: 'classifies images',
@@ -17,7 +24,10 @@ describe('GET endpoints', () => {
         { name: 'image', description: 'RGB pixels', dtype: 'uint8', shape: [-1, 224, 224, 3] },
         { name: 'anything' },
       ],
-      outputs: [{ name: 'probs', description: 'class probabilities', dtype: 'float32', shape: [-1, 1000] }, { name: 'label', dtype: 'string' }],
+      outputs: [
+        { name: 'probs', description: 'class probabilities', dtype: 'float32', shape: [-1, 1000] },
+        { name: 'label', dtype: 'string' },
+      ],
     });
     const { url } = await start(backend, { serverName: 'test-server' });
     const res = await fetch(`${url}/`);
@@ -43,26 +53,40 @@ describe('GET endpoints', () => {
     });
     // The binary metadata says the same.
     const meta = await new RemoteModel(url).metadata();
-    expect(meta).toMatchObject({ name: 'resnet', version: '2.1', server: 'test-server', description: 'classifies images' });
-    expect(meta.inputs.map((io) => [io.name, io.dtype, io.shape])).toEqual([['image', 'uint8', [-1, 224, 224, 3]], ['anything', undefined, []]]);
+    expect(meta).toMatchObject({
+      name: 'resnet',
+      version: '2.1',
+      server: 'test-server',
+      description: 'classifies images',
+    });
+    expect(meta.inputs.map((io) => [io.name, io.dtype, io.shape])).toEqual([
+      ['image', 'uint8', [-1, 224, 224, 3]],
+      ['anything', undefined, []],
+    ]);
   });
 
   test('GET / defaults: empty version and description, server graphpipe-ts', async () => {
     const { url } = await start(echo());
     expect(await (await fetch(url)).json()).toStrictEqual({
-      Name: 'function', Version: '', Server: 'graphpipe-ts', Description: '',
+      Name: 'function',
+      Version: '',
+      Server: 'graphpipe-ts',
+      Description: '',
       Inputs: [{ Name: 'input0', Description: '', Shape: [], Type: 0 }],
       Outputs: [{ Name: 'output0', Description: '', Shape: [], Type: 0 }],
     });
   });
 
-  test.each(['/control/is_ready', '/control/is_alive', '/healthz', '/readyz', '/livez'])('GET %s answers 200 ok', async (path) => {
-    const { url } = await start(echo());
-    const res = await fetch(url + path);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
-    expect((await res.text()).trim()).toBe('ok');
-  });
+  test.each(['/control/is_ready', '/control/is_alive', '/healthz', '/readyz', '/livez'])(
+    'GET %s answers 200 ok',
+    async (path) => {
+      const { url } = await start(echo());
+      const res = await fetch(url + path);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+      expect((await res.text()).trim()).toBe('ok');
+    },
+  );
 
   test('an unknown GET path answers 404 naming it', async () => {
     const { url } = await start(echo());
@@ -77,7 +101,11 @@ describe('CORS', () => {
   const preflight = (url: string) =>
     fetch(url, {
       method: 'OPTIONS',
-      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
     });
 
   test('preflight allows any origin to POST', async () => {
@@ -91,11 +119,19 @@ describe('CORS', () => {
 
   test('POST answers, successful or not, carry the CORS header', async () => {
     const { url } = await start(echo());
-    const ok = await fetch(url, { method: 'POST', body: vector('sample_request.bin'), headers: { origin: 'https://app.example' } });
+    const ok = await fetch(url, {
+      method: 'POST',
+      body: vector('sample_request.bin'),
+      headers: { origin: 'https://app.example' },
+    });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('access-control-allow-origin')).toBe('*');
     // A browser can read the error message only if the error answer has it too.
-    const bad = await fetch(url, { method: 'POST', body: 'garbage!garbage!', headers: { origin: 'https://app.example' } });
+    const bad = await fetch(url, {
+      method: 'POST',
+      body: 'garbage!garbage!',
+      headers: { origin: 'https://app.example' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.headers.get('access-control-allow-origin')).toBe('*');
   });
@@ -105,7 +141,11 @@ describe('CORS', () => {
     const res = await preflight(url);
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
     expect(res.status).toBe(404);
-    const post = await fetch(url, { method: 'POST', body: vector('sample_request.bin'), headers: { origin: 'https://app.example' } });
+    const post = await fetch(url, {
+      method: 'POST',
+      body: vector('sample_request.bin'),
+      headers: { origin: 'https://app.example' },
+    });
     expect(post.status).toBe(200);
     expect(post.headers.get('access-control-allow-origin')).toBeNull();
   });
@@ -116,20 +156,32 @@ describe('CORS', () => {
     for (const { url } of [plain, withCors, plain]) {
       for (const n of [1, 37, 1000]) {
         const sent = tensor(new Uint8Array(n).fill(n & 0xff));
-        const res = await fetch(url, { method: 'POST', body: encodeInferRequest({ inputs: [sent] }), signal: AbortSignal.timeout(2000) });
+        const res = await fetch(url, {
+          method: 'POST',
+          body: encodeInferRequest({ inputs: [sent] }),
+          signal: AbortSignal.timeout(2000),
+        });
         expect(res.status).toBe(200);
         expect(Number(res.headers.get('content-length'))).toBe(encodeInferResponse({ outputs: [sent] }).length);
         const [out] = decodeInferResponse(new Uint8Array(await res.arrayBuffer())).outputs;
         expect(Array.from(out!.data as Uint8Array)).toEqual(Array.from(sent.data as Uint8Array));
       }
-      const meta = await fetch(url, { method: 'POST', body: vector('sample_metadata_request.bin'), signal: AbortSignal.timeout(2000) });
+      const meta = await fetch(url, {
+        method: 'POST',
+        body: vector('sample_metadata_request.bin'),
+        signal: AbortSignal.timeout(2000),
+      });
       expect(Number(meta.headers.get('content-length'))).toBe((await meta.arrayBuffer()).byteLength);
     }
   });
 
   test('cors options restrict the allowed origin', async () => {
     const { url } = await start(echo(), { cors: { origin: 'https://ok.example' } });
-    const res = await fetch(url, { method: 'POST', body: vector('sample_request.bin'), headers: { origin: 'https://ok.example' } });
+    const res = await fetch(url, {
+      method: 'POST',
+      body: vector('sample_request.bin'),
+      headers: { origin: 'https://ok.example' },
+    });
     expect(res.headers.get('access-control-allow-origin')).toBe('https://ok.example');
   });
 });
@@ -139,7 +191,13 @@ describe('request bodies', () => {
 
   test('a Content-Length over maxBodyBytes is refused with 413 before the body is sent', async () => {
     let calls = 0;
-    const { url } = await start(createFunctionBackend((inputs) => (calls++, inputs['input0']!)), { maxBodyBytes: MAX });
+    const { url } = await start(
+      createFunctionBackend((inputs) => {
+        calls++;
+        return inputs.input0!;
+      }),
+      { maxBodyBytes: MAX },
+    );
     const { req, response } = rawRequest(url, { headers: { 'content-length': String(10_000_000) } });
     req.write(Buffer.alloc(100)); // and never the rest
     const res = await response;

@@ -1,5 +1,5 @@
 import * as net from 'node:net';
-import { encodeInferRequest, GraphPipeError, isGraphPipeError, RemoteModel, tensor } from '@graphpipe/client';
+import { encodeInferRequest, type GraphPipeError, isGraphPipeError, RemoteModel, tensor } from '@graphpipe/client';
 import { type Backend, createFunctionBackend } from '@graphpipe/server-core';
 import { describe, expect, test, vi } from 'vitest';
 import { gate, sleep, useServers } from './helpers.js';
@@ -14,7 +14,10 @@ function slowBackend() {
   const fn = createFunctionBackend(async (inputs, { signal }) => {
     entered.push(signal);
     await release.promise;
-    return tensor((inputs['input0']!.data as Float32Array).map((v) => v + 1), inputs['input0']!.shape);
+    return tensor(
+      (inputs.input0!.data as Float32Array).map((v) => v + 1),
+      inputs.input0!.shape,
+    );
   });
   const backend: Backend = {
     ...fn,
@@ -27,9 +30,12 @@ function slowBackend() {
 }
 
 const until = (check: () => boolean, what: string) =>
-  vi.waitFor(() => {
-    if (!check()) throw new Error(`still waiting for ${what}`);
-  }, { timeout: 3000, interval: 5 });
+  vi.waitFor(
+    () => {
+      if (!check()) throw new Error(`still waiting for ${what}`);
+    },
+    { timeout: 3000, interval: 5 },
+  );
 
 describe('overload', () => {
   test('concurrency 1, maxQueue 1: of three concurrent requests two succeed and one gets 503 with Retry-After', async () => {
@@ -54,7 +60,10 @@ describe('overload', () => {
     expect(err.message).toMatch(/server busy: 1 inferences running and 1 queued/);
     slow.release();
     await Promise.all(calls);
-    const values = settled.slice(1).map((s) => (s as PromiseFulfilledResult<number>).value).sort();
+    const values = settled
+      .slice(1)
+      .map((s) => (s as PromiseFulfilledResult<number>).value)
+      .sort();
     expect(settled.slice(1).every((s) => s.status === 'fulfilled')).toBe(true);
     expect(values).toHaveLength(2);
     expect(slow.entered).toHaveLength(2);
@@ -105,12 +114,17 @@ describe('overload', () => {
 
 describe('listening', () => {
   test('serve() rejects when the port is taken', async () => {
-    const first = await start(createFunctionBackend((inputs) => inputs['input0']!));
-    await expect(start(createFunctionBackend((inputs) => inputs['input0']!), { port: first.port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    const first = await start(createFunctionBackend((inputs) => inputs.input0!));
+    await expect(
+      start(
+        createFunctionBackend((inputs) => inputs.input0!),
+        { port: first.port },
+      ),
+    ).rejects.toMatchObject({ code: 'EADDRINUSE' });
   });
 
   test('the handle reports the real port and a loopback URL', async () => {
-    const h = await start(createFunctionBackend((inputs) => inputs['input0']!));
+    const h = await start(createFunctionBackend((inputs) => inputs.input0!));
     expect(h.port).toBeGreaterThan(0);
     expect(h.url).toBe(`http://127.0.0.1:${h.port}`);
     expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
@@ -140,7 +154,9 @@ function rawConnection(port: number) {
   const chunks: Buffer[] = [];
   socket.on('data', (d) => chunks.push(d));
   socket.on('error', () => {});
-  const closed = new Promise<string>((resolve) => socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1'))));
+  const closed = new Promise<string>((resolve) =>
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1'))),
+  );
   return { socket, closed, received: () => Buffer.concat(chunks).toString('latin1') };
 }
 

@@ -21,8 +21,14 @@ test('the README still shows the snippet this file runs', () => {
 test('the README example serves a function and calls it', async () => {
   const log = vi.spyOn(console, 'log').mockImplementation(() => {});
   try {
-    const double = createFunctionBackend(({ input0 }) => tensor((input0.data as Float32Array).map((x) => x * 2), input0.shape),
-      { name: 'double', inputs: [{ name: 'input0', dtype: 'float32', shape: [-1] }] });
+    const double = createFunctionBackend(
+      ({ input0 }) =>
+        tensor(
+          (input0.data as Float32Array).map((x) => x * 2),
+          input0.shape,
+        ),
+      { name: 'double', inputs: [{ name: 'input0', dtype: 'float32', shape: [-1] }] },
+    );
     const server = await serve(double, { port: 0 });
     const model = new RemoteModel(server.url);
     const { outputs } = await model.infer(tensor(new Float32Array([1, 2, 3])));

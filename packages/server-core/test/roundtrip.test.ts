@@ -31,7 +31,7 @@ describe('client <-> server round trips', () => {
     // The default function model: one input "input0" of any dtype and shape, one output "output0".
     const echo = createFunctionBackend((inputs, { config, outputNames }) => {
       seen.push({ inputs, config, outputNames });
-      return inputs['input0']!;
+      return inputs.input0!;
     });
     url = (await start(echo)).url;
   });
@@ -42,7 +42,7 @@ describe('client <-> server round trips', () => {
     const { outputs, byName } = await new RemoteModel(url).infer(sent);
     // What the backend received...
     expect(seen).toHaveLength(1);
-    expectSameTensor(seen[0]!.inputs['input0'], sent);
+    expectSameTensor(seen[0]!.inputs.input0, sent);
     // ...and what the client got back.
     expect(outputs).toHaveLength(1);
     expectSameTensor(outputs[0], sent);
@@ -65,16 +65,31 @@ describe('client <-> server round trips', () => {
   });
 
   test('string elements may be arbitrary bytes, not UTF-8', async () => {
-    const bytes = [new Uint8Array([0xff, 0xfe, 0x00, 0x80]), new Uint8Array([0xc3]), new Uint8Array(0), new Uint8Array([0xed, 0xa0, 0x80])];
+    const bytes = [
+      new Uint8Array([0xff, 0xfe, 0x00, 0x80]),
+      new Uint8Array([0xc3]),
+      new Uint8Array(0),
+      new Uint8Array([0xed, 0xa0, 0x80]),
+    ];
     const sent = tensor<'string'>([...bytes, 'plain'] as unknown as readonly string[], [5], 'string');
     const [out] = (await new RemoteModel(url).infer(sent)).outputs;
     expect(out!.dtype).toBe('string');
-    expect((out!.data as Uint8Array[]).map(hex)).toEqual(['fffe0080', 'c3', '', 'eda080', Buffer.from('plain').toString('hex')]);
+    expect((out!.data as Uint8Array[]).map(hex)).toEqual([
+      'fffe0080',
+      'c3',
+      '',
+      'eda080',
+      Buffer.from('plain').toString('hex'),
+    ]);
   });
 
   test('scalars (shape []) keep their shape and single element', async () => {
     const model = new RemoteModel(url);
-    for (const sent of [tensor(new Float64Array([3.5]), []), tensor(new BigInt64Array([-7n]), []), tensor(['only'], [])]) {
+    for (const sent of [
+      tensor(new Float64Array([3.5]), []),
+      tensor(new BigInt64Array([-7n]), []),
+      tensor(['only'], []),
+    ]) {
       const [out] = (await model.infer(sent)).outputs;
       expect(out!.shape).toEqual([]);
       expectSameTensor(out, sent);
@@ -91,7 +106,7 @@ describe('client <-> server round trips', () => {
     ]) {
       seen.length = 0;
       const [out] = (await model.infer(sent)).outputs;
-      expect(seen[0]!.inputs['input0']!.shape).toEqual(sent.shape);
+      expect(seen[0]!.inputs.input0!.shape).toEqual(sent.shape);
       expect(out!.dtype).toBe(sent.dtype);
       expect(out!.shape).toEqual(sent.shape);
       expect(out!.data.length).toBe(0);
@@ -116,13 +131,19 @@ describe('several inputs and outputs', () => {
     const fn = createFunctionBackend(
       (inputs, { outputNames, config }) => {
         calls.push({ names: Object.keys(inputs), outputNames, config });
-        const a = inputs['a']!.data as Float32Array;
-        const b = inputs['b']!.data as Int32Array;
-        const rows = inputs['a']!.shape[0]!;
+        const a = inputs.a!.data as Float32Array;
+        const b = inputs.b!.data as Int32Array;
+        const rows = inputs.a!.shape[0]!;
         return {
-          sum: tensor(a.map((x, i) => x + b[i]!), inputs['a']!.shape),
+          sum: tensor(
+            a.map((x, i) => x + b[i]!),
+            inputs.a!.shape,
+          ),
           count: tensor(new Int32Array([rows]), []),
-          label: tensor(Array.from({ length: rows }, (_, i) => `row${i}`), [rows]),
+          label: tensor(
+            Array.from({ length: rows }, (_, i) => `row${i}`),
+            [rows],
+          ),
         };
       },
       {
@@ -162,11 +183,11 @@ describe('several inputs and outputs', () => {
     expect(r1.outputs.map((t) => t.dtype)).toEqual(['string', 'float32']);
     expect(new TextDecoder().decode((r1.outputs[0]!.data as Uint8Array[])[1])).toBe('row1');
     expect(Object.keys(r1.byName)).toEqual(['label', 'sum']);
-    expect(Array.from(r1.byName['sum']!.data as Float32Array)).toEqual([11, 22, 33, 44]);
+    expect(Array.from(r1.byName.sum!.data as Float32Array)).toEqual([11, 22, 33, 44]);
     const r2 = await model.infer([a, b], { outputNames: ['count'] });
     expect(r2.outputs).toHaveLength(1);
-    expect(r2.byName['count']!.dtype).toBe('int32');
-    expect(Array.from(r2.byName['count']!.data as Int32Array)).toEqual([2]);
+    expect(r2.byName.count!.dtype).toBe('int32');
+    expect(Array.from(r2.byName.count!.data as Int32Array)).toEqual([2]);
   });
 
   test('input names given by position or by a record reach the backend by name', async () => {
@@ -178,7 +199,10 @@ describe('several inputs and outputs', () => {
     // A record names its tensors itself, whatever its key order.
     const r2 = await model.infer({ b, a }, { outputNames: ['sum'] });
     expect(Array.from(r2.outputs[0]!.data as Float32Array)).toEqual([11, 22, 33, 44]);
-    expect(calls.map((c) => c.names)).toEqual([['b', 'a'], ['b', 'a']]);
+    expect(calls.map((c) => c.names)).toEqual([
+      ['b', 'a'],
+      ['b', 'a'],
+    ]);
   });
 
   test('config is passed through to the backend unchanged', async () => {
@@ -196,8 +220,8 @@ describe('several inputs and outputs', () => {
     expect(meta.outputs.map((o) => o.name)).toEqual(['sum', 'count', 'label']);
     const { byName } = await model.infer({ a, b });
     expect(Object.keys(byName)).toEqual(['sum', 'count', 'label']);
-    expect(byName['label']!.dtype).toBe('string');
-    expect(byName['count']!.dtype).toBe('int32');
+    expect(byName.label!.dtype).toBe('string');
+    expect(byName.count!.dtype).toBe('int32');
   });
 
   test("a backend's own defaultOutputs are what an unnamed request gets, and byName does not mislabel them", async () => {
@@ -208,6 +232,6 @@ describe('several inputs and outputs', () => {
     expect(outputs).toHaveLength(1);
     expect(outputs[0]!.dtype).toBe('int32');
     // The metadata lists sum, count, label; the one answer is "count", not "sum".
-    expect(byName['sum']).toBeUndefined();
+    expect(byName.sum).toBeUndefined();
   });
 });

@@ -19,14 +19,22 @@ export interface RemoteCallOptions {
  * Sends TF.js tensors to a GraphPipe model and returns its answers as new TF.js tensors (the
  * caller disposes them). Answers TF.js cannot hold (int64, float64, ...) are refused, not narrowed.
  */
-export async function callRemote(tf: Tf, model: RemoteModel, inputs: readonly TfTensor[], options: RemoteCallOptions): Promise<TfTensor[]> {
+export async function callRemote(
+  tf: Tf,
+  model: RemoteModel,
+  inputs: readonly TfTensor[],
+  options: RemoteCallOptions,
+): Promise<TfTensor[]> {
   const tensors = await Promise.all(inputs.map(fromTf));
   const { outputs } = await model.infer(tensors, options);
   return outputs.map((t, i) => {
     const dtype = tfDTypeFor(t.dtype);
     if (!dtype) {
       const name = options.outputNames?.[i] ?? `output ${i}`;
-      throw new GraphPipeError('INVALID_ARGUMENT', `${model.url} answered ${name} as ${t.dtype}, which TF.js cannot hold; ask for another output or serve it as float32/int32`);
+      throw new GraphPipeError(
+        'INVALID_ARGUMENT',
+        `${model.url} answered ${name} as ${t.dtype}, which TF.js cannot hold; ask for another output or serve it as float32/int32`,
+      );
     }
     return toTf(tf, t, dtype);
   });

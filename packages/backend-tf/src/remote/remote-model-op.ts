@@ -3,7 +3,9 @@ import type { Tensor as TfTensor } from '@tensorflow/tfjs';
 import type { Tf } from '../engine.js';
 import { callRemote, type RemoteCallOptions } from './call-remote.js';
 
-export interface RemoteModelOpOptions extends RemoteModelOptions, Omit<RemoteCallOptions, 'inputNames' | 'outputNames' | 'signal'> {
+export interface RemoteModelOpOptions
+  extends RemoteModelOptions,
+    Omit<RemoteCallOptions, 'inputNames' | 'outputNames' | 'signal'> {
   /** The remote input the tensor is sent as. Default: the model's first default input. */
   readonly inputName?: string;
   /** The remote output returned. Default: the model's first default output. */

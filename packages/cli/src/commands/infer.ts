@@ -40,7 +40,10 @@ export async function inferCommand(url: string, opts: InferCommandOptions): Prom
   // byName knows the names when they were asked for, or when the metadata lists exactly these outputs.
   const names = new Map([...Object.entries(byName)].map(([name, t]) => [t, name]));
   const named = outputs.map((t, i) => ({ name: names.get(t) ?? `output${i}`, tensor: t }));
-  if (opts.json) console.log(JSON.stringify(Object.fromEntries(named.map(({ name, tensor }) => [name, tensorToJson(tensor)])), null, 2));
+  if (opts.json)
+    console.log(
+      JSON.stringify(Object.fromEntries(named.map(({ name, tensor }) => [name, tensorToJson(tensor)])), null, 2),
+    );
   else for (const { name, tensor } of named) console.log(describeTensor(name, tensor));
   if (opts.save) {
     for (const { name, tensor } of named) {

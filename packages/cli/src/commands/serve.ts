@@ -25,7 +25,8 @@ export async function serveCommand(model: string, opts: ServeCommandOptions): Pr
     handleSignals: true,
   });
   const { inputs, outputs } = backend.metadata;
-  const list = (ios: typeof inputs) => ios.map((io) => `${io.name} ${io.dtype ?? 'any'}[${io.shape?.join(', ') ?? '…'}]`).join(', ');
+  const list = (ios: typeof inputs) =>
+    ios.map((io) => `${io.name} ${io.dtype ?? 'any'}[${io.shape?.join(', ') ?? '…'}]`).join(', ');
   console.log(`serving ${backend.metadata.name} on ${handle.url}`);
   // For TF.js models this says which engine runs them (native, wasm or cpu).
   if (backend.metadata.description) console.log(`  model:   ${backend.metadata.description}`);

@@ -20,14 +20,22 @@ type Entry = Record<string, unknown>;
  * One node of a config: a model (`{ onnx: path }`, `{ tf: dir }`, `{ remote: url }`, or any other
  * loader's key), a pipeline (`stages`), an ensemble (`members`), or `argmax`.
  */
-export async function buildNode(node: unknown, name: string, where: string, ctx: BuildContext): Promise<{ backend: Backend; location?: string }> {
+export async function buildNode(
+  node: unknown,
+  name: string,
+  where: string,
+  ctx: BuildContext,
+): Promise<{ backend: Backend; location?: string }> {
   const entry = asEntry(node, where);
   if ('stages' in entry) return { backend: await buildPipeline(entry, name, where, ctx) };
   if ('members' in entry) return { backend: await buildEnsemble(entry, name, where, ctx) };
-  if ('argmax' in entry) return { backend: createArgmaxBackend(asEntry(entry.argmax ?? {}, `${where}.argmax`) as ArgmaxOptions) };
+  if ('argmax' in entry)
+    return { backend: createArgmaxBackend(asEntry(entry.argmax ?? {}, `${where}.argmax`) as ArgmaxOptions) };
   const kinds = Object.keys(entry).filter((key) => key in ctx.loaders);
   if (kinds.length !== 1 || typeof entry[kinds[0]!] !== 'string') {
-    const known = Object.keys(ctx.loaders).map((k) => `{ ${k}: ... }`).join(', ');
+    const known = Object.keys(ctx.loaders)
+      .map((k) => `{ ${k}: ... }`)
+      .join(', ');
     throw new Error(`${where}: expected exactly one of stages, members, argmax or a model (${known})`);
   }
   const kind = kinds[0]!;
@@ -42,9 +50,20 @@ async function buildPipeline(entry: Entry, name: string, where: string, ctx: Bui
   if (!Array.isArray(entry.stages)) throw new Error(`${where}.stages: expected a list`);
   const stages: Stage[] = [];
   for (const [i, node] of entry.stages.entries()) {
-    stages.push(await buildStage(node, String(asEntry(node, `${where}.stages[${i}]`).name ?? i + 1), `${where}.stages[${i}]`, ctx));
+    stages.push(
+      await buildStage(
+        node,
+        String(asEntry(node, `${where}.stages[${i}]`).name ?? i + 1),
+        `${where}.stages[${i}]`,
+        ctx,
+      ),
+    );
   }
-  return createPipelineBackend({ ...names(entry, name), stages, returns: stringList(entry.returns, `${where}.returns`) });
+  return createPipelineBackend({
+    ...names(entry, name),
+    stages,
+    returns: stringList(entry.returns, `${where}.returns`),
+  });
 }
 
 async function buildEnsemble(entry: Entry, name: string, where: string, ctx: BuildContext): Promise<Backend> {
@@ -52,7 +71,11 @@ async function buildEnsemble(entry: Entry, name: string, where: string, ctx: Bui
   for (const [key, node] of Object.entries(asEntry(entry.members, `${where}.members`))) {
     members[key] = await buildStage(node, key, `${where}.members.${key}`, ctx);
   }
-  return createEnsembleBackend({ ...names(entry, name), members, combine: combineRule(entry.combine, `${where}.combine`) });
+  return createEnsembleBackend({
+    ...names(entry, name),
+    members,
+    combine: combineRule(entry.combine, `${where}.combine`),
+  });
 }
 
 async function buildStage(node: unknown, name: string, where: string, ctx: BuildContext): Promise<Stage> {
@@ -75,7 +98,8 @@ function names(entry: Entry, name: string) {
 function combineRule(value: unknown, where: string): CombineName | Record<string, CombineName> | undefined {
   if (value === undefined) return undefined;
   const check = (v: unknown, at: string) => {
-    if (!COMBINE_NAMES.includes(v as CombineName)) throw new Error(`${at}: expected one of ${COMBINE_NAMES.join(', ')}, got ${JSON.stringify(v)}`);
+    if (!COMBINE_NAMES.includes(v as CombineName))
+      throw new Error(`${at}: expected one of ${COMBINE_NAMES.join(', ')}, got ${JSON.stringify(v)}`);
     return v as CombineName;
   };
   if (typeof value === 'string') return check(value, where);
@@ -83,19 +107,22 @@ function combineRule(value: unknown, where: string): CombineName | Record<string
 }
 
 function asEntry(value: unknown, where: string): Entry {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${where}: expected a mapping`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new Error(`${where}: expected a mapping`);
   return value as Entry;
 }
 
 function stringMap(value: unknown, where: string): Record<string, string> | undefined {
   if (value === undefined) return undefined;
   const entry = asEntry(value, where);
-  for (const [k, v] of Object.entries(entry)) if (typeof v !== 'string') throw new Error(`${where}.${k}: expected a tensor name`);
+  for (const [k, v] of Object.entries(entry))
+    if (typeof v !== 'string') throw new Error(`${where}.${k}: expected a tensor name`);
   return entry as Record<string, string>;
 }
 
 function stringList(value: unknown, where: string): string[] | undefined {
   if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new Error(`${where}: expected a list of tensor names`);
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
+    throw new Error(`${where}: expected a list of tensor names`);
   return value as string[];
 }

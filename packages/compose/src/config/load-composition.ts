@@ -15,7 +15,11 @@ export interface CompositionOptions {
 }
 
 /** Builds a backend from a YAML (or JSON) config file; relative paths are relative to the file. */
-export async function loadComposition(file: string, loaders: Loaders = defaultLoaders, options: CompositionOptions = {}): Promise<Backend> {
+export async function loadComposition(
+  file: string,
+  loaders: Loaders = defaultLoaders,
+  options: CompositionOptions = {},
+): Promise<Backend> {
   const text = await readFile(file, 'utf8');
   return buildComposition(parse(text), loaders, { dir: dirname(resolve(file)), ...options }, file);
 }
@@ -30,7 +34,11 @@ export async function buildComposition(
   const opened: Backend[] = [];
   try {
     const doc = substitute(config, options.vars ?? process.env);
-    const { backend } = await buildNode(doc, 'composition', source, { loaders, dir: options.dir ?? process.cwd(), opened });
+    const { backend } = await buildNode(doc, 'composition', source, {
+      loaders,
+      dir: options.dir ?? process.cwd(),
+      opened,
+    });
     return backend;
   } catch (err) {
     await closeAll(opened).catch(() => undefined);

@@ -21,7 +21,10 @@ export type Loaders = Readonly<Record<string, ModelLoader>>;
  */
 export const defaultLoaders: Loaders = {
   onnx: async (ref, { dir, options }) => {
-    const { createOnnxBackend } = await optionalImport('@graphpipe/backend-onnx', () => import('@graphpipe/backend-onnx'));
+    const { createOnnxBackend } = await optionalImport(
+      '@graphpipe/backend-onnx',
+      () => import('@graphpipe/backend-onnx'),
+    );
     return createOnnxBackend(resolve(dir, ref), options as Parameters<typeof createOnnxBackend>[1]);
   },
   tf: async (ref, { dir, options }) => {
@@ -37,7 +40,8 @@ export async function optionalImport<T>(pkg: string, load: () => Promise<T>): Pr
     return await load();
   } catch (err) {
     const code = (err as { code?: unknown } | null)?.code;
-    const missing = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((err as Error).message).includes(pkg);
+    const missing =
+      (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((err as Error).message).includes(pkg);
     if (missing) throw new Error(`this composition needs ${pkg}; install it (npm install ${pkg})`, { cause: err });
     throw err;
   }

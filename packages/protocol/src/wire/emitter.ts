@@ -19,9 +19,15 @@ export class Emitter {
     this.pos = alignUp(this.pos + extra, n) - extra;
   }
 
-  u8(at: number, value: number): void { this.view?.setUint8(at, value); }
-  u16(at: number, value: number): void { this.view?.setUint16(at, value, true); }
-  u32(at: number, value: number): void { this.view?.setUint32(at, value, true); }
+  u8(at: number, value: number): void {
+    this.view?.setUint8(at, value);
+  }
+  u16(at: number, value: number): void {
+    this.view?.setUint16(at, value, true);
+  }
+  u32(at: number, value: number): void {
+    this.view?.setUint32(at, value, true);
+  }
   /** A safe integer as int64, written as two 32-bit halves (no BigInt on the hot path). */
   i64(at: number, value: number): void {
     if (!this.view) return;

@@ -54,8 +54,10 @@ export class FlatReader {
     if (vtable < 0 || vtable + 4 > size) throw invalidMessage(`${what}: vtable offset ${vtable} is outside the buffer`);
     const vtableSize = this.view.getUint16(vtable, true);
     const inlineSize = this.view.getUint16(vtable + 2, true);
-    if (vtableSize < 4 || vtableSize & 1 || vtable + vtableSize > size) throw invalidMessage(`${what}: malformed vtable`);
-    if (inlineSize < 4 || pos + inlineSize > size) throw invalidMessage(`${what}: table runs past the end of the buffer`);
+    if (vtableSize < 4 || vtableSize & 1 || vtable + vtableSize > size)
+      throw invalidMessage(`${what}: malformed vtable`);
+    if (inlineSize < 4 || pos + inlineSize > size)
+      throw invalidMessage(`${what}: table runs past the end of the buffer`);
     return { pos, vtable, vtableSize, inlineSize };
   }
 

@@ -6,8 +6,15 @@
  *     for (const c of backendConformanceCases(() => createOnnxBackend(path))) test(c.name, c.run);
  */
 import {
-  type DType, decodeInferResponse, decodeMetadataResponse, elementCount, encodeInferRequest,
-  encodeMetadataRequest, type Tensor, tensor, typedArrayFor,
+  type DType,
+  decodeInferResponse,
+  decodeMetadataResponse,
+  elementCount,
+  encodeInferRequest,
+  encodeMetadataRequest,
+  type Tensor,
+  tensor,
+  typedArrayFor,
 } from '@graphpipe/protocol';
 import { createGraphPipeApp } from '../app.js';
 import type { Backend, IOSpec } from '../backend.js';
@@ -25,29 +32,41 @@ export interface ConformanceCase {
   readonly run: () => Promise<void>;
 }
 
-export function backendConformanceCases(makeBackend: () => Backend | Promise<Backend>, options: ConformanceOptions = {}): ConformanceCase[] {
+export function backendConformanceCases(
+  makeBackend: () => Backend | Promise<Backend>,
+  options: ConformanceOptions = {},
+): ConformanceCase[] {
   const cases: Record<string, (backend: Backend) => Promise<void>> = {
     'declares unique inputs and outputs with valid shapes': async (backend) => {
       const { inputs, outputs } = backend.metadata;
       for (const list of [inputs, outputs]) {
         const names = list.map((io) => io.name);
         assert(new Set(names).size === names.length, `duplicate names in [${names.join(', ')}]`);
-        for (const io of list) assert(!io.shape || io.shape.every((d) => Number.isInteger(d) && d >= -1), `bad shape for ${io.name}`);
+        for (const io of list)
+          assert(!io.shape || io.shape.every((d) => Number.isInteger(d) && d >= -1), `bad shape for ${io.name}`);
       }
       assert(outputs.length > 0, 'a model must declare at least one output');
     },
     'answers a metadata request with its declaration': async (backend) => {
       const meta = decodeMetadataResponse(await post(backend, encodeMetadataRequest(), 200));
       assert(meta.name === backend.metadata.name, `name ${meta.name} != ${backend.metadata.name}`);
-      assert(meta.inputs.map((i) => i.name).join() === backend.metadata.inputs.map((i) => i.name).join(), 'input names differ');
-      assert(meta.outputs.map((i) => i.name).join() === backend.metadata.outputs.map((i) => i.name).join(), 'output names differ');
+      assert(
+        meta.inputs.map((i) => i.name).join() === backend.metadata.inputs.map((i) => i.name).join(),
+        'input names differ',
+      );
+      assert(
+        meta.outputs.map((i) => i.name).join() === backend.metadata.outputs.map((i) => i.name).join(),
+        'output names differ',
+      );
     },
     'returns every default output with its declared dtype and shape': async (backend) => {
       const inputs = options.sampleInputs?.() ?? sampleInputs(backend.metadata.inputs);
       const outputs = await infer(backend, inputs, []);
       const expected = backend.defaultOutputs ?? backend.metadata.outputs.map((o) => o.name);
       assert(outputs.length === expected.length, `expected ${expected.length} outputs, got ${outputs.length}`);
-      outputs.forEach((t, i) => checkTensor(`output "${expected[i]}"`, t, spec(backend.metadata.outputs, expected[i]!)));
+      outputs.forEach((t, i) =>
+        checkTensor(`output "${expected[i]}"`, t, spec(backend.metadata.outputs, expected[i]!)),
+      );
     },
     'returns exactly the outputs asked for, in order': async (backend) => {
       const inputs = options.sampleInputs?.() ?? sampleInputs(backend.metadata.inputs);
@@ -75,7 +94,11 @@ export function backendConformanceCases(makeBackend: () => Backend | Promise<Bac
     },
     'rejects an unknown output name with 400': async (backend) => {
       const inputs = options.sampleInputs?.() ?? sampleInputs(backend.metadata.inputs);
-      const body = encodeInferRequest({ inputs: Object.values(inputs), inputNames: Object.keys(inputs), outputNames: ['no-such-output'] });
+      const body = encodeInferRequest({
+        inputs: Object.values(inputs),
+        inputNames: Object.keys(inputs),
+        outputNames: ['no-such-output'],
+      });
       const text = new TextDecoder().decode(await post(backend, body, 400));
       assert(text.includes('no-such-output'), `the 400 message should name the output: ${text}`);
     },
@@ -103,17 +126,26 @@ export function sampleInputs(specs: readonly IOSpec[]): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
   for (const io of specs) {
     if (!io.shape || !io.dtype) throw new Error(`input "${io.name}" declares no fixed dtype/shape; pass sampleInputs`);
-    out[io.name] = fill(io.dtype, io.shape.map((d) => (d < 0 ? 2 : d)));
+    out[io.name] = fill(
+      io.dtype,
+      io.shape.map((d) => (d < 0 ? 2 : d)),
+    );
   }
   return out;
 }
 
 function fill(dtype: DType, shape: readonly number[]): Tensor {
   const n = elementCount(shape);
-  if (dtype === 'string') return tensor(Array.from({ length: n }, (_, i) => String(i)), shape, 'string');
+  if (dtype === 'string')
+    return tensor(
+      Array.from({ length: n }, (_, i) => String(i)),
+      shape,
+      'string',
+    );
   const data = new (typedArrayFor(dtype))(n);
   const wide = data instanceof BigInt64Array || data instanceof BigUint64Array;
-  for (let i = 0; i < n; i++) (data as unknown as unknown[])[i] = wide ? BigInt(i % 100) : dtype === 'float16' ? 0x3c00 : i % 100;
+  for (let i = 0; i < n; i++)
+    (data as unknown as unknown[])[i] = wide ? BigInt(i % 100) : dtype === 'float16' ? 0x3c00 : i % 100;
   return tensor(data, shape, dtype);
 }
 
@@ -121,11 +153,18 @@ async function post(backend: Backend, body: Uint8Array<ArrayBuffer>, expectStatu
   const app = createGraphPipeApp(backend, { logger: false });
   const res = await app.request('/', { method: 'POST', body });
   const bytes = new Uint8Array(await res.arrayBuffer());
-  assert(res.status === expectStatus, `expected HTTP ${expectStatus}, got ${res.status}: ${new TextDecoder().decode(bytes.subarray(0, 300))}`);
+  assert(
+    res.status === expectStatus,
+    `expected HTTP ${expectStatus}, got ${res.status}: ${new TextDecoder().decode(bytes.subarray(0, 300))}`,
+  );
   return bytes;
 }
 
-async function infer(backend: Backend, inputs: Record<string, Tensor>, outputNames: string[]): Promise<readonly Tensor[]> {
+async function infer(
+  backend: Backend,
+  inputs: Record<string, Tensor>,
+  outputNames: string[],
+): Promise<readonly Tensor[]> {
   const body = encodeInferRequest({ inputs: Object.values(inputs), inputNames: Object.keys(inputs), outputNames });
   return decodeInferResponse(await post(backend, body, 200)).outputs;
 }
