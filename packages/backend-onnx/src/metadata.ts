@@ -1,21 +1,21 @@
 /** What the backend tells GraphPipe about a model: its name and its inputs and outputs. */
 import { basename, extname } from 'node:path';
 import type { DType } from '@graphpipe/protocol';
-import type { IOSpec, ModelMetadata } from '@graphpipe/server-core';
+import type { TensorSpec, ModelMetadata } from '@graphpipe/server-core';
 import type { InferenceSession } from 'onnxruntime-node';
 import { dtypeFromOnnx, outputDTypeFromOnnx } from './dtype-map.js';
 import type { ModelHeader } from './model-header.js';
 
 /** One input or output: its spec, and why GraphPipe cannot carry it when that is so. */
-export interface Port {
-  readonly spec: IOSpec;
+export interface OnnxValueInfo {
+  readonly spec: TensorSpec;
   readonly unsupported?: string;
 }
 
 export interface ModelDescription {
   readonly metadata: ModelMetadata;
-  readonly inputs: ReadonlyMap<string, Port>;
-  readonly outputs: ReadonlyMap<string, Port>;
+  readonly inputs: ReadonlyMap<string, OnnxValueInfo>;
+  readonly outputs: ReadonlyMap<string, OnnxValueInfo>;
 }
 
 /** Explicit values that win over what the model file says. */
@@ -31,8 +31,8 @@ export function describeModel(
   source: string | Uint8Array,
   overrides: NameOverrides,
 ): ModelDescription {
-  const inputs = new Map(session.inputMetadata.map((m) => [m.name, describePort(m, 'input', dtypeFromOnnx)]));
-  const outputs = new Map(session.outputMetadata.map((m) => [m.name, describePort(m, 'output', outputDTypeFromOnnx)]));
+  const inputs = new Map(session.inputMetadata.map((m) => [m.name, describeValue(m, 'input', dtypeFromOnnx)]));
+  const outputs = new Map(session.outputMetadata.map((m) => [m.name, describeValue(m, 'output', outputDTypeFromOnnx)]));
   const props = header.metadataProps;
   const version = overrides.version ?? props.version ?? (header.modelVersion ? String(header.modelVersion) : undefined);
   const description = overrides.description ?? props.description ?? (header.docString || undefined);
@@ -50,11 +50,11 @@ export function describeModel(
   };
 }
 
-function describePort(
+function describeValue(
   m: InferenceSession.ValueMetadata,
   role: 'input' | 'output',
   toDType: (onnxType: string) => DType | undefined,
-): Port {
+): OnnxValueInfo {
   if (!m.isTensor) {
     const what = 'an ONNX sequence, map or optional value';
     return {

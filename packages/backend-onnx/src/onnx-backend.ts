@@ -1,9 +1,9 @@
 /** A GraphPipe Backend over an ONNX model, run on the calling thread or in workers (see Runner). */
 import { GraphPipeError, type Tensor } from '@graphpipe/protocol';
-import type { Backend, InferOptions, ModelMetadata } from '@graphpipe/server-core';
+import type { Backend, InferContext, ModelMetadata } from '@graphpipe/server-core';
 import type { Tensor as OrtTensor } from 'onnxruntime-node';
 import { fetchOrder } from './fetch-outputs.js';
-import type { ModelDescription, Port } from './metadata.js';
+import type { ModelDescription, OnnxValueInfo } from './metadata.js';
 import { runError } from './run-error.js';
 import type { RunResults, Runner } from './runner.js';
 import { fromOrtTensor, toOrtTensor } from './tensor-convert.js';
@@ -32,7 +32,7 @@ export class OnnxBackend implements Backend {
   async infer(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames: readonly string[],
-    { signal }: InferOptions,
+    { signal }: InferContext,
   ): Promise<Readonly<Record<string, Tensor>>> {
     if (this.#closed) throw new GraphPipeError('UNAVAILABLE', 'the ONNX model has been closed');
     if (signal.aborted)
@@ -64,7 +64,7 @@ export class OnnxBackend implements Backend {
 }
 
 /** The port called `name`, or INVALID_ARGUMENT when there is none or GraphPipe cannot carry it. */
-function usable(ports: ReadonlyMap<string, Port>, name: string, role: 'input' | 'output'): Port {
+function usable(ports: ReadonlyMap<string, OnnxValueInfo>, name: string, role: 'input' | 'output'): OnnxValueInfo {
   const port = ports.get(name);
   if (!port) throw new GraphPipeError('INVALID_ARGUMENT', `the model has no ${role} "${name}"`);
   if (port.unsupported) throw new GraphPipeError('INVALID_ARGUMENT', port.unsupported);

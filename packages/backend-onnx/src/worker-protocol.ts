@@ -8,18 +8,18 @@ export interface WorkerInit {
 }
 
 /** A tensor as it crosses threads; strings travel as JS strings. */
-export interface WireTensor {
+export interface PostedTensor {
   readonly type: OrtTensor.Type;
   readonly dims: readonly number[];
   readonly data: OrtTensor.DataType;
 }
 
 export interface RunRequest {
-  readonly feeds: Readonly<Record<string, WireTensor>>;
+  readonly feeds: Readonly<Record<string, PostedTensor>>;
   readonly fetched: readonly string[];
 }
 
-export type RunOutputs = Readonly<Record<string, WireTensor>>;
+export type RunOutputs = Readonly<Record<string, PostedTensor>>;
 
 export type WorkerReply =
   | { readonly kind: 'ready' }

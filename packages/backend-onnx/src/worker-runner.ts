@@ -3,7 +3,7 @@ import { GraphPipeError } from '@graphpipe/protocol';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import type { Runner } from './runner.js';
 import { WorkerPool } from './worker-pool.js';
-import type { WireTensor, WorkerInit } from './worker-protocol.js';
+import type { PostedTensor, WorkerInit } from './worker-protocol.js';
 import { spawnSessionWorker } from './worker-script.js';
 
 export async function startWorkers(
@@ -42,7 +42,7 @@ export function workerInit(source: string | Uint8Array, options: InferenceSessio
  * request body. Structured cloning would copy twice (out of this thread, into the worker's) and
  * take the whole body along with each view.
  */
-function ownedCopy(t: OrtTensor, transfer: ArrayBuffer[]): WireTensor {
+function ownedCopy(t: OrtTensor, transfer: ArrayBuffer[]): PostedTensor {
   if (Array.isArray(t.data)) return { type: t.type, dims: t.dims, data: t.data }; // JS strings: cloned
   const data = t.data.slice();
   transfer.push(data.buffer as ArrayBuffer);

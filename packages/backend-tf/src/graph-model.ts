@@ -3,7 +3,7 @@ import type { io, Tensor } from '@tensorflow/tfjs';
 import { tfDTypeFromProto } from './dtypes.js';
 import type { Tf } from './engine.js';
 import { fileLoadHandler } from './io.js';
-import { dims, type LoadedModel, type TfIO } from './model.js';
+import { dims, type LoadedModel, type TfTensorSpec } from './model.js';
 
 /** A SignatureDef entry as the converter writes it into model.json. */
 interface SignatureEntry {
@@ -56,7 +56,7 @@ function asList(result: Tensor | Tensor[]): Tensor[] {
   return Array.isArray(result) ? result : [result];
 }
 
-function fromSignature(entries: Readonly<Record<string, SignatureEntry>> | undefined): TfIO[] | undefined {
+function fromSignature(entries: Readonly<Record<string, SignatureEntry>> | undefined): TfTensorSpec[] | undefined {
   if (!entries || Object.keys(entries).length === 0) return undefined;
   return Object.entries(entries).map(([name, entry]) => ({
     name,

@@ -14,7 +14,7 @@ import { loadSavedModel, type SavedModelOptions } from './saved-model.js';
 export type ModelFormat = 'layers-model' | 'graph-model' | 'saved-model';
 
 /** An input or output as TF.js sees it; shape uses -1 for unknown dims and is absent for unknown rank. */
-export interface TfIO {
+export interface TfTensorSpec {
   readonly name: string;
   readonly dtype?: DataType;
   readonly shape?: readonly number[];
@@ -22,8 +22,8 @@ export interface TfIO {
 
 export interface LoadedModel {
   readonly format: ModelFormat;
-  readonly inputs: readonly TfIO[];
-  readonly outputs: readonly TfIO[];
+  readonly inputs: readonly TfTensorSpec[];
+  readonly outputs: readonly TfTensorSpec[];
   /** The requested outputs, in order. The caller owns (and disposes) the inputs and the results. */
   run(inputs: NamedTensorMap, outputNames: readonly string[]): Promise<Tensor[]>;
   dispose(): void;

@@ -4,7 +4,7 @@
  */
 import type { DataType, NamedTensorMap } from '@tensorflow/tfjs';
 import { NATIVE_HINT, type Engine } from './engine.js';
-import { dims, type LoadedModel, type TfIO } from './model.js';
+import { dims, type LoadedModel, type TfTensorSpec } from './model.js';
 
 interface SavedModelTensorInfo {
   readonly name: string;
@@ -74,7 +74,7 @@ export async function loadSavedModel(
   };
 }
 
-function specs(entries: Readonly<Record<string, SavedModelTensorInfo>>): TfIO[] {
+function specs(entries: Readonly<Record<string, SavedModelTensorInfo>>): TfTensorSpec[] {
   return Object.entries(entries).map(([name, info]) => ({
     name,
     dtype: info.dtype,

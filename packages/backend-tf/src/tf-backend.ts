@@ -2,11 +2,11 @@
 import { basename, dirname } from 'node:path';
 import { statSync } from 'node:fs';
 import { GraphPipeError, type Tensor } from '@graphpipe/protocol';
-import type { Backend, IOSpec, ModelMetadata } from '@graphpipe/server-core';
+import type { Backend, TensorSpec, ModelMetadata } from '@graphpipe/server-core';
 import type { NamedTensorMap, Tensor as TfTensor } from '@tensorflow/tfjs';
 import { fromTf, graphPipeDType, tfDTypeFor, toTf } from './dtypes.js';
 import { selectEngine, type Engine, type EngineChoice, type Importer } from './engine.js';
-import { loadModel, type ModelFormat, type TfIO } from './model.js';
+import { loadModel, type ModelFormat, type TfTensorSpec } from './model.js';
 import type { SavedModelOptions } from './saved-model.js';
 import { checkInput, checkOutputs } from './validate.js';
 
@@ -76,7 +76,7 @@ export async function createTfBackend(path: string, options: TfBackendOptions = 
   };
 }
 
-function toSpec(io: TfIO, what: 'input' | 'output'): IOSpec {
+function toSpec(io: TfTensorSpec, what: 'input' | 'output'): TensorSpec {
   return { name: io.name, dtype: io.dtype && graphPipeDType(io.dtype, `${what} "${io.name}"`), shape: io.shape };
 }
 

@@ -3,9 +3,9 @@
  * (scripts, tests, other hosts); the server runs the same checks before `infer`.
  */
 import { GraphPipeError, type Tensor } from '@graphpipe/protocol';
-import type { IOSpec } from '@graphpipe/server-core';
+import type { TensorSpec } from '@graphpipe/server-core';
 
-export function checkInput(spec: IOSpec, t: Tensor | undefined): Tensor {
+export function checkInput(spec: TensorSpec, t: Tensor | undefined): Tensor {
   if (t === undefined) throw invalid(`missing input "${spec.name}"`);
   if (spec.dtype !== undefined && t.dtype !== spec.dtype) {
     throw invalid(
@@ -19,7 +19,7 @@ export function checkInput(spec: IOSpec, t: Tensor | undefined): Tensor {
   return t;
 }
 
-export function checkOutputs(known: readonly IOSpec[], names: readonly string[]): void {
+export function checkOutputs(known: readonly TensorSpec[], names: readonly string[]): void {
   const unknown = names.filter((name) => !known.some((o) => o.name === name));
   if (unknown.length > 0) {
     throw invalid(

@@ -3,11 +3,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type * as tf from '@tensorflow/tfjs';
 import type { Tensor } from '@graphpipe/protocol';
-import type { InferOptions } from '@graphpipe/server-core';
+import type { InferContext } from '@graphpipe/server-core';
 
 export const modelDir = (name: string) => fileURLToPath(new URL(`../../../models/${name}`, import.meta.url));
 
-export const options = (): InferOptions => ({ config: '', signal: new AbortController().signal });
+export const options = (): InferContext => ({ config: '', signal: new AbortController().signal });
 
 /** The model's artifacts straight from disk; every model here has one shard, weights.bin. */
 export function artifactsOf(name: string): tf.io.ModelArtifacts {

@@ -1,5 +1,5 @@
 import { elementCount, GraphPipeError, type Tensor, type TypedArray } from '@graphpipe/protocol';
-import type { IOSpec } from '@graphpipe/server-core';
+import type { TensorSpec } from '@graphpipe/server-core';
 
 export type CombineName = 'mean' | 'sum' | 'max' | 'min' | 'concat';
 
@@ -14,7 +14,7 @@ export type CombineRule = CombineName | CombineFn;
 
 export interface Combiner {
   /** The combined output's declaration from the members'; throws a TypeError when they cannot combine. */
-  spec(name: string, specs: readonly IOSpec[]): IOSpec;
+  spec(name: string, specs: readonly TensorSpec[]): TensorSpec;
   run(tensors: readonly Tensor[], output: string): Tensor;
 }
 
@@ -38,7 +38,7 @@ export function combinerFor(rule: CombineRule): Combiner {
 }
 
 /** Members must agree on the dtype and, dimension by dimension, on the shape (-1 agrees with any size). */
-function sameSpec(name: string, specs: readonly IOSpec[]): IOSpec {
+function sameSpec(name: string, specs: readonly TensorSpec[]): TensorSpec {
   return {
     name,
     dtype: commonDType(name, specs),
@@ -50,7 +50,7 @@ function sameSpec(name: string, specs: readonly IOSpec[]): IOSpec {
   };
 }
 
-function concatSpec(name: string, specs: readonly IOSpec[]): IOSpec {
+function concatSpec(name: string, specs: readonly TensorSpec[]): TensorSpec {
   const spec = {
     name,
     dtype: commonDType(name, specs),
@@ -64,14 +64,14 @@ function concatSpec(name: string, specs: readonly IOSpec[]): IOSpec {
   return spec;
 }
 
-function floatOnly(spec: IOSpec): IOSpec {
+function floatOnly(spec: TensorSpec): TensorSpec {
   if (spec.dtype && spec.dtype !== 'float32' && spec.dtype !== 'float64') {
     throw new TypeError(`'mean' needs float32 or float64 for output "${spec.name}", the members declare ${spec.dtype}`);
   }
   return spec;
 }
 
-function commonDType(name: string, specs: readonly IOSpec[]) {
+function commonDType(name: string, specs: readonly TensorSpec[]) {
   const dtypes = new Set(specs.map((s) => s.dtype).filter((d) => d !== undefined));
   if (dtypes.size > 1) throw new TypeError(`members disagree on the dtype of "${name}": ${[...dtypes].join(' vs ')}`);
   const [dtype] = dtypes;

@@ -1,5 +1,5 @@
 import type { Tensor } from '@graphpipe/protocol';
-import type { Backend, IOSpec, ModelMetadata } from '@graphpipe/server-core';
+import type { Backend, TensorSpec, ModelMetadata } from '@graphpipe/server-core';
 import { type Combiner, combinerFor, type CombineRule } from './combine.js';
 import { mismatch, renamed } from './io-spec.js';
 import { closeAll, concurrencyOf, runStage, sourceOf, type Stage, type StageInit, targetOf, toStage } from './stage.js';
@@ -26,7 +26,7 @@ export function createEnsembleBackend(options: EnsembleOptions): Backend {
   if (members.length === 0) throw new TypeError(`ensemble '${options.name}' has no members`);
   const rules = rulesFor(members, options.combine ?? 'mean');
   const combiners = new Map<string, Combiner>();
-  const outputs: IOSpec[] = [];
+  const outputs: TensorSpec[] = [];
   for (const [name, rule] of rules) {
     const combiner = combinerFor(rule);
     combiners.set(name, combiner);
@@ -91,19 +91,19 @@ function rulesFor(
 }
 
 /** The member's own output that becomes ensemble output `name`. */
-function memberOutput(member: Stage, name: string): IOSpec {
+function memberOutput(member: Stage, name: string): TensorSpec {
   const io = findOutput(member, name);
   if (!io) throw new TypeError(`ensemble member '${member.name}' has no output for "${name}"`);
   return io;
 }
 
-function findOutput(member: Stage, name: string): IOSpec | undefined {
+function findOutput(member: Stage, name: string): TensorSpec | undefined {
   return member.backend.metadata.outputs.find((o) => targetOf(member, o.name) === name);
 }
 
 /** Every input any member takes, declared as the first member that takes it declares it. */
-function sharedInputs(members: readonly Stage[]): IOSpec[] {
-  const inputs = new Map<string, IOSpec>();
+function sharedInputs(members: readonly Stage[]): TensorSpec[] {
+  const inputs = new Map<string, TensorSpec>();
   for (const member of members) {
     for (const io of member.backend.metadata.inputs) {
       const source = sourceOf(member, io.name);

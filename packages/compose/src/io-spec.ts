@@ -1,7 +1,7 @@
-import type { IOSpec } from '@graphpipe/server-core';
+import type { TensorSpec } from '@graphpipe/server-core';
 
 /** The spec under another name; the description goes with it. */
-export function renamed(spec: IOSpec, name: string): IOSpec {
+export function renamed(spec: TensorSpec, name: string): TensorSpec {
   return { ...spec, name };
 }
 
@@ -9,7 +9,7 @@ export function renamed(spec: IOSpec, name: string): IOSpec {
  * Why a tensor declared as `from` cannot feed an input declared as `to`, or undefined when it
  * can. Undeclared dtypes and shapes, and -1 dimensions, are compatible with anything.
  */
-export function mismatch(from: IOSpec, to: IOSpec): string | undefined {
+export function mismatch(from: TensorSpec, to: TensorSpec): string | undefined {
   if (from.dtype && to.dtype && from.dtype !== to.dtype) return `${from.dtype} is not ${to.dtype}`;
   if (!from.shape || !to.shape) return undefined;
   const fits =

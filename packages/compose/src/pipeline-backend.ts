@@ -1,5 +1,5 @@
 import { GraphPipeError, type Tensor } from '@graphpipe/protocol';
-import type { Backend, IOSpec, ModelMetadata } from '@graphpipe/server-core';
+import type { Backend, TensorSpec, ModelMetadata } from '@graphpipe/server-core';
 import { mismatch, renamed } from './io-spec.js';
 import { closeAll, concurrencyOf, runStage, sourceOf, type Stage, targetOf } from './stage.js';
 
@@ -55,16 +55,16 @@ export function createPipelineBackend(options: PipelineOptions): Backend {
 }
 
 interface Plan {
-  readonly inputs: IOSpec[];
-  readonly outputs: IOSpec[];
+  readonly inputs: TensorSpec[];
+  readonly outputs: TensorSpec[];
   readonly defaultOutputs: readonly string[] | undefined;
 }
 
 /** Derives the pipeline's declaration from its stages and checks that every link fits. */
 function planPipeline(stages: readonly Stage[], returns: readonly string[] | undefined): Plan {
-  const known = new Map<string, IOSpec>();
+  const known = new Map<string, TensorSpec>();
   const produced = new Set<string>();
-  const inputs: IOSpec[] = [];
+  const inputs: TensorSpec[] = [];
   for (const stage of stages) {
     const { metadata } = stage.backend;
     checkMapKeys(stage, 'inputs', metadata.inputs);
@@ -95,7 +95,7 @@ function planPipeline(stages: readonly Stage[], returns: readonly string[] | und
   return { inputs, outputs: names.map((name) => known.get(name)!), defaultOutputs: returns ? undefined : lastDefaults };
 }
 
-function checkMapKeys(stage: Stage, which: 'inputs' | 'outputs', declared: readonly IOSpec[]): void {
+function checkMapKeys(stage: Stage, which: 'inputs' | 'outputs', declared: readonly TensorSpec[]): void {
   for (const key of Object.keys(stage[which] ?? {})) {
     if (!declared.some((io) => io.name === key)) {
       throw new TypeError(`stage '${stage.name}' maps ${which.slice(0, -1)} "${key}", which its model does not have`);

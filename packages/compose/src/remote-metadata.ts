@@ -1,5 +1,5 @@
-import type { IOMetadata, MetadataResponse } from '@graphpipe/protocol';
-import type { IOSpec, ModelMetadata } from '@graphpipe/server-core';
+import type { MetadataResponse, TensorSpec } from '@graphpipe/protocol';
+import type { ModelMetadata } from '@graphpipe/server-core';
 
 /** The upstream's MetadataResponse as server-core's ModelMetadata. */
 export function toModelMetadata(meta: MetadataResponse, name?: string): ModelMetadata {
@@ -12,14 +12,13 @@ export function toModelMetadata(meta: MetadataResponse, name?: string): ModelMet
   };
 }
 
-function toSpec(io: IOMetadata): IOSpec {
+function toSpec(io: TensorSpec): TensorSpec {
   return {
     name: io.name,
     description: io.description || undefined,
     // Wire type Null: the upstream takes any dtype.
     dtype: io.dtype,
-    // Servers write [] for "no declared shape" as well as for scalars; the wire cannot tell them
-    // apart, so [] is left open here and the upstream, which knows, checks it.
-    shape: io.shape.length ? io.shape : undefined,
+    // Undefined when the upstream accepts any rank; [] is a scalar.
+    shape: io.shape,
   };
 }

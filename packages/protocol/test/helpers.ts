@@ -145,7 +145,11 @@ function genIO(io: GenIOMetadata): unknown {
   return {
     name: io.name() ?? '',
     description: io.description() ?? '',
-    shape: Array.from({ length: io.shapeLength() }, (_, i) => Number(io.shape(i))),
+    // flatc's accessors read an absent vector as empty; the vtable slot of field 2 tells them apart.
+    shape:
+      io.bb!.__offset(io.bb_pos, 8) === 0
+        ? undefined
+        : Array.from({ length: io.shapeLength() }, (_, i) => Number(io.shape(i))),
     dtype: dtypeFromWire(io.type()),
   };
 }

@@ -293,9 +293,11 @@ describe('metadata responses (fast-check)', () => {
   const ioArb = fc.record({
     name: nameArb,
     description: fc.string({ unit: 'grapheme', maxLength: 12 }),
-    shape: fc.array(
-      fc.oneof(fc.constant(-1), fc.nat(1000), fc.maxSafeInteger(), fc.constant(Number.MIN_SAFE_INTEGER)),
-      { maxLength: 5 },
+    shape: fc.option(
+      fc.array(fc.oneof(fc.constant(-1), fc.nat(1000), fc.maxSafeInteger(), fc.constant(Number.MIN_SAFE_INTEGER)), {
+        maxLength: 5,
+      }),
+      { nil: undefined },
     ),
     dtype: fc.option(fc.constantFrom(...DTYPES), { nil: undefined }),
   });
@@ -308,7 +310,7 @@ describe('metadata responses (fast-check)', () => {
     outputs: fc.array(ioArb, { maxLength: 4 }),
   });
 
-  it('encodeMetadataResponse -> decodeMetadataResponse is exact (-1 dims, undefined dtype), and flatc accessors agree', () => {
+  it('encodeMetadataResponse -> decodeMetadataResponse is exact (-1 dims, any rank, scalars, undefined dtype), and flatc accessors agree', () => {
     fc.assert(
       fc.property(initArb, (init) => {
         const bytes = encodeMetadataResponse(init);
@@ -320,15 +322,22 @@ describe('metadata responses (fast-check)', () => {
     );
   });
 
-  it('omitted fields decode as empty strings, empty lists and an undefined dtype', () => {
-    const init: MetadataResponseInit = { name: 'm', inputs: [{ name: 'x', shape: [-1, 4] }], outputs: [{ name: 'y' }] };
+  it('omitted fields decode as empty strings, empty lists and an undefined dtype; no shape stays apart from a scalar', () => {
+    const init: MetadataResponseInit = {
+      name: 'm',
+      inputs: [{ name: 'x', shape: [-1, 4] }],
+      outputs: [{ name: 'y' }, { name: 'z', shape: [] }],
+    };
     expect(decodeMetadataResponse(encodeMetadataResponse(init))).toEqual({
       name: 'm',
       version: '',
       server: '',
       description: '',
       inputs: [{ name: 'x', description: '', shape: [-1, 4], dtype: undefined }],
-      outputs: [{ name: 'y', description: '', shape: [], dtype: undefined }],
+      outputs: [
+        { name: 'y', description: '', shape: undefined, dtype: undefined },
+        { name: 'z', description: '', shape: [], dtype: undefined },
+      ],
     });
     expect(decodeMetadataResponse(encodeMetadataResponse({}))).toEqual({
       name: '',

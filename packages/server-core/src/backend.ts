@@ -1,25 +1,18 @@
-import type { DType, Tensor } from '@graphpipe/protocol';
+import type { Tensor, TensorSpec } from '@graphpipe/protocol';
 
-/** One input or output of a model, as the model declares it. */
-export interface IOSpec {
-  readonly name: string;
-  readonly description?: string;
-  /** The element type; absent when the model takes any. */
-  readonly dtype?: DType;
-  /** The dimensions, -1 for "any size"; absent when any rank is accepted. */
-  readonly shape?: readonly number[];
-}
+export type { TensorSpec };
 
 /** What a served model says about itself (GraphPipe's MetadataResponse). */
 export interface ModelMetadata {
   readonly name: string;
   readonly version?: string;
   readonly description?: string;
-  readonly inputs: readonly IOSpec[];
-  readonly outputs: readonly IOSpec[];
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
 }
 
-export interface InferOptions {
+/** What a backend gets with each call besides the inputs. */
+export interface InferContext {
   /** GraphPipe's opaque per-request config string, passed through unchanged ('' when absent). */
   readonly config: string;
   /** Aborted when the caller goes away or the server gives up on the request. */
@@ -43,7 +36,7 @@ export interface Backend {
   infer(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames: readonly string[],
-    options: InferOptions,
+    options: InferContext,
   ): Promise<Readonly<Record<string, Tensor>>>;
 
   /** Releases the model; called once when the server shuts down. */

@@ -1,7 +1,7 @@
 import type { Tensor } from '@graphpipe/protocol';
-import type { Backend, InferOptions, IOSpec, ModelMetadata } from './backend.js';
+import type { Backend, InferContext, TensorSpec, ModelMetadata } from './backend.js';
 
-export interface InferContext extends InferOptions {
+export interface FunctionContext extends InferContext {
   /** The outputs the caller asked for, in order. */
   readonly outputNames: readonly string[];
 }
@@ -11,7 +11,7 @@ export type FunctionResult = Tensor | readonly Tensor[] | Readonly<Record<string
 
 export type InferFunction = (
   inputs: Readonly<Record<string, Tensor>>,
-  context: InferContext,
+  context: FunctionContext,
 ) => FunctionResult | Promise<FunctionResult>;
 
 export interface FunctionBackendOptions {
@@ -19,9 +19,9 @@ export interface FunctionBackendOptions {
   version?: string;
   description?: string;
   /** Declared inputs. Default: one input "input0" of any dtype and shape. */
-  inputs?: readonly IOSpec[];
+  inputs?: readonly TensorSpec[];
   /** Declared outputs. Default: one output "output0". */
-  outputs?: readonly IOSpec[];
+  outputs?: readonly TensorSpec[];
   /** How many calls may run at once. Default 4 (async functions may overlap). */
   concurrency?: number;
 }
@@ -40,7 +40,7 @@ export function createFunctionBackend(fn: InferFunction, options: FunctionBacken
     concurrency: options.concurrency ?? 4,
     async infer(inputs, outputNames, options) {
       // `signal` stays a getter: it is only made if the function reads it.
-      const context: InferContext = {
+      const context: FunctionContext = {
         outputNames,
         config: options.config,
         get signal() {

@@ -5,7 +5,7 @@ export {
   createFunctionBackend,
   type FunctionBackendOptions,
   type FunctionResult,
-  type InferContext,
+  type FunctionContext,
   type InferFunction,
 } from './function-backend.js';
 export { ConcurrencyLimiter } from './limiter.js';

@@ -1,5 +1,5 @@
 import { encodeMetadataResponse, wireFromDType } from '@graphpipe/protocol';
-import type { IOSpec, ModelMetadata } from './backend.js';
+import type { TensorSpec, ModelMetadata } from './backend.js';
 
 export const SERVER_NAME = 'graphpipe-ts';
 
@@ -10,18 +10,14 @@ export function metadataBytes(meta: ModelMetadata, server: string): Uint8Array {
     version: meta.version ?? '',
     server,
     description: meta.description ?? '',
-    inputs: meta.inputs.map(ioInit),
-    outputs: meta.outputs.map(ioInit),
+    inputs: meta.inputs,
+    outputs: meta.outputs,
   });
-}
-
-function ioInit(io: IOSpec) {
-  return { name: io.name, description: io.description ?? '', shape: io.shape ?? [], dtype: io.dtype };
 }
 
 /** The JSON the original Go server answers a GET with: capitalised keys, Type as the wire number. */
 export function metadataJson(meta: ModelMetadata, server: string) {
-  const io = (spec: IOSpec) => ({
+  const io = (spec: TensorSpec) => ({
     Name: spec.name,
     Description: spec.description ?? '',
     Shape: spec.shape ?? [],

@@ -1,10 +1,10 @@
 import { GraphPipeError, type InferRequest, type Tensor } from '@graphpipe/protocol';
-import type { Backend, IOSpec } from './backend.js';
+import type { Backend, TensorSpec } from './backend.js';
 
 /** A backend's declaration, indexed once so each request resolves names by lookup. */
 export interface ModelSignature {
-  readonly inputs: ReadonlyMap<string, IOSpec>;
-  readonly outputs: ReadonlyMap<string, IOSpec>;
+  readonly inputs: ReadonlyMap<string, TensorSpec>;
+  readonly outputs: ReadonlyMap<string, TensorSpec>;
   readonly defaultInputs: readonly string[];
   readonly defaultOutputs: readonly string[];
 }
@@ -60,7 +60,7 @@ export function resolveRequest(req: InferRequest, sig: ModelSignature): Resolved
 }
 
 /** Checks a tensor against a declared dtype and shape (-1 matches any size). */
-export function checkTensor(what: string, tensor: Tensor, spec: IOSpec): void {
+export function checkTensor(what: string, tensor: Tensor, spec: TensorSpec): void {
   if (spec.dtype !== undefined && tensor.dtype !== spec.dtype) {
     throw invalid(`${what} must be ${spec.dtype}, got ${tensor.dtype}`);
   }

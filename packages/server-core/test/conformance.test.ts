@@ -101,7 +101,7 @@ describe('conformance vectors against echo backends', () => {
         expect(meta.name).toBe('pair');
         expect(meta.server).toBe('graphpipe-ts');
         expect(meta.inputs.map((io) => [io.name, io.dtype, io.shape])).toEqual([
-          ['some', 'string', []],
+          ['some', 'string', undefined], // declared without a shape: any rank, sent as no shape field
           ['other', 'float64', [-1, 3]],
         ]);
         expect(meta.outputs.map((io) => io.name)).toEqual(['third', 'fourth']);

@@ -1,5 +1,5 @@
 import { RemoteModel } from '@graphpipe/client';
-import type { IOMetadata } from '@graphpipe/protocol';
+import type { TensorSpec } from '@graphpipe/protocol';
 import Table from 'cli-table3';
 
 export async function infoCommand(url: string, opts: { json?: boolean; timeout: string }): Promise<void> {
@@ -11,8 +11,14 @@ export async function infoCommand(url: string, opts: { json?: boolean; timeout: 
   console.log(`${meta.name}${meta.version ? ` ${meta.version}` : ''}  (server: ${meta.server || 'unknown'})`);
   if (meta.description) console.log(meta.description);
   const table = new Table({ head: ['', 'name', 'dtype', 'shape', 'description'] });
-  const rows = (kind: string, ios: readonly IOMetadata[]) =>
-    ios.map((io) => [kind, io.name, io.dtype ?? 'any', `[${io.shape.join(', ')}]`, io.description]);
+  const rows = (kind: string, ios: readonly TensorSpec[]) =>
+    ios.map((io) => [
+      kind,
+      io.name,
+      io.dtype ?? 'any',
+      io.shape ? `[${io.shape.join(', ')}]` : 'any',
+      io.description ?? '',
+    ]);
   table.push(...rows('input', meta.inputs), ...rows('output', meta.outputs));
   console.log(table.toString());
 }

@@ -17,7 +17,7 @@ import {
   typedArrayFor,
 } from '@graphpipe/protocol';
 import { createGraphPipeApp } from '../app.js';
-import type { Backend, IOSpec } from '../backend.js';
+import type { Backend, TensorSpec } from '../backend.js';
 import { checkTensor } from '../resolve.js';
 
 export interface ConformanceOptions {
@@ -122,7 +122,7 @@ export function backendConformanceCases(
 }
 
 /** Inputs built from metadata: -1 dims become 2, numbers count up from 0 (strings: "0", "1", ...). */
-export function sampleInputs(specs: readonly IOSpec[]): Record<string, Tensor> {
+export function sampleInputs(specs: readonly TensorSpec[]): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
   for (const io of specs) {
     if (!io.shape || !io.dtype) throw new Error(`input "${io.name}" declares no fixed dtype/shape; pass sampleInputs`);
@@ -169,7 +169,7 @@ async function infer(
   return decodeInferResponse(await post(backend, body, 200)).outputs;
 }
 
-function spec(list: readonly IOSpec[], name: string): IOSpec {
+function spec(list: readonly TensorSpec[], name: string): TensorSpec {
   const found = list.find((io) => io.name === name);
   assert(found !== undefined, `no declared output "${name}"`);
   return found!;
