@@ -42,7 +42,18 @@ export const STATUS_BY_CODE: Readonly<Record<GraphPipeErrorCode, number>> = {
   INTERNAL: 500,
 };
 
-/** The code a client reports for an HTTP error status it received. */
+/**
+ * The response header in which a server names an error's code, so that a client can tell,
+ * say, INVALID_MESSAGE from INVALID_ARGUMENT (both 400) without parsing the message.
+ */
+export const ERROR_CODE_HEADER = 'graphpipe-error-code';
+
+/** True for one of GraphPipeErrorCode's values (e.g. a header a server sent). */
+export function isErrorCode(value: unknown): value is GraphPipeErrorCode {
+  return typeof value === 'string' && Object.hasOwn(STATUS_BY_CODE, value);
+}
+
+/** The code a client reports for an HTTP error status it received, when the server did not name one. */
 export function codeFromStatus(status: number): GraphPipeErrorCode {
   switch (status) {
     case 400:

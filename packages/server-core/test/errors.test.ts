@@ -13,11 +13,14 @@ import { post, text, useServers, vector } from './helpers.js';
 const start = useServers();
 
 /** Expects a 4xx/5xx one-line text/plain answer and returns its line. */
-async function expectTextError(url: string, body: Uint8Array, status: number): Promise<string> {
+async function expectTextError(url: string, body: Uint8Array, status: number, code?: string): Promise<string> {
   const res = await post(url, body);
   const line = text(res.bytes);
   expect(res.status, line).toBe(status);
   expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+  // The code travels in a header, so a client need not guess it from the status.
+  if (code) expect(res.headers.get('graphpipe-error-code')).toBe(code);
+  else expect(res.headers.get('graphpipe-error-code')).toMatch(/^[A-Z_]+$/);
   expect(line.endsWith('\n')).toBe(true);
   expect(line.trimEnd()).not.toContain('\n');
   expect(line.trim().length).toBeGreaterThan(10);
@@ -68,7 +71,7 @@ describe('caller mistakes answer 400 and the server keeps serving', () => {
   const request = (inputs: Tensor[], inputNames?: string[], outputNames?: string[]) =>
     encodeInferRequest({ inputs, inputNames, outputNames });
 
-  const cases: Array<{ what: string; body: () => Uint8Array; says: RegExp }> = [
+  const cases: Array<{ what: string; body: () => Uint8Array; says: RegExp; code?: string }> = [
     { what: 'unknown input name', body: () => request([a, b], ['a', 'nope']), says: /unknown input "nope"/ },
     {
       what: 'unknown output name',
@@ -102,29 +105,42 @@ describe('caller mistakes answer 400 and the server keeps serving', () => {
       says: /input "a" is given more than once/,
     },
     { what: 'more unnamed inputs than defaults', body: () => request([a, b, b]), says: /input tensor 2 has no name/ },
-    { what: 'empty body', body: () => new Uint8Array(0), says: /0 bytes is too short/ },
+    { what: 'empty body', body: () => new Uint8Array(0), says: /0 bytes is too short/, code: 'INVALID_MESSAGE' },
     {
       what: 'garbage body',
       body: () => new TextEncoder().encode('this is not a flatbuffer, just some text'),
       says: /Request/,
+      code: 'INVALID_MESSAGE',
     },
-    { what: 'random bytes', body: () => Uint8Array.from({ length: 256 }, (_, i) => (i * 7919 + 13) & 0xff), says: /./ },
+    {
+      what: 'random bytes',
+      body: () => Uint8Array.from({ length: 256 }, (_, i) => (i * 7919 + 13) & 0xff),
+      says: /./,
+      code: 'INVALID_MESSAGE',
+    },
     {
       what: 'truncated valid body',
       body: () => vector('sample_request.bin').subarray(0, 60),
       says: /Request|InferRequest|Tensor/,
+      code: 'INVALID_MESSAGE',
     },
-    { what: 'truncated tensor data', body: () => request([a, b]).slice(0, -9), says: /./ },
+    { what: 'truncated tensor data', body: () => request([a, b]).slice(0, -9), says: /./, code: 'INVALID_MESSAGE' },
     {
       what: 'InferRequest type with no table',
       body: () => new Uint8Array([8, 0, 0, 0, 0, 0, 6, 0, 8, 0, 4, 0, 6, 0, 0, 0, 1, 0, 0, 0]),
       says: /./,
+      code: 'INVALID_MESSAGE',
     },
   ];
 
-  test.each(cases)('$what', async ({ body, says }) => {
+  test.each(cases)('$what', async ({ body, says, code }) => {
     calls.length = 0;
-    const line = await expectTextError(url, body(), 400);
+    const line = await expectTextError(
+      url,
+      body(),
+      400,
+      code ?? (/\/\./.test(String(says)) ? undefined : 'INVALID_ARGUMENT'),
+    );
     expect(line).toMatch(says);
     expect(calls).toEqual([]); // the backend never saw it
     await stillServes();
