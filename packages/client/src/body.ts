@@ -7,9 +7,7 @@
  * Receiving: the answer is read into one buffer sized from Content-Length.
  */
 
-import { byteLengthOf, concatBytes } from '@graphpipe/protocol';
-
-const STREAM_FROM_BYTES = 64 * 1024;
+import { byteLengthOf, chunkStream, concatBytes, JOIN_BELOW_BYTES } from '@graphpipe/protocol';
 
 /** Node's fetch (undici) streams request bodies; browsers need HTTP/2 for that, so they join. */
 export const canStreamUploads: boolean = (() => {
@@ -27,16 +25,10 @@ export interface OutgoingBody {
 /** A fresh body for one attempt (a stream can be sent only once). */
 export function outgoingBody(chunks: readonly Uint8Array[], streamUploads: boolean): OutgoingBody {
   const length = byteLengthOf(chunks);
-  if (!streamUploads || chunks.length === 1 || length < STREAM_FROM_BYTES) {
+  if (!streamUploads || chunks.length === 1 || length < JOIN_BELOW_BYTES) {
     return { body: concatBytes(chunks, length) as Uint8Array<ArrayBuffer>, headers: {} };
   }
-  const stream = new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (const chunk of chunks) controller.enqueue(chunk);
-      controller.close();
-    },
-  });
-  return { body: stream, headers: { 'content-length': String(length) }, duplex: 'half' };
+  return { body: chunkStream(chunks), headers: { 'content-length': String(length) }, duplex: 'half' };
 }
 
 /** The whole answer as one Uint8Array, filled in place when its length is known. */
@@ -46,7 +38,7 @@ export async function readAll(response: Response): Promise<Uint8Array> {
   if (
     !response.body ||
     !Number.isSafeInteger(length) ||
-    length < STREAM_FROM_BYTES ||
+    length < JOIN_BELOW_BYTES ||
     response.headers.has('content-encoding')
   ) {
     return new Uint8Array(await response.arrayBuffer());

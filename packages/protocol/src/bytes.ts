@@ -16,3 +16,19 @@ export function concatBytes(chunks: readonly Uint8Array[], length = byteLengthOf
   }
   return out;
 }
+
+/**
+ * Below this many bytes a body is sent as one joined buffer: one copy costs less than writing
+ * or streaming its pieces one by one. At or above it, the encoder's chunks go out uncopied.
+ */
+export const JOIN_BELOW_BYTES = 64 * 1024;
+
+/** The chunks as a web ReadableStream of themselves, uncopied (for streamed bodies). */
+export function chunkStream(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(chunk);
+      controller.close();
+    },
+  });
+}

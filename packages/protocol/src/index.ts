@@ -3,7 +3,7 @@ export * from './tensor.js';
 export * from './errors.js';
 export type * from './messages.js';
 export * from './limits.js';
-export { byteLengthOf, concatBytes } from './bytes.js';
+export { byteLengthOf, chunkStream, concatBytes, JOIN_BELOW_BYTES } from './bytes.js';
 export { decodeRequest, decodeInferResponse, decodeMetadataResponse, decodeTensor } from './decode.js';
 export {
   encodeInferRequest,

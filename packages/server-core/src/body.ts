@@ -1,6 +1,9 @@
 import { GraphPipeError } from '@graphpipe/protocol';
 import type { ByteBudget } from './budget.js';
 
+/** The default largest request body: 256 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024;
+
 export interface BodyLimits {
   /** Largest body accepted, in bytes. */
   readonly maxBytes: number;

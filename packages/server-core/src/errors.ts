@@ -1,4 +1,5 @@
 import { ERROR_CODE_HEADER, GraphPipeError, isGraphPipeError } from '@graphpipe/protocol';
+import type { Reply } from './exchange.js';
 
 /** Any thrown value as a GraphPipeError; what is not one already is the server's own fault. */
 export function asGraphPipeError(err: unknown): GraphPipeError {
@@ -7,19 +8,26 @@ export function asGraphPipeError(err: unknown): GraphPipeError {
   return new GraphPipeError('INTERNAL', `internal error: ${message}`, { cause: err });
 }
 
-/** The one place errors become HTTP: the code's status, its headers and a one-line message. */
-export function errorParts(error: GraphPipeError, extraHeaders: Readonly<Record<string, string>> = {}) {
-  const headers: Record<string, string> = {
-    'content-type': 'text/plain; charset=utf-8',
-    [ERROR_CODE_HEADER]: error.code,
-    ...extraHeaders,
-  };
+/** The headers every error answer carries: its code, and when to retry. */
+export function errorHeaders(error: GraphPipeError, contentType: string): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': contentType, [ERROR_CODE_HEADER]: error.code };
   if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter);
-  return { status: error.status, headers, text: `${error.message.replace(/\s*\n\s*/g, ' ')}\n` };
+  return headers;
 }
 
-/** An error as a web Response (see errorParts). */
-export function errorResponse(error: GraphPipeError, extraHeaders: Readonly<Record<string, string>> = {}): Response {
-  const { status, headers, text } = errorParts(error, extraHeaders);
-  return new Response(text, { status, headers });
+/** The message on one line, as every error answer carries it. */
+export function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, ' ');
 }
+
+/** GraphPipe's error answer: the code's status and the message as one text line. */
+export function errorReply(error: GraphPipeError): Reply {
+  return {
+    status: error.status,
+    headers: errorHeaders(error, 'text/plain; charset=utf-8'),
+    body: `${oneLine(error.message)}\n`,
+  };
+}
+
+export const SHUTTING_DOWN = (): GraphPipeError =>
+  new GraphPipeError('UNAVAILABLE', 'server is shutting down; retry on another instance', { retryAfter: 1 });

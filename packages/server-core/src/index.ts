@@ -1,6 +1,16 @@
 export type * from './backend.js';
-export { appFor, createGraphPipeApp, DEFAULT_MAX_BODY_BYTES, type GraphPipeAppOptions } from './app.js';
-export { createGraphPipeHandler, type Answer, type Exchange, type GraphPipeHandler } from './handler.js';
+export { createGraphPipeApp, type GraphPipeAppOptions, honoAppFor } from './app.js';
+export {
+  createServerCore,
+  type MetricsHooks,
+  type ServerCore,
+  type ServerCoreOptions,
+  type ServerLoad,
+} from './core.js';
+export type { RequestContext } from './context.js';
+export { binaryReply, type Exchange, jsonReply, type Reply, type ReplyBody, textReply } from './exchange.js';
+export { createFetchHandler, toResponse, webExchange } from './web.js';
+export { type CorsOptions, corsSetup } from './cors.js';
 export {
   createFunctionBackend,
   type FunctionBackendOptions,
@@ -10,9 +20,11 @@ export {
 } from './function-backend.js';
 export { ConcurrencyLimiter } from './limiter.js';
 export { Lifecycle } from './lifecycle.js';
-export { webAnswer, webExchange } from './web-io.js';
-export { BodyCollector, type BodyLimits } from './body.js';
+export { BodyCollector, type BodyLimits, DEFAULT_MAX_BODY_BYTES } from './body.js';
 export { checkTensor, resolveRequest, signatureOf, type ModelSignature, type ResolvedRequest } from './resolve.js';
-export { asGraphPipeError, errorResponse } from './errors.js';
-export { createLogger } from './logger.js';
+export { asGraphPipeError, errorReply } from './errors.js';
+export { createLogger, resolveLogger } from './logger.js';
 export { metadataJson } from './metadata.js';
+export { ServedModel, type ServedModelOptions, type RunContext } from './model.js';
+export { ModelRegistry } from './registry.js';
+export { type Route, type RouteMatch, RouteTable } from './routes.js';

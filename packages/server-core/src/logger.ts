@@ -4,3 +4,8 @@ import { pino, type Logger } from 'pino';
 export function createLogger(level = 'info'): Logger {
   return pino({ name: 'graphpipe', level }, pino.destination({ sync: false }));
 }
+
+/** The one place the default is decided: a logger given, none (false), or JSON lines on stdout. */
+export function resolveLogger(option: Logger | false | undefined): Logger | false {
+  return option === undefined ? createLogger() : option;
+}

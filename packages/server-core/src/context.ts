@@ -1,0 +1,55 @@
+import { BodyCollector, type BodyLimits } from './body.js';
+import type { ByteBudget } from './budget.js';
+import type { Exchange } from './exchange.js';
+import type { Route } from './routes.js';
+
+/** What the core shares with every request's context. */
+export interface ContextShared {
+  readonly bodyLimits: BodyLimits;
+  readonly budget: ByteBudget;
+}
+
+/**
+ * One request on its way through the core: the exchange, the route's parameters, the body's
+ * claim on the byte budget, and what logs and metrics say about it.
+ */
+export class RequestContext {
+  /** What the request turned out to be, for logs and metrics (e.g. 'infer', 'metadata'). */
+  kind = '';
+  /** The model (and version) it ran on, when it ran on one. */
+  model: string | undefined;
+  version: string | undefined;
+  /** Set once a reply is on its way; a later one is dropped. */
+  replied = false;
+  private collector: BodyCollector | undefined;
+
+  constructor(
+    readonly exchange: Exchange,
+    /** The endpoint that answers it. */
+    readonly route: Route,
+    readonly params: Readonly<Record<string, string>>,
+    private readonly shared: ContextShared,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.exchange.signal;
+  }
+
+  /**
+   * The whole body, within the size and time limits, its bytes taken from the shared budget
+   * until the reply has been sent.
+   */
+  readBody(): Promise<Uint8Array> {
+    const { bodyLimits, budget } = this.shared;
+    const collector = new BodyCollector(this.exchange.header('content-length'), bodyLimits, budget);
+    this.collector = collector;
+    return this.exchange.readBody(collector, bodyLimits);
+  }
+
+  /** Gives the body's bytes back to the budget (once the reply is out). */
+  release(): void {
+    if (!this.collector) return;
+    this.shared.budget.give(this.collector.held);
+    this.collector = undefined;
+  }
+}

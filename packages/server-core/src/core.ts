@@ -1,0 +1,180 @@
+import { DEFAULT_DECODE_LIMITS, type DecodeLimits, GraphPipeError } from '@graphpipe/protocol';
+import type { Logger } from 'pino';
+import type { Backend } from './backend.js';
+import { type BodyLimits, DEFAULT_MAX_BODY_BYTES } from './body.js';
+import { ByteBudget } from './budget.js';
+import { RequestContext } from './context.js';
+import { asGraphPipeError, errorReply, SHUTTING_DOWN } from './errors.js';
+import type { Exchange, Reply } from './exchange.js';
+import { addGraphPipeRoutes } from './graphpipe-routes.js';
+import { addHealthRoutes } from './health-routes.js';
+import { Lifecycle } from './lifecycle.js';
+import { SERVER_NAME } from './metadata.js';
+import { ServedModel } from './model.js';
+import { ModelRegistry } from './registry.js';
+import { NO_PARAMS, type Route, RouteTable } from './routes.js';
+
+export interface ServerCoreOptions {
+  /** Largest request body accepted, in bytes (413 beyond). Default 256 MiB. */
+  maxBodyBytes?: number;
+  /** Time allowed for a request body to arrive, in ms (408 after). Default 30 000. */
+  bodyTimeoutMs?: number;
+  /** Decoder bounds: elements per tensor, tensors per request, rank. */
+  decodeLimits?: Partial<DecodeLimits>;
+  /** Inferences run at once. Default: the backend's `concurrency`, else 4. */
+  concurrency?: number;
+  /** Requests that may wait for a free slot before the server answers 503. Default 64. */
+  maxQueue?: number;
+  /** Request body bytes held at once across all requests (503 beyond). Default 4 × maxBodyBytes. */
+  maxInflightBytes?: number;
+  /** The `Server` field of the metadata. Default 'graphpipe-ts'. */
+  serverName?: string;
+  /** One line per request (and one per 5xx with its cause); none when absent or false. */
+  logger?: Logger | false;
+  /** Prometheus-style hooks, where the runtime has them (the Node adapter's). */
+  metrics?: MetricsHooks;
+}
+
+/** What a metrics implementation gives the core: a count for each answer, and a scrape at GET /metrics. */
+export interface MetricsHooks {
+  observe(ctx: RequestContext, status: number, seconds: number): void;
+  scrape(): Promise<Reply>;
+}
+
+export interface ServerLoad {
+  readonly running: number;
+  readonly queued: number;
+  readonly bytesInFlight: number;
+}
+
+/**
+ * The server minus the runtime: every request of every adapter goes through `handle`. Runtime
+ * adapters (Node streams, web Request/Response) only move bytes in and out of an Exchange.
+ */
+export interface ServerCore {
+  handle(exchange: Exchange): Promise<void>;
+  readonly models: ModelRegistry;
+  readonly lifecycle: Lifecycle<RequestContext>;
+  /** Inferences running and waiting, and request body bytes held, right now. */
+  load(): ServerLoad;
+  /**
+   * Answers every request still waiting for its reply with 503 and aborts its work (for a drain
+   * that ran out of time); replies already on their way are left to finish. Returns how many.
+   */
+  turnAway(): number;
+  /** Releases every model; call once, after the last request. */
+  close(): Promise<void>;
+}
+
+const NOT_FOUND: Route = {
+  protocol: 'http',
+  duringShutdown: true,
+  handle(ctx) {
+    const { method, path } = ctx.exchange;
+    throw new GraphPipeError('NOT_FOUND', `no route for ${method} ${path}`);
+  },
+};
+
+export function createServerCore(backend: Backend, options: ServerCoreOptions = {}): ServerCore {
+  const serverName = options.serverName ?? SERVER_NAME;
+  const model = new ServedModel(backend, { serverName, concurrency: options.concurrency, maxQueue: options.maxQueue });
+  const models = new ModelRegistry([model]);
+  const bodyLimits: BodyLimits = {
+    maxBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    timeoutMs: options.bodyTimeoutMs ?? 30_000,
+  };
+  const shared = { bodyLimits, budget: new ByteBudget(options.maxInflightBytes ?? 4 * bodyLimits.maxBytes) };
+  const lifecycle = new Lifecycle<RequestContext>();
+  const { logger = false, metrics } = options;
+
+  const routes = new RouteTable();
+  addHealthRoutes(routes, lifecycle);
+  if (metrics)
+    routes.add('GET', '/metrics', { protocol: 'http', duringShutdown: true, handle: () => metrics.scrape() });
+  addGraphPipeRoutes(routes, models, { ...DEFAULT_DECODE_LIMITS, ...options.decodeLimits });
+
+  /** The route's answer, or its error answer; never throws. */
+  async function replyTo(ctx: RequestContext, route: Route, turnedAway: boolean): Promise<Reply> {
+    try {
+      if (turnedAway) {
+        // Read what the caller is sending, so it gets its 503 rather than a reset mid-upload.
+        await ctx.readBody().catch(() => {});
+        throw SHUTTING_DOWN();
+      }
+      return await route.handle(ctx);
+    } catch (err) {
+      const error = asGraphPipeError(err);
+      if (logger && error.status >= 500 && error.code !== 'UNAVAILABLE') {
+        logger.error({ err, path: ctx.exchange.path, model: ctx.model }, error.message);
+      }
+      return (route.errorReply ?? errorReply)(error);
+    }
+  }
+
+  /** Sends the reply; once it is out: leave the lifecycle, give back the body's bytes, log, count. */
+  function send(ctx: RequestContext, reply: Reply, started: number, close: boolean): void {
+    ctx.replied = true;
+    ctx.exchange.send(reply, close, () => {
+      lifecycle.leave(ctx);
+      ctx.release();
+      if (!logger && !metrics) return;
+      const ms = performance.now() - started;
+      metrics?.observe(ctx, reply.status, ms / 1000);
+      if (logger) {
+        const { method, path } = ctx.exchange;
+        logger.info({
+          method,
+          path,
+          kind: ctx.kind || undefined,
+          model: ctx.model,
+          status: reply.status,
+          ms: +ms.toFixed(2),
+        });
+      }
+    });
+  }
+
+  /** What every request goes through, whatever the runtime. */
+  async function handle(exchange: Exchange): Promise<void> {
+    const started = performance.now();
+    const match = routes.match(exchange.method, exchange.path);
+    const route = match?.route ?? NOT_FOUND;
+    const ctx = new RequestContext(exchange, route, match?.params ?? NO_PARAMS, shared);
+    // Work that arrives during shutdown is turned away, and its connection closed, so the client
+    // retries elsewhere; probes keep their connection.
+    const turnedAway = !lifecycle.ready && !route.duringShutdown;
+    lifecycle.enter(ctx);
+    const reply = await replyTo(ctx, route, turnedAway);
+    // A drain that ran out of time may have answered it already.
+    if (!ctx.replied) send(ctx, reply, started, turnedAway);
+  }
+
+  return {
+    handle,
+    models,
+    lifecycle,
+    load() {
+      let running = 0;
+      let queued = 0;
+      for (const m of models.list()) {
+        running += m.running;
+        queued += m.queued;
+      }
+      return { running, queued, bytesInFlight: shared.budget.inUse };
+    },
+    turnAway() {
+      let count = 0;
+      for (const ctx of lifecycle.requests()) {
+        if (ctx.replied) continue;
+        const error = SHUTTING_DOWN();
+        ctx.exchange.abort(error);
+        send(ctx, errorReply(error), performance.now(), true);
+        count++;
+      }
+      return count;
+    },
+    async close() {
+      await Promise.all(models.list().map((m) => m.close()));
+    },
+  };
+}

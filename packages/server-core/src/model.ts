@@ -1,0 +1,93 @@
+import { GraphPipeError, type Tensor } from '@graphpipe/protocol';
+import type { Backend, ModelMetadata } from './backend.js';
+import { asGraphPipeError } from './errors.js';
+import { ConcurrencyLimiter } from './limiter.js';
+import { metadataBytes, metadataJson } from './metadata.js';
+import { type ModelSignature, signatureOf } from './resolve.js';
+
+export interface ServedModelOptions {
+  /** The metadata's `server` field. */
+  readonly serverName: string;
+  /** Inferences run at once. Default: the backend's `concurrency`, else 4. */
+  readonly concurrency?: number;
+  /** Requests that may wait for a slot before 503. Default 64. */
+  readonly maxQueue?: number;
+}
+
+/** What an inference needs besides its inputs: the request's config and a way to learn it was abandoned. */
+export interface RunContext {
+  readonly config: string;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * A backend as the server serves it: its declaration indexed for lookups, its metadata answers
+ * encoded once, and the limit on how many of its inferences run at once.
+ */
+export class ServedModel {
+  readonly metadata: ModelMetadata;
+  readonly signature: ModelSignature;
+  /** GraphPipe's MetadataResponse bytes. */
+  readonly metadataBytes: Uint8Array;
+  /** The GET metadata: the original Go server's indented JSON. */
+  readonly metadataText: string;
+  private readonly limiter: ConcurrencyLimiter;
+
+  constructor(
+    readonly backend: Backend,
+    options: ServedModelOptions,
+  ) {
+    this.metadata = backend.metadata;
+    this.signature = signatureOf(backend);
+    this.metadataBytes = metadataBytes(backend.metadata, options.serverName);
+    this.metadataText = JSON.stringify(metadataJson(backend.metadata, options.serverName), null, 2);
+    this.limiter = new ConcurrencyLimiter(options.concurrency ?? backend.concurrency ?? 4, options.maxQueue ?? 64);
+  }
+
+  get name(): string {
+    return this.metadata.name;
+  }
+
+  /** Inferences running and waiting now. */
+  get running(): number {
+    return this.limiter.running;
+  }
+  get queued(): number {
+    return this.limiter.queued;
+  }
+
+  /**
+   * Runs the backend once a slot is free and returns the requested outputs in order. Inputs must
+   * already be checked against the signature (resolveRequest).
+   */
+  async infer(
+    inputs: Readonly<Record<string, Tensor>>,
+    outputNames: readonly string[],
+    context: RunContext,
+  ): Promise<Tensor[]> {
+    await this.limiter.acquire(context);
+    let outputs: Readonly<Record<string, Tensor>>;
+    try {
+      outputs = await this.backend.infer(inputs, outputNames, context);
+    } catch (err) {
+      // A backend may throw anything; callers get a GraphPipeError whatever it was.
+      throw asGraphPipeError(err);
+    } finally {
+      this.limiter.release();
+    }
+    return pick(outputs, outputNames);
+  }
+
+  close(): Promise<void> {
+    return this.backend.close?.() ?? Promise.resolve();
+  }
+}
+
+/** The requested outputs in request order; a backend that omits one is at fault (500). */
+function pick(outputs: Readonly<Record<string, Tensor>>, names: readonly string[]): Tensor[] {
+  return names.map((name) => {
+    const t = Object.hasOwn(outputs, name) ? outputs[name] : undefined;
+    if (!t) throw new GraphPipeError('INTERNAL', `the model returned no output "${name}"`);
+    return t;
+  });
+}

@@ -1,0 +1,152 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { concatBytes, GraphPipeError, JOIN_BELOW_BYTES } from '@graphpipe/protocol';
+import { bodyTimeout, isBusy } from '../body.js';
+import type { Exchange, Reply } from '../exchange.js';
+
+/**
+ * A request straight off Node's own streams, with no web Request or Response built: socket
+ * chunks go into the body's one buffer, and an answer's chunks are written as they are (header
+ * bytes, then the tensors' own memory).
+ */
+export class NodeExchange implements Exchange {
+  private controller: AbortController | undefined;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    /** Headers every answer carries (CORS), as name, value, name, value. */
+    private readonly extraHeaders: readonly string[],
+  ) {}
+
+  get method(): string {
+    return this.req.method!;
+  }
+
+  get path(): string {
+    const url = this.req.url!;
+    const query = url.indexOf('?');
+    return query < 0 ? url : url.slice(0, query);
+  }
+
+  header(name: string): string | undefined {
+    const value = this.req.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  get signal(): AbortSignal {
+    return this.abortController().signal;
+  }
+
+  abort(reason: unknown): void {
+    this.abortController().abort(reason);
+  }
+
+  // Made on first use: most requests are answered before anything needs one.
+  private abortController(): AbortController {
+    if (!this.controller) {
+      const controller = new AbortController();
+      this.controller = controller;
+      const res = this.res;
+      res.once('close', () => {
+        if (!res.writableFinished) controller.abort(new GraphPipeError('ABORTED', 'the client went away'));
+      });
+    }
+    return this.controller;
+  }
+
+  readBody(collector: Parameters<Exchange['readBody']>[0], limits: Parameters<Exchange['readBody']>[1]) {
+    const incoming = this.req;
+    if (collector.empty) return Promise.resolve(collector.finish());
+    return new Promise<Uint8Array>((resolve, reject) => {
+      let busy: unknown;
+      const cleanup = () => {
+        clearTimeout(timer);
+        incoming.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      };
+      const fail = (err: unknown) => {
+        cleanup();
+        incoming.pause();
+        reject(err);
+      };
+      // Turned away for lack of room: keep reading but drop the bytes, so the client gets its
+      // 503 instead of a connection reset in the middle of its upload.
+      const dropRest = (err: unknown) => {
+        incoming.off('data', onData).on('data', () => {});
+        busy = err;
+      };
+      const onData = (chunk: Buffer) => {
+        try {
+          collector.add(chunk);
+        } catch (err) {
+          if (!isBusy(err)) return fail(err);
+          dropRest(err);
+        }
+      };
+      const onEnd = () => {
+        cleanup();
+        if (busy) return reject(busy);
+        try {
+          resolve(collector.finish());
+        } catch (err) {
+          reject(err);
+        }
+      };
+      const onError = (err: Error) => fail(new GraphPipeError('ABORTED', `request body failed: ${err.message}`));
+      const onClose = () => fail(new GraphPipeError('ABORTED', 'the client went away before sending the whole body'));
+      const timer = setTimeout(() => fail(bodyTimeout(limits)), limits.timeoutMs);
+      try {
+        collector.begin();
+      } catch (err) {
+        if (!isBusy(err)) return fail(err);
+        dropRest(err);
+      }
+      incoming.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+    });
+  }
+
+  send(reply: Reply, close: boolean, done: () => void): void {
+    const res = this.res;
+    if (res.destroyed || res.headersSent) {
+      done();
+      return;
+    }
+    // 'close' comes after 'finish', which comes once the last byte was handed to the kernel.
+    // An answer queued behind an earlier one on the same connection (pipelining) has no socket
+    // yet, and if the connection dies first Node never closes it: watch the connection too.
+    const socket = this.req.socket;
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      socket.off('close', finish);
+      done();
+    };
+    res.once('close', finish);
+    if (!res.socket) socket.once('close', finish);
+    const { body } = reply;
+    const headers: string[] = [];
+    for (const name in reply.headers) headers.push(name, reply.headers[name]!);
+    for (const h of this.extraHeaders) headers.push(h);
+    // A body we stopped reading (too large, too slow) is not worth draining: close after answering.
+    if (close || !this.req.complete) headers.push('connection', 'close');
+    if (typeof body === 'string') {
+      headers.push('content-length', String(Buffer.byteLength(body)));
+      res.writeHead(reply.status, headers).end(body);
+    } else if (body instanceof Uint8Array) {
+      headers.push('content-length', String(body.length));
+      res.writeHead(reply.status, headers).end(body);
+    } else {
+      let length = 0;
+      for (const chunk of body) length += chunk.length;
+      headers.push('content-length', String(length));
+      res.writeHead(reply.status, headers);
+      // One write carries the head and a small body together; separate writes cost a writev each.
+      if (length < JOIN_BELOW_BYTES) {
+        res.end(concatBytes(body, length));
+        return;
+      }
+      for (let i = 0; i < body.length - 1; i++) res.write(body[i]);
+      res.end(body[body.length - 1]);
+    }
+  }
+}

@@ -1,0 +1,168 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server as NetServer } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { getRequestListener } from '@hono/node-server';
+import { honoAppFor } from '../app.js';
+import type { Backend } from '../backend.js';
+import { type CorsOptions, corsSetup } from '../cors.js';
+import { createServerCore, type ServerCore, type ServerCoreOptions } from '../core.js';
+import { resolveLogger } from '../logger.js';
+import { FreshConnections } from './connections.js';
+import { NodeExchange } from './exchange.js';
+import { createMetrics } from './metrics.js';
+
+export interface ServeOptions extends Omit<ServerCoreOptions, 'metrics'> {
+  /** Interface to listen on. Default 127.0.0.1; use 0.0.0.0 to accept remote callers. */
+  host?: string;
+  /** Port; 0 picks a free one. Default 9000. */
+  port?: number;
+  /** CORS for browser callers: true (any origin, the default), false, or hono's cors options. */
+  cors?: boolean | CorsOptions;
+  /**
+   * How long shutdown waits for requests in flight to be answered, in ms, after which the ones
+   * not answered yet get 503. Answers already being written always finish. Default 10 000.
+   */
+  drainTimeoutMs?: number;
+  /**
+   * How long to keep answering after SIGTERM (or `close()`) before no longer accepting
+   * connections, in ms: readiness says not ready and new requests get 503 with Retry-After and
+   * Connection: close, so a load balancer moves traffic away without errors. Default 0.
+   */
+  shutdownGraceMs?: number;
+  /** Close gracefully on SIGTERM and SIGINT, then exit. Default false (a library should not own signals). */
+  handleSignals?: boolean;
+  /**
+   * How long an idle keep-alive connection stays open, in ms. Default 65 000: longer than
+   * common load balancers' idle timeouts, so the server is never the one to close a
+   * connection a client is about to reuse (Node's own default of 5 s invites such races).
+   */
+  keepAliveTimeoutMs?: number;
+  /** Serve Prometheus metrics at GET /metrics (requests, latency, queue, memory). Default true. */
+  metrics?: boolean;
+}
+
+export interface ServerHandle {
+  /** The base URL clients should use, e.g. http://127.0.0.1:9000 */
+  readonly url: string;
+  readonly port: number;
+  readonly server: Server;
+  readonly core: ServerCore;
+  /**
+   * Shuts down gracefully: reports not ready, keeps answering 503 for `graceMs` (default
+   * `shutdownGraceMs`), stops accepting, lets requests in flight finish (up to the drain
+   * timeout), then closes the backend. Safe to call more than once.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+/** How long shutdown waits for a client that has just connected to send its request. */
+const FIRST_REQUEST_WAIT_MS = 1_000;
+
+/** Serves a backend over GraphPipe on Node's HTTP server; resolves once listening. */
+export async function serve(backend: Backend, options: ServeOptions = {}): Promise<ServerHandle> {
+  const logger = resolveLogger(options.logger);
+  let core: ServerCore | undefined;
+  const metrics = options.metrics === false ? undefined : createMetrics(backend.metadata.name, () => core!.load());
+  core = createServerCore(backend, { ...options, logger, metrics });
+  const served = core;
+  const cors = corsSetup(options.cors);
+  const extraHeaders = Object.entries(cors.headers).flat();
+  // Hono answers what needs its CORS middleware: preflights, or everything with custom options.
+  const viaHono = cors.middleware && getRequestListener(honoAppFor(served, options.cors).fetch);
+  const server = createServer((req, res) => {
+    if (viaHono && (cors.everywhere || req.method === 'OPTIONS')) void viaHono(req, res);
+    else void served.handle(new NodeExchange(req, res, extraHeaders));
+  });
+  // Bodies are bounded by the core's own timeout; Node's defaults would cut long inferences.
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 65_000;
+  // Node requires the header deadline to exceed the keep-alive one.
+  server.headersTimeout = server.keepAliveTimeout + 1_000;
+  const fresh = new FreshConnections(server);
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject).listen(options.port ?? 9000, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+
+  let closing: Promise<void> | undefined;
+  const close = ({ graceMs = options.shutdownGraceMs ?? 0 } = {}) => {
+    closing ??= (async () => {
+      const { lifecycle } = served;
+      lifecycle.ready = false;
+      if (graceMs > 0) await delay(graceMs);
+      // Closing a listening socket resets the connections the kernel accepted but Node has not yet
+      // taken; in the check phase, the event loop's poll phase has just taken all of them.
+      await new Promise((resolve) => setImmediate(resolve));
+      const stopped = stopListening(server);
+      await fresh.settled(FIRST_REQUEST_WAIT_MS);
+      if (!(await lifecycle.drain(drainTimeoutMs))) {
+        const writing = lifecycle.inFlight;
+        const turnedAway = served.turnAway();
+        if (logger) {
+          logger.warn(
+            { turnedAway, writing: writing - turnedAway },
+            `drain timeout of ${drainTimeoutMs} ms passed: ${turnedAway} request(s) not yet answered get 503; answers already being written finish`,
+          );
+        }
+        await lifecycle.drain(Number.POSITIVE_INFINITY);
+      }
+      // Every answer is out in full now, so closing idle connections cuts nothing.
+      server.closeIdleConnections();
+      // Connections still open now carry no answer (a request still uploading after the drain).
+      if (!(await settlesWithin(stopped, drainTimeoutMs))) {
+        server.closeAllConnections();
+        await stopped;
+      }
+      await served.close();
+      if (logger) logger.flush();
+    })();
+    return closing;
+  };
+
+  if (options.handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (logger) logger.info({ signal }, 'shutting down');
+      // Ctrl-C at a terminal wants the server gone now; SIGTERM comes from an orchestrator.
+      close(signal === 'SIGINT' ? { graceMs: 0 } : {}).then(
+        () => process.exit(0),
+        (err) => {
+          if (logger) logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+  return { url, port, server, core: served, close };
+}
+
+/**
+ * Stops accepting connections; resolves once every connection has closed. http.Server#close
+ * would also close every connection Node counts as idle, and Node counts one whose answer is
+ * ended but still being flushed as idle: that cut large answers short. net.Server's close only
+ * stops listening; idle connections are closed once every answer is out.
+ */
+function stopListening(server: Server): Promise<void> {
+  return new Promise((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+}
+
+/** Whether `promise` settles within `ms`; the timer does not outlive it. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

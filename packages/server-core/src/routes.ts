@@ -1,0 +1,53 @@
+import type { GraphPipeError } from '@graphpipe/protocol';
+import { RegExpRouter } from 'hono/router/reg-exp-router';
+import { SmartRouter } from 'hono/router/smart-router';
+import { TrieRouter } from 'hono/router/trie-router';
+import type { RequestContext } from './context.js';
+import type { Reply } from './exchange.js';
+
+/** One endpoint: how it answers, how its errors look, and whether it answers during shutdown. */
+export interface Route {
+  /** For logs and metrics: which protocol the endpoint speaks. */
+  readonly protocol: string;
+  /** Health and metrics keep answering while the server drains; everything else gets 503. */
+  readonly duringShutdown?: boolean;
+  handle(ctx: RequestContext): Reply | Promise<Reply>;
+  /** The protocol's error form; default: one text line (see errors.ts). */
+  errorReply?(error: GraphPipeError): Reply;
+}
+
+export interface RouteMatch {
+  readonly route: Route;
+  readonly params: Readonly<Record<string, string>>;
+}
+
+export const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
+
+/**
+ * Method + path to route, with hono's routers (the ones a Hono app uses). The first route added
+ * wins when several match, so specific routes go before catch-alls.
+ */
+export class RouteTable {
+  private readonly router = new SmartRouter<Route>({ routers: [new RegExpRouter(), new TrieRouter()] });
+
+  add(method: string, path: string, route: Route): this {
+    this.router.add(method, path, route);
+    return this;
+  }
+
+  match(method: string, path: string): RouteMatch | undefined {
+    const [handlers, stash] = this.router.match(method, path);
+    const first = handlers[0];
+    if (!first) return undefined;
+    const [route, paramMap] = first;
+    const names = Object.keys(paramMap);
+    if (names.length === 0) return { route, params: NO_PARAMS };
+    const params: Record<string, string> = Object.create(null);
+    for (const name of names) {
+      const at = (paramMap as Record<string, number | string>)[name]!;
+      // Routers give either indices into a stash or the values themselves.
+      params[name] = stash ? stash[at as number]! : (at as string);
+    }
+    return { route, params };
+  }
+}

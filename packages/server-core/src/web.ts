@@ -1,0 +1,114 @@
+import { chunkStream, concatBytes, GraphPipeError, JOIN_BELOW_BYTES } from '@graphpipe/protocol';
+import { bodyTimeout, isBusy } from './body.js';
+import type { ServerCore } from './core.js';
+import type { Exchange, Reply } from './exchange.js';
+
+/**
+ * Serves a core through web-standard Request and Response, on any runtime that has them.
+ * `whenWritten`, where the runtime can tell, calls `done` once the answer has gone out in full
+ * (the Node adapter of hono passes its response stream); elsewhere an answer counts as sent
+ * once its Response is handed back.
+ */
+export function createFetchHandler(
+  core: ServerCore,
+  headers: Readonly<Record<string, string>> = {},
+): (request: Request, whenWritten?: (done: () => void) => void) => Promise<Response> {
+  return async (request, whenWritten) => {
+    let response: Response | undefined;
+    await core.handle(
+      webExchange(request, (reply, done) => {
+        response = toResponse(reply, headers);
+        if (whenWritten) whenWritten(done);
+        else done();
+      }),
+    );
+    return response!;
+  };
+}
+
+/** A request through web-standard streams; `onReply` receives the answer. */
+export function webExchange(request: Request, onReply: (reply: Reply, done: () => void) => void): Exchange {
+  let controller: AbortController | undefined;
+  const abortController = () => {
+    if (!controller) {
+      const c = new AbortController();
+      controller = c;
+      request.signal.addEventListener('abort', () => c.abort(new GraphPipeError('ABORTED', 'the client went away')), {
+        once: true,
+      });
+    }
+    return controller;
+  };
+  return {
+    method: request.method,
+    path: pathOf(request.url),
+    header: (name) => request.headers.get(name) ?? undefined,
+    get signal() {
+      return abortController().signal;
+    },
+    abort: (reason) => abortController().abort(reason),
+    // The runtime decides about the connection; a web Response cannot ask to close it.
+    send: (reply, _close, done) => onReply(reply, done),
+    async readBody(collector, limits) {
+      const body = request.body;
+      if (!body || collector.empty) return collector.finish();
+      const reader = body.getReader();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        void reader.cancel().catch(() => {});
+      }, limits.timeoutMs);
+      try {
+        collector.begin();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (timedOut) throw bodyTimeout(limits);
+          if (done) return collector.finish();
+          collector.add(value);
+        }
+      } catch (err) {
+        // Turned away for lack of room: read the rest and drop it, holding nothing, so the
+        // client gets its 503 instead of a connection reset in the middle of its upload.
+        if (isBusy(err)) await discard(reader, () => timedOut);
+        void reader.cancel().catch(() => {});
+        throw timedOut ? bodyTimeout(limits) : err;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** A Response for a reply: one buffer when small, its chunks streamed uncopied when large. */
+export function toResponse(reply: Reply, extraHeaders: Readonly<Record<string, string>>): Response {
+  // A fresh object per answer: @hono/node-server writes Content-Length into the headers it is
+  // given, so a shared one would give every later answer the first one's length.
+  const headers: Record<string, string> = { ...reply.headers, ...extraHeaders };
+  const { body, status } = reply;
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    return new Response(body as string | Uint8Array<ArrayBuffer>, { status, headers });
+  }
+  let length = 0;
+  for (const chunk of body) length += chunk.length;
+  if (body.length === 1 || length < JOIN_BELOW_BYTES) {
+    return new Response(concatBytes(body, length) as Uint8Array<ArrayBuffer>, { status, headers });
+  }
+  headers['content-length'] = String(length);
+  return new Response(chunkStream(body), { status, headers });
+}
+
+/** The path of an absolute URL, without parsing all of it. */
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start < 0) return '/';
+  const end = url.indexOf('?', start);
+  return end < 0 ? url.slice(start) : url.slice(start, end);
+}
+
+async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, stop: () => boolean): Promise<void> {
+  try {
+    while (!stop() && !(await reader.read()).done);
+  } catch {
+    // The client went away; nothing left to drain.
+  }
+}
