@@ -6,7 +6,7 @@
 import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import type * as tfjs from '@tensorflow/tfjs';
-import type { NativeApi } from './saved-model.js';
+import type { NativeApi } from './native-api.js';
 
 export type EngineChoice = 'auto' | 'native' | 'wasm' | 'cpu';
 export type EngineKind = 'native-gpu' | 'native' | 'wasm' | 'cpu';

@@ -6,7 +6,8 @@ import type { Backend, TensorSpec, ModelMetadata } from '@graphpipe/server-core'
 import type { NamedTensorMap, Tensor as TfTensor } from '@tensorflow/tfjs';
 import { fromTf, graphPipeDType, tfDTypeFor, toTf } from './dtypes.js';
 import { selectEngine, type Engine, type EngineChoice, type Importer } from './engine.js';
-import { loadModel, type ModelFormat, type TfTensorSpec } from './model.js';
+import type { ModelFormat, TfTensorSpec } from './loaded-model.js';
+import { loadModel } from './model.js';
 import type { SavedModelOptions } from './saved-model.js';
 import { checkInput, checkOutputs } from './validate.js';
 
