@@ -1,12 +1,13 @@
 /**
  * Picks the TensorFlow.js engine: native TensorFlow (tfjs-node-gpu, then tfjs-node) when installed,
  * else the wasm backend that ships inside @tensorflow/tfjs-backend-wasm, else the pure-JS cpu backend.
- * The tfjs backend is process-wide, so every model in a process runs on the engine chosen last.
+ * The tfjs backend is process-wide: each call switches it for every model in the process, which is
+ * why createTfBackend selects through process-engine.ts, where the first choice holds.
  */
 import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import type * as tfjs from '@tensorflow/tfjs';
-import type { NativeApi } from './saved-model.js';
+import type { NativeApi } from './native-api.js';
 
 export type EngineChoice = 'auto' | 'native' | 'wasm' | 'cpu';
 export type EngineKind = 'native-gpu' | 'native' | 'wasm' | 'cpu';

@@ -3,7 +3,7 @@ import type { io, Tensor } from '@tensorflow/tfjs';
 import { tfDTypeFromProto } from './dtypes.js';
 import type { Tf } from './engine.js';
 import { fileLoadHandler } from './io.js';
-import { dims, type LoadedModel, type TfTensorSpec } from './model.js';
+import { dims, type LoadedModel, type TfTensorSpec } from './loaded-model.js';
 
 /** A SignatureDef entry as the converter writes it into model.json. */
 interface SignatureEntry {

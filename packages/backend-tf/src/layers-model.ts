@@ -2,7 +2,7 @@
 import type { io, Tensor } from '@tensorflow/tfjs';
 import type { Tf } from './engine.js';
 import { fileLoadHandler } from './io.js';
-import { dims, type LoadedModel } from './model.js';
+import { dims, type LoadedModel } from './loaded-model.js';
 
 export async function loadLayersModel(dir: string, json: io.ModelJSON, tf: Tf): Promise<LoadedModel> {
   const model = await tf.loadLayersModel(fileLoadHandler(dir, json, tf.io));

@@ -1,33 +1,15 @@
 /**
- * One shape for every model format the backend serves, and the format detection. A LoadedModel
- * only runs TF.js tensors; protocol conversion and validation live in tf-backend.ts.
+ * Loads any model format the backend serves: detects the format and hands over to its loader. A
+ * LoadedModel only runs TF.js tensors; protocol conversion and validation live in tf-backend.ts.
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { DataType, NamedTensorMap, Tensor } from '@tensorflow/tfjs';
 import type { Engine } from './engine.js';
 import { loadGraphModel } from './graph-model.js';
 import { MODEL_JSON, readModelJson } from './io.js';
 import { loadLayersModel } from './layers-model.js';
+import type { LoadedModel, ModelFormat } from './loaded-model.js';
 import { loadSavedModel, type SavedModelOptions } from './saved-model.js';
-
-export type ModelFormat = 'layers-model' | 'graph-model' | 'saved-model';
-
-/** An input or output as TF.js sees it; shape uses -1 for unknown dims and is absent for unknown rank. */
-export interface TfTensorSpec {
-  readonly name: string;
-  readonly dtype?: DataType;
-  readonly shape?: readonly number[];
-}
-
-export interface LoadedModel {
-  readonly format: ModelFormat;
-  readonly inputs: readonly TfTensorSpec[];
-  readonly outputs: readonly TfTensorSpec[];
-  /** The requested outputs, in order. The caller owns (and disposes) the inputs and the results. */
-  run(inputs: NamedTensorMap, outputNames: readonly string[]): Promise<Tensor[]>;
-  dispose(): void;
-}
 
 export interface LoadOptions {
   readonly savedModel?: SavedModelOptions;
@@ -52,9 +34,4 @@ function detectFormat(format: string | undefined, topology: unknown): Exclude<Mo
   throw new Error(
     `unrecognised model.json: format "${format ?? ''}" and a topology that is neither a layers nor a graph model`,
   );
-}
-
-/** -1 for the unknown (null) dims TF.js reports. */
-export function dims(shape: readonly (number | null)[] | undefined): number[] | undefined {
-  return shape?.map((d) => (d === null || d < 0 ? -1 : d));
 }

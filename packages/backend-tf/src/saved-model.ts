@@ -1,38 +1,7 @@
-/**
- * A TensorFlow SavedModel directory, run by native TensorFlow through tfjs-node's tf.node API.
- * tfjs-node is an optional peer, so the slice of its API used here is declared locally.
- */
-import type { DataType, NamedTensorMap } from '@tensorflow/tfjs';
+/** A TensorFlow SavedModel directory, run by native TensorFlow through tfjs-node's tf.node API. */
 import { NATIVE_HINT, type Engine } from './engine.js';
-import { dims, type LoadedModel, type TfTensorSpec } from './model.js';
-
-interface SavedModelTensorInfo {
-  readonly name: string;
-  readonly dtype: DataType;
-  /** Numbers in practice; anything else means the shape is not declared here. */
-  readonly shape?: readonly unknown[];
-}
-interface MetaGraph {
-  readonly tags: readonly string[];
-  readonly signatureDefs: Readonly<
-    Record<
-      string,
-      {
-        readonly inputs: Readonly<Record<string, SavedModelTensorInfo>>;
-        readonly outputs: Readonly<Record<string, SavedModelTensorInfo>>;
-      }
-    >
-  >;
-}
-interface TFSavedModel {
-  /** Given a map keyed by signature input keys, returns a map keyed by signature output keys. */
-  predict(inputs: NamedTensorMap): NamedTensorMap;
-  dispose(): void;
-}
-export interface NativeApi {
-  getMetaGraphsFromSavedModel(path: string): Promise<MetaGraph[]>;
-  loadSavedModel(path: string, tags?: string[], signature?: string): Promise<TFSavedModel>;
-}
+import { dims, type LoadedModel, type TfTensorSpec } from './loaded-model.js';
+import type { SavedModelTensorInfo } from './native-api.js';
 
 export interface SavedModelOptions {
   /** MetaGraph tags. Default ['serve']. */

@@ -5,13 +5,18 @@ import { GraphPipeError, type Tensor } from '@graphpipe/protocol';
 import type { Backend, TensorSpec, ModelMetadata } from '@graphpipe/server-core';
 import type { NamedTensorMap, Tensor as TfTensor } from '@tensorflow/tfjs';
 import { fromTf, graphPipeDType, tfDTypeFor, toTf } from './dtypes.js';
-import { selectEngine, type Engine, type EngineChoice, type Importer } from './engine.js';
-import { loadModel, type ModelFormat, type TfTensorSpec } from './model.js';
+import type { Engine, EngineChoice, Importer } from './engine.js';
+import type { ModelFormat, TfTensorSpec } from './loaded-model.js';
+import { loadModel } from './model.js';
+import { processEngine } from './process-engine.js';
 import type { SavedModelOptions } from './saved-model.js';
 import { checkInput, checkOutputs } from './validate.js';
 
 export interface TfBackendOptions {
-  /** Which engine to run on. Default 'auto': native TensorFlow if installed, else wasm, else cpu. */
+  /**
+   * Which engine to run on. Default 'auto': native TensorFlow if installed, else wasm, else cpu. The first
+   * backend in a process fixes its engine; a later one asking for another is refused (see the README).
+   */
   readonly engine?: EngineChoice;
   /** Model name in the metadata. Default: the model directory's name. */
   readonly name?: string;
@@ -20,7 +25,7 @@ export interface TfBackendOptions {
   readonly description?: string;
   /** Which MetaGraph and signature of a SavedModel to serve. */
   readonly savedModel?: SavedModelOptions;
-  /** How engine packages are imported; tests replace it to simulate missing or broken ones. */
+  /** How engine packages are imported (by the call that selects the process's engine); tests replace it. */
   readonly importer?: Importer;
 }
 
@@ -32,7 +37,7 @@ export interface TfBackend extends Backend {
 
 /** Loads the model at `path` (a model directory, or a model.json file) and serves it. */
 export async function createTfBackend(path: string, options: TfBackendOptions = {}): Promise<TfBackend> {
-  const engine = await selectEngine(options.engine, options.importer);
+  const engine = await processEngine(options.engine, options.importer);
   const model = await loadModel(path, engine, options);
   const { tf } = engine;
   const inputs = model.inputs.map((io) => toSpec(io, 'input'));

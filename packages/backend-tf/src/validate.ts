@@ -3,18 +3,18 @@
  * (scripts, tests, other hosts); the server runs the same checks before `infer`.
  */
 import { GraphPipeError, type Tensor } from '@graphpipe/protocol';
-import type { TensorSpec } from '@graphpipe/server-core';
+import { checkTensor, type TensorSpec } from '@graphpipe/server-core';
 
 export function checkInput(spec: TensorSpec, t: Tensor | undefined): Tensor {
   if (t === undefined) throw invalid(`missing input "${spec.name}"`);
-  if (spec.dtype !== undefined && t.dtype !== spec.dtype) {
-    throw invalid(
-      `input "${spec.name}" must be ${spec.dtype}, got ${t.dtype} (no implicit conversion; see the backend-tf README)`,
-    );
-  }
-  const shape = spec.shape;
-  if (shape && (t.shape.length !== shape.length || shape.some((d, i) => d >= 0 && d !== t.shape[i]))) {
-    throw invalid(`input "${spec.name}" must have shape [${shape.join(', ')}], got [${t.shape.join(', ')}]`);
+  try {
+    checkTensor(`input "${spec.name}"`, t, spec);
+  } catch (err) {
+    // TF.js could convert a wrong dtype; it is refused on purpose, and the README says why.
+    const wrongDType = spec.dtype !== undefined && t.dtype !== spec.dtype;
+    if (wrongDType && err instanceof Error)
+      throw invalid(`${err.message} (no implicit conversion; see the backend-tf README)`);
+    throw err;
   }
   return t;
 }

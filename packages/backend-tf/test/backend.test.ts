@@ -114,11 +114,11 @@ describe('layers models', () => {
     const f64: Tensor = { dtype: 'float64', shape: [1, 4], data: new Float64Array(4) };
     await expectInvalid(
       iris.infer({ features: f64 }, ['probabilities'], options()),
-      /input "features" must be float32, got float64/,
+      /^input "features" must be float32, got float64 \(no implicit conversion; see the backend-tf README\)$/,
     );
     await expectInvalid(
       iris.infer({ features: float32([1, 5]) }, ['probabilities'], options()),
-      /must have shape \[-1, 4\], got \[1, 5\]/,
+      /^input "features" must have shape \[-1, 4\], got \[1, 5\]$/,
     );
     await expectInvalid(iris.infer({}, ['probabilities'], options()), /missing input "features"/);
     await expectInvalid(iris.infer({ features: float32([1, 4]) }, ['nope'], options()), /unknown output "nope"/);

@@ -60,3 +60,43 @@ describe('backend conformance suite catches broken backends', () => {
     await expect(cases(flaky)['is deterministic for the same input']!()).rejects.toThrow(/differs/);
   });
 });
+
+describe('a case that checks nothing is reported as skipped, never passed', () => {
+  const DTYPE_CASE = 'rejects a wrong dtype with 400 before running';
+  const find = (cases: ReturnType<typeof backendConformanceCases>, name: string) => cases.find((c) => c.name === name)!;
+  /** A runner's test context that records what it was told to skip. */
+  const recorder = () => {
+    const reasons: string[] = [];
+    return { reasons, context: { skip: (reason: string) => void reasons.push(reason) } };
+  };
+
+  test('a case named in options.skip carries its reason and reports it, without making a backend', async () => {
+    let made = 0;
+    const make = () => {
+      made++;
+      return affine();
+    };
+    const c = find(backendConformanceCases(make, { skip: { [DTYPE_CASE]: 'a reason' } }), DTYPE_CASE);
+    expect(c.skip).toBe('a reason');
+    const { reasons, context } = recorder();
+    await c.run(context);
+    expect(reasons).toEqual(['a reason']);
+    await expect(c.run()).rejects.toThrow(`"${DTYPE_CASE}" checked nothing (a reason)`);
+    expect(made).toBe(0);
+  });
+
+  test('the wrong-dtype case skips itself, saying why, when no input declares a dtype', async () => {
+    const anyDType = () => createFunctionBackend(({ input0 }) => input0!);
+    const cases = backendConformanceCases(anyDType, { sampleInputs: () => ({ input0: tensor(Float32Array.of(1)) }) });
+    const c = find(cases, DTYPE_CASE);
+    expect(c.skip).toBeUndefined();
+    const { reasons, context } = recorder();
+    await c.run(context);
+    expect(reasons).toEqual(['no input declares a dtype, so the model takes any and none is wrong']);
+    await expect(c.run()).rejects.toThrow(/checked nothing \(no input declares a dtype/);
+    // The cases that can check something do, and tell no runner to skip.
+    const others = recorder();
+    for (const other of cases.filter((o) => o !== c)) await other.run(others.context);
+    expect(others.reasons).toEqual([]);
+  });
+});

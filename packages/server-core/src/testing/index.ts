@@ -4,6 +4,9 @@
  * backend package runs it with whatever test runner it uses:
  *
  *     for (const c of backendConformanceCases(() => createOnnxBackend(path))) test(c.name, c.run);
+ *
+ * A case that cannot check anything never passes: it reports itself skipped through the runner's
+ * test context (vitest's and node:test's both have `skip(reason)`), or fails without one.
  */
 import {
   type DType,
@@ -23,20 +26,34 @@ import { checkTensor } from '../resolve.js';
 export interface ConformanceOptions {
   /** Inputs to run the model on; by default each input is filled from its metadata (batch 2). */
   sampleInputs?: () => Record<string, Tensor>;
-  /** Cases to skip, by name, each with the reason (printed in the case name). */
+  /** Cases to skip, by name, each with the reason (reported with the skip). */
   skip?: Record<string, string>;
+}
+
+/** What `run` needs from the test runner: a way to report the case as skipped, with the reason. */
+export interface ConformanceContext {
+  skip(reason: string): void;
 }
 
 export interface ConformanceCase {
   readonly name: string;
-  readonly run: () => Promise<void>;
+  /** Why the case is skipped, when `options.skip` names it; a runner without context skips can `test.skip` it. */
+  readonly skip?: string;
+  /**
+   * Throws on failure. When the case cannot check anything (skipped by `options.skip`, or nothing in
+   * the model to check), calls `context.skip(reason)`; without a context it throws rather than pass.
+   */
+  readonly run: (context?: ConformanceContext) => Promise<void>;
 }
+
+/** A check; it calls `nothingToCheck(reason)` and returns when the model gives it nothing to check. */
+type Check = (backend: Backend, nothingToCheck: (reason: string) => void) => Promise<void>;
 
 export function backendConformanceCases(
   makeBackend: () => Backend | Promise<Backend>,
   options: ConformanceOptions = {},
 ): ConformanceCase[] {
-  const cases: Record<string, (backend: Backend) => Promise<void>> = {
+  const cases: Record<string, Check> = {
     'declares unique inputs and outputs with valid shapes': async (backend) => {
       const { inputs, outputs } = backend.metadata;
       for (const list of [inputs, outputs]) {
@@ -82,9 +99,9 @@ export function backendConformanceCases(
       const [a, b] = [await infer(backend, inputs, []), await infer(backend, inputs, [])];
       a.forEach((t, i) => assert(sameData(t, b[i]!), `output ${i} differs between two identical requests`));
     },
-    'rejects a wrong dtype with 400 before running': async (backend) => {
+    'rejects a wrong dtype with 400 before running': async (backend, nothingToCheck) => {
       const first = backend.metadata.inputs.find((io) => io.dtype !== undefined);
-      if (!first) return;
+      if (!first) return nothingToCheck('no input declares a dtype, so the model takes any and none is wrong');
       const inputs = options.sampleInputs?.() ?? sampleInputs(backend.metadata.inputs);
       const wrong: DType = first.dtype === 'float64' ? 'int8' : 'float64';
       inputs[first.name] = fill(wrong, inputs[first.name]!.shape);
@@ -107,18 +124,34 @@ export function backendConformanceCases(
   return Object.entries(cases).map(([name, check]) => {
     const reason = options.skip?.[name];
     return {
-      name: reason ? `${name} (skipped: ${reason})` : name,
-      run: async () => {
-        if (reason) return;
+      name,
+      skip: reason,
+      run: async (context) => {
+        if (reason !== undefined) return skipped(name, reason, context);
         const backend = await makeBackend();
+        let nothing: string | undefined;
         try {
-          await check(backend);
+          await check(backend, (why) => {
+            nothing = why;
+          });
         } finally {
           await backend.close?.();
         }
+        if (nothing !== undefined) skipped(name, nothing, context);
       },
     };
   });
+}
+
+/** Reports a case that checked nothing as skipped; where the runner gave no way to, fails it instead. */
+function skipped(name: string, reason: string, context: ConformanceContext | undefined): void {
+  if (typeof context?.skip !== 'function') {
+    throw new Error(
+      `backend conformance: "${name}" checked nothing (${reason}); run it as test(c.name, c.run), ` +
+        "so it gets the runner's test context and is reported as skipped",
+    );
+  }
+  context.skip(reason);
 }
 
 /** Inputs built from metadata: -1 dims become 2, numbers count up from 0 (strings: "0", "1", ...). */
