@@ -1,0 +1,2 @@
+export { freePort } from './ports.js';
+export { type Random, randomInt, seededRandom, shuffle, uniformFloats } from './random.js';
