@@ -11,7 +11,8 @@ import {
   tensor,
 } from '@graphpipe/client';
 import { describe, expect, test } from 'vitest';
-import { closedPort, rejection, reply, sleep, useRawServers } from './helpers.js';
+import { freePort } from '@graphpipe/test-utils';
+import { rejection, reply, sleep, useRawServers } from './helpers.js';
 
 const start = useRawServers();
 
@@ -316,7 +317,7 @@ describe('network failures and retries', () => {
   }
 
   test('a refused connection is retried with backoff, then NETWORK', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await freePort()}`;
     const { fetch: f, calls } = counting();
     const began = performance.now();
     const err = await failure(new RemoteModel(url, { fetch: f }).metadata());
@@ -340,7 +341,7 @@ describe('network failures and retries', () => {
   });
 
   test('metadata() succeeds when the server comes up during the backoff', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const { fetch: f, calls } = counting();
     const pending = new RemoteModel(`http://127.0.0.1:${port}`, { fetch: f, retries: 4 }).metadata();
     await sleep(150); // after the first refusal and its 100 ms wait, during the 200 ms one
@@ -368,7 +369,7 @@ describe('network failures and retries', () => {
   });
 
   test('an abort or deadline during the retry backoff stops the retries', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await freePort()}`;
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 50);
     const began = performance.now();
