@@ -70,10 +70,6 @@ export function reply(
   res.end(typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** The rejection of `p`, which must reject. */
 export async function rejection(p: Promise<unknown>): Promise<unknown> {
   return p.then(
