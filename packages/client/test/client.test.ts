@@ -10,8 +10,9 @@ import {
   type Tensor,
   tensor,
 } from '@graphpipe/client';
-import { describe, expect, test } from 'vitest';
-import { closedPort, rejection, reply, sleep, useRawServers } from './helpers.js';
+import { describe, expect, test, vi } from 'vitest';
+import { freePort } from '@graphpipe/test-utils';
+import { rejection, reply, useRawServers } from './helpers.js';
 
 const start = useRawServers();
 
@@ -266,7 +267,7 @@ describe('deadlines and aborts', () => {
 
     const abort = new AbortController();
     const waiting = model.infer(tensor(new Float32Array([1])), { signal: abort.signal, timeoutMs: 10_000 });
-    await sleep(50);
+    await vi.waitFor(() => expect(server.received, 'the request to reach the server').toHaveLength(1));
     abort.abort();
     const mid = await failure(waiting);
     expect(mid.code).toBe('ABORTED');
@@ -277,8 +278,15 @@ describe('deadlines and aborts', () => {
       res.write(Buffer.alloc(10));
     });
     const abort2 = new AbortController();
-    const call = new RemoteModel(streaming.url).metadata({ signal: abort2.signal });
-    await sleep(50);
+    let headersIn = false;
+    const call = new RemoteModel(streaming.url, {
+      fetch: async (input, init) => {
+        const res = await fetch(input, init);
+        headersIn = true; // the headers are in; the body is still coming
+        return res;
+      },
+    }).metadata({ signal: abort2.signal });
+    await vi.waitFor(() => expect(headersIn, 'the answer to start').toBe(true));
     abort2.abort();
     expect((await failure(call)).code).toBe('ABORTED');
   });
@@ -288,8 +296,7 @@ describe('broken answers', () => {
   test('an answer cut short of its Content-Length is a NETWORK error, not a raw exception', async () => {
     const server = await start((_req, res) => {
       res.writeHead(200, { 'content-length': 200_000 });
-      res.write(new Uint8Array(100_000));
-      setTimeout(() => res.destroy(), 20);
+      res.write(new Uint8Array(100_000), () => res.destroy()); // once that part is on its way
     });
     const err = await rejection(new RemoteModel(server.url, { retries: 0 }).metadata());
     expect(err).toMatchObject({ name: 'GraphPipeError', code: 'NETWORK' });
@@ -305,18 +312,21 @@ describe('broken answers', () => {
 });
 
 describe('network failures and retries', () => {
-  /** A fetch that counts its attempts. */
+  /** A fetch that counts its attempts, and those that failed. */
   function counting() {
-    const calls = { n: 0 };
+    const calls = { n: 0, failed: 0 };
     const f: typeof fetch = (input, init) => {
       calls.n++;
-      return fetch(input, init);
+      return fetch(input, init).catch((err: unknown) => {
+        calls.failed++;
+        throw err;
+      });
     };
     return { fetch: f, calls };
   }
 
   test('a refused connection is retried with backoff, then NETWORK', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await freePort()}`;
     const { fetch: f, calls } = counting();
     const began = performance.now();
     const err = await failure(new RemoteModel(url, { fetch: f }).metadata());
@@ -340,10 +350,10 @@ describe('network failures and retries', () => {
   });
 
   test('metadata() succeeds when the server comes up during the backoff', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const { fetch: f, calls } = counting();
     const pending = new RemoteModel(`http://127.0.0.1:${port}`, { fetch: f, retries: 4 }).metadata();
-    await sleep(150); // after the first refusal and its 100 ms wait, during the 200 ms one
+    await vi.waitFor(() => expect(calls.failed, 'a refusal').toBeGreaterThan(0), { interval: 5 }); // now in a backoff
     await start((req, res) => {
       expect(decodeRequest(req.body).kind).toBe('metadata');
       reply(res, encodeMetadataResponse({ name: 'late' }));
@@ -368,11 +378,14 @@ describe('network failures and retries', () => {
   });
 
   test('an abort or deadline during the retry backoff stops the retries', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await freePort()}`;
     const abort = new AbortController();
-    setTimeout(() => abort.abort(), 50);
+    const { fetch: f, calls } = counting();
+    const pending = failure(new RemoteModel(url, { fetch: f, retries: 10 }).metadata({ signal: abort.signal }));
+    await vi.waitFor(() => expect(calls.failed, 'a refusal').toBeGreaterThan(0), { interval: 5 }); // now in a backoff
     const began = performance.now();
-    const aborted = await failure(new RemoteModel(url, { retries: 10 }).metadata({ signal: abort.signal }));
+    abort.abort();
+    const aborted = await pending;
     expect(aborted.code).toBe('ABORTED');
     expect(performance.now() - began).toBeLessThan(500);
     const late = await failure(new RemoteModel(url, { retries: 10, timeoutMs: 120 }).metadata());

@@ -307,18 +307,6 @@ export function dataView(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Seeded PRNG (mulberry32), so hostile-input runs are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The typed array of a numeric tensor (fails the test for a String tensor). */
 export function dataOf(t: { dtype: string; data: unknown }): TypedArray {
   if (t.dtype === 'string') throw new Error('expected a numeric tensor');

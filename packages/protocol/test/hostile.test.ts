@@ -17,6 +17,7 @@ import {
   type InferRequest,
   type Tensor,
 } from '@graphpipe/protocol';
+import { seededRandom } from '@graphpipe/test-utils';
 import { InferRequest as GenInferRequest, Request as GenRequest, Type } from '../src/gen/graphpipe.js';
 import {
   craftInferResponse,
@@ -28,7 +29,6 @@ import {
   normalize,
   outcome,
   placeAt,
-  prng,
   requestTensorLayout,
   utf8,
   vector,
@@ -141,7 +141,7 @@ describe('truncated buffers', () => {
 
 describe('random bit flips (seeded)', () => {
   it('3000 mutated messages: each decodes sanely or throws INVALID_MESSAGE', () => {
-    const random = prng(0x9e3779b9);
+    const random = seededRandom(0x9e3779b9);
     let ok = 0;
     let rejected = 0;
     for (let i = 0; i < 3000; i++) {
@@ -166,7 +166,7 @@ describe('random bit flips (seeded)', () => {
   });
 
   it('random garbage of every length up to 256 never escapes as anything but INVALID_MESSAGE', () => {
-    const random = prng(42);
+    const random = seededRandom(42);
     for (let n = 0; n <= 256; n++) {
       const bytes = Uint8Array.from({ length: n }, () => Math.floor(random() * 256));
       for (const [, decode] of DECODERS) outcome(() => decode(bytes));
@@ -174,7 +174,7 @@ describe('random bit flips (seeded)', () => {
   });
 
   it('random garbage with a plausible root offset also stays INVALID_MESSAGE or sane', () => {
-    const random = prng(7);
+    const random = seededRandom(7);
     for (let i = 0; i < 500; i++) {
       const n = 16 + Math.floor(random() * 200);
       const bytes = Uint8Array.from({ length: n }, () => (random() < 0.6 ? 0 : Math.floor(random() * 256)));

@@ -1,6 +1,6 @@
 import { RemoteModel, tensor } from '@graphpipe/client';
 import { createFunctionBackend } from '@graphpipe/server-core';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { ByteBudget } from '../src/budget.js';
 import { gate, useServers } from './helpers.js';
 
@@ -30,7 +30,8 @@ describe('bytes in flight', () => {
     const model = new RemoteModel(server.url, { retries: 0 });
     const big = tensor(new Float32Array(2 ** 20 * 0.75)); // ~3 MiB
     const first = model.infer(big);
-    await new Promise((r) => setTimeout(r, 200)); // the first body is now held by the waiting backend
+    await vi.waitFor(() => expect(calls, 'the first request to reach the backend').toBe(1), { timeout: 5000 });
+    // The first body is now held by the waiting backend.
     // The second does not fit beside the first: refused with Retry-After, and its upload is
     // drained, so the client sees the 503 rather than a reset connection.
     await expect(model.infer(big)).rejects.toMatchObject({ code: 'UNAVAILABLE', status: 503, retryAfter: 1 });

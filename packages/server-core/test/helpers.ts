@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Tensor } from '@graphpipe/client';
 import type { Backend } from '@graphpipe/server-core';
 import { serve, type ServeOptions, type ServerHandle } from '@graphpipe/server-core/node';
@@ -92,15 +91,6 @@ export function rawRequest(
     req.once('error', reject);
   });
   return { req, response, errors };
-}
-
-/** A port nothing listens on (bound, then released). */
-export async function closedPort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
 
 /** POSTs bytes with fetch (no Content-Type unless given) and returns status, headers and body. */

@@ -1,8 +1,9 @@
+import type { ServerResponse } from 'node:http';
 import * as net from 'node:net';
 import { encodeInferRequest, type GraphPipeError, isGraphPipeError, RemoteModel, tensor } from '@graphpipe/client';
 import { type Backend, createFunctionBackend } from '@graphpipe/server-core';
 import { describe, expect, test, vi } from 'vitest';
-import { gate, sleep, useServers } from './helpers.js';
+import { gate, useServers } from './helpers.js';
 
 const start = useServers();
 
@@ -29,13 +30,21 @@ function slowBackend() {
   return { backend, release: () => release.open(), entered, closes: () => closes };
 }
 
-const until = (check: () => boolean, what: string) =>
+const until = (check: () => boolean | Promise<boolean>, what: string) =>
   vi.waitFor(
-    () => {
-      if (!check()) throw new Error(`still waiting for ${what}`);
+    async () => {
+      if (!(await check())) throw new Error(`still waiting for ${what}`);
     },
     { timeout: 3000, interval: 5 },
   );
+
+/** How many requests wait for an inference slot, from the server's own gauge at GET /metrics. */
+async function queuedCount(url: string): Promise<number> {
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const line = metrics.split('\n').find((l) => l.startsWith('graphpipe_inferences_queued{'));
+  if (!line) throw new Error('no graphpipe_inferences_queued in /metrics');
+  return Number(line.slice(line.lastIndexOf(' ') + 1));
+}
 
 describe('overload', () => {
   test('concurrency 1, maxQueue 1: of three concurrent requests two succeed and one gets 503 with Retry-After', async () => {
@@ -96,15 +105,15 @@ describe('overload', () => {
     await until(() => slow.entered.length === 1, 'the first request to run');
     const abort = new AbortController();
     const queued = model.infer(tensor(new Float32Array([2])), { signal: abort.signal });
-    await sleep(100); // let it reach the queue
+    await until(async () => (await queuedCount(url)) === 1, 'the second request to queue');
     // The queue is full now: a probe is turned away.
     await expect(model.infer(tensor(new Float32Array([0])))).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     abort.abort();
     await expect(queued).rejects.toMatchObject({ code: 'ABORTED' });
-    await sleep(100); // let the server notice
+    await until(async () => (await queuedCount(url)) === 0, 'the server to give the slot back');
     // The slot is free again: this one queues instead of being turned away.
     const third = model.infer(tensor(new Float32Array([3])));
-    await sleep(50);
+    await until(async () => (await queuedCount(url)) === 1, 'the third request to queue');
     slow.release();
     expect(Array.from((await first).outputs[0]!.data as Float32Array)).toEqual([2]);
     expect(Array.from((await third).outputs[0]!.data as Float32Array)).toEqual([4]);
@@ -164,6 +173,8 @@ describe('graceful close', () => {
   test('close() with a request in flight: not ready, the request completes, backend closed once, new connections refused', async () => {
     const slow = slowBackend();
     const handle = await start(slow.backend, { drainTimeoutMs: 5000 });
+    const responses: ServerResponse[] = [];
+    handle.server.on('request', (_req, res: ServerResponse) => responses.push(res));
     const conn = rawConnection(handle.port);
     const body = Buffer.from(encodeInferRequest({ inputs: [tensor(new Float32Array([41]))] }));
     conn.socket.write(`POST / HTTP/1.1\r\nhost: x\r\ncontent-length: ${body.length}\r\n\r\n`);
@@ -176,8 +187,11 @@ describe('graceful close', () => {
     conn.socket.write('GET /readyz HTTP/1.1\r\nhost: x\r\n\r\n');
     conn.socket.write(`POST / HTTP/1.1\r\nhost: x\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`);
     conn.socket.write(body);
-    await sleep(50);
-    expect(conn.received()).toBe(''); // nothing answered while the first request runs
+    // The server has its three answers ready, but HTTP/1.1 sends answers in order:
+    // nothing reaches the socket while the first request runs.
+    const later = () => responses.slice(1);
+    await until(() => later().length === 3 && later().every((r) => r.writableEnded), 'the three answers');
+    expect(conn.received()).toBe('');
     await expect(fetch(handle.url)).rejects.toThrow(); // the listener is closed
     expect(slow.closes()).toBe(0); // not while a request is in flight
 
@@ -205,7 +219,7 @@ describe('graceful close', () => {
     const call = model.infer(tensor(new Float32Array([1, 2, 3])));
     await until(() => slow.entered.length === 1, 'the backend to start');
     const closed = handle.close();
-    await sleep(20);
+    expect(handle.server.listening).toBe(false); // close() has stopped listening and started draining
     slow.release();
     const { outputs } = await call;
     expect(Array.from(outputs[0]!.data as Float32Array)).toEqual([2, 3, 4]);
@@ -231,6 +245,7 @@ describe('graceful close', () => {
     await until(() => slow.entered.length === 1, 'the backend to start');
     const began = performance.now();
     await handle.close();
+    // The drain timeout under test: close() waited for it (200 ms, less timer slack) before cutting off.
     expect(performance.now() - began).toBeGreaterThanOrEqual(150);
     expect(slow.closes()).toBe(1);
     const err = await call;

@@ -1,0 +1,3 @@
+export { freePort } from './ports.js';
+export { type Random, randomInt, seededRandom, shuffle, uniformFloats } from './random.js';
+export { rebuildAndCompare } from './rebuild.js';
