@@ -1,4 +1,11 @@
-import { codeFromStatus, GraphPipeError, isGraphPipeError } from '@graphpipe/protocol';
+import {
+  codeFromStatus,
+  ERROR_CODE_HEADER,
+  GraphPipeError,
+  type GraphPipeErrorCode,
+  isErrorCode,
+  isGraphPipeError,
+} from '@graphpipe/protocol';
 import { outgoingBody, readAll } from './body.js';
 
 export interface PostOptions {
@@ -14,7 +21,8 @@ export interface PostOptions {
 
 /**
  * POSTs one GraphPipe message (as the encoder's chunks) and returns the response bytes, turning
- * every failure into a GraphPipeError: HTTP errors keep their status and the server's message.
+ * every failure into a GraphPipeError: HTTP errors keep their status, the server's message and the
+ * code it named.
  */
 export async function post(url: string, chunks: readonly Uint8Array[], options: PostOptions): Promise<Uint8Array> {
   const signal = combine(options.signal, options.timeoutMs);
@@ -41,7 +49,7 @@ export async function post(url: string, chunks: readonly Uint8Array[], options: 
       if (!response.ok) {
         const text = (await response.text()).trim().split('\n')[0] || response.statusText;
         const retryAfter = Number(response.headers.get('retry-after') ?? NaN);
-        throw new GraphPipeError(codeFromStatus(response.status), `${url} answered ${response.status}: ${text}`, {
+        throw new GraphPipeError(errorCode(response), `${url} answered ${response.status}: ${text}`, {
           status: response.status,
           retryAfter: Number.isFinite(retryAfter) ? retryAfter : undefined,
         });
@@ -54,6 +62,15 @@ export async function post(url: string, chunks: readonly Uint8Array[], options: 
       throw new GraphPipeError('NETWORK', `reading the answer from ${url} failed: ${describe(err)}`, { cause: err });
     }
   }
+}
+
+/**
+ * The code the server named in its error header; servers that name none (the original ones, proxies)
+ * leave the status to tell, and an unknown name is treated as none.
+ */
+function errorCode(response: Response): GraphPipeErrorCode {
+  const named = response.headers.get(ERROR_CODE_HEADER);
+  return isErrorCode(named) ? named : codeFromStatus(response.status);
 }
 
 function combine(signal: AbortSignal | undefined, timeoutMs: number | undefined): AbortSignal | undefined {

@@ -194,6 +194,24 @@ describe('server errors', () => {
     expect(server.received).toHaveLength(2); // an answered request is never retried
   });
 
+  test.each([
+    { status: 400, header: 'INVALID_MESSAGE', code: 'INVALID_MESSAGE' },
+    { status: 503, header: 'UPSTREAM', code: 'UPSTREAM' },
+    // Names that are not codes are ignored, the status tells.
+    { status: 400, header: 'NO_SUCH_CODE', code: 'INVALID_ARGUMENT' },
+    { status: 400, header: '__proto__', code: 'INVALID_ARGUMENT' },
+    { status: 400, header: 'invalid_message', code: 'INVALID_ARGUMENT' },
+  ])('HTTP $status naming "$header" in graphpipe-error-code → $code', async ({ status, header, code }) => {
+    const server = await start((_req, res) =>
+      reply(res, 'refused\n', status, { 'content-type': 'text/plain', 'graphpipe-error-code': header }),
+    );
+    const model = new RemoteModel(server.url);
+    for (const call of [() => model.infer(tensor(new Float32Array([1]))), () => model.metadata()]) {
+      const err = await failure(call());
+      expect([err.code, err.status, err.message]).toEqual([code, status, `${server.url} answered ${status}: refused`]);
+    }
+  });
+
   test('a 200 InferResponse carrying errors makes infer throw with every message and code', async () => {
     const server = await start((_req, res) =>
       reply(
