@@ -11,7 +11,9 @@ import { outgoingBody, readAll } from './body.js';
 export interface PostOptions {
   readonly fetch: typeof fetch;
   readonly headers: Readonly<Record<string, string>>;
+  /** The call's signal, its deadline included (see callSignal). */
   readonly signal?: AbortSignal;
+  /** The call's deadline, for the message when it passes. */
   readonly timeoutMs?: number;
   /** Extra attempts when the connection is refused (nothing was sent, so a retry is safe). */
   readonly retries: number;
@@ -25,7 +27,7 @@ export interface PostOptions {
  * code it named.
  */
 export async function post(url: string, chunks: readonly Uint8Array[], options: PostOptions): Promise<Uint8Array> {
-  const signal = combine(options.signal, options.timeoutMs);
+  const { signal } = options;
   for (let attempt = 0; ; attempt++) {
     let response: Response;
     try {
@@ -73,7 +75,8 @@ function errorCode(response: Response): GraphPipeErrorCode {
   return isErrorCode(named) ? named : codeFromStatus(response.status);
 }
 
-function combine(signal: AbortSignal | undefined, timeoutMs: number | undefined): AbortSignal | undefined {
+/** One signal for a call: the caller's, and its deadline when it has one. */
+export function callSignal(signal: AbortSignal | undefined, timeoutMs: number | undefined): AbortSignal | undefined {
   if (timeoutMs === undefined) return signal;
   const timeout = AbortSignal.timeout(timeoutMs);
   return signal ? AbortSignal.any([signal, timeout]) : timeout;
