@@ -7,7 +7,13 @@ import { createFunctionBackend } from '@graphpipe/server-core';
 import { serve, type ServerHandle } from '@graphpipe/server-core/node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseNpy, toNpy } from '../src/npy.js';
-import { cliBin, runCli, startUntil, stop } from './helpers.js';
+import { cliBin, hasScript, runCli, runCliOnTerminal, startUntil, stop } from './helpers.js';
+
+/** The environment of a colour terminal, whatever the test runs under (CI, NO_COLOR, no TERM). */
+function terminalEnv(): NodeJS.ProcessEnv {
+  const { NO_COLOR, FORCE_COLOR, NODE_DISABLE_COLORS, CI, ...env } = process.env;
+  return { ...env, TERM: 'xterm-256color' };
+}
 
 let server: ServerHandle;
 beforeAll(async () => {
@@ -39,6 +45,22 @@ describe('graphpipe info', () => {
     expect(stdout).toContain('adder 2.0');
     expect(stdout).toMatch(/input.*a.*float32.*\[-1\]/);
     expect(stdout).toMatch(/output.*sum.*float32.*\[-1\].*a \+ b/);
+  });
+
+  test('prints no colour codes when its output is not a terminal', async () => {
+    const { code, stdout } = await runCli(['info', server.url], terminalEnv());
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/output.*sum/);
+    expect(stdout).not.toContain('\x1b');
+  });
+
+  test.skipIf(!hasScript)('colours the table on a terminal, unless NO_COLOR is set', async () => {
+    const coloured = await runCliOnTerminal(['info', server.url], terminalEnv());
+    expect(coloured).toMatch(/output.*sum/);
+    expect(coloured).toContain('\x1b[');
+    const plain = await runCliOnTerminal(['info', server.url], { ...terminalEnv(), NO_COLOR: '1' });
+    expect(plain).toMatch(/output.*sum/);
+    expect(plain).not.toContain('\x1b');
   });
 
   test('fails with one clear line when nothing listens', async () => {

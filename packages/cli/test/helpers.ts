@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
@@ -28,9 +28,12 @@ export async function startUntil(command: string, args: string[], ready: RegExp,
   return { child, match, output: () => output };
 }
 
-/** Runs the built CLI to completion. */
-export async function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [cliBin, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs the built CLI to completion, its output piped to the test. */
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [cliBin, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c));
@@ -46,4 +49,22 @@ export async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTER
   process.kill(-child.pid!, signal);
   const [code] = (await exited) as [number | null];
   return code;
+}
+
+/** util-linux's `script`, which runs a command on a pseudo-terminal; absent on some systems. */
+export const hasScript = spawnSync('script', ['--version']).status === 0;
+
+/** Runs the built CLI with its output on a terminal (through `script`); resolves with what it printed. */
+export async function runCliOnTerminal(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  const command = [process.execPath, cliBin, ...args].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`graphpipe ${args.join(' ')} exited with ${code} on a terminal:\n${output}`);
+  return output;
 }

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RemoteModel, tensor } from '@graphpipe/client';
 import { expect, test } from 'vitest';
@@ -11,8 +12,14 @@ test('pnpm serve starts the bundled iris classifier, answers, and shuts down on 
   expect(readme).toContain('npx -y pnpm@10.24.0 install && npx -y pnpm@10.24.0 serve');
   const port = await freePort();
   const pnpm = join(repoRoot, 'node_modules/.bin/pnpm');
+  // Turbo prints its telemetry notice once per machine, then notes in its config dir that it did:
+  // a config dir of its own makes every run the first, and the script alone must keep it quiet.
+  const turboConfig = mkdtempSync(join(tmpdir(), 'graphpipe-turbo-config-'));
   const { child, match, output } = await startUntil(pnpm, ['serve'], /serving iris-classifier on (http:\/\/\S+)/, {
     PORT: String(port),
+    XDG_CONFIG_HOME: turboConfig,
+    TURBO_TELEMETRY_DISABLED: undefined,
+    DO_NOT_TRACK: undefined,
   });
   try {
     expect(match[1]).toBe(`http://127.0.0.1:${port}`);
@@ -23,7 +30,9 @@ test('pnpm serve starts the bundled iris classifier, answers, and shuts down on 
     expect(Array.from(byName.label!.data as BigInt64Array)).toEqual([0n, 2n]);
   } finally {
     await stop(child, 'SIGINT');
+    rmSync(turboConfig, { recursive: true, force: true });
   }
+  expect(output()).not.toMatch(/^Attention:|anonymous telemetry/im); // turbo's notice
   expect(output()).toMatch(/"signal":"SIGINT","msg":"shutting down"/);
   await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
 }, 120_000);

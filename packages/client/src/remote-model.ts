@@ -8,7 +8,7 @@ import {
   type Tensor,
 } from '@graphpipe/protocol';
 import { canStreamUploads } from './body.js';
-import { post } from './transport.js';
+import { callSignal, post } from './transport.js';
 
 export interface RemoteModelOptions {
   /** A fetch implementation (for proxies, custom agents, tests). Default: the global fetch. */
@@ -48,8 +48,12 @@ export interface InferResult {
   /** The outputs in answer order. */
   readonly outputs: readonly Tensor[];
   /**
-   * The outputs by name: the requested names, else the names from `metadata()` if it was
-   * fetched and lists exactly as many outputs as came back; otherwise empty.
+   * The outputs by name (an object without a prototype, so any name is safe as a key). With
+   * `outputNames`, by those names. Without, by the names in the model's metadata, which is
+   * fetched after the first such answer (or by `metadata()`) and kept; it lists every output while the server
+   * answers its default outputs, so the names are used only when the counts agree. Empty when
+   * they do not, when the metadata fetch failed (the next call tries again), or when the call's
+   * signal or deadline ended the wait for the metadata after the outputs had arrived.
    */
   readonly byName: Readonly<Record<string, Tensor>>;
 }
@@ -64,15 +68,19 @@ export class RemoteModel {
   readonly url: string;
   private readonly options: Required<Pick<RemoteModelOptions, 'retries' | 'headers'>> & RemoteModelOptions;
   private cachedMetadata: MetadataResponse | undefined;
+  private pendingMetadata: Promise<MetadataResponse | undefined> | undefined;
 
   constructor(url: string | URL, options: RemoteModelOptions = {}) {
     this.url = String(url);
     this.options = { retries: 2, headers: {}, ...options };
   }
 
-  /** Fetches the model's metadata (safe to retry, so it retries refused connections). */
+  /**
+   * Fetches the model's metadata (safe to retry, so it retries refused connections) and keeps it
+   * for naming outputs; call it again to refresh.
+   */
   async metadata(options: CallOptions = {}): Promise<MetadataResponse> {
-    const bytes = await this.post([encodeMetadataRequest()], options, this.options.retries);
+    const bytes = await this.post([encodeMetadataRequest()], this.deadline(options), this.options.retries);
     this.cachedMetadata = decode(() => decodeMetadataResponse(bytes), this.url);
     return this.cachedMetadata;
   }
@@ -86,8 +94,9 @@ export class RemoteModel {
       outputNames: options.outputNames,
       config: options.config,
     });
+    const call = this.deadline(options);
     // Only a refused connection is retried: once a request was sent, running it again could repeat its effect.
-    const bytes = await this.post(body, options, this.options.retries);
+    const bytes = await this.post(body, call, this.options.retries);
     const response = decode(() => decodeInferResponse(bytes), this.url);
     if (response.errors.length) {
       const message = response.errors.map((e) => `${e.message} (code ${e.code})`).join('; ');
@@ -95,22 +104,31 @@ export class RemoteModel {
     }
     const outputNames = options.outputNames?.length
       ? options.outputNames
-      : this.defaultOutputNames(response.outputs.length);
-    const byName: Record<string, Tensor> = {};
-    response.outputs.forEach((t, i) => {
-      const name = outputNames[i];
-      if (name !== undefined) byName[name] = t;
-    });
-    return { outputs: response.outputs, byName };
+      : defaultOutputNames(await untilAborted(this.sharedMetadata(), call.signal), response.outputs.length);
+    return { outputs: response.outputs, byName: nameOutputs(response.outputs, outputNames) };
   }
 
   /**
-   * Names for an answer to a request that named no outputs. The metadata lists every output,
-   * not the server's defaults, so its names are trusted only when the counts agree.
+   * The metadata, fetched once for all callers: concurrent first calls share one request, and a
+   * failed fetch is forgotten so that the next call tries again. Never rejects (undefined on failure).
    */
-  private defaultOutputNames(count: number): readonly string[] {
-    const outputs = this.cachedMetadata?.outputs;
-    return outputs && outputs.length === count ? outputs.map((o) => o.name) : [];
+  private sharedMetadata(): Promise<MetadataResponse | undefined> {
+    if (this.cachedMetadata) return Promise.resolve(this.cachedMetadata);
+    this.pendingMetadata ??= this.metadata()
+      .then(
+        (meta) => meta,
+        () => undefined,
+      )
+      .finally(() => {
+        this.pendingMetadata = undefined;
+      });
+    return this.pendingMetadata;
+  }
+
+  /** A call's deadline (its own, else the instance's) joined to its signal. */
+  private deadline(options: CallOptions): CallOptions {
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
+    return { signal: callSignal(options.signal, timeoutMs), timeoutMs };
   }
 
   private post(chunks: readonly Uint8Array[], call: CallOptions, retries: number): Promise<Uint8Array> {
@@ -118,11 +136,40 @@ export class RemoteModel {
       fetch: this.options.fetch ?? globalThis.fetch,
       headers: this.options.headers,
       signal: call.signal,
-      timeoutMs: call.timeoutMs ?? this.options.timeoutMs,
+      timeoutMs: call.timeoutMs,
       retries,
       streamUploads: this.options.streamUploads ?? canStreamUploads,
     });
   }
+}
+
+/**
+ * Names for an answer to a request that named no outputs. The metadata lists every output, not
+ * the server's defaults, so its names are trusted only when the counts agree.
+ */
+function defaultOutputNames(metadata: MetadataResponse | undefined, count: number): readonly string[] {
+  return metadata?.outputs.length === count ? metadata.outputs.map((o) => o.name) : [];
+}
+
+/** Outputs by name, in an object without a prototype: a name like `__proto__` is a plain key. */
+function nameOutputs(outputs: readonly Tensor[], names: readonly string[]): Record<string, Tensor> {
+  const byName: Record<string, Tensor> = Object.create(null);
+  outputs.forEach((t, i) => {
+    const name = names[i];
+    if (name !== undefined) byName[name] = t;
+  });
+  return byName;
+}
+
+/** The promise's value, or undefined if the signal aborts first. */
+function untilAborted<T>(promise: Promise<T> | undefined, signal: AbortSignal | undefined): Promise<T | undefined> {
+  if (!promise || !signal) return Promise.resolve(promise);
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const stop = () => resolve(undefined);
+    signal.addEventListener('abort', stop, { once: true });
+    promise.then(resolve, stop).finally(() => signal.removeEventListener('abort', stop));
+  });
 }
 
 function normalizeInputs(inputs: InferInputs, inputNames?: readonly string[]) {

@@ -1,10 +1,19 @@
-import { codeFromStatus, GraphPipeError, isGraphPipeError } from '@graphpipe/protocol';
+import {
+  codeFromStatus,
+  ERROR_CODE_HEADER,
+  GraphPipeError,
+  type GraphPipeErrorCode,
+  isErrorCode,
+  isGraphPipeError,
+} from '@graphpipe/protocol';
 import { outgoingBody, readAll } from './body.js';
 
 export interface PostOptions {
   readonly fetch: typeof fetch;
   readonly headers: Readonly<Record<string, string>>;
+  /** The call's signal, its deadline included (see callSignal). */
   readonly signal?: AbortSignal;
+  /** The call's deadline, for the message when it passes. */
   readonly timeoutMs?: number;
   /** Extra attempts when the connection is refused (nothing was sent, so a retry is safe). */
   readonly retries: number;
@@ -14,10 +23,11 @@ export interface PostOptions {
 
 /**
  * POSTs one GraphPipe message (as the encoder's chunks) and returns the response bytes, turning
- * every failure into a GraphPipeError: HTTP errors keep their status and the server's message.
+ * every failure into a GraphPipeError: HTTP errors keep their status, the server's message and the
+ * code it named.
  */
 export async function post(url: string, chunks: readonly Uint8Array[], options: PostOptions): Promise<Uint8Array> {
-  const signal = combine(options.signal, options.timeoutMs);
+  const { signal } = options;
   for (let attempt = 0; ; attempt++) {
     let response: Response;
     try {
@@ -41,7 +51,7 @@ export async function post(url: string, chunks: readonly Uint8Array[], options: 
       if (!response.ok) {
         const text = (await response.text()).trim().split('\n')[0] || response.statusText;
         const retryAfter = Number(response.headers.get('retry-after') ?? NaN);
-        throw new GraphPipeError(codeFromStatus(response.status), `${url} answered ${response.status}: ${text}`, {
+        throw new GraphPipeError(errorCode(response), `${url} answered ${response.status}: ${text}`, {
           status: response.status,
           retryAfter: Number.isFinite(retryAfter) ? retryAfter : undefined,
         });
@@ -56,7 +66,17 @@ export async function post(url: string, chunks: readonly Uint8Array[], options: 
   }
 }
 
-function combine(signal: AbortSignal | undefined, timeoutMs: number | undefined): AbortSignal | undefined {
+/**
+ * The code the server named in its error header; servers that name none (the original ones, proxies)
+ * leave the status to tell, and an unknown name is treated as none.
+ */
+function errorCode(response: Response): GraphPipeErrorCode {
+  const named = response.headers.get(ERROR_CODE_HEADER);
+  return isErrorCode(named) ? named : codeFromStatus(response.status);
+}
+
+/** One signal for a call: the caller's, and its deadline when it has one. */
+export function callSignal(signal: AbortSignal | undefined, timeoutMs: number | undefined): AbortSignal | undefined {
   if (timeoutMs === undefined) return signal;
   const timeout = AbortSignal.timeout(timeoutMs);
   return signal ? AbortSignal.any([signal, timeout]) : timeout;

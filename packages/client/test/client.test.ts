@@ -12,7 +12,7 @@ import {
 } from '@graphpipe/client';
 import { describe, expect, test, vi } from 'vitest';
 import { freePort } from '@graphpipe/test-utils';
-import { rejection, reply, useRawServers } from './helpers.js';
+import { rejection, reply, type TestServer, useRawServers } from './helpers.js';
 
 const start = useRawServers();
 
@@ -32,6 +32,9 @@ const echoServer = () =>
     }
     reply(res, encodeInferResponse({ outputs: request.inputs }));
   });
+
+/** The inference requests a server got (a call without outputNames also fetches metadata once). */
+const inferRequests = (server: TestServer) => server.received.filter((r) => decodeRequest(r.body).kind === 'infer');
 
 async function failure(p: Promise<unknown>): Promise<GraphPipeError> {
   const err = await rejection(p);
@@ -83,7 +86,7 @@ describe('what the client sends', () => {
       };
       const { outputs } = await new RemoteModel(server.url, { streamUploads, fetch: spy }).infer(input);
       expect(sent[0]).toBeInstanceOf(streamUploads ? ReadableStream : Uint8Array);
-      const got = server.received.at(-1)!;
+      const got = inferRequests(server).at(-1)!;
       expect(got.headers['transfer-encoding']).toBeUndefined();
       expect(Number(got.headers['content-length'])).toBe(got.body.length);
       expect(got.body.length).toBeGreaterThan(data.byteLength);
@@ -100,7 +103,7 @@ describe('what the client sends', () => {
     const t = tensor(new Int32Array([5]));
     await model.infer(t);
     await model.infer({ second: t, first: tensor(new Uint8Array([1, 2])) });
-    const [single, record] = server.received.map((r) => decodeRequest(r.body));
+    const [single, record] = inferRequests(server).map((r) => decodeRequest(r.body));
     expect(single).toMatchObject({ kind: 'infer', inputNames: [], outputNames: [], config: '' });
     expect(record).toMatchObject({ kind: 'infer', inputNames: ['second', 'first'] });
     if (record?.kind === 'infer') expect(record.inputs.map((x) => x.dtype)).toEqual(['int32', 'uint8']);
@@ -130,15 +133,14 @@ describe('what the client sends', () => {
 });
 
 describe('byName', () => {
-  test('names come from outputNames, else from fetched metadata when the counts agree', async () => {
+  test('names come from outputNames, else from the metadata when the counts agree', async () => {
     const server = await echoServer();
     const model = new RemoteModel(server.url);
     const a = tensor(new Float32Array([1]));
     const b = tensor(new Int8Array([2]));
-    expect((await model.infer([a, b])).byName).toEqual({}); // nothing to name them by yet
     expect(Object.keys((await model.infer([a, b], { outputNames: ['q', 'r'] })).byName)).toEqual(['q', 'r']);
-    await model.metadata(); // outputs x, y
-    const named = (await model.infer([a, b])).byName;
+    expect(server.received).toHaveLength(1); // named outputs need no metadata
+    const named = (await model.infer([a, b])).byName; // metadata: outputs x, y
     expect(named.x!.dtype).toBe('float32');
     expect(named.y!.dtype).toBe('int8');
     // One answer against two metadata outputs: which one it is cannot be known, so none is named.
@@ -193,6 +195,24 @@ describe('server errors', () => {
       expect(err.retryAfter).toBe(retryAfter);
     }
     expect(server.received).toHaveLength(2); // an answered request is never retried
+  });
+
+  test.each([
+    { status: 400, header: 'INVALID_MESSAGE', code: 'INVALID_MESSAGE' },
+    { status: 503, header: 'UPSTREAM', code: 'UPSTREAM' },
+    // Names that are not codes are ignored, the status tells.
+    { status: 400, header: 'NO_SUCH_CODE', code: 'INVALID_ARGUMENT' },
+    { status: 400, header: '__proto__', code: 'INVALID_ARGUMENT' },
+    { status: 400, header: 'invalid_message', code: 'INVALID_ARGUMENT' },
+  ])('HTTP $status naming "$header" in graphpipe-error-code → $code', async ({ status, header, code }) => {
+    const server = await start((_req, res) =>
+      reply(res, 'refused\n', status, { 'content-type': 'text/plain', 'graphpipe-error-code': header }),
+    );
+    const model = new RemoteModel(server.url);
+    for (const call of [() => model.infer(tensor(new Float32Array([1]))), () => model.metadata()]) {
+      const err = await failure(call());
+      expect([err.code, err.status, err.message]).toEqual([code, status, `${server.url} answered ${status}: refused`]);
+    }
   });
 
   test('a 200 InferResponse carrying errors makes infer throw with every message and code', async () => {

@@ -22,9 +22,8 @@ export function upstreamError(err: unknown, url: string): GraphPipeError {
       return as('UNAVAILABLE');
     case 'DEADLINE_EXCEEDED':
       return as('DEADLINE_EXCEEDED');
-    // The upstream's answer was not GraphPipe: its fault, not the caller's.
     case 'INVALID_MESSAGE':
-      return as('UPSTREAM');
+      return couldNotReadAnswer(err) ? as('UPSTREAM') : as('INVALID_ARGUMENT');
     // No such route upstream: our URL is wrong, not the caller's request.
     case 'NOT_FOUND':
       return as('UPSTREAM');
@@ -32,4 +31,14 @@ export function upstreamError(err: unknown, url: string): GraphPipeError {
       return as('PAYLOAD_TOO_LARGE');
   }
   return err.status >= 400 && err.status < 500 ? as('INVALID_ARGUMENT') : as('UPSTREAM');
+}
+
+/**
+ * INVALID_MESSAGE has two sources. The client's decoder rejected the upstream's answer (the
+ * decoder's error is the cause): the upstream's fault. Or the upstream answered 4xx naming it:
+ * it could not read the request, which carries the caller's tensors (past its decode limits, say),
+ * so it stays the caller's mistake.
+ */
+function couldNotReadAnswer(err: GraphPipeError): boolean {
+  return isGraphPipeError(err.cause) && err.cause.code === 'INVALID_MESSAGE';
 }

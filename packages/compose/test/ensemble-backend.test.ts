@@ -84,7 +84,7 @@ describe('when a member is down', () => {
     expect(err).toMatchObject({ status: 503 });
     expect((err as Error).message).toContain(`stage 'tf-iris' (${tfServer.url}) failed`);
 
-    await start(await tfIris(), tfServer.port);
+    await start(await tfIris(), { port: tfServer.port });
     expect((await client.infer({ features })).outputs[0]!.shape).toEqual([3, 3]);
   });
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Tensor, tensor } from '@graphpipe/protocol';
 import type { Backend, InferContext } from '@graphpipe/server-core';
-import { serve, type ServerHandle } from '@graphpipe/server-core/node';
+import { type ServeOptions, serve, type ServerHandle } from '@graphpipe/server-core/node';
 import { afterEach } from 'vitest';
 
 export const modelPath = (name: string) => fileURLToPath(new URL(`../../../models/${name}`, import.meta.url));
@@ -29,9 +29,9 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-/** Serves a backend on a free loopback port (or the given one) until the test ends. */
-export async function start(backend: Backend, port = 0): Promise<ServerHandle> {
-  const server = await serve(backend, { port, logger: false });
+/** Serves a backend on a free loopback port until the test ends. */
+export async function start(backend: Backend, options: ServeOptions = {}): Promise<ServerHandle> {
+  const server = await serve(backend, { port: 0, logger: false, ...options });
   servers.push(server);
   return server;
 }

@@ -1,5 +1,14 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { RemoteModel } from '@graphpipe/client';
-import { GraphPipeError, stringValues, type Tensor, tensor } from '@graphpipe/protocol';
+import {
+  decodeRequest,
+  encodeMetadataResponse,
+  GraphPipeError,
+  stringValues,
+  type Tensor,
+  tensor,
+} from '@graphpipe/protocol';
 import { createFunctionBackend } from '@graphpipe/server-core';
 import { backendConformanceCases } from '@graphpipe/server-core/testing';
 import { createOnnxBackend } from '@graphpipe/backend-onnx';
@@ -69,6 +78,37 @@ describe('createRemoteBackend', () => {
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', status: 400 });
     expect((err as Error).message).toContain('petal length must be positive');
+  });
+
+  it("keeps a tensor the upstream cannot read (past its decode limits) the caller's 400", async () => {
+    const remote = await createRemoteBackend((await start(echo, { decodeLimits: { maxRank: 2 } })).url);
+    const cube = tensor(new Float32Array(8), [2, 2, 2]);
+    const err = await remote.infer({ a: cube, b: cube }, ['b2'], call()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', status: 400 });
+    expect((err as Error).message).toContain('over the limit of 2');
+  });
+
+  it('answers 502 when the upstream answers with bytes that are not GraphPipe', async () => {
+    // Metadata as GraphPipe, inferences as an HTML page (a proxy's error page, say).
+    const halfBroken = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (decodeRequest(new Uint8Array(Buffer.concat(chunks))).kind === 'metadata') {
+          res.end(encodeMetadataResponse({ name: 'half-broken', inputs: [{ name: 'a' }], outputs: [{ name: 'b' }] }));
+        } else res.end('<!doctype html><p>welcome</p>');
+      });
+    });
+    await new Promise<void>((resolve) => halfBroken.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(halfBroken.address() as AddressInfo).port}`;
+      const remote = await createRemoteBackend(url);
+      const err = await remote.infer({ a: tensor(Float32Array.of(1)) }, ['b'], call()).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'UPSTREAM', status: 502 });
+      expect((err as Error).message).toContain(`${url} sent an answer that is not a GraphPipe message`);
+    } finally {
+      await new Promise<void>((resolve) => halfBroken.close(() => resolve()));
+    }
   });
 
   it('answers 502 naming the URL when the upstream fails, 503 when it is down, 504 past the deadline', async () => {

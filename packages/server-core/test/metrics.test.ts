@@ -9,9 +9,9 @@ const echo = () => createFunctionBackend((inputs) => inputs.input0!, { name: 'ec
 test('GET /metrics counts answers by kind and status, with latency and load gauges', async () => {
   const server = await start(echo());
   const model = new RemoteModel(server.url);
+  await model.metadata(); // kept, so the inferences need not fetch it to name their outputs
   await model.infer(tensor(new Float32Array([1])));
   await model.infer(tensor(new Float32Array([2])));
-  await model.metadata();
   expect((await post(server.url, new Uint8Array([1, 2, 3]))).status).toBe(400);
 
   const res = await fetch(`${server.url}/metrics`);

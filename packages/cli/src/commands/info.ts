@@ -1,6 +1,7 @@
 import { RemoteModel } from '@graphpipe/client';
 import type { TensorSpec } from '@graphpipe/protocol';
 import Table from 'cli-table3';
+import { wantsColour } from '../colour.js';
 
 export async function infoCommand(url: string, opts: { json?: boolean; timeout: string }): Promise<void> {
   const meta = await new RemoteModel(url).metadata({ timeoutMs: Number(opts.timeout) });
@@ -10,7 +11,11 @@ export async function infoCommand(url: string, opts: { json?: boolean; timeout: 
   }
   console.log(`${meta.name}${meta.version ? ` ${meta.version}` : ''}  (server: ${meta.server || 'unknown'})`);
   if (meta.description) console.log(meta.description);
-  const table = new Table({ head: ['', 'name', 'dtype', 'shape', 'description'] });
+  const table = new Table({
+    head: ['', 'name', 'dtype', 'shape', 'description'],
+    // cli-table3 colours its head and border by default, whatever the output is.
+    style: wantsColour() ? {} : { head: [], border: [] },
+  });
   const rows = (kind: string, ios: readonly TensorSpec[]) =>
     ios.map((io) => [
       kind,

@@ -1,0 +1,38 @@
+// @ts-check
+/**
+ * A user's first program, run from a project that installed the packed packages and nothing
+ * else: serve an ONNX model, call it with the client, print what came back as one JSON line.
+ * It touches every export the packages declare, so a file left out of a package fails here.
+ *
+ *     node serve-iris.mjs path/to/iris-classifier.onnx
+ */
+import { createOnnxBackend } from '@graphpipe/backend-onnx';
+import { RemoteModel } from '@graphpipe/client';
+import { tensor } from '@graphpipe/protocol';
+import { createGraphPipeApp } from '@graphpipe/server-core';
+import { serve } from '@graphpipe/server-core/node';
+import { backendConformanceCases } from '@graphpipe/server-core/testing';
+
+const modelPath = process.argv[2];
+if (!modelPath) throw new Error('usage: node serve-iris.mjs <model.onnx>');
+
+// One worker thread, so the worker's own script has to be in the package too.
+const backend = await createOnnxBackend(modelPath, { workers: 1 });
+const server = await serve(backend, { port: 0, logger: false });
+try {
+  const model = new RemoteModel(server.url);
+  const features = tensor(new Float32Array([5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3]), [2, 4]);
+  const { byName } = await model.infer({ features });
+  const label = byName.label;
+  if (!label) throw new Error(`no label among the outputs: ${Object.keys(byName).join(', ')}`);
+  console.log(
+    JSON.stringify({
+      name: (await model.metadata()).name,
+      labels: Array.from(/** @type {BigInt64Array} */ (label.data), Number),
+      webApp: typeof createGraphPipeApp(backend).fetch,
+      conformanceCases: backendConformanceCases(async () => backend).length,
+    }),
+  );
+} finally {
+  await server.close();
+}
