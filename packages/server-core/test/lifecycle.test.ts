@@ -219,7 +219,8 @@ describe('graceful close', () => {
     const call = model.infer(tensor(new Float32Array([1, 2, 3])));
     await until(() => slow.entered.length === 1, 'the backend to start');
     const closed = handle.close();
-    expect(handle.server.listening).toBe(false); // close() has stopped listening and started draining
+    // close() stops listening within a turn of the event loop, then drains.
+    await until(() => !handle.server.listening, 'the listener to close');
     slow.release();
     const { outputs } = await call;
     expect(Array.from(outputs[0]!.data as Float32Array)).toEqual([2, 3, 4]);
