@@ -6,6 +6,7 @@
  */
 import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
+import { isMissingPackage } from '@graphpipe/server-core/node';
 import type * as tfjs from '@tensorflow/tfjs';
 import type { NativeApi } from './native-api.js';
 
@@ -69,7 +70,7 @@ async function tryNative(importer: Importer): Promise<{ engine: Engine } | { why
       return { engine: { kind, tf, native: tf.node, description: `${label} (${pkg})` } };
     } catch (err) {
       // A missing package is the normal case; a package that is present but fails to load is worth naming.
-      if (!isNotFound(err, pkg)) reasons.push(`${pkg} failed to load: ${messageOf(err)}`);
+      if (!isMissingPackage(err, pkg)) reasons.push(`${pkg} failed to load: ${messageOf(err)}`);
     }
   }
   return { why: reasons.length > 0 ? reasons.join('; ') : 'native TensorFlow not installed' };
@@ -105,12 +106,6 @@ async function loadTf(importer: Importer): Promise<Tf> {
 function moduleValue(mod: unknown): unknown {
   const value = (mod as { default?: unknown }).default;
   return value !== undefined && typeof value === 'object' ? value : mod;
-}
-
-/** Not installed, as opposed to installed but missing one of its own dependencies. */
-function isNotFound(err: unknown, pkg: string): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && messageOf(err).includes(pkg);
 }
 
 function messageOf(err: unknown): string {

@@ -7,7 +7,6 @@ export type { Stage, StageInit } from './stage.js';
 export { buildComposition, loadComposition, type CompositionOptions } from './config/load-composition.js';
 export {
   defaultLoaders,
-  optionalImport,
   type LoaderContext,
   type Loaders,
   type ModelLoader,

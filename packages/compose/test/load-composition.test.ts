@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createOnnxBackend } from '@graphpipe/backend-onnx';
 import { createTfBackend } from '@graphpipe/backend-tf';
 import type { Backend } from '@graphpipe/server-core';
+import { importOptional } from '@graphpipe/server-core/node';
 import { describe, expect, it } from 'vitest';
 import {
   buildComposition,
@@ -12,7 +13,6 @@ import {
   createPipelineBackend,
   defaultLoaders,
   loadComposition,
-  optionalImport,
 } from '../src/index.js';
 import { call, floats, irisRows, modelPath, start } from './helpers.js';
 
@@ -102,10 +102,14 @@ describe('loadComposition', () => {
     const missing = Object.assign(new Error("Cannot find package '@graphpipe/backend-onnx'"), {
       code: 'ERR_MODULE_NOT_FOUND',
     });
-    await expect(optionalImport('@graphpipe/backend-onnx', () => Promise.reject(missing))).rejects.toThrow(
+    await expect(
+      importOptional('@graphpipe/backend-onnx', () => Promise.reject(missing), 'this composition'),
+    ).rejects.toThrow(
       'this composition needs @graphpipe/backend-onnx; install it (npm install @graphpipe/backend-onnx)',
     );
     const broken = new SyntaxError('Unexpected token');
-    await expect(optionalImport('@graphpipe/backend-onnx', () => Promise.reject(broken))).rejects.toBe(broken);
+    await expect(
+      importOptional('@graphpipe/backend-onnx', () => Promise.reject(broken), 'this composition'),
+    ).rejects.toBe(broken);
   });
 });

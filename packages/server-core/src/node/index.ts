@@ -1,3 +1,14 @@
 export { type ServeOptions, type ServerHandle, serve } from './serve.js';
 export { NodeExchange } from './exchange.js';
 export { createMetrics } from './metrics.js';
+export {
+  importOptional,
+  isMissingPackage,
+  loadModel,
+  type ModelFormat,
+  type ModelLoadOptions,
+  modelFormat,
+  modelFormats,
+  type PackageImporter,
+  recogniseModel,
+} from './model-formats.js';
