@@ -40,6 +40,6 @@ function headerOf(source: string | Uint8Array): ModelHeader {
   try {
     return readModelHeader(source);
   } catch {
-    return { metadataProps: {} };
+    return { metadataProps: new Map() };
   }
 }

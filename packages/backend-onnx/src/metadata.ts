@@ -34,12 +34,15 @@ export function describeModel(
   const inputs = new Map(session.inputMetadata.map((m) => [m.name, describeValue(m, 'input', dtypeFromOnnx)]));
   const outputs = new Map(session.outputMetadata.map((m) => [m.name, describeValue(m, 'output', outputDTypeFromOnnx)]));
   const props = header.metadataProps;
-  const version = overrides.version ?? props.version ?? (header.modelVersion ? String(header.modelVersion) : undefined);
-  const description = overrides.description ?? props.description ?? (header.docString || undefined);
+  const version =
+    overrides.version ?? props.get('version') ?? (header.modelVersion ? String(header.modelVersion) : undefined);
+  const description = overrides.description ?? props.get('description') ?? (header.docString || undefined);
   return {
     metadata: {
       name:
-        overrides.name ?? props.name ?? (typeof source === 'string' ? basename(source, extname(source)) : 'onnx-model'),
+        overrides.name ??
+        props.get('name') ??
+        (typeof source === 'string' ? basename(source, extname(source)) : 'onnx-model'),
       ...(version === undefined ? {} : { version }),
       ...(description === undefined ? {} : { description }),
       inputs: [...inputs.values()].map((p) => p.spec),
