@@ -1,4 +1,4 @@
-/** Loads an ONNX model into an onnxruntime session and wraps it as a GraphPipe backend. */
+/** Loads an ONNX model into onnxruntime sessions and wraps it as a GraphPipe backend. */
 import { GraphPipeError } from '@graphpipe/protocol';
 import { InferenceSession } from 'onnxruntime-node';
 import { describeModel } from './metadata.js';
@@ -15,24 +15,28 @@ export async function createOnnxBackend(
 ): Promise<OnnxBackend> {
   const concurrency = concurrencyOf(options);
   const workers = workersOf(options);
-  let session: InferenceSession;
+  const header = headerOf(source);
   try {
-    // Two calls, not one: the overloads take a path or bytes, never their union.
-    session =
-      typeof source === 'string'
-        ? await InferenceSession.create(source, sessionOptions(options))
-        : await InferenceSession.create(source, sessionOptions(options));
+    if (workers === 0) {
+      const session = await loadSession(source, sessionOptions(options));
+      return new OnnxBackend(inThreadRunner(session), describeModel(session, header, source, options), concurrency);
+    }
+    // Only the workers load the model; the first to be ready describes its inputs and outputs.
+    const { runner, io } = await startWorkers(source, sessionOptions(options), workers);
+    return new OnnxBackend(runner, describeModel(io, header, source, options), concurrency);
   } catch (err) {
     const from = typeof source === 'string' ? source : `${source.byteLength} bytes`;
     throw new GraphPipeError('INTERNAL', `cannot load ONNX model (${from}): ${(err as Error).message ?? err}`, {
       cause: err,
     });
   }
-  const model = describeModel(session, headerOf(source), source, options);
-  if (workers === 0) return new OnnxBackend(inThreadRunner(session), model, concurrency);
-  // This session was loaded for the metadata (and a clear load error); the workers load their own.
-  await session.release();
-  return new OnnxBackend(await startWorkers(source, sessionOptions(options), workers), model, concurrency);
+}
+
+function loadSession(source: string | Uint8Array, options: InferenceSession.SessionOptions): Promise<InferenceSession> {
+  // Two calls, not one: the overloads take a path or bytes, never their union.
+  return typeof source === 'string'
+    ? InferenceSession.create(source, options)
+    : InferenceSession.create(source, options);
 }
 
 /** Name, version and description are niceties: a model onnxruntime accepts must not fail over them. */

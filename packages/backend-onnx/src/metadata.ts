@@ -12,6 +12,9 @@ export interface OnnxValueInfo {
   readonly unsupported?: string;
 }
 
+/** What a loaded session tells of its inputs and outputs; a worker sends it when its session is ready. */
+export type SessionIO = Pick<InferenceSession, 'inputMetadata' | 'outputMetadata'>;
+
 export interface ModelDescription {
   readonly metadata: ModelMetadata;
   readonly inputs: ReadonlyMap<string, OnnxValueInfo>;
@@ -26,7 +29,7 @@ export interface NameOverrides {
 }
 
 export function describeModel(
-  session: InferenceSession,
+  session: SessionIO,
   header: ModelHeader,
   source: string | Uint8Array,
   overrides: NameOverrides,

@@ -28,7 +28,7 @@ port.on('message', async ({ feeds, fetched }: RunRequest) => {
     reply({ kind: 'failed', message: err instanceof Error ? err.message : String(err) });
   }
 });
-reply({ kind: 'ready' });
+reply({ kind: 'ready', io: { inputMetadata: session.inputMetadata, outputMetadata: session.outputMetadata } });
 
 function reply(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);

@@ -5,6 +5,7 @@
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { GraphPipeError } from '@graphpipe/protocol';
+import type { SessionIO } from './metadata.js';
 import type { RunOutputs, RunRequest, WorkerReply } from './worker-protocol.js';
 
 interface Job {
@@ -35,18 +36,21 @@ export class WorkerPool {
     this.#spawn = spawn;
   }
 
-  /** Resolves once every worker has loaded its session; rejects with the first load error. */
-  static async start(size: number, spawn: () => Worker): Promise<WorkerPool> {
+  /**
+   * Resolves once every worker has loaded its session, with the model's inputs and outputs as the
+   * first worker's session describes them; rejects with the first load error.
+   */
+  static async start(size: number, spawn: () => Worker): Promise<{ pool: WorkerPool; io: SessionIO }> {
     const pool = new WorkerPool(spawn);
     const slots = Array.from({ length: size }, () => pool.#add());
     try {
       // once() rejects on the worker's 'error' event, which is how a failed load shows.
-      await Promise.all(slots.map((slot) => once(slot.worker, 'message')));
+      const [[first]] = await Promise.all(slots.map((slot) => once(slot.worker, 'message')));
+      return { pool, io: (first as Extract<WorkerReply, { kind: 'ready' }>).io };
     } catch (err) {
       await pool.close();
       throw err;
     }
-    return pool;
   }
 
   run(request: RunRequest, transfer: readonly ArrayBuffer[], signal: AbortSignal): Promise<RunOutputs> {

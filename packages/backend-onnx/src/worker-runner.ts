@@ -1,24 +1,23 @@
 /** Runs on a pool of session workers, so a long run leaves the calling thread's event loop free. */
-import { GraphPipeError } from '@graphpipe/protocol';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
+import type { SessionIO } from './metadata.js';
 import type { Runner } from './runner.js';
 import { WorkerPool } from './worker-pool.js';
 import type { PostedTensor, WorkerInit } from './worker-protocol.js';
 import { spawnSessionWorker } from './worker-script.js';
 
+/**
+ * Starts `size` workers, each loading the model, and resolves once all have; the session's inputs
+ * and outputs come from the first. Rejects with a worker's load error as onnxruntime gave it.
+ */
 export async function startWorkers(
   source: string | Uint8Array,
   options: InferenceSession.SessionOptions,
   size: number,
-): Promise<Runner> {
-  let pool: WorkerPool;
-  try {
-    const init = workerInit(source, options);
-    pool = await WorkerPool.start(size, () => spawnSessionWorker(init));
-  } catch (err) {
-    throw new GraphPipeError('INTERNAL', `cannot start ONNX workers: ${(err as Error).message ?? err}`, { cause: err });
-  }
-  return {
+): Promise<{ runner: Runner; io: SessionIO }> {
+  const init = workerInit(source, options);
+  const { pool, io } = await WorkerPool.start(size, () => spawnSessionWorker(init));
+  const runner: Runner = {
     run(feeds, fetched, signal) {
       const transfer: ArrayBuffer[] = [];
       const wire = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, ownedCopy(t, transfer)]));
@@ -26,6 +25,7 @@ export async function startWorkers(
     },
     close: () => pool.close(),
   };
+  return { runner, io };
 }
 
 /** Model bytes go into one SharedArrayBuffer that every worker, replacements included, reads from. */

@@ -5,11 +5,12 @@ import { promisify } from 'node:util';
 import type { Worker } from 'node:worker_threads';
 import { GraphPipeError, tensor } from '@graphpipe/protocol';
 import { backendConformanceCases } from '@graphpipe/server-core/testing';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { InferenceSession } from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
 import { WorkerPool } from '../src/worker-pool.js';
 import type { RunRequest } from '../src/worker-protocol.js';
-import { startWorkers, workerInit } from '../src/worker-runner.js';
+import { workerInit } from '../src/worker-runner.js';
 import { spawnSessionWorker } from '../src/worker-script.js';
 import { floats, infer, modelPath } from './helpers.js';
 
@@ -123,12 +124,16 @@ describe('errors', () => {
     ).toBe('ABORTED');
   });
 
-  test('a model no worker can load fails startWorkers with INTERNAL', async () => {
-    const err = await failure(startWorkers(new Uint8Array([1, 2, 3]), {}, 2));
-    expect(err).toMatchObject({
-      code: 'INTERNAL',
-      message: expect.stringMatching(/^cannot start ONNX workers: .*protobuf/),
-    });
+  test.each([
+    ['bytes', new Uint8Array([1, 2, 3]), /^cannot load ONNX model \(3 bytes\): .*protobuf/],
+    ['a path', modelPath('no-such-model'), /^cannot load ONNX model \(.*no-such-model\.onnx\): /],
+  ])('a model that cannot load (%s) fails createOnnxBackend as it does without workers', async (_, source, message) => {
+    const [ours, theirs] = [
+      await failure(createOnnxBackend(source, { workers: 2 })),
+      await failure(createOnnxBackend(source)),
+    ];
+    expect(ours).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(message) });
+    expect(ours.message).toBe(theirs.message);
   });
 
   test('workers must be a non-negative integer; concurrency defaults to it', async () => {
@@ -139,6 +144,33 @@ describe('errors', () => {
     const custom = await createOnnxBackend(CONV, { workers: 2, concurrency: 5 });
     expect([two.concurrency, custom.concurrency]).toEqual([2, 5]);
     await Promise.all([two.close(), custom.close()]);
+  });
+});
+
+describe('loading', () => {
+  test.each(['tiny-conv', 'bool-io', 'identity-dtypes'])(
+    '%s: the metadata with workers equals the in-thread one',
+    async (name) => {
+      const [inThread, pooled] = await Promise.all([
+        createOnnxBackend(modelPath(name)),
+        createOnnxBackend(modelPath(name), { workers: 1 }),
+      ]);
+      expect(pooled.metadata).toEqual(inThread.metadata);
+      expect(pooled.defaultOutputs).toEqual(inThread.defaultOutputs);
+      await Promise.all([inThread.close(), pooled.close()]);
+    },
+  );
+
+  test('with workers, only the workers load the model, not the calling thread too', async () => {
+    const create = vi.spyOn(InferenceSession, 'create');
+    try {
+      const backend = await createOnnxBackend(CONV, { workers: 2 });
+      expect(create).not.toHaveBeenCalled();
+      expect((await infer(backend, { image: images(2) })).scores!.shape).toEqual([2, 10]);
+      await backend.close();
+    } finally {
+      create.mockRestore();
+    }
   });
 });
 
@@ -181,7 +213,7 @@ describe('the pool', () => {
     let busy = 0;
     let mostBusy = 0;
     const init = workerInit(CONV, {});
-    const pool = await WorkerPool.start(2, () => {
+    const { pool } = await WorkerPool.start(2, () => {
       const worker = spawnSessionWorker(init);
       const post = worker.postMessage.bind(worker);
       worker.postMessage = (message, transfer) => {
@@ -201,7 +233,7 @@ describe('the pool', () => {
   test('a killed worker fails its run with INTERNAL and is replaced', async () => {
     const workers: Worker[] = [];
     const init = workerInit(readFileSync(CONV), {}); // bytes: shared by the worker and its replacement
-    const pool = await WorkerPool.start(1, () => {
+    const { pool } = await WorkerPool.start(1, () => {
       workers.push(spawnSessionWorker(init));
       return workers.at(-1)!;
     });
