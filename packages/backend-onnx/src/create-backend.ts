@@ -4,7 +4,7 @@ import { InferenceSession } from 'onnxruntime-node';
 import { describeModel } from './metadata.js';
 import { type ModelHeader, readModelHeader } from './model-header.js';
 import { OnnxBackend } from './onnx-backend.js';
-import { type OnnxBackendOptions, concurrencyOf, sessionOptions, workersOf } from './options.js';
+import { type OnnxBackendOptions, concurrencyOf, runTimeoutOf, sessionOptions, workersOf } from './options.js';
 import { inThreadRunner } from './runner.js';
 import { startWorkers } from './worker-runner.js';
 
@@ -15,6 +15,7 @@ export async function createOnnxBackend(
 ): Promise<OnnxBackend> {
   const concurrency = concurrencyOf(options);
   const workers = workersOf(options);
+  const runTimeoutMs = runTimeoutOf(options);
   const header = headerOf(source);
   try {
     if (workers === 0) {
@@ -22,7 +23,7 @@ export async function createOnnxBackend(
       return new OnnxBackend(inThreadRunner(session), describeModel(session, header, source, options), concurrency);
     }
     // Only the workers load the model; the first to be ready describes its inputs and outputs.
-    const { runner, io } = await startWorkers(source, sessionOptions(options), workers);
+    const { runner, io } = await startWorkers(source, sessionOptions(options), workers, { runTimeoutMs });
     return new OnnxBackend(runner, describeModel(io, header, source, options), concurrency);
   } catch (err) {
     const from = typeof source === 'string' ? source : `${source.byteLength} bytes`;

@@ -2,7 +2,7 @@
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import type { SessionIO } from './metadata.js';
 import type { Runner } from './runner.js';
-import { WorkerPool } from './worker-pool.js';
+import { WorkerPool, type WorkerPoolOptions } from './worker-pool.js';
 import type { PostedTensor, WorkerInit } from './worker-protocol.js';
 import { spawnSessionWorker } from './worker-script.js';
 
@@ -14,9 +14,10 @@ export async function startWorkers(
   source: string | Uint8Array,
   options: InferenceSession.SessionOptions,
   size: number,
+  poolOptions: WorkerPoolOptions = {},
 ): Promise<{ runner: Runner; io: SessionIO }> {
   const init = workerInit(source, options);
-  const { pool, io } = await WorkerPool.start(size, () => spawnSessionWorker(init));
+  const { pool, io } = await WorkerPool.start(size, () => spawnSessionWorker(init), poolOptions);
   const runner: Runner = {
     run(feeds, fetched, signal) {
       const transfer: ArrayBuffer[] = [];
