@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { GraphPipeError, tensor } from '@graphpipe/protocol';
 import { backendConformanceCases } from '@graphpipe/server-core/testing';
 import { InferenceSession } from 'onnxruntime-node';
@@ -53,6 +53,58 @@ describe('results with workers equal results in-thread', () => {
     const x = images(3);
     await infer(pooled, { image: x });
     expect(x.data).toEqual(images(3).data);
+  });
+
+  interface Posted {
+    readonly data: unknown;
+    /** Taken before posting: a moved buffer is empty afterwards. */
+    readonly bufferBytes: number;
+    readonly transfer: readonly unknown[];
+  }
+
+  /** What was posted to a worker during `run`, for the input called `name`. */
+  async function posted(name: string, run: () => Promise<unknown>): Promise<Posted[]> {
+    const seen: Posted[] = [];
+    const post = Worker.prototype.postMessage;
+    const spy = vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (
+      this: Worker,
+      request,
+      transfer,
+    ) {
+      const { data } = (request as RunRequest).feeds[name]!;
+      seen.push({ data, bufferBytes: (data as Float32Array).buffer.byteLength, transfer: [...(transfer ?? [])] });
+      post.call(this, request, transfer);
+    });
+    try {
+      await run();
+      return seen;
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  test('an input in a SharedArrayBuffer is shared with the worker, not copied', async () => {
+    const x = images(4);
+    const shared = new Float32Array(new SharedArrayBuffer(x.data.byteLength));
+    shared.set(x.data as Float32Array);
+    let out: unknown;
+    const [sent] = await posted('image', async () => {
+      out = await infer(pooled, { image: tensor(shared, x.shape, 'float32') });
+    });
+    expect(sent).toMatchObject({ data: shared, transfer: [] });
+    expect(out).toEqual(await infer(inThread, { image: x }));
+  });
+
+  test('any other input: only its own bytes are copied, and the copy is moved', async () => {
+    // A view into a larger buffer, as a request's tensors are views into its body.
+    const x = images(2);
+    const body = new Uint8Array(x.data.byteLength + 64);
+    const view = new Float32Array(body.buffer, 32, x.data.length);
+    view.set(x.data as Float32Array);
+    const [sent] = await posted('image', () => infer(pooled, { image: tensor(view, x.shape, 'float32') }));
+    expect(sent!.bufferBytes).toBe(x.data.byteLength);
+    expect(sent!.transfer).toEqual([(sent!.data as Float32Array).buffer]);
+    expect(view).toEqual(x.data); // the caller's memory is untouched
   });
 
   test('two runs at once on two workers', async () => {
