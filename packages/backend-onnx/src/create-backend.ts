@@ -17,14 +17,21 @@ export async function createOnnxBackend(
   const workers = workersOf(options);
   const runTimeoutMs = runTimeoutOf(options);
   const header = headerOf(source);
+  if (workers === 0) {
+    const session = await loading(source, () => loadSession(source, sessionOptions(options)));
+    return new OnnxBackend(inThreadRunner(session), describeModel(session, header, source, options), concurrency);
+  }
+  // Only the workers load the model; the first to be ready describes its inputs and outputs.
+  const { runner, io } = await loading(source, () =>
+    startWorkers(source, sessionOptions(options), workers, { runTimeoutMs }),
+  );
+  return new OnnxBackend(runner, describeModel(io, header, source, options), concurrency);
+}
+
+/** The same error whichever thread failed to load the model. */
+async function loading<T>(source: string | Uint8Array, load: () => Promise<T>): Promise<T> {
   try {
-    if (workers === 0) {
-      const session = await loadSession(source, sessionOptions(options));
-      return new OnnxBackend(inThreadRunner(session), describeModel(session, header, source, options), concurrency);
-    }
-    // Only the workers load the model; the first to be ready describes its inputs and outputs.
-    const { runner, io } = await startWorkers(source, sessionOptions(options), workers, { runTimeoutMs });
-    return new OnnxBackend(runner, describeModel(io, header, source, options), concurrency);
+    return await load();
   } catch (err) {
     const from = typeof source === 'string' ? source : `${source.byteLength} bytes`;
     throw new GraphPipeError('INTERNAL', `cannot load ONNX model (${from}): ${(err as Error).message ?? err}`, {

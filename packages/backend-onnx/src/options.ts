@@ -56,7 +56,7 @@ export function runTimeoutOf(o: OnnxBackendOptions): number | undefined {
   const ms = o.runTimeoutMs;
   if (ms === undefined) return undefined;
   if (!(ms > 0 && ms <= MAX_TIMEOUT_MS))
-    throw new TypeError(`runTimeoutMs must be a number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${ms}`);
+    throw new TypeError(`runTimeoutMs must be above 0 and at most ${MAX_TIMEOUT_MS} (ms), got ${ms}`);
   if (workersOf(o) === 0)
     throw new TypeError('runTimeoutMs needs workers: a run on the calling thread blocks the timer that would end it');
   return ms;
