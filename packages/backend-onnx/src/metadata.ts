@@ -12,6 +12,9 @@ export interface OnnxValueInfo {
   readonly unsupported?: string;
 }
 
+/** What a loaded session tells of its inputs and outputs; a worker sends it when its session is ready. */
+export type SessionIO = Pick<InferenceSession, 'inputMetadata' | 'outputMetadata'>;
+
 export interface ModelDescription {
   readonly metadata: ModelMetadata;
   readonly inputs: ReadonlyMap<string, OnnxValueInfo>;
@@ -26,7 +29,7 @@ export interface NameOverrides {
 }
 
 export function describeModel(
-  session: InferenceSession,
+  session: SessionIO,
   header: ModelHeader,
   source: string | Uint8Array,
   overrides: NameOverrides,
@@ -34,12 +37,15 @@ export function describeModel(
   const inputs = new Map(session.inputMetadata.map((m) => [m.name, describeValue(m, 'input', dtypeFromOnnx)]));
   const outputs = new Map(session.outputMetadata.map((m) => [m.name, describeValue(m, 'output', outputDTypeFromOnnx)]));
   const props = header.metadataProps;
-  const version = overrides.version ?? props.version ?? (header.modelVersion ? String(header.modelVersion) : undefined);
-  const description = overrides.description ?? props.description ?? (header.docString || undefined);
+  const version =
+    overrides.version ?? props.get('version') ?? (header.modelVersion ? String(header.modelVersion) : undefined);
+  const description = overrides.description ?? props.get('description') ?? (header.docString || undefined);
   return {
     metadata: {
       name:
-        overrides.name ?? props.name ?? (typeof source === 'string' ? basename(source, extname(source)) : 'onnx-model'),
+        overrides.name ??
+        props.get('name') ??
+        (typeof source === 'string' ? basename(source, extname(source)) : 'onnx-model'),
       ...(version === undefined ? {} : { version }),
       ...(description === undefined ? {} : { description }),
       inputs: [...inputs.values()].map((p) => p.spec),

@@ -10,7 +10,8 @@ export interface ModelHeader {
   docString?: string;
   modelVersion?: number;
   producerName?: string;
-  metadataProps: Record<string, string>;
+  /** A Map, not an object: keys come from the file, and one such as `__proto__` must stay a key. */
+  metadataProps: Map<string, string>;
 }
 
 /** Positional reads from a file or from bytes in memory. */
@@ -65,7 +66,7 @@ function isOrtFormat(src: ByteSource): boolean {
 }
 
 function parseHeader(src: ByteSource): ModelHeader {
-  const header: ModelHeader = { metadataProps: {} };
+  const header: ModelHeader = { metadataProps: new Map() };
   if (isOrtFormat(src)) return header;
   let pos = 0;
   while (pos < src.size) {
@@ -95,7 +96,7 @@ function parseHeader(src: ByteSource): ModelHeader {
   return header;
 }
 
-function addEntry(into: Record<string, string>, entry: Uint8Array): void {
+function addEntry(into: Map<string, string>, entry: Uint8Array): void {
   const src = bytesSource(entry);
   let key = '';
   let value = '';
@@ -109,7 +110,7 @@ function addEntry(into: Record<string, string>, entry: Uint8Array): void {
     else if (tag.value >> 3 === VALUE) value = text;
     pos = len.next + len.value;
   }
-  into[key] = value;
+  into.set(key, value);
 }
 
 /** A base-128 varint as a JS number (exact below 2^53, which covers every length and version here). */

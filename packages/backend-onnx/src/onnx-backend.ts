@@ -37,7 +37,9 @@ export class OnnxBackend implements Backend {
     if (this.#closed) throw new GraphPipeError('UNAVAILABLE', 'the ONNX model has been closed');
     if (signal.aborted)
       throw new GraphPipeError('ABORTED', 'the request was aborted before inference began', { cause: signal.reason });
-    const feeds: Record<string, OrtTensor> = {};
+    // Keyed by the model's input names, which may be any string: "__proto__" must stay a key, and
+    // onnxruntime's check for a missing "constructor" must not find Object's.
+    const feeds: Record<string, OrtTensor> = Object.create(null);
     for (const [name, tensor] of Object.entries(inputs)) {
       usable(this.#model.inputs, name, 'input');
       feeds[name] = toOrtTensor(tensor);
@@ -51,9 +53,9 @@ export class OnnxBackend implements Backend {
     } catch (err) {
       throw err instanceof GraphPipeError ? err : runError(err);
     }
-    const out: Record<string, Tensor> = {};
-    for (const port of ports) out[port.spec.name] = fromOrtTensor(results[port.spec.name]!, port.spec.dtype!);
-    return out;
+    return Object.fromEntries(
+      ports.map(({ spec }) => [spec.name, fromOrtTensor(results[spec.name]!, spec.dtype!)] as const),
+    );
   }
 
   async close(): Promise<void> {

@@ -20,6 +20,12 @@ export interface OnnxBackendOptions extends NameOverrides {
    */
   workers?: number;
   /**
+   * With workers: how long one run may take, in milliseconds, from when a worker starts it. A run
+   * that takes longer fails with DEADLINE_EXCEEDED and its worker is replaced by a new one. Default:
+   * no limit. Not available without workers, where a run blocks the thread that would time it.
+   */
+  runTimeoutMs?: number;
+  /**
    * How many inferences the server should let run at once (the backend's `concurrency`). Default
    * `workers`, or 1 without workers: onnxruntime-node then runs a session on the JavaScript thread,
    * so more at once only queue up there.
@@ -41,6 +47,19 @@ export function workersOf(o: OnnxBackendOptions): number {
   const n = o.workers ?? 0;
   if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`workers must be a non-negative integer, got ${n}`);
   return n;
+}
+
+/** setTimeout's largest delay; a longer one would fire at once. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+export function runTimeoutOf(o: OnnxBackendOptions): number | undefined {
+  const ms = o.runTimeoutMs;
+  if (ms === undefined) return undefined;
+  if (!(ms > 0 && ms <= MAX_TIMEOUT_MS))
+    throw new TypeError(`runTimeoutMs must be above 0 and at most ${MAX_TIMEOUT_MS} (ms), got ${ms}`);
+  if (workersOf(o) === 0)
+    throw new TypeError('runTimeoutMs needs workers: a run on the calling thread blocks the timer that would end it');
+  return ms;
 }
 
 export function concurrencyOf(o: OnnxBackendOptions): number {

@@ -17,7 +17,7 @@ const session =
 port.on('message', async ({ feeds, fetched }: RunRequest) => {
   try {
     const ortFeeds = Object.fromEntries(
-      Object.entries(feeds).map(([name, t]) => [name, new OrtTensor(t.type, t.data, t.dims)]),
+      Object.entries(feeds).map(([name, t]) => [name, new OrtTensor(t.type, unshared(t.data), t.dims)]),
     );
     const results = await runSession(session, ortFeeds, fetched);
     const outputs: RunOutputs = Object.fromEntries(
@@ -28,10 +28,15 @@ port.on('message', async ({ feeds, fetched }: RunRequest) => {
     reply({ kind: 'failed', message: err instanceof Error ? err.message : String(err) });
   }
 });
-reply({ kind: 'ready' });
+reply({ kind: 'ready', io: { inputMetadata: session.inputMetadata, outputMetadata: session.outputMetadata } });
 
 function reply(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
+}
+
+/** onnxruntime-node refuses arrays over a SharedArrayBuffer ("Invalid argument"), so a shared input is copied. */
+function unshared(data: OrtTensor.DataType): OrtTensor.DataType {
+  return !Array.isArray(data) && data.buffer instanceof SharedArrayBuffer ? data.slice() : data;
 }
 
 /** The outputs' buffers, fresh from onnxruntime and owned by no one else here: moved, not copied. */

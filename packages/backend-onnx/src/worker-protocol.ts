@@ -1,5 +1,6 @@
 /** The messages between the pool (worker-pool.ts) and a session worker (session-worker.ts). */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
+import type { SessionIO } from './metadata.js';
 
 /** workerData: the model (bytes shared by all workers) and the session options. */
 export interface WorkerInit {
@@ -22,6 +23,7 @@ export interface RunRequest {
 export type RunOutputs = Readonly<Record<string, PostedTensor>>;
 
 export type WorkerReply =
-  | { readonly kind: 'ready' }
+  /** The session has loaded; `io` describes the model, so the calling thread need not load it too. */
+  | { readonly kind: 'ready'; readonly io: SessionIO }
   | { readonly kind: 'done'; readonly outputs: RunOutputs }
   | { readonly kind: 'failed'; readonly message: string };

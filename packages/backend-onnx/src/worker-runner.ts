@@ -1,31 +1,32 @@
 /** Runs on a pool of session workers, so a long run leaves the calling thread's event loop free. */
-import { GraphPipeError } from '@graphpipe/protocol';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
+import type { SessionIO } from './metadata.js';
 import type { Runner } from './runner.js';
-import { WorkerPool } from './worker-pool.js';
+import { WorkerPool, type WorkerPoolOptions } from './worker-pool.js';
 import type { PostedTensor, WorkerInit } from './worker-protocol.js';
 import { spawnSessionWorker } from './worker-script.js';
 
+/**
+ * Starts `size` workers, each loading the model, and resolves once all have; the session's inputs
+ * and outputs come from the first. Rejects with a worker's load error as onnxruntime gave it.
+ */
 export async function startWorkers(
   source: string | Uint8Array,
   options: InferenceSession.SessionOptions,
   size: number,
-): Promise<Runner> {
-  let pool: WorkerPool;
-  try {
-    const init = workerInit(source, options);
-    pool = await WorkerPool.start(size, () => spawnSessionWorker(init));
-  } catch (err) {
-    throw new GraphPipeError('INTERNAL', `cannot start ONNX workers: ${(err as Error).message ?? err}`, { cause: err });
-  }
-  return {
+  poolOptions: WorkerPoolOptions = {},
+): Promise<{ runner: Runner; io: SessionIO }> {
+  const init = workerInit(source, options);
+  const { pool, io } = await WorkerPool.start(size, () => spawnSessionWorker(init), poolOptions);
+  const runner: Runner = {
     run(feeds, fetched, signal) {
       const transfer: ArrayBuffer[] = [];
-      const wire = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, ownedCopy(t, transfer)]));
+      const wire = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, posted(t, transfer)]));
       return pool.run({ feeds: wire, fetched }, transfer, signal);
     },
     close: () => pool.close(),
   };
+  return { runner, io };
 }
 
 /** Model bytes go into one SharedArrayBuffer that every worker, replacements included, reads from. */
@@ -37,14 +38,20 @@ export function workerInit(source: string | Uint8Array, options: InferenceSessio
 }
 
 /**
- * An input's data copied into a buffer of its own, which is then moved to the worker. Moving the
- * original instead would detach memory others still hold: a request's tensors are views into the
- * request body. Structured cloning would copy twice (out of this thread, into the worker's) and
- * take the whole body along with each view.
+ * How an input crosses to a worker. Memory in a SharedArrayBuffer is posted as is: postMessage
+ * shares it, copying nothing and taking it from no one (the worker copies it for onnxruntime, which
+ * refuses shared memory, so that copy at least leaves this thread). Anything else has the view's
+ * own bytes copied into a buffer of their own, which is then moved (transferred). Moving the
+ * input's buffer itself is never safe here: a request's tensors are views into the request body,
+ * which the other tensors and the server still use; a caller may keep using its arrays; an
+ * ensemble hands the same tensors to several models at once; Node's small Buffers share one pool;
+ * and a moved buffer is detached for all of them. Cloning instead would copy twice and take the
+ * whole underlying buffer along with each view. Strings cross as JS strings, cloned.
  */
-function ownedCopy(t: OrtTensor, transfer: ArrayBuffer[]): PostedTensor {
-  if (Array.isArray(t.data)) return { type: t.type, dims: t.dims, data: t.data }; // JS strings: cloned
-  const data = t.data.slice();
-  transfer.push(data.buffer as ArrayBuffer);
-  return { type: t.type, dims: t.dims, data };
+function posted(t: OrtTensor, transfer: ArrayBuffer[]): PostedTensor {
+  const { type, dims, data } = t;
+  if (Array.isArray(data) || data.buffer instanceof SharedArrayBuffer) return { type, dims, data };
+  const own = data.slice();
+  transfer.push(own.buffer as ArrayBuffer);
+  return { type, dims, data: own };
 }

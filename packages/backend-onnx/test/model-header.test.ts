@@ -36,16 +36,25 @@ test('reads the fields onnx-proto wrote, skipping the graph', () => {
         expect(header.docString ?? '').toBe(doc);
         expect(header.modelVersion ?? 0).toBe(version);
         expect(header.producerName).toBe('test');
-        expect(header.metadataProps).toEqual(props);
+        expect(Object.fromEntries(header.metadataProps)).toEqual(props);
       },
     ),
     { numRuns: 50 },
   );
 });
 
+test('metadata keys that name Object.prototype members stay plain keys', () => {
+  const props = JSON.parse('{"__proto__": "p", "constructor": "c", "toString": "t"}') as Record<string, string>;
+  expect([...readModelHeader(encode('', 0, props)).metadataProps]).toEqual([
+    ['__proto__', 'p'],
+    ['constructor', 'c'],
+    ['toString', 't'],
+  ]);
+});
+
 test('reads a model file by path', () => {
   const header = readModelHeader(modelPath('iris-classifier'));
-  expect(header.metadataProps).toMatchObject({
+  expect(Object.fromEntries(header.metadataProps)).toMatchObject({
     name: 'iris-classifier',
     version: '1.0.0',
     labels: 'setosa,versicolor,virginica',
@@ -67,5 +76,5 @@ test('a path and the same bytes give the same header', () => {
 test('an ORT-format (flatbuffer) model has no header to read', () => {
   const ort = new Uint8Array(64);
   ort.set(new TextEncoder().encode('ORTM'), 4);
-  expect(readModelHeader(ort)).toEqual({ metadataProps: {} });
+  expect(readModelHeader(ort)).toEqual({ metadataProps: new Map() });
 });

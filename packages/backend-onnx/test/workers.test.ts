@@ -2,14 +2,15 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { GraphPipeError, tensor } from '@graphpipe/protocol';
 import { backendConformanceCases } from '@graphpipe/server-core/testing';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { InferenceSession } from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
 import { WorkerPool } from '../src/worker-pool.js';
 import type { RunRequest } from '../src/worker-protocol.js';
-import { startWorkers, workerInit } from '../src/worker-runner.js';
+import { workerInit } from '../src/worker-runner.js';
 import { spawnSessionWorker } from '../src/worker-script.js';
 import { floats, infer, modelPath } from './helpers.js';
 
@@ -52,6 +53,58 @@ describe('results with workers equal results in-thread', () => {
     const x = images(3);
     await infer(pooled, { image: x });
     expect(x.data).toEqual(images(3).data);
+  });
+
+  interface Posted {
+    readonly data: unknown;
+    /** Taken before posting: a moved buffer is empty afterwards. */
+    readonly bufferBytes: number;
+    readonly transfer: readonly unknown[];
+  }
+
+  /** What was posted to a worker during `run`, for the input called `name`. */
+  async function posted(name: string, run: () => Promise<unknown>): Promise<Posted[]> {
+    const seen: Posted[] = [];
+    const post = Worker.prototype.postMessage;
+    const spy = vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (
+      this: Worker,
+      request,
+      transfer,
+    ) {
+      const { data } = (request as RunRequest).feeds[name]!;
+      seen.push({ data, bufferBytes: (data as Float32Array).buffer.byteLength, transfer: [...(transfer ?? [])] });
+      post.call(this, request, transfer);
+    });
+    try {
+      await run();
+      return seen;
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  test('an input in a SharedArrayBuffer is shared with the worker, not copied', async () => {
+    const x = images(4);
+    const shared = new Float32Array(new SharedArrayBuffer(x.data.byteLength));
+    shared.set(x.data as Float32Array);
+    let out: unknown;
+    const [sent] = await posted('image', async () => {
+      out = await infer(pooled, { image: tensor(shared, x.shape, 'float32') });
+    });
+    expect(sent).toMatchObject({ data: shared, transfer: [] });
+    expect(out).toEqual(await infer(inThread, { image: x }));
+  });
+
+  test('any other input: only its own bytes are copied, and the copy is moved', async () => {
+    // A view into a larger buffer, as a request's tensors are views into its body.
+    const x = images(2);
+    const body = new Uint8Array(x.data.byteLength + 64);
+    const view = new Float32Array(body.buffer, 32, x.data.length);
+    view.set(x.data as Float32Array);
+    const [sent] = await posted('image', () => infer(pooled, { image: tensor(view, x.shape, 'float32') }));
+    expect(sent!.bufferBytes).toBe(x.data.byteLength);
+    expect(sent!.transfer).toEqual([(sent!.data as Float32Array).buffer]);
+    expect(view).toEqual(x.data); // the caller's memory is untouched
   });
 
   test('two runs at once on two workers', async () => {
@@ -123,12 +176,16 @@ describe('errors', () => {
     ).toBe('ABORTED');
   });
 
-  test('a model no worker can load fails startWorkers with INTERNAL', async () => {
-    const err = await failure(startWorkers(new Uint8Array([1, 2, 3]), {}, 2));
-    expect(err).toMatchObject({
-      code: 'INTERNAL',
-      message: expect.stringMatching(/^cannot start ONNX workers: .*protobuf/),
-    });
+  test.each([
+    ['bytes', new Uint8Array([1, 2, 3]), /^cannot load ONNX model \(3 bytes\): .*protobuf/],
+    ['a path', modelPath('no-such-model'), /^cannot load ONNX model \(.*no-such-model\.onnx\): /],
+  ])('a model that cannot load (%s) fails createOnnxBackend as it does without workers', async (_, source, message) => {
+    const [ours, theirs] = [
+      await failure(createOnnxBackend(source, { workers: 2 })),
+      await failure(createOnnxBackend(source)),
+    ];
+    expect(ours).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(message) });
+    expect(ours.message).toBe(theirs.message);
   });
 
   test('workers must be a non-negative integer; concurrency defaults to it', async () => {
@@ -139,6 +196,33 @@ describe('errors', () => {
     const custom = await createOnnxBackend(CONV, { workers: 2, concurrency: 5 });
     expect([two.concurrency, custom.concurrency]).toEqual([2, 5]);
     await Promise.all([two.close(), custom.close()]);
+  });
+});
+
+describe('loading', () => {
+  test.each(['tiny-conv', 'bool-io', 'identity-dtypes'])(
+    '%s: the metadata with workers equals the in-thread one',
+    async (name) => {
+      const [inThread, pooled] = await Promise.all([
+        createOnnxBackend(modelPath(name)),
+        createOnnxBackend(modelPath(name), { workers: 1 }),
+      ]);
+      expect(pooled.metadata).toEqual(inThread.metadata);
+      expect(pooled.defaultOutputs).toEqual(inThread.defaultOutputs);
+      await Promise.all([inThread.close(), pooled.close()]);
+    },
+  );
+
+  test('with workers, only the workers load the model, not the calling thread too', async () => {
+    const create = vi.spyOn(InferenceSession, 'create');
+    try {
+      const backend = await createOnnxBackend(CONV, { workers: 2 });
+      expect(create).not.toHaveBeenCalled();
+      expect((await infer(backend, { image: images(2) })).scores!.shape).toEqual([2, 10]);
+      await backend.close();
+    } finally {
+      create.mockRestore();
+    }
   });
 });
 
@@ -181,7 +265,7 @@ describe('the pool', () => {
     let busy = 0;
     let mostBusy = 0;
     const init = workerInit(CONV, {});
-    const pool = await WorkerPool.start(2, () => {
+    const { pool } = await WorkerPool.start(2, () => {
       const worker = spawnSessionWorker(init);
       const post = worker.postMessage.bind(worker);
       worker.postMessage = (message, transfer) => {
@@ -198,16 +282,19 @@ describe('the pool', () => {
     expect(mostBusy).toBe(2);
   });
 
-  test('a killed worker fails its run with INTERNAL and is replaced', async () => {
+  test('a worker that dies during a run fails the run with INTERNAL and is replaced', async () => {
     const workers: Worker[] = [];
     const init = workerInit(readFileSync(CONV), {}); // bytes: shared by the worker and its replacement
-    const pool = await WorkerPool.start(1, () => {
-      workers.push(spawnSessionWorker(init));
-      return workers.at(-1)!;
+    const { pool } = await WorkerPool.start(1, () => {
+      const worker = spawnSessionWorker(init);
+      // The first dies as it is handed a run, before onnxruntime starts it: a thread ended while
+      // onnxruntime runs would abort the whole process once the run returns.
+      if (workers.length === 0) worker.postMessage = () => void worker.terminate();
+      workers.push(worker);
+      return worker;
     });
-    const running = failure(pool.run(request(BIG_BATCH), [], live()));
+    const running = failure(pool.run(request(64), [], live()));
     const waiting = pool.run(request(2), [], live());
-    await workers[0]!.terminate();
     expect(await running).toMatchObject({
       code: 'INTERNAL',
       message: expect.stringMatching(/^the ONNX worker running this request stopped/),

@@ -59,17 +59,19 @@ export async function createTfBackend(path: string, options: TfBackendOptions = 
     async infer(request, outputNames, { signal }) {
       if (signal.aborted) throw new GraphPipeError('ABORTED', 'the request was aborted before inference started');
       checkOutputs(outputs, outputNames);
-      const feeds: NamedTensorMap = {};
+      // Keyed by the model's tensor names, which a graph model's signature may choose freely: without a
+      // prototype, "__proto__" is a key like any other (and its tensor is disposed with the rest).
+      const feeds: NamedTensorMap = Object.create(null);
       let results: TfTensor[] = [];
       try {
         inputs.forEach((spec, i) => {
-          const t = checkInput(spec, request[spec.name]);
+          const t = checkInput(spec, Object.hasOwn(request, spec.name) ? request[spec.name] : undefined);
           feeds[spec.name] = toTf(tf, t, model.inputs[i]!.dtype ?? requestDType(t, spec.name));
         });
         results = await model.run(feeds, outputNames);
-        const answer: Record<string, Tensor> = {};
-        for (let i = 0; i < outputNames.length; i++) answer[outputNames[i]!] = await fromTf(results[i]!);
-        return answer;
+        const answer: [string, Tensor][] = [];
+        for (let i = 0; i < outputNames.length; i++) answer.push([outputNames[i]!, await fromTf(results[i]!)]);
+        return Object.fromEntries(answer);
       } finally {
         // Everything this request created, whatever happened; the model's weights stay.
         tf.dispose([...Object.values(feeds), ...results]);

@@ -221,3 +221,41 @@ describe('formats', () => {
     await expect(createTfBackend(dir)).rejects.toThrow(/unrecognised model.json/);
   });
 });
+
+describe('names that are Object.prototype members', () => {
+  /** tf-graph with its signature renamed: input features → __proto__, outputs scores → __proto__, class → toString. */
+  function renamedGraph(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'tf-graph-'));
+    const json = JSON.parse(readFileSync(join(modelDir('tf-graph'), 'model.json'), 'utf8'));
+    const { inputs, outputs } = json.signature;
+    json.signature = {
+      inputs: Object.fromEntries([['__proto__', inputs.features]]),
+      outputs: Object.fromEntries([
+        ['__proto__', outputs.scores],
+        ['toString', outputs.class],
+      ]),
+    };
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+    writeFileSync(join(dir, 'weights.bin'), readFileSync(join(modelDir('tf-graph'), 'weights.bin')));
+    return dir;
+  }
+
+  it('serve as input and output names, leaving no tensor behind', async () => {
+    const [plain, renamed] = [
+      await createTfBackend(join(modelDir('tf-graph'), 'model.json')),
+      await createTfBackend(renamedGraph()),
+    ];
+    const input = float32([3, 4]);
+    const want = await plain.infer({ features: input }, ['scores', 'class'], options());
+    await renamed.infer(Object.fromEntries([['__proto__', input]]), ['toString'], options()); // warm-up
+    const before = tf.memory().numTensors;
+    const got = await renamed.infer(Object.fromEntries([['__proto__', input]]), ['__proto__', 'toString'], options());
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Object.entries(got)).toEqual([
+      ['__proto__', want.scores],
+      ['toString', want.class],
+    ]);
+    await expectInvalid(renamed.infer({}, ['toString'], options()), /^missing input "__proto__"$/);
+    await Promise.all([plain.close?.(), renamed.close?.()]);
+  });
+});

@@ -1,4 +1,3 @@
-import type { Tensor } from '@graphpipe/protocol';
 import type { Backend, TensorSpec, ModelMetadata } from '@graphpipe/server-core';
 import { type Combiner, combinerFor, type CombineRule } from './combine.js';
 import { mismatch, renamed } from './io-spec.js';
@@ -63,14 +62,18 @@ export function createEnsembleBackend(options: EnsembleOptions): Backend {
           }
         }),
       );
-      const result: Record<string, Tensor> = {};
-      outputNames.forEach((name, i) => {
-        result[name] = combiners.get(name)!.run(
-          answers.map((a) => a[i]!),
-          name,
-        );
-      });
-      return result;
+      return Object.fromEntries(
+        outputNames.map(
+          (name, i) =>
+            [
+              name,
+              combiners.get(name)!.run(
+                answers.map((a) => a[i]!),
+                name,
+              ),
+            ] as const,
+        ),
+      );
     },
     close: () => closeAll(members.map((m) => m.backend)),
   };

@@ -43,7 +43,8 @@ export function createPipelineBackend(options: PipelineOptions): Backend {
           throw new GraphPipeError('ABORTED', `the request was aborted before stage '${stage.name}'`);
         const out = await runStage(stage, tensors, wanted[i]!, call);
         for (const name of wanted[i]!) {
-          const t = out[name];
+          // Own keys only: an answer without "constructor" must not pass Object's off as that output.
+          const t = Object.hasOwn(out, name) ? out[name] : undefined;
           if (!t) throw new GraphPipeError('INTERNAL', `stage '${stage.name}' returned no output "${name}"`);
           tensors[targetOf(stage, name)] = t;
         }

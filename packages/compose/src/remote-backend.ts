@@ -36,8 +36,9 @@ export async function createRemoteBackend(
     async infer(inputs, outputNames, { config, signal }) {
       try {
         // The caller's signal goes along, so a caller who leaves cancels the upstream call too.
-        const { byName } = await model.infer(inputs, { outputNames, config, signal });
-        return byName;
+        const { outputs, byName } = await model.infer(inputs, { outputNames, config, signal });
+        // Keyed from the answer's order rather than byName, so an output called "__proto__" stays a key.
+        return outputNames.length ? Object.fromEntries(outputNames.map((name, i) => [name, outputs[i]!])) : byName;
       } catch (err) {
         throw upstreamError(err, model.url);
       }

@@ -20,8 +20,13 @@ export function toStage(name: string, init: StageInit): Stage {
   return 'infer' in init ? { name, backend: init } : { ...init, name };
 }
 
-export const sourceOf = (stage: Stage, input: string) => stage.inputs?.[input] ?? input;
-export const targetOf = (stage: Stage, output: string) => stage.outputs?.[output] ?? output;
+export const sourceOf = (stage: Stage, input: string) => mapped(stage.inputs, input);
+export const targetOf = (stage: Stage, output: string) => mapped(stage.outputs, output);
+
+/** Own keys only: a tensor called `toString` is not renamed by the map's inherited method. */
+function mapped(names: Readonly<Record<string, string>> | undefined, name: string): string {
+  return names && Object.hasOwn(names, name) ? names[name]! : name;
+}
 
 /** Runs a stage on composition tensors, naming the stage in any failure. */
 export async function runStage(

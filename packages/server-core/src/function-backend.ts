@@ -55,7 +55,9 @@ export function createFunctionBackend(fn: InferFunction, options: FunctionBacken
 function byName(result: FunctionResult, outputNames: readonly string[]): Readonly<Record<string, Tensor>> {
   if (isTensor(result)) return { [outputNames[0]!]: result };
   if (Array.isArray(result)) return Object.fromEntries(outputNames.map((name, i) => [name, result[i]]));
-  return result as Readonly<Record<string, Tensor>>;
+  // Its own keys in an object without a prototype: outputs are looked up by name, and an answer
+  // that leaves out an output called "constructor" must not seem to hold Object's.
+  return Object.assign(Object.create(null), result) as Readonly<Record<string, Tensor>>;
 }
 
 function isTensor(value: FunctionResult): value is Tensor {

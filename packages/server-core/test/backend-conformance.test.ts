@@ -29,6 +29,30 @@ describe('backend conformance: function backend', () => {
   for (const c of backendConformanceCases(affine)) test(c.name, c.run);
 });
 
+/** Inputs named like Object.prototype members, which the suite must send like any other name. */
+const OUTPUT_FOR = new Map([
+  ['__proto__', 'toString'],
+  ['constructor', 'hasOwnProperty'],
+]);
+const prototypeNames = () =>
+  createFunctionBackend(
+    (inputs) => Object.fromEntries(Object.entries(inputs).map(([name, t]) => [OUTPUT_FOR.get(name)!, t])),
+    {
+      inputs: [
+        { name: '__proto__', dtype: 'float32', shape: [-1] },
+        { name: 'constructor', dtype: 'int32', shape: [2] },
+      ],
+      outputs: [
+        { name: 'toString', dtype: 'float32', shape: [-1] },
+        { name: 'hasOwnProperty', dtype: 'int32', shape: [2] },
+      ],
+    },
+  );
+
+describe('backend conformance: inputs called __proto__ and constructor', () => {
+  for (const c of backendConformanceCases(prototypeNames)) test(c.name, c.run);
+});
+
 describe('backend conformance suite catches broken backends', () => {
   const cases = (make: Parameters<typeof backendConformanceCases>[0]) =>
     Object.fromEntries(backendConformanceCases(make).map((c) => [c.name, c.run]));

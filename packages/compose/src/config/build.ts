@@ -31,7 +31,8 @@ export async function buildNode(
   if ('members' in entry) return { backend: await buildEnsemble(entry, name, where, ctx) };
   if ('argmax' in entry)
     return { backend: createArgmaxBackend(asEntry(entry.argmax ?? {}, `${where}.argmax`) as ArgmaxOptions) };
-  const kinds = Object.keys(entry).filter((key) => key in ctx.loaders);
+  // Own keys only: an entry key such as `constructor` is not a loader because Object has one.
+  const kinds = Object.keys(entry).filter((key) => Object.hasOwn(ctx.loaders, key));
   if (kinds.length !== 1 || typeof entry[kinds[0]!] !== 'string') {
     const known = Object.keys(ctx.loaders)
       .map((k) => `{ ${k}: ... }`)
@@ -67,13 +68,14 @@ async function buildPipeline(entry: Entry, name: string, where: string, ctx: Bui
 }
 
 async function buildEnsemble(entry: Entry, name: string, where: string, ctx: BuildContext): Promise<Backend> {
-  const members: Record<string, Stage> = {};
+  const members: [string, Stage][] = [];
   for (const [key, node] of Object.entries(asEntry(entry.members, `${where}.members`))) {
-    members[key] = await buildStage(node, key, `${where}.members.${key}`, ctx);
+    members.push([key, await buildStage(node, key, `${where}.members.${key}`, ctx)]);
   }
   return createEnsembleBackend({
     ...names(entry, name),
-    members,
+    // fromEntries defines keys, so a member called `__proto__` stays a member.
+    members: Object.fromEntries(members),
     combine: combineRule(entry.combine, `${where}.combine`),
   });
 }

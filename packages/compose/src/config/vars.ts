@@ -2,7 +2,8 @@
 export function substitute(value: unknown, vars: Readonly<Record<string, string | undefined>>): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
-      const v = vars[name];
+      // Own keys only: `${constructor}` is not set just because every object has a constructor.
+      const v = Object.hasOwn(vars, name) ? vars[name] : undefined;
       if (v === undefined) throw new Error(`the config uses \${${name}}, which is not set`);
       return v;
     });

@@ -156,15 +156,16 @@ function skipped(name: string, reason: string, context: ConformanceContext | und
 
 /** Inputs built from metadata: -1 dims become 2, numbers count up from 0 (strings: "0", "1", ...). */
 export function sampleInputs(specs: readonly TensorSpec[]): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  for (const io of specs) {
-    if (!io.shape || !io.dtype) throw new Error(`input "${io.name}" declares no fixed dtype/shape; pass sampleInputs`);
-    out[io.name] = fill(
-      io.dtype,
-      io.shape.map((d) => (d < 0 ? 2 : d)),
-    );
-  }
-  return out;
+  // fromEntries defines keys, so an input called "__proto__" is kept.
+  return Object.fromEntries(specs.map((io) => [io.name, sampleInput(io)]));
+}
+
+function sampleInput(io: TensorSpec): Tensor {
+  if (!io.shape || !io.dtype) throw new Error(`input "${io.name}" declares no fixed dtype/shape; pass sampleInputs`);
+  return fill(
+    io.dtype,
+    io.shape.map((d) => (d < 0 ? 2 : d)),
+  );
 }
 
 function fill(dtype: DType, shape: readonly number[]): Tensor {
