@@ -4,6 +4,7 @@ import {
   encodeInferRequestChunks,
   encodeMetadataRequest,
   GraphPipeError,
+  isTensor,
   type MetadataResponse,
   type Tensor,
 } from '@graphpipe/protocol';
@@ -177,10 +178,6 @@ function normalizeInputs(inputs: InferInputs, inputNames?: readonly string[]) {
   if (isTensor(inputs)) return { tensors: [inputs], names: inputNames };
   const entries = Object.entries(inputs as Record<string, Tensor>);
   return { tensors: entries.map(([, t]) => t), names: entries.map(([n]) => n) };
-}
-
-function isTensor(value: InferInputs): value is Tensor {
-  return typeof (value as Tensor).dtype === 'string' && Array.isArray((value as Tensor).shape);
 }
 
 function decode<T>(fn: () => T, url: string): T {

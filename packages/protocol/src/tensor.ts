@@ -89,6 +89,15 @@ export function tensor<T extends DType = DType>(
   return { dtype: resolved, shape: dims, data } as unknown as TensorFor<T>;
 }
 
+/**
+ * True for a tensor, as opposed to a list or a record of tensors: its own `dtype` is a string
+ * and its `shape` an array. (A record with an input called "dtype" holds a tensor there, not a string.)
+ */
+export function isTensor(value: unknown): value is Tensor {
+  const v = value as Partial<Tensor> | null;
+  return typeof v === 'object' && v !== null && typeof v.dtype === 'string' && Array.isArray(v.shape);
+}
+
 /** Byte length of a numeric tensor's payload on the wire. */
 export function byteLength(t: Tensor): number {
   return t.dtype === 'string' ? 0 : elementCount(t.shape) * elementSize(t.dtype);

@@ -8,6 +8,7 @@ import {
   codeFromStatus,
   dtypeFromWire,
   dtypeOfArray,
+  isTensor,
   elementCount,
   elementSize,
   invalidMessage,
@@ -182,6 +183,19 @@ describe('tensor()', () => {
       expect(byteLength({ dtype, shape: [2, 3], data: new Ctor(6) } as never)).toBe(6 * elementSize(dtype));
     }
     expect(byteLength(tensor(['abc']))).toBe(0);
+  });
+});
+
+describe('isTensor()', () => {
+  it('tells a tensor from a list or a record of tensors, whatever the record names its entries', () => {
+    const t = tensor(new Float32Array([1, 2]));
+    expect(isTensor(t)).toBe(true);
+    expect(isTensor(tensor(['a'], [1]))).toBe(true);
+    expect(isTensor([t])).toBe(false);
+    expect(isTensor({ x: t })).toBe(false);
+    expect(isTensor({ dtype: t, shape: t })).toBe(false); // inputs called "dtype" and "shape"
+    expect(isTensor(null)).toBe(false);
+    expect(isTensor(undefined)).toBe(false);
   });
 });
 

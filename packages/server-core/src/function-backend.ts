@@ -1,4 +1,4 @@
-import type { Tensor } from '@graphpipe/protocol';
+import { isTensor, type Tensor } from '@graphpipe/protocol';
 import type { Backend, InferContext, TensorSpec, ModelMetadata } from './backend.js';
 
 export interface FunctionContext extends InferContext {
@@ -58,8 +58,4 @@ function byName(result: FunctionResult, outputNames: readonly string[]): Readonl
   // Its own keys in an object without a prototype: outputs are looked up by name, and an answer
   // that leaves out an output called "constructor" must not seem to hold Object's.
   return Object.assign(Object.create(null), result) as Readonly<Record<string, Tensor>>;
-}
-
-function isTensor(value: FunctionResult): value is Tensor {
-  return typeof (value as Tensor).dtype === 'string' && Array.isArray((value as Tensor).shape);
 }
