@@ -29,6 +29,18 @@ export function buildProgram(): Command {
     .option('--max-queue <n>', 'requests that may wait before the server answers 503', wholeNumber(0))
     .option('--max-body-mb <n>', 'largest request body, in MiB', wholeNumber(1))
     .option('--no-cors', 'disable CORS headers for browser callers')
+    .option(
+      '--shutdown-grace <ms>',
+      'after SIGTERM, keep answering (503, not ready) this long before no longer accepting connections',
+      wholeNumber(0),
+      '3000',
+    )
+    .option(
+      '--drain-timeout <ms>',
+      'how long shutdown waits for requests in flight before answering them 503',
+      wholeNumber(0),
+      '10000',
+    )
     .option('-q, --quiet', 'no request log lines')
     .action(serveCommand);
 

@@ -5,7 +5,7 @@ import { RemoteModel } from '@graphpipe/client';
 import { tensor } from '@graphpipe/protocol';
 import { createFunctionBackend } from '@graphpipe/server-core';
 import { serve, type ServerHandle } from '@graphpipe/server-core/node';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { parseNpy, toNpy } from '../src/npy.js';
 import { cliBin, hasScript, runCli, runCliOnTerminal, startUntil, stop } from './helpers.js';
 
@@ -114,6 +114,24 @@ describe('graphpipe serve', () => {
     );
     expect(Array.from(byName.product!.data as Float32Array)).toEqual([4, 10, 18]);
     expect(await stop(child, 'SIGTERM')).toBe(0);
+  }, 60_000);
+
+  test('after SIGTERM it answers 503 (not ready) for --shutdown-grace, then stops listening and exits 0', async () => {
+    const { child, match } = await startUntil(
+      process.execPath,
+      [cliBin, 'serve', 'models/iris-classifier.onnx', '--port', '0', '--quiet', '--shutdown-grace', '1500'],
+      /serving (\S+) on (http:\/\/\S+)/,
+    );
+    const url = match[2]!;
+    const model = new RemoteModel(url, { retries: 0 });
+    const row = tensor(new Float32Array([5.1, 3.5, 1.4, 0.2]), [1, 4]);
+    await model.infer(row);
+    const exited = stop(child, 'SIGTERM');
+    await vi.waitFor(async () => expect((await fetch(`${url}/readyz`)).status).toBe(503), { interval: 20 });
+    const refused = await model.infer(row).catch((err: unknown) => err);
+    expect(refused).toMatchObject({ code: 'UNAVAILABLE', status: 503, retryAfter: 1 });
+    expect(await exited).toBe(0);
+    await expect(fetch(`${url}/readyz`)).rejects.toThrow();
   }, 60_000);
 
   test('serves a TF.js model directory with the TF backend', async () => {

@@ -9,6 +9,8 @@ export interface ServeCommandOptions {
   maxQueue?: string;
   maxBodyMb?: string;
   cors: boolean;
+  shutdownGrace: string;
+  drainTimeout: string;
   quiet?: boolean;
 }
 
@@ -22,6 +24,8 @@ export async function serveCommand(model: string, opts: ServeCommandOptions): Pr
     maxBodyBytes: opts.maxBodyMb ? Number(opts.maxBodyMb) * 1024 * 1024 : undefined,
     cors: opts.cors,
     logger: opts.quiet ? false : undefined,
+    shutdownGraceMs: Number(opts.shutdownGrace),
+    drainTimeoutMs: Number(opts.drainTimeout),
     handleSignals: true,
   });
   const { inputs, outputs } = backend.metadata;
