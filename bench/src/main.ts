@@ -1,5 +1,5 @@
 /**
- * pnpm bench [--quick] [--out <file>]: runs every tier, prints a markdown table and writes the
+ * pnpm bench [--quick] [--tiers codec,large,small,model] [--out <file>]: runs every tier, prints a markdown table and writes the
  * JSON results (bench/results/latest.json, or quick.json with --quick).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -7,17 +7,28 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { renderMarkdown } from './report.js';
-import { runBenchmarks } from './run.js';
+import { runBenchmarks, type Tier, TIERS } from './run.js';
 
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
     'no-progress': { type: 'boolean', default: false },
+    tiers: { type: 'string' },
   },
 });
 
-const results = await runBenchmarks({ quick: values.quick, progress: !values['no-progress'] });
+const tiers = values.tiers?.split(',').map((t) => t.trim());
+const unknown = tiers?.filter((t) => !(TIERS as readonly string[]).includes(t));
+if (unknown?.length) {
+  console.error(`unknown tier(s) ${unknown.join(', ')}; expected some of ${TIERS.join(', ')}`);
+  process.exit(2);
+}
+const results = await runBenchmarks({
+  quick: values.quick,
+  progress: !values['no-progress'],
+  tiers: tiers as Tier[] | undefined,
+});
 const out = resolve(
   values.out ?? fileURLToPath(new URL(`../results/${values.quick ? 'quick' : 'latest'}.json`, import.meta.url)),
 );

@@ -1,5 +1,13 @@
 /** Renders BenchResults as markdown tables. */
-import type { BenchResults, CodecRow, LargeCell } from './results.js';
+import type {
+  BenchResults,
+  CodecResults,
+  CodecRow,
+  LargeCell,
+  LargeResults,
+  ModelResults,
+  SmallResults,
+} from './results.js';
 
 const MiB = 1024 * 1024;
 
@@ -49,7 +57,14 @@ export function renderMarkdown(r: BenchResults): string {
       'Absolute times on a shared VM are noise; read the ratios, each against a baseline measured in the same run.',
   );
 
-  const c = r.codec;
+  if (r.codec) renderCodec(out, r.codec);
+  if (r.e2eLarge) renderLarge(out, r.e2eLarge);
+  if (r.e2eSmall) renderSmall(out, r.e2eSmall);
+  if (r.realModel) renderModel(out, r.realModel);
+  return `${out.join('\n\n')}\n`;
+}
+
+function renderCodec(out: string[], c: CodecResults): void {
   out.push('## 1. Codec (encode + decode, median of tinybench samples)');
   out.push(
     `Request ${c.request.shape.join('×')} float32 (${mb(c.request.bytes)}), response ${c.response.shape.join('×')} float32 (${mb(c.response.bytes)}). ` +
@@ -66,8 +81,9 @@ export function renderMarkdown(r: BenchResults): string {
       c.firstTouch.map((f) => [f.message, mb(f.bytes), ms(f.warmCopyMs), ms(f.freshCopyMs), `**${x(f.ratio)}**`]),
     ),
   );
+}
 
-  const l = r.e2eLarge;
+function renderLarge(out: string[], l: LargeResults): void {
   out.push('## 2. End-to-end, large requests (rows/s, client → server → client over 127.0.0.1)');
   out.push(
     `Rows of ${l.rowShape.join('×')} float32; identity model. bare-http = node:http echo driven by fetch with the same encoded bytes (the transport floor). ` +
@@ -152,8 +168,9 @@ export function renderMarkdown(r: BenchResults): string {
     ),
   );
   out.push(l.notes.map((n) => `- ${n}`).join('\n'));
+}
 
-  const s = r.e2eSmall;
+function renderSmall(out: string[], s: SmallResults): void {
   out.push(
     `## 3. End-to-end, small requests (1×4 float32, ${s.requestBytes} B body; autocannon, ${s.connections} connections, ${s.durationSec} s)`,
   );
@@ -174,8 +191,9 @@ export function renderMarkdown(r: BenchResults): string {
     `graphpipe / bare-http: requests/s **${x(s.ratios.requestsPerSec)}**, p50 latency ${x(s.ratios.p50)}, p99 latency ${x(s.ratios.p99)}.\n` +
       s.verified.map((v) => `- checked: ${v}`).join('\n'),
   );
+}
 
-  const rm = r.realModel;
+function renderModel(out: string[], rm: ModelResults): void {
   out.push('## 4. Real model');
   if (rm.skipped) out.push(`Skipped: ${rm.reason}`);
   else {
@@ -202,5 +220,4 @@ export function renderMarkdown(r: BenchResults): string {
         'For a model this small, moving the request takes longer than computing on it, so "/ in-process" is bounded by the transport.',
     );
   }
-  return `${out.join('\n\n')}\n`;
 }

@@ -118,8 +118,9 @@ export interface BenchResults {
     readonly loadavg: readonly number[];
     readonly seconds: number;
   };
-  readonly codec: CodecResults;
-  readonly e2eLarge: LargeResults;
-  readonly e2eSmall: SmallResults;
-  readonly realModel: ModelResults;
+  /** Each tier is absent when the run left it out (--tiers). */
+  readonly codec?: CodecResults;
+  readonly e2eLarge?: LargeResults;
+  readonly e2eSmall?: SmallResults;
+  readonly realModel?: ModelResults;
 }

@@ -12,17 +12,23 @@ export interface RunOptions {
   quick?: boolean;
   /** Progress on stderr (default true). */
   progress?: boolean;
+  /** The tiers to run (default: all). */
+  tiers?: readonly Tier[];
 }
+
+export const TIERS = ['codec', 'large', 'small', 'model'] as const;
+export type Tier = (typeof TIERS)[number];
 
 export async function runBenchmarks(options: RunOptions = {}): Promise<BenchResults> {
   const base = options.quick ? QUICK : FULL;
   const config: BenchConfig = { ...base, progress: options.progress ?? true };
   const start = performance.now();
   const load = loadavg();
-  const codec = await runCodec(config);
-  const e2eLarge = await runLarge(config);
-  const e2eSmall = await runSmall(config);
-  const realModel = await runRealModel(config);
+  const tiers = new Set(options.tiers ?? TIERS);
+  const codec = tiers.has('codec') ? await runCodec(config) : undefined;
+  const e2eLarge = tiers.has('large') ? await runLarge(config) : undefined;
+  const e2eSmall = tiers.has('small') ? await runSmall(config) : undefined;
+  const realModel = tiers.has('model') ? await runRealModel(config) : undefined;
   return {
     meta: {
       quick: config.quick,

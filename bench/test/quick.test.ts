@@ -13,9 +13,11 @@ describe('bench --quick', () => {
     const r = await runBenchmarks({ quick: true, progress: false });
 
     expect(r.meta.quick).toBe(true);
-    finitePositive('codec floor request', r.codec.floorMs.request);
-    finitePositive('codec floor response', r.codec.floorMs.response);
-    const methods = new Set(r.codec.rows.map((row) => row.method));
+    for (const tier of ['codec', 'e2eLarge', 'e2eSmall', 'realModel'] as const) expect(r[tier], tier).toBeDefined();
+    const { codec, e2eLarge, e2eSmall, realModel } = r as Required<typeof r>;
+    finitePositive('codec floor request', codec.floorMs.request);
+    finitePositive('codec floor response', codec.floorMs.response);
+    const methods = new Set(codec.rows.map((row) => row.method));
     expect([...methods].sort()).toEqual([
       'JSON',
       'graphpipe',
@@ -24,18 +26,18 @@ describe('bench --quick', () => {
       'protobuf float_val',
       'protobuf tensor_content',
     ]);
-    for (const row of r.codec.rows) {
+    for (const row of codec.rows) {
       for (const k of ['encodeMs', 'decodeMs', 'totalMs', 'ratioToFloor', 'wireBytes'] as const)
         finitePositive(`${row.message} ${row.method} ${k}`, row[k]);
     }
-    expect(r.codec.firstTouch).toHaveLength(2);
-    for (const f of r.codec.firstTouch)
+    expect(codec.firstTouch).toHaveLength(2);
+    for (const f of codec.firstTouch)
       for (const k of ['bytes', 'warmCopyMs', 'freshCopyMs', 'ratio'] as const)
         finitePositive(`first touch ${f.message} ${k}`, f[k]);
 
-    const servers = new Set(r.e2eLarge.cells.map((c) => c.server));
+    const servers = new Set(e2eLarge.cells.map((c) => c.server));
     expect([...servers].sort()).toEqual(['bare-http', 'graphpipe', 'json']);
-    for (const c of r.e2eLarge.cells) {
+    for (const c of e2eLarge.cells) {
       const label = `large ${c.server} batch ${c.batch} x${c.concurrency}`;
       for (const k of [
         'requests',
@@ -51,17 +53,17 @@ describe('bench --quick', () => {
       ] as const)
         finitePositive(`${label} ${k}`, c[k]);
     }
-    expect(new Set(r.e2eLarge.cells.map((c) => c.concurrency))).toEqual(new Set([1, 5]));
+    expect(new Set(e2eLarge.cells.map((c) => c.concurrency))).toEqual(new Set([1, 5]));
 
-    expect(r.e2eSmall.rows.map((row) => row.server)).toEqual(['graphpipe', 'bare-http']);
-    for (const row of r.e2eSmall.rows) {
+    expect(e2eSmall.rows.map((row) => row.server)).toEqual(['graphpipe', 'bare-http']);
+    for (const row of e2eSmall.rows) {
       for (const k of ['requestsPerSec', 'p50Ms', 'p99Ms', 'requests'] as const)
         finitePositive(`small ${row.server} ${k}`, row[k]);
       expect(row.errors + row.non2xx + row.mismatches).toBe(0);
     }
-    for (const k of ['requestsPerSec', 'p50', 'p99'] as const) finitePositive(`small ratio ${k}`, r.e2eSmall.ratios[k]);
+    for (const k of ['requestsPerSec', 'p50', 'p99'] as const) finitePositive(`small ratio ${k}`, e2eSmall.ratios[k]);
 
-    const m = r.realModel;
+    const m = realModel;
     expect(m.skipped, m.skipped ? `real-model tier skipped: ${m.reason}` : '').toBe(false);
     if (!m.skipped)
       for (const k of [
