@@ -11,6 +11,7 @@ import { getClassesAsNumber, getDistinctClasses, getNumbers } from 'ml-dataset-i
 import { type ElemTypeName, encodeModel, floatInit, graph, int64Init, node, valueInfo } from './onnx-build.js';
 import { accuracy, stratifiedSplit, trainMlp } from './iris-mlp.js';
 import { seededRandom, uniformFloats } from '@graphpipe/test-utils';
+import { DTYPES } from '@graphpipe/protocol';
 
 const OUT_DIR = process.argv[2]
   ? resolve(process.argv[2])
@@ -115,20 +116,7 @@ function tinyConv(): Uint8Array {
 
 // Every GraphPipe dtype: onnxruntime's CPU Identity kernel (opset 16+) takes all of them, string
 // and float16 included, so none had to be dropped.
-const IDENTITY_DTYPES: ElemTypeName[] = [
-  'uint8',
-  'int8',
-  'uint16',
-  'int16',
-  'uint32',
-  'int32',
-  'uint64',
-  'int64',
-  'float16',
-  'float32',
-  'float64',
-  'string',
-];
+const IDENTITY_DTYPES = DTYPES as readonly ElemTypeName[];
 
 function identityDtypes(): Uint8Array {
   return encodeModel({

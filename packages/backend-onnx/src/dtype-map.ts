@@ -1,21 +1,8 @@
 /** GraphPipe dtypes <-> onnxruntime tensor types. The names coincide for every type both sides have. */
-import type { DType } from '@graphpipe/protocol';
+import { DTYPES, type DType } from '@graphpipe/protocol';
 import type { Tensor as OrtTensor } from 'onnxruntime-node';
 
-const GRAPHPIPE_TYPES: ReadonlySet<string> = new Set<DType>([
-  'uint8',
-  'int8',
-  'uint16',
-  'int16',
-  'uint32',
-  'int32',
-  'uint64',
-  'int64',
-  'float16',
-  'float32',
-  'float64',
-  'string',
-]);
+const GRAPHPIPE_TYPES: ReadonlySet<string> = new Set(DTYPES);
 
 /** The GraphPipe dtype for an ONNX tensor type, or undefined when GraphPipe has none (bool, int4, bfloat16, …). */
 export function dtypeFromOnnx(onnxType: string): DType | undefined {

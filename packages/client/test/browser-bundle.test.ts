@@ -4,7 +4,8 @@
  * web globals and nothing of Node's (no process, Buffer or require), against a real server.
  */
 import { fileURLToPath } from 'node:url';
-import { createContext, runInContext } from 'node:vm';
+import { runInContext } from 'node:vm';
+import { webRealm } from '@graphpipe/test-utils';
 import { decodeRequest, encodeInferResponse, encodeMetadataResponse } from '@graphpipe/protocol';
 import { build } from 'esbuild';
 import { expect, test } from 'vitest';
@@ -29,28 +30,6 @@ async function browserBundle(): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
-/**
- * The web platform's APIs, and nothing of Node's. The context brings its own language built-ins
- * (Promise, Error, typed arrays); passing this realm's would mix the two.
- */
-function webGlobals() {
-  return {
-    fetch,
-    Request,
-    Response,
-    Headers,
-    URL,
-    AbortController,
-    AbortSignal,
-    ReadableStream,
-    TextEncoder,
-    TextDecoder,
-    setTimeout,
-    clearTimeout,
-    console,
-  };
-}
-
 test('the client bundles for the browser and runs with web APIs alone', async () => {
   const code = await browserBundle();
   expect(code).not.toMatch(/require\(|["']node:/);
@@ -62,7 +41,8 @@ test('the client bundles for the browser and runs with web APIs alone', async ()
       return reply(res, encodeMetadataResponse({ name: 'echo', outputs: [{ name: 'y' }] }));
     reply(res, encodeInferResponse({ outputs: request.inputs }));
   });
-  const context = createContext({ ...webGlobals(), url: server.url });
+  const context = webRealm();
+  context.url = server.url;
   runInContext(code, context);
   const result = await runInContext(
     `(async () => {

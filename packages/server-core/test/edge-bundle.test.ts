@@ -4,7 +4,8 @@
  * platform and serves requests through `app.fetch` in a context with web globals alone.
  */
 import { fileURLToPath } from 'node:url';
-import { createContext, runInContext } from 'node:vm';
+import { runInContext } from 'node:vm';
+import { webRealm } from '@graphpipe/test-utils';
 import { build } from 'esbuild';
 import { expect, test } from 'vitest';
 
@@ -34,24 +35,7 @@ test('the app bundles for the web and answers through fetch with web APIs alone'
   // esbuild fails a browser build that imports a Node built-in, so getting here already says a lot.
   const code = result.outputFiles[0]!.text;
 
-  // The context brings its own language built-ins (Promise, Error, typed arrays); it gets the
-  // web platform's APIs from here, and nothing of Node's.
-  const context = createContext({
-    Request,
-    Response,
-    Headers,
-    URL,
-    AbortController,
-    AbortSignal,
-    ReadableStream,
-    TextEncoder,
-    TextDecoder,
-    setTimeout,
-    clearTimeout,
-    console,
-    performance,
-    structuredClone,
-  });
+  const context = webRealm();
   runInContext(code, context);
   const answer = await runInContext(
     `(async () => {
