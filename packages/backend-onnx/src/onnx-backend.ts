@@ -13,6 +13,8 @@ export class OnnxBackend implements Backend {
   /** Every output GraphPipe can carry; the others are only described in the metadata. */
   readonly defaultOutputs: readonly string[];
   readonly concurrency: number;
+  /** With worker threads, the server reads request bodies into shared memory for them. */
+  readonly sharedInputs: boolean;
   readonly #runner: Runner;
   readonly #model: ModelDescription;
   #closed = false;
@@ -23,6 +25,7 @@ export class OnnxBackend implements Backend {
     this.metadata = model.metadata;
     this.defaultOutputs = [...model.outputs].filter(([, port]) => !port.unsupported).map(([name]) => name);
     this.concurrency = concurrency;
+    this.sharedInputs = runner.offThread;
   }
 
   /**

@@ -6,6 +6,8 @@ import { runSession } from './run-session.js';
 export type RunResults = Readonly<Record<string, Pick<OrtTensor, 'dims' | 'data'>>>;
 
 export interface Runner {
+  /** Runs happen on other threads, where inputs in shared memory arrive without a copy. */
+  readonly offThread: boolean;
   /** Rejects with onnxruntime's error as is, or with a GraphPipeError when the run never reached it. */
   run(feeds: Readonly<Record<string, OrtTensor>>, fetched: readonly string[], signal: AbortSignal): Promise<RunResults>;
   close(): Promise<void>;
@@ -14,6 +16,7 @@ export interface Runner {
 /** Runs on the calling thread: no copies and no messaging, but onnxruntime-node blocks the event loop meanwhile. */
 export function inThreadRunner(session: InferenceSession): Runner {
   return {
+    offThread: false,
     run: (feeds, fetched) => runSession(session, feeds, fetched),
     close: () => session.release(),
   };

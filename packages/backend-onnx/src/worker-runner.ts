@@ -19,6 +19,7 @@ export async function startWorkers(
   const init = workerInit(source, options);
   const { pool, io } = await WorkerPool.start(size, () => spawnSessionWorker(init), poolOptions);
   const runner: Runner = {
+    offThread: true,
     run(feeds, fetched, signal) {
       const transfer: ArrayBuffer[] = [];
       const wire = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, posted(t, transfer)]));

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { GraphPipeError, tensor } from '@graphpipe/protocol';
+import { RemoteModel } from '@graphpipe/client';
+import { serve } from '@graphpipe/server-core/node';
 import { backendConformanceCases } from '@graphpipe/server-core/testing';
 import { InferenceSession } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
@@ -105,6 +107,27 @@ describe('results with workers equal results in-thread', () => {
     expect(sent!.bufferBytes).toBe(x.data.byteLength);
     expect(sent!.transfer).toEqual([(sent!.data as Float32Array).buffer]);
     expect(view).toEqual(x.data); // the caller's memory is untouched
+  });
+
+  test('served, a request reaches the worker in shared memory: nothing is copied on the event loop', async () => {
+    expect(pooled.sharedInputs).toBe(true);
+    expect(inThread.sharedInputs).toBe(false);
+    // Served without handing over the shared backend: closing the server must not close it.
+    const { metadata, defaultOutputs, concurrency, sharedInputs } = pooled;
+    const view = { metadata, defaultOutputs, concurrency, sharedInputs, infer: pooled.infer.bind(pooled) };
+    const server = await serve(view, { port: 0, logger: false });
+    try {
+      const x = images(3);
+      let out: unknown;
+      const [sent] = await posted('image', async () => {
+        out = (await new RemoteModel(server.url).infer({ image: x })).outputs;
+      });
+      expect((sent!.data as Float32Array).buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(sent!.transfer).toEqual([]);
+      expect(out).toEqual(Object.values(await infer(inThread, { image: x })));
+    } finally {
+      await server.close();
+    }
   });
 
   test('two runs at once on two workers', async () => {

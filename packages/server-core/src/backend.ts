@@ -32,6 +32,12 @@ export interface Backend {
   readonly defaultOutputs?: readonly string[];
   /** How many inferences this backend runs well at once; the server's default limit. */
   readonly concurrency?: number;
+  /**
+   * True when the backend hands its inputs to other threads (worker threads): the server then
+   * reads request bodies into shared memory, so the tensors, views of the body, cross to a
+   * worker without a copy on the event loop.
+   */
+  readonly sharedInputs?: boolean;
 
   infer(
     inputs: Readonly<Record<string, Tensor>>,

@@ -29,6 +29,8 @@ export class BodyCollector {
     contentLength: string | null | undefined,
     private readonly limits: BodyLimits,
     private readonly budget: ByteBudget,
+    /** Read into a SharedArrayBuffer (where the runtime has one), for tensors bound for other threads. */
+    private readonly shared = false,
   ) {
     const expected = contentLength == null ? -1 : Number(contentLength);
     if (expected > limits.maxBytes) throw tooLarge(limits.maxBytes);
@@ -39,7 +41,7 @@ export class BodyCollector {
   begin(): void {
     if (this.expected > 0 && !this.out) {
       this.hold(this.expected);
-      this.out = new Uint8Array(this.expected);
+      this.out = this.allocate(this.expected);
     }
   }
 
@@ -77,13 +79,19 @@ export class BodyCollector {
       return this.out;
     }
     // Copied even when there is one chunk: a fresh buffer keeps payloads 8-aligned.
-    const out = new Uint8Array(this.length);
+    const out = this.allocate(this.length);
     let at = 0;
     for (const c of this.chunks) {
       out.set(c, at);
       at += c.length;
     }
     return out;
+  }
+
+  private allocate(n: number): Uint8Array {
+    return this.shared && typeof SharedArrayBuffer === 'function'
+      ? new Uint8Array(new SharedArrayBuffer(n))
+      : new Uint8Array(n);
   }
 
   private hold(n: number): void {

@@ -37,11 +37,11 @@ export class RequestContext {
 
   /**
    * The whole body, within the size and time limits, its bytes taken from the shared budget
-   * until the reply has been sent.
+   * until the reply has been sent. `shared`: in shared memory (see Backend.sharedInputs).
    */
-  readBody(): Promise<Uint8Array> {
+  readBody(options: { readonly shared?: boolean } = {}): Promise<Uint8Array> {
     const { bodyLimits, budget } = this.shared;
-    const collector = new BodyCollector(this.exchange.header('content-length'), bodyLimits, budget);
+    const collector = new BodyCollector(this.exchange.header('content-length'), bodyLimits, budget, options.shared);
     this.collector = collector;
     return this.exchange.readBody(collector, bodyLimits);
   }

@@ -14,8 +14,8 @@ export function addGraphPipeRoutes(table: RouteTable, models: ModelRegistry, dec
   const post: Route = {
     protocol: 'graphpipe',
     async handle(ctx: RequestContext) {
-      const req = decodeRequest(await ctx.readBody(), decodeLimits);
       const model = models.default();
+      const req = decodeRequest(await ctx.readBody({ shared: model.backend.sharedInputs }), decodeLimits);
       ctx.kind = req.kind;
       ctx.model = model.name;
       if (req.kind === 'metadata') return binaryReply(model.metadataBytes);
