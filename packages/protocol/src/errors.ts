@@ -15,6 +15,10 @@ export type GraphPipeErrorCode =
   | 'REQUEST_TIMEOUT'
   /** No such route or model. */
   | 'NOT_FOUND'
+  /** The request carries no credentials where they are required. */
+  | 'UNAUTHENTICATED'
+  /** The credentials are wrong, or the operation is turned off. */
+  | 'FORBIDDEN'
   /** The server is overloaded, draining or not ready; try again later. */
   | 'UNAVAILABLE'
   /** A model served elsewhere (a remote or pipeline stage) failed or could not be reached. */
@@ -34,6 +38,8 @@ export const STATUS_BY_CODE: Readonly<Record<GraphPipeErrorCode, number>> = {
   PAYLOAD_TOO_LARGE: 413,
   REQUEST_TIMEOUT: 408,
   NOT_FOUND: 404,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
   UNAVAILABLE: 503,
   UPSTREAM: 502,
   DEADLINE_EXCEEDED: 504,
@@ -58,6 +64,10 @@ export function codeFromStatus(status: number): GraphPipeErrorCode {
   switch (status) {
     case 400:
       return 'INVALID_ARGUMENT';
+    case 401:
+      return 'UNAUTHENTICATED';
+    case 403:
+      return 'FORBIDDEN';
     case 404:
       return 'NOT_FOUND';
     case 408:

@@ -1,6 +1,7 @@
 import { BodyCollector, type BodyLimits } from './body.js';
 import type { ByteBudget } from './budget.js';
 import type { Exchange } from './exchange.js';
+import type { ServedModel } from './model.js';
 import type { Route } from './routes.js';
 
 /** What the core shares with every request's context. */
@@ -22,6 +23,7 @@ export class RequestContext {
   /** Set once a reply is on its way; a later one is dropped. */
   replied = false;
   private collector: BodyCollector | undefined;
+  private held: ServedModel | undefined;
 
   constructor(
     readonly exchange: Exchange,
@@ -46,10 +48,25 @@ export class RequestContext {
     return this.exchange.readBody(collector, bodyLimits);
   }
 
-  /** Gives the body's bytes back to the budget (once the reply is out). */
+  /**
+   * The model version this request runs on, acquired (see ModelRegistry.acquire): it stays in
+   * service for this request until the reply is out, even if it is replaced meanwhile.
+   */
+  use(model: ServedModel): ServedModel {
+    this.held?.release();
+    this.held = model;
+    this.model = model.name;
+    this.version = model.version;
+    return model;
+  }
+
+  /** Once the reply is out: gives the body's bytes back to the budget and releases the model. */
   release(): void {
-    if (!this.collector) return;
-    this.shared.budget.give(this.collector.held);
-    this.collector = undefined;
+    if (this.collector) {
+      this.shared.budget.give(this.collector.held);
+      this.collector = undefined;
+    }
+    this.held?.release();
+    this.held = undefined;
   }
 }

@@ -1,5 +1,6 @@
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits, GraphPipeError } from '@graphpipe/protocol';
 import type { Logger } from 'pino';
+import { accessDenied, type Tokens } from './auth.js';
 import type { Backend } from './backend.js';
 import { type BodyLimits, DEFAULT_MAX_BODY_BYTES } from './body.js';
 import { ByteBudget } from './budget.js';
@@ -9,8 +10,6 @@ import type { Exchange, Reply } from './exchange.js';
 import { addGraphPipeRoutes } from './graphpipe-routes.js';
 import { addHealthRoutes } from './health-routes.js';
 import { Lifecycle } from './lifecycle.js';
-import { SERVER_NAME } from './metadata.js';
-import { ServedModel } from './model.js';
 import { ModelRegistry } from './registry.js';
 import { NO_PARAMS, type Route, RouteTable } from './routes.js';
 
@@ -21,14 +20,20 @@ export interface ServerCoreOptions {
   bodyTimeoutMs?: number;
   /** Decoder bounds: elements per tensor, tensors per request, rank. */
   decodeLimits?: Partial<DecodeLimits>;
-  /** Inferences run at once. Default: the backend's `concurrency`, else 4. */
+  /** Inferences each model runs at once. Default: the backend's `concurrency`, else 4. */
   concurrency?: number;
-  /** Requests that may wait for a free slot before the server answers 503. Default 64. */
+  /** Requests that may wait for a model's free slot before the server answers 503. Default 64. */
   maxQueue?: number;
   /** Request body bytes held at once across all requests (503 beyond). Default 4 × maxBodyBytes. */
   maxInflightBytes?: number;
   /** The `Server` field of the metadata. Default 'graphpipe-ts'. */
   serverName?: string;
+  /** The model for requests that name none. Default: the only model, when there is one. */
+  defaultModel?: string;
+  /** A token callers of models must send (`Authorization: Bearer <token>`); none by default. */
+  authToken?: string;
+  /** The token for model administration routes, which are off without one. */
+  adminToken?: string;
   /** One line per request (and one per 5xx with its cause); none when absent or false. */
   logger?: Logger | false;
   /** Prometheus-style hooks, where the runtime has them (the Node adapter's). */
@@ -53,7 +58,10 @@ export interface ServerLoad {
  */
 export interface ServerCore {
   handle(exchange: Exchange): Promise<void>;
+  /** The models served; add and remove versions while serving (see ModelRegistry). */
   readonly models: ModelRegistry;
+  /** Endpoints; add your own before the first request. */
+  readonly routes: RouteTable;
   readonly lifecycle: Lifecycle<RequestContext>;
   /** Inferences running and waiting, and request body bytes held, right now. */
   load(): ServerLoad;
@@ -68,6 +76,7 @@ export interface ServerCore {
 
 const NOT_FOUND: Route = {
   protocol: 'http',
+  access: 'open',
   duringShutdown: true,
   handle(ctx) {
     const { method, path } = ctx.exchange;
@@ -75,27 +84,36 @@ const NOT_FOUND: Route = {
   },
 };
 
-export function createServerCore(backend: Backend, options: ServerCoreOptions = {}): ServerCore {
-  const serverName = options.serverName ?? SERVER_NAME;
-  const model = new ServedModel(backend, { serverName, concurrency: options.concurrency, maxQueue: options.maxQueue });
-  const models = new ModelRegistry([model]);
+/** A server core for one backend, several, or none yet (models added to `core.models` later). */
+export function createServerCore(backends: Backend | readonly Backend[], options: ServerCoreOptions = {}): ServerCore {
+  const models = new ModelRegistry(options);
+  for (const backend of Array.isArray(backends) ? backends : [backends as Backend]) models.add(backend);
   const bodyLimits: BodyLimits = {
     maxBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     timeoutMs: options.bodyTimeoutMs ?? 30_000,
   };
   const shared = { bodyLimits, budget: new ByteBudget(options.maxInflightBytes ?? 4 * bodyLimits.maxBytes) };
+  const tokens: Tokens = { models: options.authToken, admin: options.adminToken };
   const lifecycle = new Lifecycle<RequestContext>();
   const { logger = false, metrics } = options;
 
   const routes = new RouteTable();
   addHealthRoutes(routes, lifecycle);
-  if (metrics)
-    routes.add('GET', '/metrics', { protocol: 'http', duringShutdown: true, handle: () => metrics.scrape() });
+  if (metrics) {
+    routes.add('GET', '/metrics', {
+      protocol: 'http',
+      access: 'open',
+      duringShutdown: true,
+      handle: () => metrics.scrape(),
+    });
+  }
   addGraphPipeRoutes(routes, models, { ...DEFAULT_DECODE_LIMITS, ...options.decodeLimits });
 
   /** The route's answer, or its error answer; never throws. */
   async function replyTo(ctx: RequestContext, route: Route, turnedAway: boolean): Promise<Reply> {
     try {
+      const denied = accessDenied(route.access ?? 'models', ctx.exchange.header('authorization'), tokens);
+      if (denied) throw denied;
       if (turnedAway) {
         // Read what the caller is sending, so it gets its 503 rather than a reset mid-upload.
         await ctx.readBody().catch(() => {});
@@ -105,13 +123,13 @@ export function createServerCore(backend: Backend, options: ServerCoreOptions = 
     } catch (err) {
       const error = asGraphPipeError(err);
       if (logger && error.status >= 500 && error.code !== 'UNAVAILABLE') {
-        logger.error({ err, path: ctx.exchange.path, model: ctx.model }, error.message);
+        logger.error({ err, path: ctx.exchange.path, model: ctx.model, version: ctx.version }, error.message);
       }
       return (route.errorReply ?? errorReply)(error);
     }
   }
 
-  /** Sends the reply; once it is out: leave the lifecycle, give back the body's bytes, log, count. */
+  /** Sends the reply; once it is out: leave the lifecycle, release the body and model, log, count. */
   function send(ctx: RequestContext, reply: Reply, started: number, close: boolean): void {
     ctx.replied = true;
     ctx.exchange.send(reply, close, () => {
@@ -122,11 +140,13 @@ export function createServerCore(backend: Backend, options: ServerCoreOptions = 
       metrics?.observe(ctx, reply.status, ms / 1000);
       if (logger) {
         const { method, path } = ctx.exchange;
+        const { kind, model, version } = ctx;
         logger.info({
           method,
           path,
-          kind: ctx.kind || undefined,
-          model: ctx.model,
+          kind: kind || undefined,
+          model,
+          version,
           status: reply.status,
           ms: +ms.toFixed(2),
         });
@@ -152,11 +172,12 @@ export function createServerCore(backend: Backend, options: ServerCoreOptions = 
   return {
     handle,
     models,
+    routes,
     lifecycle,
     load() {
       let running = 0;
       let queued = 0;
-      for (const m of models.list()) {
+      for (const m of models.served()) {
         running += m.running;
         queued += m.queued;
       }
@@ -168,13 +189,11 @@ export function createServerCore(backend: Backend, options: ServerCoreOptions = 
         if (ctx.replied) continue;
         const error = SHUTTING_DOWN();
         ctx.exchange.abort(error);
-        send(ctx, errorReply(error), performance.now(), true);
+        send(ctx, (ctx.route.errorReply ?? errorReply)(error), performance.now(), true);
         count++;
       }
       return count;
     },
-    async close() {
-      await Promise.all(models.list().map((m) => m.close()));
-    },
+    close: () => models.close(),
   };
 }

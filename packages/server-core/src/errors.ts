@@ -12,6 +12,7 @@ export function asGraphPipeError(err: unknown): GraphPipeError {
 export function errorHeaders(error: GraphPipeError, contentType: string): Record<string, string> {
   const headers: Record<string, string> = { 'content-type': contentType, [ERROR_CODE_HEADER]: error.code };
   if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter);
+  if (error.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer';
   return headers;
 }
 

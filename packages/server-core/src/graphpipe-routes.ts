@@ -1,23 +1,25 @@
-import { type DecodeLimits, decodeRequest, encodeInferResponseChunks } from '@graphpipe/protocol';
+import { type DecodeLimits, decodeRequest, encodeInferResponseChunks, GraphPipeError } from '@graphpipe/protocol';
 import type { RequestContext } from './context.js';
 import { binaryReply, jsonReply } from './exchange.js';
+import type { ServedModel } from './model.js';
 import type { ModelRegistry } from './registry.js';
 import { resolveRequest } from './resolve.js';
 import type { Route, RouteTable } from './routes.js';
 
 /**
- * GraphPipe over HTTP, as the original servers answer it: a Request buffer POSTed to any path
- * (the original clients post to the URL they were given, whatever its path and Content-Type),
- * and the metadata as JSON for a GET of the root.
+ * GraphPipe over HTTP. As the original servers answer it: a Request buffer POSTed to any path
+ * (the original clients post to the URL they were given, whatever its path and Content-Type)
+ * runs the default model, and a GET of the root gives its metadata as JSON. With several
+ * models: POST /models/{name}[/versions/{v}] runs one, GET /models lists them, GET
+ * /models/{name}[/versions/{v}] gives one's metadata.
  */
 export function addGraphPipeRoutes(table: RouteTable, models: ModelRegistry, decodeLimits: DecodeLimits): void {
-  const post: Route = {
+  const run = (pick: (ctx: RequestContext) => ServedModel): Route => ({
     protocol: 'graphpipe',
-    async handle(ctx: RequestContext) {
-      const model = models.default();
+    async handle(ctx) {
+      const model = ctx.use(pick(ctx).acquire());
       const req = decodeRequest(await ctx.readBody({ shared: model.backend.sharedInputs }), decodeLimits);
       ctx.kind = req.kind;
-      ctx.model = model.name;
       if (req.kind === 'metadata') return binaryReply(model.metadataBytes);
       const { inputs, outputNames } = resolveRequest(req, model.signature);
       const outputs = await model.infer(inputs, outputNames, {
@@ -29,16 +31,95 @@ export function addGraphPipeRoutes(table: RouteTable, models: ModelRegistry, dec
       });
       return binaryReply(encodeInferResponseChunks({ outputs }));
     },
-  };
-  const metadata: Route = {
+  });
+  const metadata = (pick: (ctx: RequestContext) => ServedModel): Route => ({
     protocol: 'graphpipe',
     handle(ctx) {
-      const model = models.default();
+      const model = pick(ctx);
       ctx.kind = 'metadata';
       ctx.model = model.name;
+      ctx.version = model.version;
       return jsonReply(model.metadataText);
     },
+  });
+  const named = (ctx: RequestContext) => models.find(modelName(ctx.params.name!), versionOf(ctx.params.version));
+  const byDefault = () => models.find();
+
+  table.add('GET', '/models', {
+    protocol: 'graphpipe',
+    handle(ctx) {
+      ctx.kind = 'list';
+      return jsonReply(JSON.stringify(listModels(models), null, 2));
+    },
+  });
+  table.add('GET', '/models/:name', metadata(named));
+  table.add('GET', '/models/:name/versions/:version', metadata(named));
+  table.add('POST', '/models/:name', run(named));
+  table.add('POST', '/models/:name/versions/:version', run(named));
+  // Anything else under /models is a mistake, never a request for the default model.
+  const malformed: Route = {
+    protocol: 'graphpipe',
+    handle(ctx) {
+      const segments = ctx.exchange.path.split('/').slice(2);
+      for (const segment of segments) if (segment !== 'versions') modelName(segment);
+      throw new GraphPipeError(
+        'NOT_FOUND',
+        `no route for ${ctx.exchange.method} ${ctx.exchange.path}; use /models/<name>[/versions/<version>]`,
+      );
+    },
   };
-  table.add('GET', '/', metadata);
-  table.add('POST', '*', post);
+  table.add('GET', '/models/*', malformed);
+  table.add('POST', '/models/*', malformed);
+  table.add('GET', '/', metadata(byDefault));
+  table.add('POST', '*', run(byDefault));
+}
+
+/** GET /models: every model the server knows of, its versions and their states. */
+function listModels(models: ModelRegistry) {
+  const byName = new Map<string, { version: string; state: string; reason?: string }[]>();
+  for (const { name, version, state, reason } of models.status()) {
+    const versions = byName.get(name) ?? [];
+    versions.push({ version, state, ...(reason === undefined ? {} : { reason }) });
+    byName.set(name, versions);
+  }
+  return [...byName].map(([name, versions]) => ({ name, versions }));
+}
+
+/**
+ * A model name from a URL, decoded. Names are looked up among the models served, never used as
+ * paths; ones that could mean a path elsewhere are refused outright.
+ */
+export function modelName(raw: string): string {
+  const name = decoded(raw, 'model name');
+  if (!/^[\w.-]+$/.test(name) || /^\.+$/.test(name)) {
+    throw new GraphPipeError(
+      'INVALID_ARGUMENT',
+      `invalid model name "${printable(name)}": use letters, digits, "_", "-" and "."`,
+    );
+  }
+  return name;
+}
+
+/** A version from a URL, decoded: digits, letters, "_", "-" and "." (not only dots). */
+export function versionOf(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const version = decoded(raw, 'version');
+  if (!/^[\w.-]+$/.test(version) || /^\.+$/.test(version)) {
+    throw new GraphPipeError('INVALID_ARGUMENT', `invalid version "${printable(version)}"`);
+  }
+  return version;
+}
+
+function decoded(raw: string, what: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new GraphPipeError('INVALID_ARGUMENT', `the ${what} "${printable(raw)}" is not valid percent-encoding`);
+  }
+}
+
+/** For messages: control characters (NUL among them) shown as escapes. */
+function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -7,9 +7,10 @@ const NOT_READY = textReply('not ready\n', 503);
 
 /** Liveness and readiness probes, under both the original Go server's paths and Kubernetes' usual ones. */
 export function addHealthRoutes(table: RouteTable, lifecycle: Lifecycle<unknown>): void {
-  const alive: Route = { protocol: 'http', duringShutdown: true, handle: () => OK };
+  const alive: Route = { protocol: 'http', access: 'open', duringShutdown: true, handle: () => OK };
   const ready: Route = {
     protocol: 'http',
+    access: 'open',
     duringShutdown: true,
     handle: () => (lifecycle.ready ? OK : NOT_READY),
   };

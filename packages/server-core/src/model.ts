@@ -8,6 +8,10 @@ import { type ModelSignature, signatureOf } from './resolve.js';
 export interface ServedModelOptions {
   /** The metadata's `server` field. */
   readonly serverName: string;
+  /** The name to serve it under. Default: the backend's metadata name. */
+  readonly name?: string;
+  /** The version to serve it as. Default: the backend's metadata version, else '1'. */
+  readonly version?: string;
   /** Inferences run at once. Default: the backend's `concurrency`, else 4. */
   readonly concurrency?: number;
   /** Requests that may wait for a slot before 503. Default 64. */
@@ -21,10 +25,13 @@ export interface RunContext {
 }
 
 /**
- * A backend as the server serves it: its declaration indexed for lookups, its metadata answers
- * encoded once, and the limit on how many of its inferences run at once.
+ * One version of a model as the server serves it: its declaration indexed for lookups, its
+ * metadata answers encoded once, the limit on how many of its inferences run at once, and how
+ * many requests hold it. Taken out of service, it closes after the last of them.
  */
 export class ServedModel {
+  readonly name: string;
+  readonly version: string;
   readonly metadata: ModelMetadata;
   readonly signature: ModelSignature;
   /** GraphPipe's MetadataResponse bytes. */
@@ -32,20 +39,26 @@ export class ServedModel {
   /** The GET metadata: the original Go server's indented JSON. */
   readonly metadataText: string;
   private readonly limiter: ConcurrencyLimiter;
+  private holders = 0;
+  private retired: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(
     readonly backend: Backend,
     options: ServedModelOptions,
   ) {
-    this.metadata = backend.metadata;
+    this.name = options.name ?? backend.metadata.name;
+    this.version = options.version ?? backend.metadata.version ?? '1';
+    // The metadata answers say the version only when the model or its server declared one.
+    this.metadata = {
+      ...backend.metadata,
+      name: this.name,
+      ...(options.version === undefined ? {} : { version: this.version }),
+    };
     this.signature = signatureOf(backend);
-    this.metadataBytes = metadataBytes(backend.metadata, options.serverName);
-    this.metadataText = JSON.stringify(metadataJson(backend.metadata, options.serverName), null, 2);
+    this.metadataBytes = metadataBytes(this.metadata, options.serverName);
+    this.metadataText = JSON.stringify(metadataJson(this.metadata, options.serverName), null, 2);
     this.limiter = new ConcurrencyLimiter(options.concurrency ?? backend.concurrency ?? 4, options.maxQueue ?? 64);
-  }
-
-  get name(): string {
-    return this.metadata.name;
   }
 
   /** Inferences running and waiting now. */
@@ -54,6 +67,28 @@ export class ServedModel {
   }
   get queued(): number {
     return this.limiter.queued;
+  }
+
+  /** A request starts using this version; it calls `release` when its answer is out. */
+  acquire(): this {
+    this.holders++;
+    return this;
+  }
+
+  release(): void {
+    if (--this.holders === 0 && this.retired) this.retired();
+  }
+
+  /**
+   * Takes it out of service: it closes once the requests holding it are done. Resolves when
+   * closed; safe to call more than once.
+   */
+  retire(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      this.retired = resolve;
+      if (this.holders === 0) resolve();
+    }).then(() => this.backend.close?.());
+    return this.closing;
   }
 
   /**
@@ -76,10 +111,6 @@ export class ServedModel {
       this.limiter.release();
     }
     return pick(outputs, outputNames);
-  }
-
-  close(): Promise<void> {
-    return this.backend.close?.() ?? Promise.resolve();
   }
 }
 

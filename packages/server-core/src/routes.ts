@@ -2,6 +2,7 @@ import type { GraphPipeError } from '@graphpipe/protocol';
 import { RegExpRouter } from 'hono/router/reg-exp-router';
 import { SmartRouter } from 'hono/router/smart-router';
 import { TrieRouter } from 'hono/router/trie-router';
+import type { Access } from './auth.js';
 import type { RequestContext } from './context.js';
 import type { Reply } from './exchange.js';
 
@@ -11,6 +12,8 @@ export interface Route {
   readonly protocol: string;
   /** Health and metrics keep answering while the server drains; everything else gets 503. */
   readonly duringShutdown?: boolean;
+  /** Who may call it (see auth.ts). Default 'models': the inference token, when one is set. */
+  readonly access?: Access;
   handle(ctx: RequestContext): Reply | Promise<Reply>;
   /** The protocol's error form; default: one text line (see errors.ts). */
   errorReply?(error: GraphPipeError): Reply;

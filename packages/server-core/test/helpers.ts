@@ -6,13 +6,16 @@ import { serve, type ServeOptions, type ServerHandle } from '@graphpipe/server-c
 import { afterAll, expect } from 'vitest';
 
 /** Starts servers on loopback port 0 and closes them all after the file's tests. Call once per file. */
-export function useServers(): (backend: Backend, options?: ServeOptions) => Promise<ServerHandle> {
+export function useServers(): (
+  backends: Backend | readonly Backend[],
+  options?: ServeOptions,
+) => Promise<ServerHandle> {
   const open: ServerHandle[] = [];
   afterAll(async () => {
     await Promise.all(open.splice(0).map((h) => h.close()));
   });
-  return async (backend, options = {}) => {
-    const handle = await serve(backend, { port: 0, logger: false, ...options });
+  return async (backends, options = {}) => {
+    const handle = await serve(backends, { port: 0, logger: false, ...options });
     open.push(handle);
     return handle;
   };

@@ -6,7 +6,7 @@ import { post, useServers } from './helpers.js';
 const start = useServers();
 const echo = () => createFunctionBackend((inputs) => inputs.input0!, { name: 'echo' });
 
-test('GET /metrics counts answers by kind and status, with latency and load gauges', async () => {
+test('GET /metrics counts answers by protocol, kind, status, model and version, with latency and load gauges', async () => {
   const server = await start(echo());
   const model = new RemoteModel(server.url);
   await model.metadata(); // kept, so the inferences need not fetch it to name their outputs
@@ -18,14 +18,16 @@ test('GET /metrics counts answers by kind and status, with latency and load gaug
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   const text = await res.text();
-  expect(text).toContain('graphpipe_requests_total{kind="infer",status="200",model="echo"} 2');
-  expect(text).toContain('graphpipe_requests_total{kind="metadata",status="200",model="echo"} 1');
-  expect(text).toContain('graphpipe_requests_total{kind="invalid",status="400",model="echo"} 1');
-  expect(text).toContain('graphpipe_request_duration_seconds_count{model="echo",kind="infer"} 2');
-  expect(text).toContain('graphpipe_inferences_running{model="echo"} 0');
-  expect(text).toContain('graphpipe_inferences_queued{model="echo"} 0');
-  expect(text).toContain('graphpipe_request_bytes_in_flight{model="echo"} 0');
-  expect(text).toMatch(/^process_resident_memory_bytes\{model="echo"\} \d+/m);
+  // Every request series says the protocol, the model and the version it ran on.
+  const labels = 'model="echo",version="1"';
+  expect(text).toContain(`graphpipe_requests_total{protocol="graphpipe",kind="infer",status="200",${labels}} 2`);
+  expect(text).toContain(`graphpipe_requests_total{protocol="graphpipe",kind="metadata",status="200",${labels}} 1`);
+  expect(text).toContain(`graphpipe_requests_total{protocol="graphpipe",kind="invalid",status="400",${labels}} 1`);
+  expect(text).toContain(`graphpipe_request_duration_seconds_count{protocol="graphpipe",kind="infer",${labels}} 2`);
+  expect(text).toContain(`graphpipe_inferences_running{${labels}} 0`);
+  expect(text).toContain(`graphpipe_inferences_queued{${labels}} 0`);
+  expect(text).toContain('graphpipe_request_bytes_in_flight 0');
+  expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
 });
 
 test('metrics: false leaves /metrics unserved', async () => {

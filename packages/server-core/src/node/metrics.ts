@@ -1,48 +1,67 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { MetricsHooks, ServerLoad } from '../core.js';
+import type { ModelRegistry } from '../registry.js';
+
+/** What the metrics read when scraped. */
+export interface MetricsSource {
+  readonly models: ModelRegistry;
+  load(): ServerLoad;
+}
 
 /**
- * Prometheus metrics for a server, in the text format at GET /metrics: answers by kind and
- * status, latency, load, and the process's own metrics.
+ * Prometheus metrics for a server, in the text format at GET /metrics: answers by protocol,
+ * kind, status, model and version, latency, each model version's load, and the process's own
+ * metrics. `source` is read only when scraped.
  */
-export function createMetrics(modelName: string, load: () => ServerLoad): MetricsHooks {
+export function createMetrics(source: () => MetricsSource): MetricsHooks {
   const registry = new Registry();
-  registry.setDefaultLabels({ model: modelName });
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
     name: 'graphpipe_requests_total',
-    help: 'GraphPipe requests answered, by kind and HTTP status',
-    labelNames: ['kind', 'status'],
+    help: 'Requests answered, by protocol, kind, HTTP status, model and version',
+    labelNames: ['protocol', 'kind', 'status', 'model', 'version'],
     registers: [registry],
   });
   const duration = new Histogram({
     name: 'graphpipe_request_duration_seconds',
     help: 'Time from a request arriving to its answer being handed to the socket',
-    labelNames: ['kind'],
+    labelNames: ['protocol', 'kind', 'model', 'version'],
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
   // Gauges read the server's state when scraped, so the request path pays nothing for them.
-  const gauge = (name: string, help: string, read: () => number) =>
+  const perVersion = (name: string, help: string, read: (m: { running: number; queued: number }) => number) =>
     new Gauge({
       name,
       help,
+      labelNames: ['model', 'version'],
       registers: [registry],
       collect() {
-        this.set(read());
+        this.reset();
+        for (const m of source().models.served()) this.set({ model: m.name, version: m.version }, read(m));
       },
     });
-  gauge('graphpipe_inferences_running', 'Inferences running now', () => load().running);
-  gauge('graphpipe_inferences_queued', 'Requests waiting for a free inference slot', () => load().queued);
-  gauge('graphpipe_request_bytes_in_flight', 'Request body bytes held now', () => load().bytesInFlight);
+  perVersion('graphpipe_inferences_running', 'Inferences running now', (m) => m.running);
+  perVersion('graphpipe_inferences_queued', 'Requests waiting for a free inference slot', (m) => m.queued);
+  new Gauge({
+    name: 'graphpipe_request_bytes_in_flight',
+    help: 'Request body bytes held now',
+    registers: [registry],
+    collect() {
+      this.set(source().load().bytesInFlight);
+    },
+  });
 
   return {
     observe(ctx, status, seconds) {
+      const { protocol } = ctx.route;
       // Probes, scrapes and unknown paths are not model traffic.
-      if (ctx.route.protocol === 'http') return;
+      if (protocol === 'http') return;
       const kind = ctx.kind || 'invalid';
-      requests.inc({ kind, status });
-      duration.observe({ kind }, seconds);
+      const model = ctx.model ?? '';
+      const version = ctx.version ?? '';
+      requests.inc({ protocol, kind, status, model, version });
+      duration.observe({ protocol, kind, model, version }, seconds);
     },
     async scrape() {
       const text = await registry.metrics();

@@ -59,12 +59,15 @@ export interface ServerHandle {
 /** How long shutdown waits for a client that has just connected to send its request. */
 const FIRST_REQUEST_WAIT_MS = 1_000;
 
-/** Serves a backend over GraphPipe on Node's HTTP server; resolves once listening. */
-export async function serve(backend: Backend, options: ServeOptions = {}): Promise<ServerHandle> {
+/**
+ * Serves one backend, several, or none yet (add them to `handle.core.models`) on Node's HTTP
+ * server; resolves once listening.
+ */
+export async function serve(backends: Backend | readonly Backend[], options: ServeOptions = {}): Promise<ServerHandle> {
   const logger = resolveLogger(options.logger);
   let core: ServerCore | undefined;
-  const metrics = options.metrics === false ? undefined : createMetrics(backend.metadata.name, () => core!.load());
-  core = createServerCore(backend, { ...options, logger, metrics });
+  const metrics = options.metrics === false ? undefined : createMetrics(() => core!);
+  core = createServerCore(backends, { ...options, logger, metrics });
   const served = core;
   const cors = corsSetup(options.cors);
   const extraHeaders = Object.entries(cors.headers).flat();
