@@ -62,6 +62,8 @@ export interface ServerCore {
   readonly models: ModelRegistry;
   /** Endpoints; add your own before the first request. */
   readonly routes: RouteTable;
+  /** Protocol extensions served, as OIP v2's server metadata lists them (e.g. 'model_repository'). */
+  readonly extensions: Set<string>;
   readonly lifecycle: Lifecycle<RequestContext>;
   /** Inferences running and waiting, and request body bytes held, right now. */
   load(): ServerLoad;
@@ -173,6 +175,7 @@ export function createServerCore(backends: Backend | readonly Backend[], options
     handle,
     models,
     routes,
+    extensions: new Set(),
     lifecycle,
     load() {
       let running = 0;

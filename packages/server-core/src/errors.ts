@@ -30,5 +30,14 @@ export function errorReply(error: GraphPipeError): Reply {
   };
 }
 
+/** The Open Inference Protocol's error answer: the code's status and `{"error": "<one line>"}`. */
+export function jsonErrorReply(error: GraphPipeError): Reply {
+  return {
+    status: error.status,
+    headers: errorHeaders(error, 'application/json'),
+    body: JSON.stringify({ error: oneLine(error.message) }),
+  };
+}
+
 export const SHUTTING_DOWN = (): GraphPipeError =>
   new GraphPipeError('UNAVAILABLE', 'server is shutting down; retry on another instance', { retryAfter: 1 });

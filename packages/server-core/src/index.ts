@@ -22,7 +22,7 @@ export { ConcurrencyLimiter } from './limiter.js';
 export { Lifecycle } from './lifecycle.js';
 export { BodyCollector, type BodyLimits, DEFAULT_MAX_BODY_BYTES } from './body.js';
 export { checkTensor, resolveRequest, signatureOf, type ModelSignature, type ResolvedRequest } from './resolve.js';
-export { asGraphPipeError, errorReply } from './errors.js';
+export { asGraphPipeError, errorReply, jsonErrorReply } from './errors.js';
 export { createLogger, resolveLogger } from './logger.js';
 export { metadataJson } from './metadata.js';
 export { ServedModel, type ServedModelOptions, type RunContext } from './model.js';
