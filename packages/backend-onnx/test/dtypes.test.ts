@@ -1,6 +1,7 @@
 import { DTYPES, type Tensor, tensor } from '@graphpipe/protocol';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
+import { ModelRegistry } from '@graphpipe/server-core';
 import { infer, modelPath } from './helpers.js';
 
 const utf8 = new TextEncoder();
@@ -67,4 +68,42 @@ describe.each([0, 1])('workers: %i', (workers) => {
 function bytes(t: Tensor): Uint8Array {
   const data = t.data as ArrayBufferView;
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+describe('dynamic batching over the real model', () => {
+  let backend: OnnxBackend;
+  beforeAll(async () => {
+    backend = await createOnnxBackend(modelPath('identity-dtypes'));
+  });
+  afterAll(() => backend.close());
+
+  test('batched answers equal unbatched ones, every dtype, each caller its own rows', async () => {
+    const batched = new ModelRegistry({ batching: { maxBatchSize: 64, maxDelayMs: 20 } }).add(backend);
+    const context = () => ({ config: '', signal: new AbortController().signal });
+    // Three requests of 1, 2 and 3 rows: slices of INPUTS (rows 0, 1..2, 0..2).
+    const slices: [number, number][] = [
+      [0, 1],
+      [1, 3],
+      [0, 3],
+    ];
+    const requests = slices.map(([a, b]) =>
+      Object.fromEntries(Object.entries(INPUTS).map(([name, t]) => [name, sliceOf(t, a, b)])),
+    );
+    const names = backend.metadata.outputs.map((o) => o.name);
+    const answers = await Promise.all(requests.map((r) => batched.infer(r, names, context())));
+    for (const [i, request] of requests.entries()) {
+      const alone = await infer(backend, request, names);
+      answers[i]!.forEach((got, o) => {
+        const want = alone[names[o]!]!;
+        expect(got.shape, names[o]).toEqual(want.shape);
+        if (got.dtype === 'string') expect(got.data, names[o]).toEqual(want.data);
+        else expect(bytes(got), names[o]).toEqual(bytes(want));
+      });
+    }
+  });
+});
+
+function sliceOf(t: Tensor, start: number, end: number): Tensor {
+  const data = t.dtype === 'string' ? t.data.slice(start, end) : t.data.subarray(start, end);
+  return { ...t, shape: [end - start], data } as Tensor;
 }

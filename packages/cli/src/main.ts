@@ -28,6 +28,18 @@ export function buildProgram(): Command {
     .option('--concurrency <n>', "inferences run at once (default: the backend's choice)", wholeNumber(1))
     .option('--max-queue <n>', 'requests that may wait before the server answers 503', wholeNumber(0))
     .option('--max-body-mb <n>', 'largest request body, in MiB', wholeNumber(1))
+    .option(
+      '--max-batch-size <n>',
+      'join concurrent requests into batches of up to n rows (dynamic batching)',
+      wholeNumber(1),
+    )
+    .option(
+      '--max-batch-delay <ms>',
+      'with --max-batch-size: longest a request waits for its batch',
+      wholeNumber(0),
+      '2',
+    )
+    .option('--cache-mb <n>', 'keep answers by row, up to n MiB, and run only rows not seen before', wholeNumber(1))
     .option('--no-cors', 'disable CORS headers for browser callers')
     .option(
       '--shutdown-grace <ms>',

@@ -134,6 +134,42 @@ describe('graphpipe serve', () => {
     await expect(fetch(`${url}/readyz`)).rejects.toThrow();
   }, 60_000);
 
+  test('--max-batch-size batches concurrent requests and --cache-mb answers repeated rows from the cache', async () => {
+    const { child, match } = await startUntil(
+      process.execPath,
+      [cliBin, 'serve', 'models/iris-classifier.onnx', '--port', '0', '--quiet', '--max-batch-size', '8'],
+      /serving (\S+) on (http:\/\/\S+)/,
+    );
+    const cached = await startUntil(
+      process.execPath,
+      [cliBin, 'serve', 'models/iris-classifier.onnx', '--port', '0', '--quiet', '--cache-mb', '1'],
+      /serving (\S+) on (http:\/\/\S+)/,
+    );
+    try {
+      const rows = [5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3];
+      const batched = new RemoteModel(match[2]!);
+      const labels = await Promise.all(
+        [0, 1, 0, 1].map(async (r) => {
+          const x = tensor(new Float32Array(rows.slice(r * 4, r * 4 + 4)), [1, 4]);
+          return Array.from((await batched.infer(x, { outputNames: ['label'] })).outputs[0]!.data as BigInt64Array);
+        }),
+      );
+      expect(labels).toEqual([[0n], [2n], [0n], [2n]]);
+      expect(await (await fetch(`${match[2]}/metrics`)).text()).toMatch(
+        /graphpipe_batch_requests_count\{[^}]*\} [1-4]\b/,
+      );
+
+      const model = new RemoteModel(cached.match[2]!);
+      const x = tensor(new Float32Array(rows), [2, 4]);
+      for (let i = 0; i < 3; i++) await model.infer(x);
+      const metrics = await (await fetch(`${cached.match[2]}/metrics`)).text();
+      expect(metrics).toMatch(/graphpipe_cache_rows_total\{[^}]*result="hit"\} 4/);
+      expect(metrics).toMatch(/graphpipe_cache_rows_total\{[^}]*result="miss"\} 2/);
+    } finally {
+      await Promise.all([stop(child, 'SIGINT'), stop(cached.child, 'SIGINT')]);
+    }
+  }, 60_000);
+
   test('serves a TF.js model directory with the TF backend', async () => {
     const { child, match } = await startUntil(
       process.execPath,

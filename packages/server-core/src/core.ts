@@ -10,6 +10,9 @@ import type { Exchange, Reply } from './exchange.js';
 import { addGraphPipeRoutes } from './graphpipe-routes.js';
 import { addHealthRoutes } from './health-routes.js';
 import { Lifecycle } from './lifecycle.js';
+import type { ModelEvents } from './model.js';
+import type { BatchingOptions } from './batcher.js';
+import type { RowCacheOptions } from './row-cache.js';
 import { ModelRegistry } from './registry.js';
 import { NO_PARAMS, type Route, RouteTable } from './routes.js';
 
@@ -22,6 +25,10 @@ export interface ServerCoreOptions {
   decodeLimits?: Partial<DecodeLimits>;
   /** Inferences each model runs at once. Default: the backend's `concurrency`, else 4. */
   concurrency?: number;
+  /** Dynamic batching for every model: `{ maxBatchSize, maxDelayMs }`. Off by default. */
+  batching?: BatchingOptions;
+  /** A row cache for every model: `{ maxBytes }`. Off by default. */
+  cache?: RowCacheOptions;
   /** Requests that may wait for a model's free slot before the server answers 503. Default 64. */
   maxQueue?: number;
   /** Request body bytes held at once across all requests (503 beyond). Default 4 × maxBodyBytes. */
@@ -40,8 +47,11 @@ export interface ServerCoreOptions {
   metrics?: MetricsHooks;
 }
 
-/** What a metrics implementation gives the core: a count for each answer, and a scrape at GET /metrics. */
-export interface MetricsHooks {
+/**
+ * What a metrics implementation gives the core: a count for each answer, a scrape at GET
+ * /metrics, and the models' batches and cache lookups.
+ */
+export interface MetricsHooks extends ModelEvents {
   observe(ctx: RequestContext, status: number, seconds: number): void;
   scrape(): Promise<Reply>;
 }
@@ -88,7 +98,7 @@ const NOT_FOUND: Route = {
 
 /** A server core for one backend, several, or none yet (models added to `core.models` later). */
 export function createServerCore(backends: Backend | readonly Backend[], options: ServerCoreOptions = {}): ServerCore {
-  const models = new ModelRegistry(options);
+  const models = new ModelRegistry({ ...options, events: options.metrics });
   for (const backend of Array.isArray(backends) ? backends : [backends as Backend]) models.add(backend);
   const bodyLimits: BodyLimits = {
     maxBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,

@@ -25,6 +25,8 @@ export { checkTensor, resolveRequest, signatureOf, type ModelSignature, type Res
 export { asGraphPipeError, errorReply, jsonErrorReply } from './errors.js';
 export { createLogger, resolveLogger } from './logger.js';
 export { metadataJson } from './metadata.js';
-export { ServedModel, type ServedModelOptions, type RunContext } from './model.js';
+export { type ModelEvents, ServedModel, type ServedModelOptions, type RunContext } from './model.js';
+export type { BatchingOptions } from './batcher.js';
+export type { RowCacheOptions } from './row-cache.js';
 export { ModelRegistry } from './registry.js';
 export { type Route, type RouteMatch, RouteTable } from './routes.js';

@@ -1,9 +1,12 @@
 import { GraphPipeError, type Tensor } from '@graphpipe/protocol';
 import type { Backend, ModelMetadata } from './backend.js';
+import { Batcher, type BatchingOptions } from './batcher.js';
 import { asGraphPipeError } from './errors.js';
 import { ConcurrencyLimiter } from './limiter.js';
 import { metadataBytes, metadataJson } from './metadata.js';
 import { type ModelSignature, signatureOf } from './resolve.js';
+import { RowCache, type RowCacheOptions } from './row-cache.js';
+import { commonRows, concatRows, ownRows, sliceRows } from './rows.js';
 
 export interface ServedModelOptions {
   /** The metadata's `server` field. */
@@ -16,6 +19,20 @@ export interface ServedModelOptions {
   readonly concurrency?: number;
   /** Requests that may wait for a slot before 503. Default 64. */
   readonly maxQueue?: number;
+  /** Join concurrent requests into batches along the first dimension. Off by default. */
+  readonly batching?: BatchingOptions;
+  /** Keep answers by row and run only rows not seen before. Off by default. */
+  readonly cache?: RowCacheOptions;
+  /** Told about batches and cache lookups (metrics). */
+  readonly events?: ModelEvents;
+}
+
+/** What a served model reports as it runs, for metrics. */
+export interface ModelEvents {
+  /** A batch ran: how many requests and rows it joined, and how long each request waited. */
+  batched?(model: ServedModel, requests: number, rows: number, waitedSeconds: readonly number[]): void;
+  /** A request's rows were looked up in the row cache. */
+  cacheLookup?(model: ServedModel, hits: number, misses: number): void;
 }
 
 /** What an inference needs besides its inputs: the request's config and a way to learn it was abandoned. */
@@ -39,6 +56,9 @@ export class ServedModel {
   /** The GET metadata: the original Go server's indented JSON. */
   readonly metadataText: string;
   private readonly limiter: ConcurrencyLimiter;
+  private readonly batcher: Batcher | undefined;
+  private readonly cache: RowCache | undefined;
+  private readonly events: ModelEvents | undefined;
   private holders = 0;
   private retired: (() => void) | undefined;
   private closing: Promise<void> | undefined;
@@ -58,15 +78,32 @@ export class ServedModel {
     this.signature = signatureOf(backend);
     this.metadataBytes = metadataBytes(this.metadata, options.serverName);
     this.metadataText = JSON.stringify(metadataJson(this.metadata, options.serverName), null, 2);
-    this.limiter = new ConcurrencyLimiter(options.concurrency ?? backend.concurrency ?? 4, options.maxQueue ?? 64);
+    const maxQueue = options.maxQueue ?? 64;
+    this.limiter = new ConcurrencyLimiter(options.concurrency ?? backend.concurrency ?? 4, maxQueue);
+    this.events = options.events;
+    const batching = options.batching;
+    if (batching) {
+      this.batcher = new Batcher(
+        (i, o, c) => this.runOnce(i, o, c),
+        batching,
+        maxQueue,
+        (requests, rows, waited) => this.events?.batched?.(this, requests, rows, waited),
+      );
+    }
+    if (options.cache) this.cache = new RowCache(options.cache);
   }
 
-  /** Inferences running and waiting now. */
+  /** Inferences running and waiting now (in a batch forming, or for a free slot). */
   get running(): number {
     return this.limiter.running;
   }
   get queued(): number {
-    return this.limiter.queued;
+    return this.limiter.queued + (this.batcher?.queued ?? 0);
+  }
+
+  /** Bytes of answers the row cache holds (0 without one). */
+  get cachedBytes(): number {
+    return this.cache?.size ?? 0;
   }
 
   /** A request starts using this version; it calls `release` when its answer is out. */
@@ -92,10 +129,66 @@ export class ServedModel {
   }
 
   /**
-   * Runs the backend once a slot is free and returns the requested outputs in order. Inputs must
+   * The requested outputs, in order: from the row cache where it has them, else from the backend
+   * (in a batch with other requests when batching is on, once a slot is free). Inputs must
    * already be checked against the signature (resolveRequest).
    */
-  async infer(
+  infer(
+    inputs: Readonly<Record<string, Tensor>>,
+    outputNames: readonly string[],
+    context: RunContext,
+  ): Promise<Tensor[]> {
+    if (this.cache) return this.inferCached(this.cache, inputs, outputNames, context);
+    return this.compute(inputs, outputNames, context);
+  }
+
+  private compute(
+    inputs: Readonly<Record<string, Tensor>>,
+    outputNames: readonly string[],
+    context: RunContext,
+  ): Promise<Tensor[]> {
+    return this.batcher
+      ? this.batcher.submit(inputs, outputNames, context)
+      : this.runOnce(inputs, outputNames, context);
+  }
+
+  /** Rows found in the cache are not run; the rest run as one request, and are kept. */
+  private async inferCached(
+    cache: RowCache,
+    inputs: Readonly<Record<string, Tensor>>,
+    outputNames: readonly string[],
+    context: RunContext,
+  ): Promise<Tensor[]> {
+    const rows = commonRows(Object.values(inputs));
+    if (!rows) return this.compute(inputs, outputNames, context);
+    const keys = await cache.keys(inputs, outputNames, context.config, rows);
+    const found = keys.map((key) => cache.get(key));
+    const missing: number[] = [];
+    found.forEach((outputs, row) => outputs === undefined && missing.push(row));
+    this.events?.cacheLookup?.(this, rows - missing.length, missing.length);
+    if (missing.length === 0) return outputNames.map((_, o) => concatRows(found.map((row) => row![o]!)));
+    const subset: Record<string, Tensor> = Object.create(null);
+    for (const [name, t] of Object.entries(inputs)) {
+      subset[name] = missing.length === rows ? t : concatRows(missing.map((row) => sliceRows(t, row, row + 1)));
+    }
+    const computed = await this.compute(subset, outputNames, context);
+    if (computed.some((t) => commonRows([t]) !== missing.length)) {
+      throw new GraphPipeError(
+        'INTERNAL',
+        `model "${this.name}" does not answer one row per input row; turn its cache off`,
+      );
+    }
+    missing.forEach((row, j) => {
+      const outputs = computed.map((t) => ownRows(sliceRows(t, j, j + 1)));
+      found[row] = outputs;
+      cache.set(keys[row]!, outputs);
+    });
+    if (missing.length === rows) return computed;
+    return outputNames.map((_, o) => concatRows(found.map((row) => row![o]!)));
+  }
+
+  /** One run of the backend, once a slot is free. */
+  private async runOnce(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames: readonly string[],
     context: RunContext,

@@ -1,7 +1,9 @@
 import { GraphPipeError } from '@graphpipe/protocol';
 import type { Backend } from './backend.js';
 import { SERVER_NAME } from './metadata.js';
-import { ServedModel } from './model.js';
+import type { BatchingOptions } from './batcher.js';
+import { type ModelEvents, ServedModel } from './model.js';
+import type { RowCacheOptions } from './row-cache.js';
 
 /** A version's state, as OIP v2's repository index names them. */
 export type ModelState = 'READY' | 'LOADING' | 'UNLOADING' | 'UNAVAILABLE';
@@ -29,6 +31,12 @@ export interface RegistryOptions {
   readonly maxQueue?: number;
   /** The model for requests that name none. Default: the only model, when there is one. */
   readonly defaultModel?: string;
+  /** Dynamic batching for every model (each may say otherwise). Off by default. */
+  readonly batching?: BatchingOptions;
+  /** A row cache for every model (each may say otherwise). Off by default. */
+  readonly cache?: RowCacheOptions;
+  /** Told about batches and cache lookups (metrics). */
+  readonly events?: ModelEvents;
 }
 
 /** How one version is served: its name and version, and limits of its own. */
@@ -37,6 +45,10 @@ export interface ServeAs {
   readonly version?: string;
   readonly concurrency?: number;
   readonly maxQueue?: number;
+  /** Dynamic batching for this version; `false` turns off the registry's default. */
+  readonly batching?: BatchingOptions | false;
+  /** A row cache for this version; `false` turns off the registry's default. */
+  readonly cache?: RowCacheOptions | false;
 }
 
 export class ModelRegistry {
@@ -50,13 +62,18 @@ export class ModelRegistry {
 
   /** Serves a backend (as a new version, or in place of the same version) with the registry's defaults. */
   add(backend: Backend, as: ServeAs = {}): ServedModel {
-    const { serverName = SERVER_NAME, concurrency, maxQueue } = this.options;
+    const { serverName = SERVER_NAME, concurrency, maxQueue, events } = this.options;
+    const batching = as.batching ?? this.options.batching;
+    const cache = as.cache ?? this.options.cache;
     const model = new ServedModel(backend, {
       serverName,
       concurrency: as.concurrency ?? concurrency,
       maxQueue: as.maxQueue ?? maxQueue,
       name: as.name,
       version: as.version,
+      batching: batching || undefined,
+      cache: cache || undefined,
+      events,
     });
     this.serve(model);
     return model;

@@ -9,6 +9,9 @@ export interface ServeCommandOptions {
   maxQueue?: string;
   maxBodyMb?: string;
   cors: boolean;
+  maxBatchSize?: string;
+  maxBatchDelay: string;
+  cacheMb?: string;
   shutdownGrace: string;
   drainTimeout: string;
   quiet?: boolean;
@@ -23,6 +26,10 @@ export async function serveCommand(model: string, opts: ServeCommandOptions): Pr
     maxQueue: opts.maxQueue ? Number(opts.maxQueue) : undefined,
     maxBodyBytes: opts.maxBodyMb ? Number(opts.maxBodyMb) * 1024 * 1024 : undefined,
     cors: opts.cors,
+    batching: opts.maxBatchSize
+      ? { maxBatchSize: Number(opts.maxBatchSize), maxDelayMs: Number(opts.maxBatchDelay) }
+      : undefined,
+    cache: opts.cacheMb ? { maxBytes: Number(opts.cacheMb) * 1024 * 1024 } : undefined,
     logger: opts.quiet ? false : undefined,
     shutdownGraceMs: Number(opts.shutdownGrace),
     drainTimeoutMs: Number(opts.drainTimeout),

@@ -43,6 +43,44 @@ export function createMetrics(source: () => MetricsSource): MetricsHooks {
     });
   perVersion('graphpipe_inferences_running', 'Inferences running now', (m) => m.running);
   perVersion('graphpipe_inferences_queued', 'Requests waiting for a free inference slot', (m) => m.queued);
+  const batchRequests = new Histogram({
+    name: 'graphpipe_batch_requests',
+    help: 'Requests joined in one run of a model (dynamic batching)',
+    labelNames: ['model', 'version'],
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+    registers: [registry],
+  });
+  const batchRows = new Histogram({
+    name: 'graphpipe_batch_rows',
+    help: 'Rows in one run of a model (dynamic batching)',
+    labelNames: ['model', 'version'],
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+    registers: [registry],
+  });
+  const batchWait = new Histogram({
+    name: 'graphpipe_batch_wait_seconds',
+    help: 'Time a request waited for its batch to run',
+    labelNames: ['model', 'version'],
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1],
+    registers: [registry],
+  });
+  const cacheRows = new Counter({
+    name: 'graphpipe_cache_rows_total',
+    help: 'Rows looked up in the row cache, by result (hit or miss)',
+    labelNames: ['model', 'version', 'result'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'graphpipe_cache_bytes',
+    help: 'Bytes of answers held in the row cache',
+    labelNames: ['model', 'version'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const m of source().models.served())
+        if (m.cachedBytes > 0) this.set({ model: m.name, version: m.version }, m.cachedBytes);
+    },
+  });
   new Gauge({
     name: 'graphpipe_request_bytes_in_flight',
     help: 'Request body bytes held now',
@@ -62,6 +100,17 @@ export function createMetrics(source: () => MetricsSource): MetricsHooks {
       const version = ctx.version ?? '';
       requests.inc({ protocol, kind, status, model, version });
       duration.observe({ protocol, kind, model, version }, seconds);
+    },
+    batched(model, requests, rows, waited) {
+      const labels = { model: model.name, version: model.version };
+      batchRequests.observe(labels, requests);
+      batchRows.observe(labels, rows);
+      for (const seconds of waited) batchWait.observe(labels, seconds);
+    },
+    cacheLookup(model, hits, misses) {
+      const labels = { model: model.name, version: model.version };
+      if (hits) cacheRows.inc({ ...labels, result: 'hit' }, hits);
+      if (misses) cacheRows.inc({ ...labels, result: 'miss' }, misses);
     },
     async scrape() {
       const text = await registry.metrics();
