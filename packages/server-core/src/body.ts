@@ -1,5 +1,6 @@
 import { GraphPipeError } from '@graphpipe/protocol';
 import type { ByteBudget } from './budget.js';
+import { SMALL_BYTES, smallBytes } from './byte-pool.js';
 
 /** The default largest request body: 256 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024;
@@ -89,9 +90,8 @@ export class BodyCollector {
   }
 
   private allocate(n: number): Uint8Array {
-    return this.shared && typeof SharedArrayBuffer === 'function'
-      ? new Uint8Array(new SharedArrayBuffer(n))
-      : new Uint8Array(n);
+    if (this.shared && typeof SharedArrayBuffer === 'function') return new Uint8Array(new SharedArrayBuffer(n));
+    return n <= SMALL_BYTES ? smallBytes(n) : new Uint8Array(n);
   }
 
   private hold(n: number): void {

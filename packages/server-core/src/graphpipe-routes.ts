@@ -1,4 +1,14 @@
-import { type DecodeLimits, decodeRequest, encodeInferResponseChunks, GraphPipeError } from '@graphpipe/protocol';
+import {
+  byteLength,
+  type DecodeLimits,
+  decodeRequest,
+  encodeInferResponse,
+  encodeInferResponseChunks,
+  GraphPipeError,
+  JOIN_BELOW_BYTES,
+  type Tensor,
+} from '@graphpipe/protocol';
+import { writeSmall } from './byte-pool.js';
 import type { RequestContext } from './context.js';
 import { binaryReply, jsonReply } from './exchange.js';
 import type { ServedModel } from './model.js';
@@ -29,7 +39,7 @@ export function addGraphPipeRoutes(table: RouteTable, models: ModelRegistry, dec
           return ctx.signal;
         },
       });
-      return binaryReply(encodeInferResponseChunks({ outputs }));
+      return binaryReply(encodeAnswer(outputs));
     },
   });
   const metadata = (pick: (ctx: RequestContext) => ServedModel): Route => ({
@@ -72,6 +82,17 @@ export function addGraphPipeRoutes(table: RouteTable, models: ModelRegistry, dec
   table.add('POST', '/models/*', malformed);
   table.add('GET', '/', metadata(byDefault));
   table.add('POST', '*', run(byDefault));
+}
+
+/**
+ * A small answer is encoded into one buffer at once (one allocation, one write); a large one as
+ * the encoder's chunks around the outputs' own memory, written uncopied.
+ */
+function encodeAnswer(outputs: readonly Tensor[]): Uint8Array | Uint8Array[] {
+  let payload = 0;
+  for (const t of outputs) payload += byteLength(t);
+  if (payload >= JOIN_BELOW_BYTES) return encodeInferResponseChunks({ outputs });
+  return writeSmall((into) => encodeInferResponse({ outputs }, { into }));
 }
 
 /** GET /models: every model the server knows of, its versions and their states. */

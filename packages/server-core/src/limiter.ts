@@ -25,6 +25,13 @@ export class ConcurrencyLimiter {
     return this.waiting.length;
   }
 
+  /** Takes a slot if one is free right now (no promise, no waiting); call `release` afterwards if so. */
+  tryAcquire(): boolean {
+    if (this.active >= this.concurrency) return false;
+    this.active++;
+    return true;
+  }
+
   /**
    * Resolves when a slot is free; call `release` exactly once afterwards. The caller's signal
    * is read only if the request has to wait.

@@ -188,12 +188,22 @@ export class ServedModel {
   }
 
   /** One run of the backend, once a slot is free. */
-  private async runOnce(
+  private runOnce(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames: readonly string[],
     context: RunContext,
   ): Promise<Tensor[]> {
-    await this.limiter.acquire(context);
+    // A free slot is taken at once: most runs need not wait, so they need no promise for it.
+    if (this.limiter.tryAcquire()) return this.runHolding(inputs, outputNames, context);
+    return this.limiter.acquire(context).then(() => this.runHolding(inputs, outputNames, context));
+  }
+
+  /** Runs the backend in a slot already taken, and gives the slot back. */
+  private async runHolding(
+    inputs: Readonly<Record<string, Tensor>>,
+    outputNames: readonly string[],
+    context: RunContext,
+  ): Promise<Tensor[]> {
     let outputs: Readonly<Record<string, Tensor>>;
     try {
       outputs = await this.backend.infer(inputs, outputNames, context);

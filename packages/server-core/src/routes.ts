@@ -32,6 +32,8 @@ export const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze(Object.
  */
 export class RouteTable {
   private readonly router = new SmartRouter<Route>({ routers: [new RegExpRouter(), new TrieRouter()] });
+  /** The last matches of paths without parameters: most traffic goes to a few such paths. */
+  private readonly recent = new Map<string, RouteMatch | undefined>();
 
   add(method: string, path: string, route: Route): this {
     this.router.add(method, path, route);
@@ -39,6 +41,19 @@ export class RouteTable {
   }
 
   match(method: string, path: string): RouteMatch | undefined {
+    const key = `${method} ${path}`;
+    const cached = this.recent.get(key);
+    if (cached !== undefined) return cached;
+    const found = this.lookup(method, path);
+    if (found?.params === NO_PARAMS) {
+      // Bounded, so that a scan of random paths cannot grow it.
+      if (this.recent.size >= 256) this.recent.clear();
+      this.recent.set(key, found);
+    }
+    return found;
+  }
+
+  private lookup(method: string, path: string): RouteMatch | undefined {
     const [handlers, stash] = this.router.match(method, path);
     const first = handlers[0];
     if (!first) return undefined;
