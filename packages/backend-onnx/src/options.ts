@@ -11,7 +11,12 @@ export interface OnnxBackendOptions extends NameOverrides {
   executionMode?: 'sequential' | 'parallel';
   /** Graph rewrites at load time. Default 'all'. */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
-  /** In order of preference, e.g. ['cuda', 'cpu']. Default ['cpu']. Loading fails if one is not installed. */
+  /**
+   * Where to run: 'cpu' (the default), or 'cuda' (onnxruntime's CUDA provider, with the CPU for
+   * operators CUDA lacks). Loading fails, saying what to install, when the provider is missing.
+   */
+  device?: Device;
+  /** In order of preference, e.g. ['cuda', 'cpu']; overrides `device`. Loading fails if one is not installed. */
   executionProviders?: InferenceSession.SessionOptions['executionProviders'];
   /**
    * Worker threads that each load the model and run inferences off the JavaScript thread. Default 0:
@@ -33,9 +38,19 @@ export interface OnnxBackendOptions extends NameOverrides {
   concurrency?: number;
 }
 
+export type Device = 'cpu' | 'cuda';
+
+/** What to install for a device onnxruntime-node cannot use here. */
+export const CUDA_HINT =
+  "device 'cuda' needs onnxruntime-node's CUDA provider: reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 " +
+  '(it downloads the CUDA 12 provider) on a machine with an NVIDIA driver, CUDA 12 and cuDNN 9';
+
 export function sessionOptions(o: OnnxBackendOptions): InferenceSession.SessionOptions {
+  if (o.device !== undefined && o.device !== 'cpu' && o.device !== 'cuda') {
+    throw new TypeError(`device must be 'cpu' or 'cuda', got ${JSON.stringify(o.device)}`);
+  }
   return {
-    executionProviders: o.executionProviders ?? ['cpu'],
+    executionProviders: o.executionProviders ?? (o.device === 'cuda' ? ['cuda', 'cpu'] : ['cpu']),
     graphOptimizationLevel: o.graphOptimizationLevel ?? 'all',
     ...(o.executionMode === undefined ? {} : { executionMode: o.executionMode }),
     ...(o.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: o.intraOpNumThreads }),

@@ -18,6 +18,11 @@ export interface TfBackendOptions {
    * backend in a process fixes its engine; a later one asking for another is refused (see the README).
    */
   readonly engine?: EngineChoice;
+  /**
+   * 'cuda' requires native TensorFlow with CUDA (@tensorflow/tfjs-node-gpu) and fails, saying what
+   * to install, without it; 'cpu' (or unset) takes the engine as `engine` says.
+   */
+  readonly device?: 'cpu' | 'cuda';
   /** Model name in the metadata. Default: the model directory's name. */
   readonly name?: string;
   readonly version?: string;
@@ -35,9 +40,27 @@ export interface TfBackend extends Backend {
   readonly format: ModelFormat;
 }
 
+const GPU_HINT =
+  "device 'cuda' needs native TensorFlow with CUDA: npm install @tensorflow/tfjs-node-gpu (with CUDA and cuDNN on the machine)";
+
+/** The process's engine, and for device 'cuda' nothing but native TensorFlow with CUDA. */
+async function engineFor(options: TfBackendOptions): Promise<Engine> {
+  if (options.device !== 'cuda') return processEngine(options.engine, options.importer);
+  let engine: Engine;
+  try {
+    engine = await processEngine('native', options.importer);
+  } catch (err) {
+    throw new GraphPipeError('UNAVAILABLE', `${GPU_HINT} (${(err as Error).message})`, { cause: err });
+  }
+  if (engine.kind !== 'native-gpu') {
+    throw new GraphPipeError('UNAVAILABLE', `${GPU_HINT}; this process runs TF.js on ${engine.description}`);
+  }
+  return engine;
+}
+
 /** Loads the model at `path` (a model directory, or a model.json file) and serves it. */
 export async function createTfBackend(path: string, options: TfBackendOptions = {}): Promise<TfBackend> {
-  const engine = await processEngine(options.engine, options.importer);
+  const engine = await engineFor(options);
   const model = await loadModel(path, engine, options);
   const { tf } = engine;
   const inputs = model.inputs.map((io) => toSpec(io, 'input'));

@@ -6,6 +6,6 @@ import { loadModel } from '@graphpipe/server-core/node';
  * are this package's optional peers, imported from here only when their kind of model is
  * served, so users install just the one they need.
  */
-export function loadBackend(path: string, options: { name?: string } = {}): Promise<Backend> {
+export function loadBackend(path: string, options: { name?: string; device?: 'cpu' | 'cuda' } = {}): Promise<Backend> {
   return loadModel(path, (name) => import(name), options);
 }

@@ -28,6 +28,14 @@ export function buildProgram(): Command {
     .option('--concurrency <n>', "inferences run at once (default: the backend's choice)", wholeNumber(1))
     .option('--max-queue <n>', 'requests that may wait before the server answers 503', wholeNumber(0))
     .option('--max-body-mb <n>', 'largest request body, in MiB', wholeNumber(1))
+    .addOption(
+      new Option(
+        '--device <device>',
+        'where models run: cpu, or cuda (fails at startup, saying what to install, without it)',
+      )
+        .choices(['cpu', 'cuda'])
+        .default('cpu'),
+    )
     .option(
       '--max-batch-size <n>',
       'join concurrent requests into batches of up to n rows (dynamic batching)',

@@ -170,6 +170,14 @@ describe('graphpipe serve', () => {
     }
   }, 60_000);
 
+  test('--device cuda fails at startup, saying what to install, where CUDA is missing', async () => {
+    const { code, stderr } = await runCli(['serve', 'models/iris-classifier.onnx', '--port', '0', '--device', 'cuda']);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/graphpipe: cannot load ONNX model .*device 'cuda' needs onnxruntime-node's CUDA provider/);
+    const wrong = await runCli(['serve', 'models/iris-classifier.onnx', '--device', 'tpu']);
+    expect(wrong.stderr).toContain("argument 'tpu' is invalid. Allowed choices are cpu, cuda.");
+  }, 60_000);
+
   test('serves a TF.js model directory with the TF backend', async () => {
     const { child, match } = await startUntil(
       process.execPath,

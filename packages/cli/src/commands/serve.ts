@@ -9,6 +9,7 @@ export interface ServeCommandOptions {
   maxQueue?: string;
   maxBodyMb?: string;
   cors: boolean;
+  device: 'cpu' | 'cuda';
   maxBatchSize?: string;
   maxBatchDelay: string;
   cacheMb?: string;
@@ -18,7 +19,7 @@ export interface ServeCommandOptions {
 }
 
 export async function serveCommand(model: string, opts: ServeCommandOptions): Promise<void> {
-  const backend = await loadBackend(model, { name: opts.name });
+  const backend = await loadBackend(model, { name: opts.name, device: opts.device });
   const handle = await serve(backend, {
     host: opts.host,
     port: Number(opts.port),
