@@ -73,7 +73,7 @@ describe('several models in one server', () => {
 describe('versions', () => {
   test('a replaced version finishes the requests it started; new ones go to the new version', async () => {
     const release = gate();
-    const slow = createFunctionBackend(async (inputs) => {
+    const slow = createFunctionBackend(async () => {
       await release.promise;
       return tensor(new Float32Array([1]), [1]);
     });
