@@ -1,5 +1,6 @@
 import { chunkStream, concatBytes, GraphPipeError, JOIN_BELOW_BYTES } from '@graphpipe/protocol';
 import { bodyTimeout, isBusy } from './body.js';
+import { clearDeadline, setDeadline } from './deadlines.js';
 import type { ServerCore } from './core.js';
 import type { Exchange, Reply } from './exchange.js';
 
@@ -54,10 +55,10 @@ export function webExchange(request: Request, onReply: (reply: Reply, done: () =
       if (!body || collector.empty) return collector.finish();
       const reader = body.getReader();
       let timedOut = false;
-      const timer = setTimeout(() => {
+      const deadline = setDeadline(limits.timeoutMs, () => {
         timedOut = true;
         void reader.cancel().catch(() => {});
-      }, limits.timeoutMs);
+      });
       try {
         collector.begin();
         for (;;) {
@@ -73,7 +74,7 @@ export function webExchange(request: Request, onReply: (reply: Reply, done: () =
         void reader.cancel().catch(() => {});
         throw timedOut ? bodyTimeout(limits) : err;
       } finally {
-        clearTimeout(timer);
+        clearDeadline(deadline);
       }
     },
   };

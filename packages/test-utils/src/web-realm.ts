@@ -19,6 +19,8 @@ export function webRealm(): ReturnType<typeof createContext> {
     TextDecoder,
     setTimeout,
     clearTimeout,
+    setInterval,
+    clearInterval,
     console,
     performance,
     structuredClone,

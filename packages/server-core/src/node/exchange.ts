@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { concatBytes, GraphPipeError, JOIN_BELOW_BYTES } from '@graphpipe/protocol';
 import { bodyTimeout, isBusy } from '../body.js';
+import { clearDeadline, setDeadline } from '../deadlines.js';
 import type { Exchange, Reply } from '../exchange.js';
 
 /**
@@ -60,7 +61,7 @@ export class NodeExchange implements Exchange {
     return new Promise<Uint8Array>((resolve, reject) => {
       let busy: unknown;
       const cleanup = () => {
-        clearTimeout(timer);
+        clearDeadline(deadline);
         incoming.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
       };
       const fail = (err: unknown) => {
@@ -93,7 +94,7 @@ export class NodeExchange implements Exchange {
       };
       const onError = (err: Error) => fail(new GraphPipeError('ABORTED', `request body failed: ${err.message}`));
       const onClose = () => fail(new GraphPipeError('ABORTED', 'the client went away before sending the whole body'));
-      const timer = setTimeout(() => fail(bodyTimeout(limits)), limits.timeoutMs);
+      const deadline = setDeadline(limits.timeoutMs, () => fail(bodyTimeout(limits)));
       try {
         collector.begin();
       } catch (err) {
@@ -121,8 +122,9 @@ export class NodeExchange implements Exchange {
       socket.off('close', finish);
       done();
     };
-    res.once('close', finish);
-    if (!res.socket) socket.once('close', finish);
+    // Each is emitted once: plain listeners, without once()'s wrapper per request.
+    res.on('close', finish);
+    if (!res.socket) socket.on('close', finish);
     const { body } = reply;
     const headers: string[] = [];
     for (const name in reply.headers) headers.push(name, reply.headers[name]!);
