@@ -27,30 +27,38 @@ export interface RouteMatch {
 export const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
 
 /**
- * Method + path to route, with hono's routers (the ones a Hono app uses). The first route added
- * wins when several match, so specific routes go before catch-alls.
+ * Method + path to route, with hono's routers (the ones a Hono app uses). A path with a wildcard
+ * (`*`) is a fallback: it answers only when no path without one matches, so endpoints added later
+ * are never shadowed by a catch-all added before them. Otherwise the first route added wins.
  */
 export class RouteTable {
-  private readonly router = new SmartRouter<Route>({ routers: [new RegExpRouter(), new TrieRouter()] });
+  private readonly exact = newRouter();
+  private readonly fallbacks = newRouter();
 
   add(method: string, path: string, route: Route): this {
-    this.router.add(method, path, route);
+    (path.includes('*') ? this.fallbacks : this.exact).add(method, path, route);
     return this;
   }
 
   match(method: string, path: string): RouteMatch | undefined {
-    const [handlers, stash] = this.router.match(method, path);
-    const first = handlers[0];
-    if (!first) return undefined;
-    const [route, paramMap] = first;
-    const names = Object.keys(paramMap);
-    if (names.length === 0) return { route, params: NO_PARAMS };
-    const params: Record<string, string> = Object.create(null);
-    for (const name of names) {
-      const at = (paramMap as Record<string, number | string>)[name]!;
-      // Routers give either indices into a stash or the values themselves.
-      params[name] = stash ? stash[at as number]! : (at as string);
-    }
-    return { route, params };
+    return firstMatch(this.exact, method, path) ?? firstMatch(this.fallbacks, method, path);
   }
+}
+
+const newRouter = () => new SmartRouter<Route>({ routers: [new RegExpRouter(), new TrieRouter()] });
+
+function firstMatch(router: SmartRouter<Route>, method: string, path: string): RouteMatch | undefined {
+  const [handlers, stash] = router.match(method, path);
+  const first = handlers[0];
+  if (!first) return undefined;
+  const [route, paramMap] = first;
+  const names = Object.keys(paramMap);
+  if (names.length === 0) return { route, params: NO_PARAMS };
+  const params: Record<string, string> = Object.create(null);
+  for (const name of names) {
+    const at = (paramMap as Record<string, number | string>)[name]!;
+    // Routers give either indices into a stash or the values themselves.
+    params[name] = stash ? stash[at as number]! : (at as string);
+  }
+  return { route, params };
 }
