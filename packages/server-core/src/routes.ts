@@ -29,29 +29,40 @@ export const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze(Object.
 /**
  * Method + path to route, with hono's routers (the ones a Hono app uses). A path with a wildcard
  * (`*`) is a fallback: it answers only when no path without one matches, so endpoints added later
- * are never shadowed by a catch-all added before them. Otherwise the first route added wins.
+ * are never shadowed by a catch-all added before them; among fallbacks, the longest path before
+ * the wildcard wins (`/v2/*` before `*`). Otherwise the first route added wins.
  */
 export class RouteTable {
   private readonly exact = newRouter();
   private readonly fallbacks = newRouter();
 
   add(method: string, path: string, route: Route): this {
-    (path.includes('*') ? this.fallbacks : this.exact).add(method, path, route);
+    const wildcard = path.indexOf('*');
+    if (wildcard < 0) this.exact.add(method, path, { route, specificity: 0 });
+    else this.fallbacks.add(method, path, { route, specificity: wildcard });
     return this;
   }
 
   match(method: string, path: string): RouteMatch | undefined {
-    return firstMatch(this.exact, method, path) ?? firstMatch(this.fallbacks, method, path);
+    return bestMatch(this.exact, method, path) ?? bestMatch(this.fallbacks, method, path);
   }
 }
 
-const newRouter = () => new SmartRouter<Route>({ routers: [new RegExpRouter(), new TrieRouter()] });
+interface Entry {
+  readonly route: Route;
+  /** Among fallbacks: the length of the path before the wildcard. */
+  readonly specificity: number;
+}
 
-function firstMatch(router: SmartRouter<Route>, method: string, path: string): RouteMatch | undefined {
+const newRouter = () => new SmartRouter<Entry>({ routers: [new RegExpRouter(), new TrieRouter()] });
+
+function bestMatch(router: SmartRouter<Entry>, method: string, path: string): RouteMatch | undefined {
   const [handlers, stash] = router.match(method, path);
-  const first = handlers[0];
-  if (!first) return undefined;
-  const [route, paramMap] = first;
+  let best = handlers[0];
+  if (!best) return undefined;
+  // Handlers come in the order they were added; a later one wins only by being more specific.
+  for (const candidate of handlers) if (candidate[0].specificity > best[0].specificity) best = candidate;
+  const [{ route }, paramMap] = best;
   const names = Object.keys(paramMap);
   if (names.length === 0) return { route, params: NO_PARAMS };
   const params: Record<string, string> = Object.create(null);
