@@ -12,3 +12,11 @@ export {
   type PackageImporter,
   recogniseModel,
 } from './model-formats.js';
+export {
+  type ModelConfig,
+  ModelRepository,
+  type ModelRepositoryOptions,
+  type RepositoryEvents,
+  type RepositoryIndexEntry,
+  type VersionPolicy,
+} from './repository/index.js';
