@@ -100,7 +100,7 @@ function describe(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
   const code = cause?.code;
   if (code !== undefined && /CERT|UNABLE_TO_VERIFY/.test(code)) {
-    return `${code}: the server's certificate is not trusted; to trust its CA, pass createTlsFetch({ ca }) from @graphpipe/client/node as the fetch option`;
+    return `${code}: the server's certificate is not trusted; trust its CA with createTlsFetch({ ca }) from @graphpipe/client/node (the CLI: --ca <file>)`;
   }
   return code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
 }

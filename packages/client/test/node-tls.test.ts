@@ -47,7 +47,9 @@ describe('createTlsFetch', () => {
     for (const options of [{}, { fetch: createTlsFetch({ ca: other.cert }) }]) {
       const err = await rejection(new RemoteModel(url, { ...options, retries: 0 }).metadata());
       expect(isGraphPipeError(err)).toBe(true);
-      expect((err as Error).message).toMatch(/: [A-Z_]+: the server's certificate is not trusted; to trust its CA/);
+      expect((err as Error).message).toMatch(
+        /: [A-Z_]+: the server's certificate is not trusted; trust its CA with createTlsFetch/,
+      );
     }
   });
 });
