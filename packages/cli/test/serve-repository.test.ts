@@ -21,7 +21,7 @@ describe('graphpipe serve <directory>', () => {
     const { child, match, output } = await startUntil(
       process.execPath,
       [cliBin, 'serve', dir, '--port', '0', '--no-watch', '--admin-token', adminToken],
-      /serving 3 model\(s\) from .* on (http:\/\/\S+)\n(?:.*\n){3}/,
+      /serving 2 model\(s\) from .* on (http:\/\/\S+) \(1 not ready\)\n(?:.*\n){3}/,
       { GRAPHPIPE_AUTH_TOKEN: authToken },
     );
     const url = match[1]!;

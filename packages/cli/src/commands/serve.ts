@@ -63,13 +63,15 @@ async function serveRepository(dir: string, opts: ServeCommandOptions, options: 
   const repository = new ModelRepository(dir, { importer: (name) => import(name), watch: opts.watch });
   const handle = await serve([], { ...options, repository });
   const index = await repository.index();
-  const models = new Set(index.map((m) => m.name));
+  const ready = new Set(index.flatMap((m) => (m.state === 'READY' ? [m.name] : [])));
+  const others = new Set(index.flatMap((m) => (ready.has(m.name) ? [] : [m.name])));
+  const failed = others.size ? ` (${others.size} not ready)` : '';
   const lines = index.map(
     ({ name, version, state, reason }) =>
       `  ${name}${version === undefined ? '' : ` ${version}`}: ${state}${reason ? ` (${reason})` : ''}`,
   );
   // One write, so no log line lands in the middle of the list.
-  console.log([`serving ${models.size} model(s) from ${repository.dir} on ${handle.url}`, ...lines].join('\n'));
+  console.log([`serving ${ready.size} model(s) from ${repository.dir} on ${handle.url}${failed}`, ...lines].join('\n'));
 }
 
 function describeModel(backend: Backend): void {

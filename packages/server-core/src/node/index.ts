@@ -15,6 +15,8 @@ export {
 export {
   type ModelConfig,
   ModelRepository,
+  readModelConfig,
+  selectVersions,
   type ModelRepositoryOptions,
   type RepositoryEvents,
   type RepositoryIndexEntry,
