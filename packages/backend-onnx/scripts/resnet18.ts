@@ -13,7 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { onnx as Onnx } from 'onnx-proto';
 import { seededRandom, uniformFloats } from '@graphpipe/test-utils';
-import { encodeModel, floatInit, node, valueInfo } from './onnx-build.js';
+import { encodeModel, floatInit, node, valueInfo } from '@graphpipe/test-utils/onnx';
 
 export const RESNET18_PATH = fileURLToPath(new URL('../../../models/.cache/resnet18.onnx', import.meta.url));
 

@@ -13,6 +13,9 @@ const wholeNumber = (min: number) => (value: string) => {
   return value;
 };
 
+const tokenOption = () =>
+  new Option('--token <token>', "the server's token for models (Authorization: Bearer)").env('GRAPHPIPE_AUTH_TOKEN');
+
 export function buildProgram(): Command {
   const program = new Command('graphpipe')
     .description('Serve machine learning models over the GraphPipe protocol, and query them.')
@@ -20,11 +23,27 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('serve a model: an .onnx/.ort file, a TF.js or SavedModel directory, or a composition (.yaml/.json)')
-    .argument('<model>', 'path to the model')
+    .description(
+      'serve a model (an .onnx/.ort file, a TF.js or SavedModel directory, a composition .yaml/.json) or a directory of models',
+    )
+    .argument('<model>', 'path to the model, or to a directory of models (a model repository)')
     .option('--host <host>', 'interface to listen on (0.0.0.0 for all)', '127.0.0.1')
     .option('-p, --port <port>', 'port to listen on', wholeNumber(0), '9000')
-    .option('--name <name>', 'model name reported in metadata')
+    .option('--name <name>', 'model name reported in metadata (one model)')
+    .option('--default <name>', 'with several models: the one that POST / and GET / use')
+    .option('--no-watch', "a repository: do not load, reload or unload models as the directory's files change")
+    .addOption(
+      new Option('--auth-token <token>', 'a token callers of models must send (Authorization: Bearer)').env(
+        'GRAPHPIPE_AUTH_TOKEN',
+      ),
+    )
+    .addOption(
+      new Option('--admin-token <token>', 'the token of the repository API (load, unload, index); off without').env(
+        'GRAPHPIPE_ADMIN_TOKEN',
+      ),
+    )
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; with --tls-key)')
+    .option('--tls-key <file>', "the certificate's private key (PEM)")
     .option('--concurrency <n>', "inferences run at once (default: the backend's choice)", wholeNumber(1))
     .option('--max-queue <n>', 'requests that may wait before the server answers 503', wholeNumber(0))
     .option('--max-body-mb <n>', 'largest request body, in MiB', wholeNumber(1))
@@ -67,8 +86,10 @@ export function buildProgram(): Command {
   program
     .command('info')
     .description("print a served model's metadata")
-    .argument('<url>', 'server URL, e.g. http://127.0.0.1:9000')
+    .argument('<url>', 'server URL, e.g. http://127.0.0.1:9000 (a model of several: …/models/<name>)')
     .option('--json', 'print JSON instead of a table')
+    .option('--ca <file>', "trust this certificate authority's certificate (PEM) for https")
+    .addOption(tokenOption())
     .addOption(new Option('--timeout <ms>', 'deadline in ms').default('30000').argParser(wholeNumber(1)))
     .action(infoCommand);
 
@@ -81,6 +102,8 @@ export function buildProgram(): Command {
     .option('-c, --config <string>', 'opaque per-request config for the model')
     .option('--json', 'print outputs as JSON')
     .option('--save <dir>', 'also write each output as <dir>/<name>.npy')
+    .option('--ca <file>', "trust this certificate authority's certificate (PEM) for https")
+    .addOption(tokenOption())
     .addOption(new Option('--timeout <ms>', 'deadline in ms').default('60000').argParser(wholeNumber(1)))
     .action(inferCommand);
 

@@ -98,7 +98,11 @@ function connectionRefused(err: unknown): boolean {
 
 function describe(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
-  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+  const code = cause?.code;
+  if (code !== undefined && /CERT|UNABLE_TO_VERIFY/.test(code)) {
+    return `${code}: the server's certificate is not trusted; trust its CA with createTlsFetch({ ca }) from @graphpipe/client/node (the CLI: --ca <file>)`;
+  }
+  return code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

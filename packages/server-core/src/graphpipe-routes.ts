@@ -112,7 +112,7 @@ function listModels(models: ModelRegistry) {
  */
 export function modelName(raw: string): string {
   const name = decoded(raw, 'model name');
-  if (!/^[\w.-]+$/.test(name) || /^\.+$/.test(name)) {
+  if (!isModelName(name)) {
     throw new GraphPipeError(
       'INVALID_ARGUMENT',
       `invalid model name "${printable(name)}": use letters, digits, "_", "-" and "."`,
@@ -121,11 +121,16 @@ export function modelName(raw: string): string {
   return name;
 }
 
+/** Letters, digits, "_", "-" and "." (not only dots): a name that can never mean a path. */
+export function isModelName(name: string): boolean {
+  return /^[\w.-]+$/.test(name) && !/^\.+$/.test(name);
+}
+
 /** A version from a URL, decoded: digits, letters, "_", "-" and "." (not only dots). */
 export function versionOf(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   const version = decoded(raw, 'version');
-  if (!/^[\w.-]+$/.test(version) || /^\.+$/.test(version)) {
+  if (!isModelName(version)) {
     throw new GraphPipeError('INVALID_ARGUMENT', `invalid version "${printable(version)}"`);
   }
   return version;

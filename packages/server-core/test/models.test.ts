@@ -1,6 +1,6 @@
-import * as net from 'node:net';
 import { RemoteModel, type Tensor, tensor } from '@graphpipe/client';
 import { createFunctionBackend, ModelRegistry } from '@graphpipe/server-core';
+import { rawPostStatus } from '@graphpipe/test-utils';
 import { describe, expect, test } from 'vitest';
 import { gate, post, text, useServers } from './helpers.js';
 import { encodeInferRequest } from '@graphpipe/protocol';
@@ -64,8 +64,7 @@ describe('several models in one server', () => {
     ['a dotted version', '/models/ten/versions/..'],
   ])('a model name or version with %s is 400, and never reaches the default model', async (_, path) => {
     const { port } = await start([adding('ten', 10)]);
-    // Sent raw: a URL parser would normalise the dot segments away before they reach the server.
-    const status = await rawPost(port, path, encodeInferRequest({ inputs: [x] }));
+    const status = await rawPostStatus(port, path, { body: encodeInferRequest({ inputs: [x] }) });
     expect(status).toBe(400);
   });
 });
@@ -133,22 +132,3 @@ describe('tokens', () => {
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
   });
 });
-
-/** POSTs with the path exactly as given and resolves with the status. */
-function rawPost(port: number, path: string, body: Uint8Array): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let answer = '';
-    socket.on('data', (d) => {
-      answer += d.toString('latin1');
-      const m = /^HTTP\/1\.1 (\d{3})/.exec(answer);
-      if (m) {
-        resolve(Number(m[1]));
-        socket.destroy();
-      }
-    });
-    socket.on('error', reject);
-    socket.write(`POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-length: ${body.length}\r\n\r\n`);
-    socket.write(body);
-  });
-}

@@ -1,12 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RemoteModel } from '@graphpipe/client';
 import type { Tensor } from '@graphpipe/protocol';
 import { describeTensor, tensorToJson } from '../format.js';
 import { toNpy } from '../npy.js';
+import { type RemoteOptions, remoteModel } from '../remote.js';
 import { readTensorArg } from '../tensor-file.js';
 
-export interface InferCommandOptions {
+export interface InferCommandOptions extends RemoteOptions {
   input: string[];
   output?: string[];
   config?: string;
@@ -29,7 +29,7 @@ export async function inferCommand(url: string, opts: InferCommandOptions): Prom
     inputs.push(await readTensorArg(value));
     inputNames.push(name);
   }
-  const model = new RemoteModel(url);
+  const model = await remoteModel(url, opts);
   if (!opts.output?.length) await model.metadata({ timeoutMs: Number(opts.timeout) });
   const { outputs, byName } = await model.infer(inputs, {
     inputNames,

@@ -1,10 +1,14 @@
-import { serve } from '@graphpipe/server-core/node';
+import { readFile, stat } from 'node:fs/promises';
+import type { Backend } from '@graphpipe/server-core';
+import { ModelRepository, recogniseModel, type ServeOptions, serve } from '@graphpipe/server-core/node';
 import { loadBackend } from '../load-backend.js';
 
 export interface ServeCommandOptions {
   host: string;
   port: string;
   name?: string;
+  default?: string;
+  watch: boolean;
   concurrency?: string;
   maxQueue?: string;
   maxBodyMb?: string;
@@ -16,11 +20,14 @@ export interface ServeCommandOptions {
   shutdownGrace: string;
   drainTimeout: string;
   quiet?: boolean;
+  authToken?: string;
+  adminToken?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export async function serveCommand(model: string, opts: ServeCommandOptions): Promise<void> {
-  const backend = await loadBackend(model, { name: opts.name, device: opts.device });
-  const handle = await serve(backend, {
+  const options: ServeOptions = {
     host: opts.host,
     port: Number(opts.port),
     concurrency: opts.concurrency ? Number(opts.concurrency) : undefined,
@@ -35,13 +42,64 @@ export async function serveCommand(model: string, opts: ServeCommandOptions): Pr
     shutdownGraceMs: Number(opts.shutdownGrace),
     drainTimeoutMs: Number(opts.drainTimeout),
     handleSignals: true,
-  });
+    defaultModel: opts.default,
+    authToken: opts.authToken || undefined,
+    adminToken: opts.adminToken || undefined,
+    tls: await tlsFiles(opts),
+  };
+  if (await isRepository(model)) return serveRepository(model, opts, options);
+  const backend = await loadBackend(model, { name: opts.name, device: opts.device });
+  const handle = await serve(backend, options);
+  console.log(`serving ${backend.metadata.name} on ${handle.url}`);
+  describeModel(backend);
+}
+
+/** A directory that is not itself a model (TF.js, SavedModel) is a repository of models. */
+async function isRepository(path: string): Promise<boolean> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isDirectory()) return false;
+  return recogniseModel(path).then(
+    () => false,
+    () => true,
+  );
+}
+
+async function serveRepository(dir: string, opts: ServeCommandOptions, options: ServeOptions): Promise<void> {
+  if (opts.name !== undefined) {
+    throw new Error('--name names a single model; in a repository, name a model in its config (name: …)');
+  }
+  const repository = new ModelRepository(dir, { importer: (name) => import(name), watch: opts.watch });
+  const handle = await serve([], { ...options, repository });
+  const index = await repository.index();
+  const ready = new Set(index.flatMap((m) => (m.state === 'READY' ? [m.name] : [])));
+  const others = new Set(index.flatMap((m) => (ready.has(m.name) ? [] : [m.name])));
+  const failed = others.size ? ` (${others.size} not ready)` : '';
+  const lines = index.map(
+    ({ name, version, state, reason }) =>
+      `  ${name}${version === undefined ? '' : ` ${version}`}: ${state}${reason ? ` (${reason})` : ''}`,
+  );
+  // One write, so no log line lands in the middle of the list.
+  console.log([`serving ${ready.size} model(s) from ${repository.dir} on ${handle.url}${failed}`, ...lines].join('\n'));
+}
+
+function describeModel(backend: Backend): void {
   const { inputs, outputs } = backend.metadata;
   const list = (ios: typeof inputs) =>
     ios.map((io) => `${io.name} ${io.dtype ?? 'any'}[${io.shape?.join(', ') ?? '…'}]`).join(', ');
-  console.log(`serving ${backend.metadata.name} on ${handle.url}`);
   // For TF.js models this says which engine runs them (native, wasm or cpu).
   if (backend.metadata.description) console.log(`  model:   ${backend.metadata.description}`);
   console.log(`  inputs:  ${list(inputs)}`);
   console.log(`  outputs: ${list(outputs)}`);
+}
+
+async function tlsFiles(opts: ServeCommandOptions): Promise<ServeOptions['tls']> {
+  if (opts.tlsCert === undefined && opts.tlsKey === undefined) return undefined;
+  if (opts.tlsCert === undefined || opts.tlsKey === undefined) {
+    throw new Error('HTTPS needs both --tls-cert and --tls-key');
+  }
+  const read = (file: string, what: string) =>
+    readFile(file).catch((err: NodeJS.ErrnoException) => {
+      throw new Error(`cannot read the ${what} ${file}: ${err.code ?? err.message}`);
+    });
+  return { cert: await read(opts.tlsCert, 'certificate'), key: await read(opts.tlsKey, 'key') };
 }

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
 
 /**
  * Connections that have not yet sent a request. When the server stops listening, a client that
@@ -10,8 +11,9 @@ export class FreshConnections {
   private readonly fresh = new Set<Socket>();
   private waiters: Array<() => void> = [];
 
-  constructor(server: Server) {
-    server.on('connection', (socket: Socket) => {
+  /** `event`: 'connection', or for HTTPS 'secureConnection' (the socket its requests arrive on). */
+  constructor(server: Server | TlsServer, event: 'connection' | 'secureConnection' = 'connection') {
+    server.on(event, (socket: Socket) => {
       this.fresh.add(socket);
       socket.once('close', () => this.settle(socket));
     });

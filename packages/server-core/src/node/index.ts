@@ -12,3 +12,13 @@ export {
   type PackageImporter,
   recogniseModel,
 } from './model-formats.js';
+export {
+  type ModelConfig,
+  ModelRepository,
+  readModelConfig,
+  selectVersions,
+  type ModelRepositoryOptions,
+  type RepositoryEvents,
+  type RepositoryIndexEntry,
+  type VersionPolicy,
+} from './repository/index.js';

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { MetricsHooks, ServerLoad } from '../core.js';
 import type { ModelRegistry } from '../registry.js';
+import type { ModelRepository } from './repository/index.js';
 
 /** What the metrics read when scraped. */
 export interface MetricsSource {
@@ -8,12 +9,17 @@ export interface MetricsSource {
   load(): ServerLoad;
 }
 
+export interface NodeMetrics extends MetricsHooks {
+  /** Counts a model repository's loads, failed loads and unloads, by model and version. */
+  observeRepository(repository: Pick<ModelRepository, 'on'>): void;
+}
+
 /**
  * Prometheus metrics for a server, in the text format at GET /metrics: answers by protocol,
- * kind, status, model and version, latency, each model version's load, and the process's own
- * metrics. `source` is read only when scraped.
+ * kind, status, model and version, latency, each model version's load and state, a repository's
+ * loads and unloads, and the process's own metrics. `source` is read only when scraped.
  */
-export function createMetrics(source: () => MetricsSource): MetricsHooks {
+export function createMetrics(source: () => MetricsSource): NodeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
@@ -82,6 +88,21 @@ export function createMetrics(source: () => MetricsSource): MetricsHooks {
     },
   });
   new Gauge({
+    name: 'graphpipe_model_state',
+    help: 'Each model version the server knows of, with its state (READY, LOADING, UNLOADING, UNAVAILABLE): 1',
+    labelNames: ['model', 'version', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { name, version, state } of source().models.status()) this.set({ model: name, version, state }, 1);
+    },
+  });
+  const repositoryCounter = (name: string, help: string) =>
+    new Counter({ name, help, labelNames: ['model', 'version'], registers: [registry] });
+  const loads = repositoryCounter('graphpipe_model_loads_total', 'Model versions loaded (and reloaded)');
+  const loadFailures = repositoryCounter('graphpipe_model_load_failures_total', 'Model versions that failed to load');
+  const unloads = repositoryCounter('graphpipe_model_unloads_total', 'Model versions unloaded, once closed');
+  new Gauge({
     name: 'graphpipe_request_bytes_in_flight',
     help: 'Request body bytes held now',
     registers: [registry],
@@ -111,6 +132,11 @@ export function createMetrics(source: () => MetricsSource): MetricsHooks {
       const labels = { model: model.name, version: model.version };
       if (hits) cacheRows.inc({ ...labels, result: 'hit' }, hits);
       if (misses) cacheRows.inc({ ...labels, result: 'miss' }, misses);
+    },
+    observeRepository(repository) {
+      repository.on('loaded', ({ name, version }) => loads.inc({ model: name, version }));
+      repository.on('failed', ({ name, version = '' }) => loadFailures.inc({ model: name, version }));
+      repository.on('unloaded', ({ name, version }) => unloads.inc({ model: name, version }));
     },
     async scrape() {
       const text = await registry.metrics();

@@ -1,6 +1,7 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { GraphPipeError } from '@graphpipe/protocol';
+import { parse as parseYaml } from 'yaml';
 import type { Backend } from '../backend.js';
 
 /**
@@ -19,6 +20,11 @@ export interface ModelFormat {
   recognise(path: string, isDirectory: boolean): Promise<string | undefined>;
   /** Loads the model with the imported package. */
   load(pkg: unknown, location: string, options: ModelLoadOptions): Promise<Backend>;
+  /**
+   * The name the model gives itself, read without loading it, where the format has a place for
+   * one the model's author sets (a model repository serves it under that name).
+   */
+  declaredName?(pkg: unknown, location: string): Promise<string | undefined>;
 }
 
 export interface ModelLoadOptions {
@@ -56,6 +62,11 @@ export const modelFormats: ModelFormat[] = [
     looksLike: 'an .onnx/.ort file',
     recognise: async (path, isDirectory) => (!isDirectory && /\.(onnx|ort)$/.test(path) ? path : undefined),
     load: factory('createOnnxBackend'),
+    // The metadata property `name`, as the backend itself reads it.
+    async declaredName(pkg, location) {
+      const { readModelHeader } = pkg as { readModelHeader(path: string): { metadataProps: Map<string, string> } };
+      return readModelHeader(location).metadataProps.get('name');
+    },
   },
   {
     name: 'tf',
@@ -68,6 +79,8 @@ export const modelFormats: ModelFormat[] = [
       return undefined;
     },
     load: factory('createTfBackend'),
+    // No declared name: a TF.js layers model's name is mostly Keras's generated "sequential_1",
+    // and a SavedModel has no place for one.
   },
   {
     name: 'composition',
@@ -79,6 +92,12 @@ export const modelFormats: ModelFormat[] = [
       const backend = await loadComposition(location);
       // A composition takes its name from its file; serve it under another when asked.
       return name ? renamed(backend, name) : backend;
+    },
+    // Its top-level `name`, as written (no `${VAR}` is filled in).
+    async declaredName(_pkg, location) {
+      const doc: unknown = parseYaml(await readFile(location, 'utf8'));
+      const name = (doc as { name?: unknown } | null)?.name;
+      return typeof name === 'string' ? name : undefined;
     },
   },
 ];

@@ -1,4 +1,9 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpsServer,
+  type Server as HttpsServer,
+  type ServerOptions as TlsOptions,
+} from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Server as NetServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -10,7 +15,8 @@ import { createServerCore, type ServerCore, type ServerCoreOptions } from '../co
 import { resolveLogger } from '../logger.js';
 import { FreshConnections } from './connections.js';
 import { NodeExchange } from './exchange.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type NodeMetrics } from './metrics.js';
+import type { ModelRepository } from './repository/index.js';
 
 export interface ServeOptions extends Omit<ServerCoreOptions, 'metrics'> {
   /** Interface to listen on. Default 127.0.0.1; use 0.0.0.0 to accept remote callers. */
@@ -40,14 +46,23 @@ export interface ServeOptions extends Omit<ServerCoreOptions, 'metrics'> {
   keepAliveTimeoutMs?: number;
   /** Serve Prometheus metrics at GET /metrics (requests, latency, queue, memory). Default true. */
   metrics?: boolean;
+  /**
+   * A directory of models to serve (see ModelRepository): its routes are added and its models
+   * loaded before the server listens; it stops watching when the server closes.
+   */
+  repository?: ModelRepository;
+  /** Serve HTTPS with Node's TLS: at least `cert` and `key` (PEM), as `https.createServer` takes them. */
+  tls?: TlsOptions;
 }
 
 export interface ServerHandle {
   /** The base URL clients should use, e.g. http://127.0.0.1:9000 */
   readonly url: string;
   readonly port: number;
-  readonly server: Server;
+  readonly server: Server | HttpsServer;
   readonly core: ServerCore;
+  /** The model repository served, when there is one. */
+  readonly repository?: ModelRepository;
   /**
    * Shuts down gracefully: reports not ready, keeps answering 503 for `graceMs` (default
    * `shutdownGraceMs`), stops accepting, lets requests in flight finish (up to the drain
@@ -66,23 +81,29 @@ const FIRST_REQUEST_WAIT_MS = 1_000;
 export async function serve(backends: Backend | readonly Backend[], options: ServeOptions = {}): Promise<ServerHandle> {
   const logger = resolveLogger(options.logger);
   let core: ServerCore | undefined;
-  const metrics = options.metrics === false ? undefined : createMetrics(() => core!);
+  const metrics: NodeMetrics | undefined = options.metrics === false ? undefined : createMetrics(() => core!);
   core = createServerCore(backends, { ...options, logger, metrics });
   const served = core;
+  const { repository, tls } = options;
+  if (repository) {
+    metrics?.observeRepository(repository);
+    await repository.start(served, { logger });
+  }
   const cors = corsSetup(options.cors);
   const extraHeaders = Object.entries(cors.headers).flat();
   // Hono answers what needs its CORS middleware: preflights, or everything with custom options.
   const viaHono = cors.middleware && getRequestListener(honoAppFor(served, options.cors).fetch);
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     if (viaHono && (cors.everywhere || req.method === 'OPTIONS')) void viaHono(req, res);
     else void served.handle(new NodeExchange(req, res, extraHeaders));
-  });
+  };
+  const server = tls ? createHttpsServer(tls, listener) : createServer(listener);
   // Bodies are bounded by the core's own timeout; Node's defaults would cut long inferences.
   server.requestTimeout = 0;
   server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 65_000;
   // Node requires the header deadline to exceed the keep-alive one.
   server.headersTimeout = server.keepAliveTimeout + 1_000;
-  const fresh = new FreshConnections(server);
+  const fresh = new FreshConnections(server, tls ? 'secureConnection' : 'connection');
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject).listen(options.port ?? 9000, host, () => {
@@ -91,7 +112,7 @@ export async function serve(backends: Backend | readonly Backend[], options: Ser
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
 
   let closing: Promise<void> | undefined;
@@ -99,6 +120,8 @@ export async function serve(backends: Backend | readonly Backend[], options: Ser
     closing ??= (async () => {
       const { lifecycle } = served;
       lifecycle.ready = false;
+      // No model loads or unloads from now on; the models close with the core.
+      const repositoryClosed = repository?.close();
       if (graceMs > 0) await delay(graceMs);
       // Closing a listening socket resets the connections the kernel accepted but Node has not yet
       // taken; in the check phase, the event loop's poll phase has just taken all of them.
@@ -123,6 +146,7 @@ export async function serve(backends: Backend | readonly Backend[], options: Ser
         server.closeAllConnections();
         await stopped;
       }
+      await repositoryClosed;
       await served.close();
       if (logger) logger.flush();
     })();
@@ -144,7 +168,7 @@ export async function serve(backends: Backend | readonly Backend[], options: Ser
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   }
-  return { url, port, server, core: served, close };
+  return { url, port, server, core: served, ...(repository ? { repository } : {}), close };
 }
 
 /**

@@ -1,0 +1,137 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RemoteModel, tensor } from '@graphpipe/client';
+import { selfSignedCertificate } from '@graphpipe/test-utils/tls';
+import { describe, expect, test } from 'vitest';
+import { cliBin, runCli, startUntil, stop } from './helpers.js';
+import { addingModel, put, useTempDirs } from './repository-helpers.js';
+
+const tempDir = useTempDirs();
+const features = '[[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]';
+
+describe('graphpipe serve <directory>', () => {
+  test('serves the models, says which failed and why, and never logs a token', async () => {
+    const dir = await tempDir();
+    await put(dir, 'iris.onnx', { bundled: 'iris-classifier.onnx' });
+    await put(dir, 'counter/1/model.onnx', addingModel(1));
+    await put(dir, 'broken.onnx', 'not a model');
+    const authToken = 'auth-tok-5c9e1d';
+    const adminToken = 'admin-tok-82b4aa';
+    const wrongToken = 'wrong-tok-0d3f77';
+    const { child, match, output } = await startUntil(
+      process.execPath,
+      [cliBin, 'serve', dir, '--port', '0', '--no-watch', '--admin-token', adminToken],
+      /serving 2 model\(s\) from .* on (http:\/\/\S+) \(1 not ready\)\n(?:.*\n){3}/,
+      { GRAPHPIPE_AUTH_TOKEN: authToken },
+    );
+    const url = match[1]!;
+    try {
+      expect(output()).toContain('  broken 1: UNAVAILABLE (cannot load ONNX model');
+      expect(output()).toContain('  counter 1: READY\n  iris-classifier 1: READY\n');
+      expect(output()).toMatch(
+        /"model":"broken","version":"1","reason":"cannot load ONNX model.*"msg":"model failed to load"/,
+      );
+
+      // Several models, no default: info lists them.
+      const info = await runCli(['info', url, '--token', authToken]);
+      expect(info.stdout).toContain(`${url} serves 3 model(s) and none by default; name one: ${url}/models/<name>`);
+      expect(info.stdout).toMatch(/ {2}broken: 1 UNAVAILABLE \(cannot load ONNX model/);
+      const infer = await runCli(['infer', `${url}/models/iris-classifier`, '-i', features, '-o', 'label'], {
+        ...process.env,
+        GRAPHPIPE_AUTH_TOKEN: authToken,
+      });
+      expect(infer.stdout).toBe('label: int64[2] 0, 2\n');
+      const refused = await runCli(['infer', `${url}/models/counter`, '-i', '[0]', '--token', wrongToken]);
+      expect(refused.stderr).toMatch(/answered 403: wrong token for this model/);
+      const load = await fetch(`${url}/v2/repository/models/counter/load`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
+      expect(load.status).toBe(200);
+      const wrongAdmin = await fetch(`${url}/v2/repository/index`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${wrongToken}` },
+      });
+      expect(wrongAdmin.status).toBe(403);
+    } finally {
+      await stop(child, 'SIGINT');
+    }
+    expect(output()).toMatch(/"path":"\/v2\/repository\/index".*"status":403/);
+    for (const token of [authToken, adminToken, wrongToken]) expect(output()).not.toContain(token);
+  });
+
+  test('--default names the model the root serves; a watched directory picks up a new model', async () => {
+    const dir = await tempDir();
+    await put(dir, 'iris.onnx', { bundled: 'iris-classifier.onnx' });
+    await put(dir, 'counter/1/model.onnx', addingModel(1));
+    const { child, match } = await startUntil(
+      process.execPath,
+      [cliBin, 'serve', dir, '--port', '0', '--default', 'iris-classifier', '--quiet'],
+      /serving 2 model\(s\) from .* on (http:\/\/\S+)/,
+    );
+    try {
+      const url = match[1]!;
+      const infer = await runCli(['infer', url, '-i', features, '-o', 'label']);
+      expect(infer.stdout).toBe('label: int64[2] 0, 2\n');
+      await put(dir, 'counter/2/model.onnx', addingModel(2));
+      const counter = new RemoteModel(`${url}/models/counter`);
+      const answer = async () => (await counter.infer(tensor(new Float32Array([0])))).outputs[0]!.data[0];
+      await expect.poll(answer, { timeout: 10_000 }).toBe(2);
+    } finally {
+      await stop(child, 'SIGINT');
+    }
+  });
+
+  test('--name is for one model: with a directory it is refused', async () => {
+    const dir = await tempDir();
+    await put(dir, 'counter/1/model.onnx', addingModel(1));
+    const { code, stderr } = await runCli(['serve', dir, '--port', '0', '--name', 'x']);
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      'graphpipe: --name names a single model; in a repository, name a model in its config (name: …)\n',
+    );
+  });
+});
+
+describe('HTTPS', () => {
+  test('--tls-cert and --tls-key serve HTTPS; info and infer trust it with --ca', async () => {
+    const dir = await tempDir();
+    const { cert, key } = await selfSignedCertificate();
+    const [certFile, keyFile] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
+    await writeFile(certFile, cert);
+    await writeFile(keyFile, key, { mode: 0o600 });
+    const { child, match } = await startUntil(
+      process.execPath,
+      [
+        cliBin,
+        'serve',
+        'models/iris-classifier.onnx',
+        '--port',
+        '0',
+        '--quiet',
+        '--tls-cert',
+        certFile,
+        '--tls-key',
+        keyFile,
+      ],
+      /serving iris-classifier on (https:\/\/\S+)/,
+    );
+    try {
+      const url = match[1]!;
+      const info = await runCli(['info', url, '--ca', certFile]);
+      expect(info.stdout).toContain('iris-classifier 1.0.0');
+      const infer = await runCli(['infer', url, '--ca', certFile, '-i', features, '-o', 'label']);
+      expect(infer.stdout).toBe('label: int64[2] 0, 2\n');
+      const untrusted = await runCli(['info', url]);
+      expect(untrusted.code).toBe(1);
+      expect(untrusted.stderr).toMatch(/^graphpipe: cannot reach https:.*: the server's certificate is not trusted/);
+    } finally {
+      await stop(child, 'SIGINT');
+    }
+  });
+
+  test('a certificate without its key is refused with one line', async () => {
+    const { code, stderr } = await runCli(['serve', 'models/iris-classifier.onnx', '--tls-cert', 'cert.pem']);
+    expect([code, stderr]).toEqual([1, 'graphpipe: HTTPS needs both --tls-cert and --tls-key\n']);
+  });
+});

@@ -1,0 +1,101 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+
+/** Which numbered versions of a model to serve. */
+export type VersionPolicy =
+  /** The `latest` highest numbers. */
+  | { readonly latest: number }
+  /** These numbers, those that exist. */
+  | { readonly specific: readonly string[] }
+  | 'all';
+
+/** What an optional config beside a model may say (every field optional). */
+export interface ModelConfig {
+  /** The name to serve it under, instead of its declared or file name. */
+  readonly name?: string;
+  /** Which numbered versions to serve. Default `{ latest: 1 }`. */
+  readonly versions?: VersionPolicy;
+  /** Passed to the backend as they are, e.g. `{ workers: 2 }` (ONNX) or `{ engine: 'wasm' }` (TF.js). */
+  readonly options?: Readonly<Record<string, unknown>>;
+  /** Inferences of each version run at once. Default: the server's. */
+  readonly concurrency?: number;
+  /** Requests that may wait for a slot before 503. Default: the server's. */
+  readonly maxQueue?: number;
+}
+
+const CONFIG_EXTENSIONS = ['json', 'yaml', 'yml'] as const;
+
+/** A folder's config: `config.json`, `config.yaml` or `config.yml` inside it. */
+export const FOLDER_CONFIG_NAMES = CONFIG_EXTENSIONS.map((ext) => `config.${ext}`);
+
+/** A single file's config sits beside it: `iris.onnx` → `iris.config.yaml` (or `.json`, `.yml`). */
+export const fileConfigNames = (stem: string) => CONFIG_EXTENSIONS.map((ext) => `${stem}.config.${ext}`);
+
+/** A config file's name, which is never taken for a model (a composition) itself. */
+export const isConfigFile = (name: string) => /(^|\.)config\.(json|ya?ml)$/.test(name);
+
+const KEYS = new Set(['name', 'versions', 'options', 'concurrency', 'maxQueue']);
+
+/** Reads and checks a config; throws an Error naming the file and the field at fault. */
+export async function readModelConfig(path: string): Promise<ModelConfig> {
+  const where = basename(path);
+  let doc: unknown;
+  try {
+    doc = parseYaml(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`${where}: ${oneLine(err)}`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`${where}: expected a mapping of settings`);
+  const raw = doc as Record<string, unknown>;
+  for (const key of Object.keys(raw)) {
+    if (!KEYS.has(key)) throw new Error(`${where}: unknown setting "${key}"; the settings are ${[...KEYS].join(', ')}`);
+  }
+  const config: { -readonly [K in keyof ModelConfig]: ModelConfig[K] } = {};
+  if (raw.name !== undefined) {
+    if (typeof raw.name !== 'string') throw new Error(`${where}: name must be a string`);
+    config.name = raw.name;
+  }
+  if (raw.versions !== undefined) config.versions = versionPolicy(raw.versions, where);
+  if (raw.options !== undefined) {
+    if (typeof raw.options !== 'object' || raw.options === null || Array.isArray(raw.options))
+      throw new Error(`${where}: options must be a mapping (passed to the backend)`);
+    config.options = raw.options as Record<string, unknown>;
+  }
+  if (raw.concurrency !== undefined) config.concurrency = wholeNumber(raw.concurrency, 1, `${where}: concurrency`);
+  if (raw.maxQueue !== undefined) config.maxQueue = wholeNumber(raw.maxQueue, 0, `${where}: maxQueue`);
+  return config;
+}
+
+function versionPolicy(value: unknown, where: string): VersionPolicy {
+  const expected = `${where}: versions must be "all", { latest: <n> } or { specific: [<n>, …] }`;
+  if (value === 'all') return 'all';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(expected);
+  const keys = Object.keys(value);
+  if (keys.length !== 1) throw new Error(expected);
+  const { latest, specific } = value as { latest?: unknown; specific?: unknown };
+  if (latest !== undefined) return { latest: wholeNumber(latest, 1, `${where}: versions.latest`) };
+  if (Array.isArray(specific) && specific.length > 0) {
+    return { specific: specific.map((v) => String(wholeNumber(v, 0, `${where}: versions.specific`))) };
+  }
+  throw new Error(expected);
+}
+
+function wholeNumber(value: unknown, min: number, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min)
+    throw new Error(`${what} must be a whole number of at least ${min}, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function oneLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+}
+
+/** The versions a policy picks from those present, in ascending order. */
+export function selectVersions(present: readonly string[], policy: VersionPolicy = { latest: 1 }): string[] {
+  const ascending = [...present].sort((a, b) => Number(a) - Number(b));
+  if (policy === 'all') return ascending;
+  if ('latest' in policy) return ascending.slice(-policy.latest);
+  return ascending.filter((v) => policy.specific.includes(v));
+}

@@ -1,0 +1,9 @@
+export { addRepositoryRoutes } from './admin-routes.js';
+export { type ModelConfig, type VersionPolicy, readModelConfig, selectVersions } from './config.js';
+export { type RepositoryEntry, scanRepository } from './layout.js';
+export {
+  ModelRepository,
+  type ModelRepositoryOptions,
+  type RepositoryEvents,
+  type RepositoryIndexEntry,
+} from './repository.js';
