@@ -11,7 +11,7 @@ import {
   tensor,
 } from '@graphpipe/client';
 import { describe, expect, test, vi } from 'vitest';
-import { freePort } from '@graphpipe/test-utils';
+import { currentRuntime, freePort } from '@graphpipe/test-utils';
 import { rejection, reply, type TestServer, useRawServers } from './helpers.js';
 
 const start = useRawServers();
@@ -41,6 +41,10 @@ async function failure(p: Promise<unknown>): Promise<GraphPipeError> {
   expect(isGraphPipeError(err), String(err)).toBe(true);
   return err as GraphPipeError;
 }
+
+test('runs on the runtime the suite asked for (test/runtimes.test.ts runs this file under Bun and Deno)', () => {
+  expect(currentRuntime()).toBe(process.env.GRAPHPIPE_RUNTIME ?? 'node');
+});
 
 describe('what the client sends', () => {
   test('infer POSTs one Request buffer to the exact URL, with names, config and custom headers', async () => {

@@ -2,3 +2,12 @@ export { freePort } from './ports.js';
 export { type Random, randomInt, seededRandom, shuffle, uniformFloats } from './random.js';
 export { rebuildAndCompare } from './rebuild.js';
 export { webRealm } from './web-realm.js';
+export {
+  currentRuntime,
+  REPO_ROOT,
+  type RunResult,
+  type RuntimeName,
+  runToEnd,
+  runtimeBinary,
+  workerdBinary,
+} from './runtimes.js';
