@@ -112,6 +112,10 @@ describe('the packed packages, installed into an empty project', () => {
       labels: [0, 2],
       webApp: 'function',
       conformanceCases: expect.any(Number),
+      otherRuntimes: [
+        '@graphpipe/server-core/bun needs Bun; on Node use @graphpipe/server-core/node',
+        '@graphpipe/server-core/deno needs Deno; on Node use @graphpipe/server-core/node',
+      ],
     });
   }, 60_000);
 
