@@ -13,6 +13,16 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { checkIrisServer, type Served, startServing } from '../../runtimes/test/iris-server.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+test('the README\'s "Runs on" table shows how to start it', () => {
+  const readme = readFileSync(join(root, '../../README.md'), 'utf8');
+  expect(readme).toContain('`pnpm --filter @graphpipe/example-worker start`');
+  // What `start` runs, as this file does.
+  const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  expect(scripts.start).toBe('node scripts/build.mjs && node scripts/serve.mjs');
+});
 const dist = join(root, 'dist');
 
 /** Workers Paid: 10 MB after compression (Free: 3 MB). */

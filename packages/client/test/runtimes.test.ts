@@ -3,6 +3,7 @@
  * binary, so fetch, streams and the test servers are that runtime's. (A real browser joins when
  * the playground's browser tests exist: add its runner to RUNNERS.)
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, type RuntimeName, runToEnd, runtimeBinary } from '@graphpipe/test-utils';
 import { describe, expect, test } from 'vitest';
@@ -14,6 +15,13 @@ const RUNNERS: Record<Exclude<RuntimeName, 'node'>, readonly string[]> = {
   bun: ['--bun'],
   deno: ['run', '-A'],
 };
+
+test('the README\'s "Runs on" table shows these commands', () => {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  for (const [runtime, flags] of Object.entries(RUNNERS)) {
+    expect(readme).toContain(`\`${runtime} ${flags.join(' ')} node_modules/vitest/vitest.mjs run packages/client\``);
+  }
+});
 
 describe.each(Object.keys(RUNNERS) as (keyof typeof RUNNERS)[])('the client on %s', (runtime) => {
   test("every test of the client's passes", async () => {
