@@ -13,7 +13,7 @@ export default defineConfig({
       { find: /^@graphpipe\/server-core\/testing$/, replacement: src('server-core', 'testing/index.ts') },
       { find: /^@graphpipe\/client\/node$/, replacement: src('client', 'node/index.ts') },
       {
-        find: /^@graphpipe\/(protocol|client|server-core|backend-onnx|backend-tf|cli|compose|test-utils)$/,
+        find: /^@graphpipe\/(protocol|client|server-core|onnx-common|backend-onnx|backend-onnx-web|backend-tf|cli|compose|test-utils)$/,
         replacement: src('$1'),
       },
     ],

@@ -35,6 +35,23 @@ export interface BenchConfig {
     readonly durationSec: number;
     readonly warmupSec: number;
   };
+  /** The identity server on each runtime's entry point: autocannon as `small`, then our client as `large`. */
+  readonly runtimes: {
+    readonly small: { readonly connections: number; readonly durationSec: number; readonly warmupSec: number };
+    readonly batches: readonly number[];
+    readonly large: {
+      readonly durationMs: number;
+      readonly minRequestsPerClient: number;
+      readonly maxRequests: number;
+    };
+  };
+  /** onnxruntime-web against onnxruntime-node, in process, per model. */
+  readonly edgeOnnx: {
+    readonly batch: number;
+    readonly durationMs: number;
+    readonly minRequestsPerClient: number;
+    readonly maxRequests: number;
+  };
   readonly model: {
     readonly path: string;
     readonly batch: number;
@@ -68,6 +85,12 @@ export const FULL: BenchConfig = {
     freshServerPerBatch: true,
   },
   small: { connections: 32, durationSec: 5, warmupSec: 1 },
+  runtimes: {
+    small: { connections: 32, durationSec: 5, warmupSec: 1 },
+    batches: [8, 32],
+    large: { durationMs: 3_000, minRequestsPerClient: 3, maxRequests: 20_000 },
+  },
+  edgeOnnx: { batch: 32, durationMs: 2_000, minRequestsPerClient: 5, maxRequests: 1_000_000 },
   model: { path: modelPath, batch: 32, durationMs: 3_000, minRequests: 5 },
 };
 
@@ -94,5 +117,11 @@ export const QUICK: BenchConfig = {
     freshServerPerBatch: false,
   },
   small: { connections: 32, durationSec: 1, warmupSec: 0 },
+  runtimes: {
+    small: { connections: 8, durationSec: 1, warmupSec: 0 },
+    batches: [1],
+    large: { durationMs: 100, minRequestsPerClient: 1, maxRequests: 50 },
+  },
+  edgeOnnx: { batch: 4, durationMs: 100, minRequestsPerClient: 2, maxRequests: 1_000 },
   model: { path: modelPath, batch: 4, durationMs: 200, minRequests: 2 },
 };

@@ -38,7 +38,7 @@ async function verifyOnce(server: ServerProcess, body: Buffer, expected: Buffer)
 }
 
 /** autocannon's own latency histogram has whole-ms resolution; these are the raw per-response ms. */
-async function load(
+export async function load(
   url: string,
   body: Buffer,
   expected: Buffer,
@@ -124,7 +124,7 @@ export async function runSmall(config: BenchConfig): Promise<SmallResults> {
   }
 }
 
-function percentile(values: number[], q: number): number {
+export function percentile(values: number[], q: number): number {
   if (!values.length) return NaN;
   const sorted = Float64Array.from(values).sort();
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;

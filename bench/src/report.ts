@@ -5,7 +5,9 @@ import type {
   CodecRow,
   LargeCell,
   LargeResults,
+  EdgeOnnxResults,
   ModelResults,
+  RuntimesResults,
   SmallResults,
 } from './results.js';
 
@@ -61,6 +63,8 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.e2eLarge) renderLarge(out, r.e2eLarge);
   if (r.e2eSmall) renderSmall(out, r.e2eSmall);
   if (r.realModel) renderModel(out, r.realModel);
+  if (r.runtimes) renderRuntimes(out, r.runtimes);
+  if (r.edgeOnnx) renderEdgeOnnx(out, r.edgeOnnx);
   return `${out.join('\n\n')}\n`;
 }
 
@@ -220,4 +224,52 @@ function renderModel(out: string[], rm: ModelResults): void {
         'For a model this small, moving the request takes longer than computing on it, so "/ in-process" is bounded by the transport.',
     );
   }
+}
+
+function renderRuntimes(out: string[], rt: RuntimesResults): void {
+  out.push("## 5. Runtimes: each one's own entry point (identity model)");
+  out.push(
+    `Small: 1×4 float32, autocannon, ${rt.connections} connections, ${rt.durationSec} s. ` +
+      `Large: rows of ${rt.rowShape.join('×')} float32, our client, 1 client. Ratios are to Node's \`serve\`.`,
+  );
+  const batches = rt.rows[0]?.large.map((c) => c.batch) ?? [];
+  out.push(
+    table(
+      [
+        'runtime',
+        'small: requests/s',
+        '/ Node',
+        'p50',
+        '/ Node',
+        'p99',
+        ...batches.flatMap((b) => [`batch ${b}: rows/s`, '/ Node']),
+      ],
+      rt.rows.map((row) => [
+        row.runtime,
+        num(row.small.requestsPerSec),
+        `**${x(row.small.requestsPerSecToNode)}**`,
+        ms(row.small.p50Ms),
+        x(row.small.p50ToNode),
+        ms(row.small.p99Ms),
+        ...row.large.flatMap((c) => [num(c.rowsPerSec), `**${x(c.rowsPerSecToNode)}**`]),
+      ]),
+    ),
+  );
+}
+
+function renderEdgeOnnx(out: string[], e: EdgeOnnxResults): void {
+  out.push('## 6. ONNX at the edge: onnxruntime-web (WebAssembly, 1 thread) against onnxruntime-node, in process');
+  out.push(
+    table(
+      ['model', 'batch', 'onnxruntime-node rows/s', 'onnxruntime-web rows/s', 'web / node', 'max abs diff'],
+      e.rows.map((row) => [
+        row.model,
+        String(row.batch),
+        num(row.nodeRowsPerSec),
+        num(row.webRowsPerSec),
+        `**${x(row.ratio)}**`,
+        row.maxAbsDiff.toPrecision(2),
+      ]),
+    ),
+  );
 }

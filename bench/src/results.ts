@@ -108,6 +108,46 @@ export type ModelResults =
     }
   | { readonly skipped: true; readonly reason: string };
 
+export interface RuntimeRow {
+  readonly runtime: 'node' | 'bun' | 'deno';
+  readonly small: {
+    readonly requestsPerSec: number;
+    readonly p50Ms: number;
+    readonly p99Ms: number;
+    /** requests/s and p50 latency over Node's */
+    readonly requestsPerSecToNode: number;
+    readonly p50ToNode: number;
+  };
+  readonly large: ReadonlyArray<{
+    readonly batch: number;
+    readonly rowsPerSec: number;
+    readonly requests: number;
+    readonly rowsPerSecToNode: number;
+  }>;
+}
+
+export interface RuntimesResults {
+  readonly connections: number;
+  readonly durationSec: number;
+  readonly rowShape: readonly number[];
+  readonly rows: readonly RuntimeRow[];
+}
+
+export interface EdgeOnnxRow {
+  readonly model: string;
+  readonly batch: number;
+  readonly nodeRowsPerSec: number;
+  readonly webRowsPerSec: number;
+  /** webRowsPerSec / nodeRowsPerSec */
+  readonly ratio: number;
+  readonly runs: number;
+  readonly maxAbsDiff: number;
+}
+
+export interface EdgeOnnxResults {
+  readonly rows: readonly EdgeOnnxRow[];
+}
+
 export interface BenchResults {
   readonly meta: {
     readonly quick: boolean;
@@ -123,4 +163,6 @@ export interface BenchResults {
   readonly e2eLarge?: LargeResults;
   readonly e2eSmall?: SmallResults;
   readonly realModel?: ModelResults;
+  readonly runtimes?: RuntimesResults;
+  readonly edgeOnnx?: EdgeOnnxResults;
 }

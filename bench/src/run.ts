@@ -3,9 +3,11 @@ import { cpus, loadavg, platform, release } from 'node:os';
 import { runCodec } from './codec.js';
 import { type BenchConfig, FULL, QUICK } from './config.js';
 import { runLarge } from './e2e-large.js';
+import { runEdgeOnnx } from './edge-onnx.js';
 import { runSmall } from './e2e-small.js';
 import { runRealModel } from './real-model.js';
 import type { BenchResults } from './results.js';
+import { runRuntimes } from './runtimes.js';
 
 export interface RunOptions {
   /** Tiny sizes and counts: exercises every tier in well under a minute, measures nothing. */
@@ -16,7 +18,7 @@ export interface RunOptions {
   tiers?: readonly Tier[];
 }
 
-export const TIERS = ['codec', 'large', 'small', 'model'] as const;
+export const TIERS = ['codec', 'large', 'small', 'model', 'runtimes', 'edge'] as const;
 export type Tier = (typeof TIERS)[number];
 
 export async function runBenchmarks(options: RunOptions = {}): Promise<BenchResults> {
@@ -29,6 +31,8 @@ export async function runBenchmarks(options: RunOptions = {}): Promise<BenchResu
   const e2eLarge = tiers.has('large') ? await runLarge(config) : undefined;
   const e2eSmall = tiers.has('small') ? await runSmall(config) : undefined;
   const realModel = tiers.has('model') ? await runRealModel(config) : undefined;
+  const runtimes = tiers.has('runtimes') ? await runRuntimes(config) : undefined;
+  const edgeOnnx = tiers.has('edge') ? await runEdgeOnnx(config) : undefined;
   return {
     meta: {
       quick: config.quick,
@@ -43,5 +47,7 @@ export async function runBenchmarks(options: RunOptions = {}): Promise<BenchResu
     e2eLarge,
     e2eSmall,
     realModel,
+    runtimes,
+    edgeOnnx,
   };
 }

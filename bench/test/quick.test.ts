@@ -9,12 +9,13 @@ const finitePositive = (label: string, v: unknown) => {
 
 // Smoke test of the harness: every tier runs at tiny sizes. Nothing is asserted about speed.
 describe('bench --quick', () => {
-  it('produces every tier with finite positive numbers', { timeout: 90_000 }, async () => {
+  it('produces every tier with finite positive numbers', { timeout: 120_000 }, async () => {
     const r = await runBenchmarks({ quick: true, progress: false });
 
     expect(r.meta.quick).toBe(true);
-    for (const tier of ['codec', 'e2eLarge', 'e2eSmall', 'realModel'] as const) expect(r[tier], tier).toBeDefined();
-    const { codec, e2eLarge, e2eSmall, realModel } = r as Required<typeof r>;
+    for (const tier of ['codec', 'e2eLarge', 'e2eSmall', 'realModel', 'runtimes', 'edgeOnnx'] as const)
+      expect(r[tier], tier).toBeDefined();
+    const { codec, e2eLarge, e2eSmall, realModel, runtimes, edgeOnnx } = r as Required<typeof r>;
     finitePositive('codec floor request', codec.floorMs.request);
     finitePositive('codec floor response', codec.floorMs.response);
     const methods = new Set(codec.rows.map((row) => row.method));
@@ -76,8 +77,32 @@ describe('bench --quick', () => {
       ] as const)
         finitePositive(`real model ${k}`, m[k]);
 
+    expect(runtimes.rows.map((row) => row.runtime)).toEqual(['node', 'bun', 'deno']);
+    for (const row of runtimes.rows) {
+      for (const k of ['requestsPerSec', 'p50Ms', 'p99Ms', 'requestsPerSecToNode', 'p50ToNode'] as const)
+        finitePositive(`runtimes ${row.runtime} small ${k}`, row.small[k]);
+      expect(row.large.length).toBeGreaterThan(0);
+      for (const c of row.large)
+        for (const k of ['rowsPerSec', 'requests', 'rowsPerSecToNode'] as const)
+          finitePositive(`runtimes ${row.runtime} batch ${c.batch} ${k}`, c[k]);
+    }
+
+    expect(edgeOnnx.rows.map((row) => row.model)).toEqual(['iris-classifier', 'tiny-conv']);
+    for (const row of edgeOnnx.rows) {
+      for (const k of ['nodeRowsPerSec', 'webRowsPerSec', 'ratio', 'runs'] as const)
+        finitePositive(`edge ${row.model} ${k}`, row[k]);
+      expect(row.maxAbsDiff).toBeLessThan(1e-3);
+    }
+
     const md = renderMarkdown(r);
-    for (const heading of ['## 1. Codec', '## 2. End-to-end, large', '## 3. End-to-end, small', '## 4. Real model'])
+    for (const heading of [
+      '## 1. Codec',
+      '## 2. End-to-end, large',
+      '## 3. End-to-end, small',
+      '## 4. Real model',
+      '## 5. Runtimes',
+      '## 6. ONNX at the edge',
+    ])
       expect(md).toContain(heading);
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
   });

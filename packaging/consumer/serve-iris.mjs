@@ -10,6 +10,8 @@ import { createOnnxBackend } from '@graphpipe/backend-onnx';
 import { RemoteModel } from '@graphpipe/client';
 import { tensor } from '@graphpipe/protocol';
 import { createGraphPipeApp } from '@graphpipe/server-core';
+import { serve as serveOnBun } from '@graphpipe/server-core/bun';
+import { serve as serveOnDeno } from '@graphpipe/server-core/deno';
 import { serve } from '@graphpipe/server-core/node';
 import { backendConformanceCases } from '@graphpipe/server-core/testing';
 
@@ -31,6 +33,10 @@ try {
       labels: Array.from(/** @type {BigInt64Array} */ (label.data), Number),
       webApp: typeof createGraphPipeApp(backend).fetch,
       conformanceCases: backendConformanceCases(async () => backend).length,
+      // On Node, the Bun and Deno entry points load, and say what they need.
+      otherRuntimes: await Promise.all(
+        [serveOnBun, serveOnDeno].map((serveOn) => serveOn(backend, { logger: false }).catch((e) => e.message)),
+      ),
     }),
   );
 } finally {

@@ -15,7 +15,7 @@ import { typeCheck } from './type-check.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const bin = (name: string) => join(repoRoot, 'node_modules/.bin', name);
-const PACKED = ['protocol', 'client', 'server-core', 'backend-onnx'];
+const PACKED = ['protocol', 'client', 'server-core', 'onnx-common', 'backend-onnx'];
 const execFileAsync = promisify(execFile);
 
 /** Runs a command; a failure says which one and shows what it printed (pnpm reports errors on stdout). */
@@ -112,6 +112,10 @@ describe('the packed packages, installed into an empty project', () => {
       labels: [0, 2],
       webApp: 'function',
       conformanceCases: expect.any(Number),
+      otherRuntimes: [
+        '@graphpipe/server-core/bun needs Bun; on Node use @graphpipe/server-core/node',
+        '@graphpipe/server-core/deno needs Deno; on Node use @graphpipe/server-core/node',
+      ],
     });
   }, 60_000);
 
@@ -119,5 +123,10 @@ describe('the packed packages, installed into an empty project', () => {
     const installed = readdirSync(join(app, 'node_modules/.pnpm'), { recursive: true, encoding: 'utf8' });
     expect(installed.some((path) => path.includes('onnxruntime-node/bin/'))).toBe(true);
     expect(installed.filter((path) => /providers_(cuda|tensorrt)/.test(path))).toEqual([]);
+  });
+
+  test('the ONNX backend for Node brings no WebAssembly runtime', () => {
+    const installed = readdirSync(join(app, 'node_modules/.pnpm'));
+    expect(installed.filter((name) => name.startsWith('onnxruntime-web'))).toEqual([]);
   });
 });

@@ -1,9 +1,9 @@
 /** Loads an ONNX model into onnxruntime sessions and wraps it as a GraphPipe backend. */
+import { basename, extname } from 'node:path';
+import { describeModel, modelHeaderOr, OnnxBackend } from '@graphpipe/onnx-common';
 import { GraphPipeError } from '@graphpipe/protocol';
-import { InferenceSession } from 'onnxruntime-node';
-import { describeModel } from './metadata.js';
-import { type ModelHeader, readModelHeader } from './model-header.js';
-import { OnnxBackend } from './onnx-backend.js';
+import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
+import { readModelHeader } from './model-header.js';
 import {
   CUDA_HINT,
   type OnnxBackendOptions,
@@ -19,21 +19,23 @@ import { startWorkers } from './worker-runner.js';
 export async function createOnnxBackend(
   source: string | Uint8Array,
   options: OnnxBackendOptions = {},
-): Promise<OnnxBackend> {
+): Promise<OnnxBackend<OrtTensor>> {
   const concurrency = concurrencyOf(options);
   const workers = workersOf(options);
   const runTimeoutMs = runTimeoutOf(options);
-  const header = headerOf(source);
+  const header = modelHeaderOr(() => readModelHeader(source));
+  const fallbackName = typeof source === 'string' ? basename(source, extname(source)) : 'onnx-model';
   const sessionOpts = sessionOptions(options);
   if (workers === 0) {
     const session = await loading(source, options, () => loadSession(source, sessionOpts));
-    return new OnnxBackend(inThreadRunner(session), describeModel(session, header, source, options), concurrency);
+    const model = describeModel(session, header, fallbackName, options);
+    return new OnnxBackend(inThreadRunner(session), model, concurrency, OrtTensor);
   }
   // Only the workers load the model; the first to be ready describes its inputs and outputs.
   const { runner, io } = await loading(source, options, () =>
     startWorkers(source, sessionOpts, workers, { runTimeoutMs }),
   );
-  return new OnnxBackend(runner, describeModel(io, header, source, options), concurrency);
+  return new OnnxBackend(runner, describeModel(io, header, fallbackName, options), concurrency, OrtTensor);
 }
 
 /** The same error whichever thread failed to load the model; a missing CUDA provider says what to install. */
@@ -65,13 +67,4 @@ function loadSession(source: string | Uint8Array, options: InferenceSession.Sess
   return typeof source === 'string'
     ? InferenceSession.create(source, options)
     : InferenceSession.create(source, options);
-}
-
-/** Name, version and description are niceties: a model onnxruntime accepts must not fail over them. */
-function headerOf(source: string | Uint8Array): ModelHeader {
-  try {
-    return readModelHeader(source);
-  } catch {
-    return { metadataProps: new Map() };
-  }
 }

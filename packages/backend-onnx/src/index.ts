@@ -1,4 +1,5 @@
 export { createOnnxBackend } from './create-backend.js';
-export type { OnnxBackend } from './onnx-backend.js';
+export type { OnnxBackend } from '@graphpipe/onnx-common';
 export type { Device, OnnxBackendOptions } from './options.js';
-export { type ModelHeader, readModelHeader } from './model-header.js';
+export { readModelHeader } from './model-header.js';
+export type { ModelHeader } from '@graphpipe/onnx-common';

@@ -1,6 +1,6 @@
 /** The options of createOnnxBackend and the onnxruntime session options they make. */
 import type { InferenceSession } from 'onnxruntime-node';
-import type { NameOverrides } from './metadata.js';
+import type { NameOverrides } from '@graphpipe/onnx-common';
 
 export interface OnnxBackendOptions extends NameOverrides {
   /** Threads one operator may use. onnxruntime's default: one per physical core. */

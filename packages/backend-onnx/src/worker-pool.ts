@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { GraphPipeError } from '@graphpipe/protocol';
-import type { SessionIO } from './metadata.js';
+import type { SessionIO } from '@graphpipe/onnx-common';
 import type { RunOutputs, RunRequest, WorkerReply } from './worker-protocol.js';
 
 interface Job {

@@ -1,7 +1,7 @@
 /** Runs on a pool of session workers, so a long run leaves the calling thread's event loop free. */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
-import type { SessionIO } from './metadata.js';
-import type { Runner } from './runner.js';
+import type { SessionIO } from '@graphpipe/onnx-common';
+import type { Runner } from '@graphpipe/onnx-common';
 import { WorkerPool, type WorkerPoolOptions } from './worker-pool.js';
 import type { PostedTensor, WorkerInit } from './worker-protocol.js';
 import { spawnSessionWorker } from './worker-script.js';
@@ -15,10 +15,10 @@ export async function startWorkers(
   options: InferenceSession.SessionOptions,
   size: number,
   poolOptions: WorkerPoolOptions = {},
-): Promise<{ runner: Runner; io: SessionIO }> {
+): Promise<{ runner: Runner<OrtTensor>; io: SessionIO }> {
   const init = workerInit(source, options);
   const { pool, io } = await WorkerPool.start(size, () => spawnSessionWorker(init), poolOptions);
-  const runner: Runner = {
+  const runner: Runner<OrtTensor> = {
     offThread: true,
     run(feeds, fetched, signal) {
       const transfer: ArrayBuffer[] = [];

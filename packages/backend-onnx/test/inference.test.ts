@@ -54,7 +54,7 @@ describe('two inputs, two outputs', () => {
     });
   });
 
-  // The second output alone is the case onnxruntime-node 1.23 mislabels (see fetch-outputs.ts).
+  // The second output alone is the case onnxruntime-node 1.23 mislabels (see @graphpipe/onnx-common's fetch-outputs.ts).
   test.each([[['product']], [['sum']], [['product', 'sum']]])('only %j', async (names) => {
     const out = await infer(backend, { a, b }, names);
     expect(Object.keys(out).sort()).toEqual([...names].sort());

@@ -1,11 +1,11 @@
 import { tensor } from '@graphpipe/protocol';
 import { Tensor as OrtTensor } from 'onnxruntime-node';
 import { expect, test } from 'vitest';
-import { fromOrtTensor, toOrtTensor } from '../src/tensor-convert.js';
+import { fromOrtTensor, toOrtTensor } from '@graphpipe/onnx-common';
 
 test('inputs keep their typed array', () => {
   const t = tensor(new BigInt64Array([1n, -2n]), [2, 1]);
-  const ort = toOrtTensor(t);
+  const ort = toOrtTensor(OrtTensor, t);
   expect(ort.type).toBe('int64');
   expect(ort.data).toBe(t.data);
   expect(ort.dims).toEqual([2, 1]);
@@ -13,7 +13,7 @@ test('inputs keep their typed array', () => {
 
 test('string elements given as UTF-8 bytes become JS strings', () => {
   const t = tensor([new TextEncoder().encode('ünï') as unknown as string, 'plain'], [2], 'string');
-  expect(toOrtTensor(t).data).toEqual(['ünï', 'plain']);
+  expect(toOrtTensor(OrtTensor, t).data).toEqual(['ünï', 'plain']);
 });
 
 test("outputs keep onnxruntime's typed array; bool comes out as uint8", () => {

@@ -3,16 +3,21 @@
  *
  * Sending: the encoder's chunks (small header pieces and the caller's own tensor memory) go out
  * as a stream with an explicit Content-Length where the runtime's fetch streams request bodies
- * over HTTP/1.1 (Node's); elsewhere (browsers) they are joined into one buffer once.
+ * over HTTP/1.1 with that length (Node's, Bun's); elsewhere (browsers, Deno) they are joined into
+ * one buffer once.
  * Receiving: the answer is read into one buffer sized from Content-Length.
  */
 
 import { byteLengthOf, chunkStream, concatBytes, JOIN_BELOW_BYTES } from '@graphpipe/protocol';
 
-/** Node's fetch (undici) streams request bodies; browsers need HTTP/2 for that, so they join. */
+/**
+ * Node's fetch (undici) and Bun's stream request bodies with the Content-Length given; browsers
+ * need HTTP/2 for that, and Deno's fetch drops the length and sends a stream chunked, so the server
+ * could not size its buffer up front: those join. (Bun and Deno both call themselves 'node' here.)
+ */
 export const canStreamUploads: boolean = (() => {
   const proc = (globalThis as { process?: { release?: { name?: string } } }).process;
-  return proc?.release?.name === 'node';
+  return proc?.release?.name === 'node' && !('Deno' in globalThis);
 })();
 
 export interface OutgoingBody {

@@ -91,18 +91,26 @@ function abortError(signal: AbortSignal, timeoutMs: number | undefined, url: str
   return new GraphPipeError('ABORTED', `request to ${url} was aborted`, { cause });
 }
 
+type FetchFailure = { code?: string; cause?: { code?: string; message?: string } } | undefined;
+
+/**
+ * A refused connection as each runtime's fetch reports it: Node's in the cause's code, Bun's in
+ * the error's own code, Deno's only in the cause's message. Browsers do not tell a refusal from
+ * other failures, so there a failed fetch is not retried.
+ */
 function connectionRefused(err: unknown): boolean {
-  const cause = (err as { cause?: { code?: string } })?.cause;
-  return cause?.code === 'ECONNREFUSED';
+  const { code, cause } = (err ?? {}) as NonNullable<FetchFailure>;
+  return code === 'ECONNREFUSED' || cause?.code === 'ECONNREFUSED' || /Connection refused/.test(cause?.message ?? '');
 }
 
 function describe(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
-  const code = cause?.code;
-  if (code !== undefined && /CERT|UNABLE_TO_VERIFY/.test(code)) {
-    return `${code}: the server's certificate is not trusted; trust its CA with createTlsFetch({ ca }) from @graphpipe/client/node (the CLI: --ca <file>)`;
+  if (connectionRefused(err)) return 'ECONNREFUSED';
+  const { code, cause } = (err ?? {}) as NonNullable<FetchFailure>;
+  const causeCode = cause?.code;
+  if (causeCode !== undefined && /CERT|UNABLE_TO_VERIFY/.test(causeCode)) {
+    return `${causeCode}: the server's certificate is not trusted; trust its CA with createTlsFetch({ ca }) from @graphpipe/client/node (the CLI: --ca <file>)`;
   }
-  return code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+  return causeCode ?? cause?.message ?? code ?? (err instanceof Error ? err.message : String(err));
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -3,3 +3,12 @@ export { rawPostStatus } from './raw-post.js';
 export { type Random, randomInt, seededRandom, shuffle, uniformFloats } from './random.js';
 export { rebuildAndCompare } from './rebuild.js';
 export { webRealm } from './web-realm.js';
+export {
+  currentRuntime,
+  REPO_ROOT,
+  type RunResult,
+  type RuntimeName,
+  runToEnd,
+  runtimeBinary,
+  workerdBinary,
+} from './runtimes.js';

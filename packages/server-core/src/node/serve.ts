@@ -13,6 +13,7 @@ import type { Backend } from '../backend.js';
 import { type CorsOptions, corsSetup } from '../cors.js';
 import { createServerCore, type ServerCore, type ServerCoreOptions } from '../core.js';
 import { resolveLogger } from '../logger.js';
+import { settlesWithin } from '../settles.js';
 import { FreshConnections } from './connections.js';
 import { NodeExchange } from './exchange.js';
 import { createMetrics, type NodeMetrics } from './metrics.js';
@@ -179,17 +180,4 @@ export async function serve(backends: Backend | readonly Backend[], options: Ser
  */
 function stopListening(server: Server): Promise<void> {
   return new Promise((resolve) => NetServer.prototype.close.call(server, () => resolve()));
-}
-
-/** Whether `promise` settles within `ms`; the timer does not outlive it. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -1,19 +1,15 @@
 /** What the backend tells GraphPipe about a model: its name and its inputs and outputs. */
-import { basename, extname } from 'node:path';
 import type { DType } from '@graphpipe/protocol';
-import type { TensorSpec, ModelMetadata } from '@graphpipe/server-core';
-import type { InferenceSession } from 'onnxruntime-node';
+import type { ModelMetadata, TensorSpec } from '@graphpipe/server-core';
 import { dtypeFromOnnx, outputDTypeFromOnnx } from './dtype-map.js';
 import type { ModelHeader } from './model-header.js';
+import type { OrtValueMetadata, SessionIO } from './ort-types.js';
 
 /** One input or output: its spec, and why GraphPipe cannot carry it when that is so. */
 export interface OnnxValueInfo {
   readonly spec: TensorSpec;
   readonly unsupported?: string;
 }
-
-/** What a loaded session tells of its inputs and outputs; a worker sends it when its session is ready. */
-export type SessionIO = Pick<InferenceSession, 'inputMetadata' | 'outputMetadata'>;
 
 export interface ModelDescription {
   readonly metadata: ModelMetadata;
@@ -31,7 +27,8 @@ export interface NameOverrides {
 export function describeModel(
   session: SessionIO,
   header: ModelHeader,
-  source: string | Uint8Array,
+  /** The name when neither the overrides nor the model give one (e.g. the file's name). */
+  fallbackName: string,
   overrides: NameOverrides,
 ): ModelDescription {
   const inputs = new Map(session.inputMetadata.map((m) => [m.name, describeValue(m, 'input', dtypeFromOnnx)]));
@@ -42,10 +39,7 @@ export function describeModel(
   const description = overrides.description ?? props.get('description') ?? (header.docString || undefined);
   return {
     metadata: {
-      name:
-        overrides.name ??
-        props.get('name') ??
-        (typeof source === 'string' ? basename(source, extname(source)) : 'onnx-model'),
+      name: overrides.name ?? props.get('name') ?? fallbackName,
       ...(version === undefined ? {} : { version }),
       ...(description === undefined ? {} : { description }),
       inputs: [...inputs.values()].map((p) => p.spec),
@@ -57,7 +51,7 @@ export function describeModel(
 }
 
 function describeValue(
-  m: InferenceSession.ValueMetadata,
+  m: OrtValueMetadata,
   role: 'input' | 'output',
   toDType: (onnxType: string) => DType | undefined,
 ): OnnxValueInfo {

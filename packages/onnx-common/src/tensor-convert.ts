@@ -1,22 +1,22 @@
 /** Protocol tensors <-> onnxruntime tensors, sharing the typed arrays rather than copying them. */
 import { type DType, type Tensor, stringValues } from '@graphpipe/protocol';
-import { Tensor as OrtTensor } from 'onnxruntime-node';
-import { onnxTypeFor } from './dtype-map.js';
+import type { OrtOutput, OrtTensorConstructor, OrtTensorLike } from './ort-types.js';
 
-export function toOrtTensor(t: Tensor): OrtTensor {
+/** An onnxruntime tensor made with the runtime's own `Tensor` class; the type names coincide. */
+export function toOrtTensor<T extends OrtTensorLike>(OrtTensor: OrtTensorConstructor<T>, t: Tensor): T {
   const dims = t.shape as number[];
   // onnxruntime wants JS strings; our decoder hands over raw UTF-8 bytes.
-  if (t.dtype === 'string') return new OrtTensor('string', stringValues(t), dims);
-  return new OrtTensor(onnxTypeFor(t.dtype), t.data, dims);
+  const data = t.dtype === 'string' ? stringValues(t) : t.data;
+  return new OrtTensor(t.dtype as never, data as never, dims);
 }
 
 /** `dtype` is the output's GraphPipe dtype from the metadata (see outputDTypeFromOnnx). */
-export function fromOrtTensor(t: Pick<OrtTensor, 'dims' | 'data'>, dtype: DType): Tensor {
+export function fromOrtTensor(t: OrtOutput, dtype: DType): Tensor {
   const shape = [...t.dims];
   const data = t.data;
   // Where a runtime has Float16Array, onnxruntime returns one; GraphPipe carries the raw bits as Uint16Array.
   if (dtype === 'float16' && !(data instanceof Uint16Array)) {
-    const half = data as unknown as ArrayBufferView & { length: number };
+    const half = data as ArrayBufferView & { length: number };
     return { dtype, shape, data: new Uint16Array(half.buffer, half.byteOffset, half.length) };
   }
   return { dtype, shape, data } as Tensor;

@@ -1,6 +1,5 @@
 /** GraphPipe dtypes <-> onnxruntime tensor types. The names coincide for every type both sides have. */
 import { DTYPES, type DType } from '@graphpipe/protocol';
-import type { Tensor as OrtTensor } from 'onnxruntime-node';
 
 const GRAPHPIPE_TYPES: ReadonlySet<string> = new Set(DTYPES);
 
@@ -15,9 +14,4 @@ export function dtypeFromOnnx(onnxType: string): DType | undefined {
  */
 export function outputDTypeFromOnnx(onnxType: string): DType | undefined {
   return onnxType === 'bool' ? 'uint8' : dtypeFromOnnx(onnxType);
-}
-
-/** The onnxruntime tensor type that carries a GraphPipe dtype. */
-export function onnxTypeFor(dtype: DType): OrtTensor.Type {
-  return dtype;
 }

@@ -1,0 +1,1 @@
+export { createOnnxWebBackend, type OnnxWebBackend, type OnnxWebBackendOptions } from './create-backend.js';

@@ -1,0 +1,141 @@
+/**
+ * What the Bun and Deno entry points share: one core behind a web fetch handler, with the Node
+ * entry point's options, health routes, metrics and graceful shutdown. Each runtime supplies only
+ * its listener (how to stop accepting, and how to close what is left).
+ */
+import type { Logger } from 'pino';
+import { honoAppFor } from './app.js';
+import type { Backend } from './backend.js';
+import { type CorsOptions, corsSetup } from './cors.js';
+import { createServerCore, type ServerCore, type ServerCoreOptions } from './core.js';
+import { resolveLogger } from './logger.js';
+import { createMetrics } from './node/metrics.js';
+import type { ServeOptions } from './node/serve.js';
+import { settlesWithin } from './settles.js';
+import { createFetchHandler } from './web.js';
+
+/** The Node entry point's options that mean the same on every runtime (see ServeOptions there). */
+export interface RuntimeServeOptions
+  extends Omit<ServerCoreOptions, 'metrics'>,
+    Pick<ServeOptions, 'host' | 'port' | 'cors' | 'drainTimeoutMs' | 'shutdownGraceMs' | 'handleSignals' | 'metrics'> {}
+
+export interface RuntimeServerHandle<S> {
+  /** The base URL clients should use, e.g. http://127.0.0.1:9000 */
+  readonly url: string;
+  readonly port: number;
+  /** The runtime's own server object. */
+  readonly server: S;
+  readonly core: ServerCore;
+  /** Shuts down gracefully, as the Node entry point's `close()` does. Safe to call more than once. */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+/** A runtime's server, as the shutdown needs it. */
+export interface Listener {
+  /** Stops accepting connections; resolves once those still open have finished their answers. */
+  stopAccepting(): Promise<void>;
+  /** Closes whatever connections are still open. */
+  closeAll(): Promise<void>;
+}
+
+export type FetchHandler = (request: Request) => Promise<Response>;
+
+/** How a runtime listens and exits: all an entry point supplies. */
+export interface Runtime<S> {
+  listen(handler: FetchHandler, host: string, port: number): { server: S; port: number; listener: Listener };
+  onSignal(signal: 'SIGTERM' | 'SIGINT', listener: () => void): void;
+  exit(code: number): void;
+}
+
+/** Serves the backends on a runtime's listener; see the Bun and Deno entry points. */
+export function serveOn<S>(
+  runtime: Runtime<S>,
+  backends: Backend | readonly Backend[],
+  options: RuntimeServeOptions,
+): RuntimeServerHandle<S> {
+  const { core, logger, handler } = runtimeCore(backends, options);
+  const host = options.host ?? '127.0.0.1';
+  const { server, port, listener } = runtime.listen(handler, host, options.port ?? 9000);
+  const close = gracefulClose(core, listener, options, logger);
+  if (options.handleSignals) closeOnSignals(close, logger, runtime);
+  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, port, server, core, close };
+}
+
+/** The core for `serve`, with the logger and metrics (prom-client runs on Bun and Deno too) it asked for. */
+function runtimeCore(
+  backends: Backend | readonly Backend[],
+  options: RuntimeServeOptions,
+): { core: ServerCore; logger: Logger | false; handler: FetchHandler } {
+  const logger = resolveLogger(options.logger);
+  let core: ServerCore | undefined;
+  const metrics = options.metrics === false ? undefined : createMetrics(() => core!);
+  core = createServerCore(backends, { ...options, logger, metrics });
+  return { core, logger, handler: fetchHandlerFor(core, options.cors) };
+}
+
+/** Straight to the core, except what needs hono's CORS middleware: preflights, or everything with custom options. */
+function fetchHandlerFor(core: ServerCore, cors: boolean | CorsOptions | undefined): FetchHandler {
+  const setup = corsSetup(cors);
+  const direct = createFetchHandler(core, setup.headers);
+  if (!setup.middleware) return (request) => direct(request);
+  const app = honoAppFor(core, cors);
+  return async (request) => (setup.everywhere || request.method === 'OPTIONS' ? app.fetch(request) : direct(request));
+}
+
+/**
+ * The graceful shutdown of the Node entry point, on a runtime's listener: not ready; answers 503
+ * for the grace period; stops accepting; waits for the requests in flight (answering the rest 503
+ * once the drain timeout passes); closes the connections left, then the models.
+ */
+function gracefulClose(
+  core: ServerCore,
+  listener: Listener,
+  options: RuntimeServeOptions,
+  logger: Logger | false,
+): (closeOptions?: { graceMs?: number }) => Promise<void> {
+  const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+  let closing: Promise<void> | undefined;
+  return ({ graceMs = options.shutdownGraceMs ?? 0 } = {}) => {
+    closing ??= (async () => {
+      const { lifecycle } = core;
+      lifecycle.ready = false;
+      if (graceMs > 0) await new Promise((resolve) => setTimeout(resolve, graceMs));
+      const stopped = listener.stopAccepting();
+      if (!(await lifecycle.drain(drainTimeoutMs))) {
+        const turnedAway = core.turnAway();
+        if (logger) {
+          logger.warn(
+            { turnedAway },
+            `drain timeout of ${drainTimeoutMs} ms passed: ${turnedAway} request(s) not yet answered get 503`,
+          );
+        }
+        await lifecycle.drain(Number.POSITIVE_INFINITY);
+      }
+      // The runtime finishes writing the answers handed to it; connections still open after that carry none.
+      if (!(await settlesWithin(stopped, drainTimeoutMs))) await listener.closeAll();
+      await core.close();
+      if (logger) logger.flush();
+    })();
+    return closing;
+  };
+}
+
+/** SIGTERM closes with the grace period, SIGINT (Ctrl-C at a terminal) at once; then the process exits. */
+function closeOnSignals(
+  close: (options?: { graceMs?: number }) => Promise<void>,
+  logger: Logger | false,
+  { onSignal, exit }: Pick<Runtime<unknown>, 'onSignal' | 'exit'>,
+): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    onSignal(signal, () => {
+      if (logger) logger.info({ signal }, 'shutting down');
+      close(signal === 'SIGINT' ? { graceMs: 0 } : {}).then(
+        () => exit(0),
+        (err: unknown) => {
+          if (logger) logger.error({ err }, 'shutdown failed');
+          exit(1);
+        },
+      );
+    });
+  }
+}
