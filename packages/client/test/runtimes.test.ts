@@ -26,7 +26,9 @@ test('the README\'s "Runs on" table shows these commands', () => {
 describe.each(Object.keys(RUNNERS) as (keyof typeof RUNNERS)[])('the client on %s', (runtime) => {
   test("every test of the client's passes", async () => {
     const binary = runtimeBinary(runtime);
-    const args = [...RUNNERS[runtime], VITEST, 'run', 'packages/client/', '--exclude', '**/runtimes.test.ts'];
+    // node-*.test.ts test @graphpipe/client/node, which trusts a CA through undici: Node's fetch alone.
+    const exclude = ['--exclude', '**/runtimes.test.ts', '--exclude', '**/node-*.test.ts'];
+    const args = [...RUNNERS[runtime], VITEST, 'run', 'packages/client/', ...exclude];
     const { code, stdout, stderr } = await runToEnd(binary, args, {
       env: { ...process.env, GRAPHPIPE_RUNTIME: runtime, NO_COLOR: '1', FORCE_COLOR: '0' },
     });
