@@ -2,11 +2,10 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RemoteModel } from '@graphpipe/client';
-import { tensor } from '@graphpipe/protocol';
+import { parseNpy, tensor, toNpy } from '@graphpipe/protocol';
 import { createFunctionBackend } from '@graphpipe/server-core';
 import { serve, type ServerHandle } from '@graphpipe/server-core/node';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { parseNpy, toNpy } from '../src/npy.js';
 import { cliBin, hasScript, runCli, runCliOnTerminal, startUntil, stop } from './helpers.js';
 
 /** The environment of a colour terminal, whatever the test runs under (CI, NO_COLOR, no TERM). */

@@ -1,9 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RemoteModel } from '@graphpipe/client';
-import type { Tensor } from '@graphpipe/protocol';
-import { describeTensor, tensorToJson } from '../format.js';
-import { toNpy } from '../npy.js';
+import { type Tensor, tensorToJson, toNpy } from '@graphpipe/protocol';
+import { describeTensor } from '../format.js';
 import { readTensorArg } from '../tensor-file.js';
 
 export interface InferCommandOptions {
