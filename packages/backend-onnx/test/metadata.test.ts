@@ -8,6 +8,7 @@ import { MODELS_DIR, modelPath } from './helpers.js';
 const withProps = (metadata: Record<string, string>, dtype: 'float32' | 'int64' = 'float32') =>
   encodeModel({
     name: 'props',
+    doc: 'y = x',
     metadata,
     inputs: [valueInfo('x', dtype, ['batch', 2])],
     outputs: [valueInfo('y', dtype, ['batch', 2])],
