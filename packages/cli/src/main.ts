@@ -13,6 +13,12 @@ const wholeNumber = (min: number) => (value: string) => {
   return value;
 };
 
+/** The token a server asks callers of its models for (sent as Authorization: Bearer). */
+const tokenOption = () =>
+  new Option('--token <token>', "the server's token for its models (sent as Authorization: Bearer)").env(
+    'GRAPHPIPE_TOKEN',
+  );
+
 export function buildProgram(): Command {
   const program = new Command('graphpipe')
     .description('Serve machine learning models over the GraphPipe protocol, and query them.')
@@ -49,6 +55,7 @@ export function buildProgram(): Command {
     )
     .option('--cache-mb <n>', 'keep answers by row, up to n MiB, and run only rows not seen before', wholeNumber(1))
     .option('--no-cors', 'disable CORS headers for browser callers')
+    .option('--no-ui', 'no playground page for browsers at / and /ui')
     .option(
       '--shutdown-grace <ms>',
       'after SIGTERM, keep answering (503, not ready) this long before no longer accepting connections',
@@ -69,6 +76,7 @@ export function buildProgram(): Command {
     .description("print a served model's metadata")
     .argument('<url>', 'server URL, e.g. http://127.0.0.1:9000')
     .option('--json', 'print JSON instead of a table')
+    .addOption(tokenOption())
     .addOption(new Option('--timeout <ms>', 'deadline in ms').default('30000').argParser(wholeNumber(1)))
     .action(infoCommand);
 
@@ -81,6 +89,7 @@ export function buildProgram(): Command {
     .option('-c, --config <string>', 'opaque per-request config for the model')
     .option('--json', 'print outputs as JSON')
     .option('--save <dir>', 'also write each output as <dir>/<name>.npy')
+    .addOption(tokenOption())
     .addOption(new Option('--timeout <ms>', 'deadline in ms').default('60000').argParser(wholeNumber(1)))
     .action(inferCommand);
 

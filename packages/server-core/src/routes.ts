@@ -4,7 +4,7 @@ import { SmartRouter } from 'hono/router/smart-router';
 import { TrieRouter } from 'hono/router/trie-router';
 import type { Access } from './auth.js';
 import type { RequestContext } from './context.js';
-import type { Reply } from './exchange.js';
+import type { Exchange, Reply } from './exchange.js';
 
 /** One endpoint: how it answers, how its errors look, and whether it answers during shutdown. */
 export interface Route {
@@ -17,7 +17,15 @@ export interface Route {
   handle(ctx: RequestContext): Reply | Promise<Reply>;
   /** The protocol's error form; default: one text line (see errors.ts). */
   errorReply?(error: GraphPipeError): Reply;
+  /**
+   * For a route that answers only some requests to its path (those that ask for HTML, say):
+   * whether it answers this one. The others go to the next route that matches.
+   */
+  accepts?(request: RouteRequest): boolean;
 }
+
+/** What a route's `accepts` may look at. */
+export type RouteRequest = Pick<Exchange, 'method' | 'path' | 'header'>;
 
 export interface RouteMatch {
   readonly route: Route;
@@ -32,40 +40,44 @@ export const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze(Object.
  */
 export class RouteTable {
   private readonly router = new SmartRouter<Route>({ routers: [new RegExpRouter(), new TrieRouter()] });
-  /** The last matches of paths without parameters: most traffic goes to a few such paths. */
-  private readonly recent = new Map<string, RouteMatch | undefined>();
+  /** The routes matching recent paths without parameters: most traffic goes to a few such paths. */
+  private readonly recent = new Map<string, readonly RouteMatch[]>();
 
   add(method: string, path: string, route: Route): this {
     this.router.add(method, path, route);
     return this;
   }
 
-  match(method: string, path: string): RouteMatch | undefined {
+  /** The first route for the method and path that accepts the request (without one: that has no `accepts`). */
+  match(method: string, path: string, request?: RouteRequest): RouteMatch | undefined {
     const key = `${method} ${path}`;
     const cached = this.recent.get(key);
-    if (cached !== undefined) return cached;
-    const found = this.lookup(method, path);
-    if (found?.params === NO_PARAMS) {
+    if (cached !== undefined) return firstAccepted(cached, request);
+    const [handlers, stash] = this.router.match(method, path);
+    if (handlers.every(([, paramMap]) => Object.keys(paramMap).length === 0)) {
       // Bounded, so that a scan of random paths cannot grow it.
       if (this.recent.size >= 256) this.recent.clear();
-      this.recent.set(key, found);
+      const matches = handlers.map(([route]) => ({ route, params: NO_PARAMS }));
+      this.recent.set(key, matches);
+      return firstAccepted(matches, request);
     }
-    return found;
-  }
-
-  private lookup(method: string, path: string): RouteMatch | undefined {
-    const [handlers, stash] = this.router.match(method, path);
-    const first = handlers[0];
-    if (!first) return undefined;
-    const [route, paramMap] = first;
-    const names = Object.keys(paramMap);
-    if (names.length === 0) return { route, params: NO_PARAMS };
+    const found = handlers.find(([route]) => accepted(route, request));
+    if (!found) return undefined;
+    const [route, paramMap] = found;
     const params: Record<string, string> = Object.create(null);
-    for (const name of names) {
+    for (const name of Object.keys(paramMap)) {
       const at = (paramMap as Record<string, number | string>)[name]!;
       // Routers give either indices into a stash or the values themselves.
       params[name] = stash ? stash[at as number]! : (at as string);
     }
     return { route, params };
   }
+}
+
+const accepted = (route: Route, request: RouteRequest | undefined) =>
+  !route.accepts || (request !== undefined && route.accepts(request));
+
+function firstAccepted(matches: readonly RouteMatch[], request: RouteRequest | undefined): RouteMatch | undefined {
+  for (const m of matches) if (accepted(m.route, request)) return m;
+  return undefined;
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { RemoteModel } from '@graphpipe/client';
 import { type Tensor, tensorToJson, toNpy } from '@graphpipe/protocol';
 import { describeTensor } from '../format.js';
+import { authorization } from '../auth.js';
 import { readTensorArg } from '../tensor-file.js';
 
 export interface InferCommandOptions {
@@ -12,6 +13,7 @@ export interface InferCommandOptions {
   json?: boolean;
   save?: string;
   timeout: string;
+  token?: string;
 }
 
 /** `--input name=value` names an input; a bare value takes the model's next default input. */
@@ -28,7 +30,7 @@ export async function inferCommand(url: string, opts: InferCommandOptions): Prom
     inputs.push(await readTensorArg(value));
     inputNames.push(name);
   }
-  const model = new RemoteModel(url);
+  const model = new RemoteModel(url, { headers: authorization(opts.token) });
   if (!opts.output?.length) await model.metadata({ timeoutMs: Number(opts.timeout) });
   const { outputs, byName } = await model.infer(inputs, {
     inputNames,

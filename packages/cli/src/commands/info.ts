@@ -1,10 +1,15 @@
 import { RemoteModel } from '@graphpipe/client';
 import type { TensorSpec } from '@graphpipe/protocol';
 import Table from 'cli-table3';
+import { authorization } from '../auth.js';
 import { wantsColour } from '../colour.js';
 
-export async function infoCommand(url: string, opts: { json?: boolean; timeout: string }): Promise<void> {
-  const meta = await new RemoteModel(url).metadata({ timeoutMs: Number(opts.timeout) });
+export async function infoCommand(
+  url: string,
+  opts: { json?: boolean; timeout: string; token?: string },
+): Promise<void> {
+  const model = new RemoteModel(url, { headers: authorization(opts.token) });
+  const meta = await model.metadata({ timeoutMs: Number(opts.timeout) });
   if (opts.json) {
     console.log(JSON.stringify(meta, null, 2));
     return;
