@@ -5,12 +5,16 @@
  * Screenshots of each state land in browser/screenshots/ (see report.json there).
  */
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createOnnxBackend } from '@graphpipe/backend-onnx';
 import { RemoteModel, parseNpy, type Tensor, tensor, toNpy } from '@graphpipe/client';
+import { jsonReply } from '@graphpipe/server-core';
 import { serve, type ServerHandle } from '@graphpipe/server-core/node';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -25,13 +29,20 @@ const testSet = JSON.parse(readFileSync(models('iris-test-set.json'), 'utf8')) a
   labels: number[];
 };
 
-let browser: Chromium;
 let server: ServerHandle;
 const measured: Record<string, unknown> = {};
 
+/**
+ * Chromium, started by the first test that needs it: where it cannot start, every test fails with
+ * what to install (a failing hook would report them as skipped).
+ */
+let browser: Promise<Chromium> | undefined;
+const chromium = () => {
+  browser ??= launchChromium();
+  return browser;
+};
+
 beforeAll(async () => {
-  // The browser first: without one, say what to install before anything else.
-  browser = await launchChromium();
   const backends = await Promise.all(
     [models('iris-classifier.onnx'), models('tiny-conv.onnx')].map((m) => createOnnxBackend(m)),
   );
@@ -39,14 +50,14 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await (await browser?.catch(() => undefined))?.close();
   await server?.close();
   report(measured);
 });
 
 /** A new page on the server's address, with its errors collected; checked empty at the end of each test. */
 async function open(url = server.url): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.context.newPage();
+  const page = await (await chromium()).context.newPage();
   const errors = collectErrors(page);
   await page.goto(url);
   return { page, errors };
@@ -68,12 +79,16 @@ async function downloaded(page: Page, name: string): Promise<Tensor> {
 const execFileAsync = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Runs a `graphpipe …` snippet in bash, with the built CLI as `graphpipe`. */
-async function runCliSnippet(snippet: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
-  const cli = `${repoRoot}packages/cli/dist/bin.js`;
-  const script = `graphpipe() { "${process.execPath}" "${cli}" "$@"; }\n${snippet}`;
+/** Runs a shell snippet in bash. */
+async function runShell(script: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
   const { stdout } = await execFileAsync('bash', ['-c', script], { env: { ...process.env, ...env } });
   return stdout;
+}
+
+/** Runs a `graphpipe …` snippet in bash, with the built CLI as `graphpipe`. */
+function runCliSnippet(snippet: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
+  const cli = `${repoRoot}packages/cli/dist/bin.js`;
+  return runShell(`graphpipe() { "${process.execPath}" "${cli}" "$@"; }\n${snippet}`, env);
 }
 
 /** Runs a TypeScript snippet as a module of this package (which can import @graphpipe/client). */
@@ -311,3 +326,56 @@ describe('a server with a token', () => {
     await page.close();
   });
 });
+
+describe('a server that speaks the Open Inference Protocol v2', () => {
+  let v2: ServerHandle;
+  beforeAll(async () => {
+    v2 = await serve(await createOnnxBackend(models('iris-classifier.onnx')), { port: 0, logger: false });
+    // GET /v2 as the protocol's server metadata answers it: the page offers curl only then.
+    v2.core.routes.add('GET', '/v2', {
+      protocol: 'v2',
+      handle: () => jsonReply(JSON.stringify({ name: 'graphpipe-ts', version: '1', extensions: [] })),
+    });
+  });
+  afterAll(() => v2?.close());
+
+  test('the curl snippet posts the inputs on the page as its JSON body', async () => {
+    const { page, errors } = await open(v2.url);
+    await page.getByRole('button', { name: 'Fill with an example' }).click();
+    const curl = page.getByRole('region', { name: 'Call it from code' }).locator('pre').nth(2);
+    await curl.getByText('curl').waitFor();
+    const snippet = (await curl.textContent())!;
+    const inferUrl = `${v2.url}/v2/models/iris-classifier/infer`;
+    expect(snippet.split(' \\\n')[0]).toBe(`curl -s ${inferUrl}`);
+    // Run as copied, against a server that answers what it received.
+    const received = await echoOnce((url) => runShell(snippet.replace(inferUrl, url)));
+    expect(received.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(received.body)).toEqual({
+      inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: testSet.features[0] }],
+    });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+/** Starts a loopback server that answers one request with its body, runs `call` against it, and returns what it received. */
+async function echoOnce(
+  call: (url: string) => Promise<unknown>,
+): Promise<{ headers: IncomingHttpHeaders; body: string }> {
+  let received: { headers: IncomingHttpHeaders; body: string } | undefined;
+  const echo = createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    received = { headers: req.headers, body };
+    res.end(body);
+  });
+  echo.listen(0, '127.0.0.1');
+  await once(echo, 'listening');
+  try {
+    await call(`http://127.0.0.1:${(echo.address() as AddressInfo).port}/`);
+  } finally {
+    echo.close();
+  }
+  if (!received) throw new Error('the snippet sent nothing');
+  return received;
+}
