@@ -32,6 +32,8 @@ try {
       name: (await model.metadata()).name,
       labels: Array.from(/** @type {BigInt64Array} */ (label.data), Number),
       webApp: typeof createGraphPipeApp(backend).fetch,
+      // The playground page comes from @graphpipe/playground, loaded on the first request for it.
+      page: (await fetch(server.url, { headers: { accept: 'text/html' } })).headers.get('content-type'),
       conformanceCases: backendConformanceCases(async () => backend).length,
       // On Node, the Bun and Deno entry points load, and say what they need.
       otherRuntimes: await Promise.all(

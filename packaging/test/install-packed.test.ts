@@ -15,7 +15,7 @@ import { typeCheck } from './type-check.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const bin = (name: string) => join(repoRoot, 'node_modules/.bin', name);
-const PACKED = ['protocol', 'client', 'server-core', 'onnx-common', 'backend-onnx'];
+const PACKED = ['protocol', 'client', 'playground', 'server-core', 'onnx-common', 'backend-onnx'];
 const execFileAsync = promisify(execFile);
 
 /** Runs a command; a failure says which one and shows what it printed (pnpm reports errors on stdout). */
@@ -111,6 +111,7 @@ describe('the packed packages, installed into an empty project', () => {
       name: 'iris-classifier',
       labels: [0, 2],
       webApp: 'function',
+      page: 'text/html; charset=utf-8',
       conformanceCases: expect.any(Number),
       otherRuntimes: [
         '@graphpipe/server-core/bun needs Bun; on Node use @graphpipe/server-core/node',

@@ -37,7 +37,14 @@ function irisClassifier(): { model: Uint8Array; testSet: object; accuracy: numbe
     name: 'iris_classifier',
     doc: description,
     modelVersion: 1,
-    metadata: { name: 'iris-classifier', version: '1.0.0', description, labels: classes.join(',') },
+    metadata: {
+      name: 'iris-classifier',
+      version: '1.0.0',
+      description,
+      labels: classes.join(','),
+      // The held-out rows, for people trying the model (served at GET /models/{name}/examples).
+      examples: JSON.stringify({ features: split.testX }),
+    },
     inputs: [valueInfo('features', 'float32', ['batch', 4])],
     outputs: [valueInfo('probabilities', 'float32', ['batch', 3]), valueInfo('label', 'int64', ['batch'])],
     initializers: [

@@ -1,7 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { encodeModel, node, valueInfo } from '@graphpipe/test-utils/onnx';
 import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
-import { modelPath } from './helpers.js';
+import { MODELS_DIR, modelPath } from './helpers.js';
+
+/** An identity model over `x` with the given metadata props. */
+const withProps = (metadata: Record<string, string>, dtype: 'float32' | 'int64' = 'float32') =>
+  encodeModel({
+    name: 'props',
+    doc: 'y = x',
+    metadata,
+    inputs: [valueInfo('x', dtype, ['batch', 2])],
+    outputs: [valueInfo('y', dtype, ['batch', 2])],
+    nodes: [node('Identity', ['x'], ['y'])],
+  });
 
 describe('metadata', () => {
   let iris: OnnxBackend;
@@ -40,6 +52,32 @@ describe('metadata', () => {
     const backend = await createOnnxBackend(new Uint8Array(readFileSync(modelPath('iris-classifier'))));
     expect(backend.metadata).toEqual(iris.metadata);
     await backend.close();
+  });
+
+  test("class names and example inputs come from the props 'labels' and 'examples'", () => {
+    expect(iris.metadata.labels).toEqual(['setosa', 'versicolor', 'virginica']);
+    const testSet = JSON.parse(readFileSync(`${MODELS_DIR}iris-test-set.json`, 'utf8'));
+    const features = iris.metadata.examples!.features!;
+    expect(features.shape).toEqual([30, 4]);
+    expect(Array.from(features.data as Float32Array)).toEqual(Array.from(new Float32Array(testSet.features.flat())));
+  });
+
+  test('examples take the input dtype; labels may be a JSON array', async () => {
+    const backend = await createOnnxBackend(
+      withProps({ labels: '["a, b", "c"]', examples: '{"x": [[1, 2], [3, 4]]}' }, 'int64'),
+    );
+    expect(backend.metadata.labels).toEqual(['a, b', 'c']);
+    expect(backend.metadata.examples!.x).toMatchObject({ dtype: 'int64', shape: [2, 2] });
+    await backend.close();
+  });
+
+  test.each([
+    ['{"x": [[1, 2]', /"examples" cannot be read: not valid JSON/],
+    ['[[1, 2]]', /"examples" cannot be read: expected a JSON object/],
+    ['{"z": [[1, 2]]}', /"examples" cannot be read: "z" is not one of the model's inputs/],
+    ['{"x": [[1, "two"]]}', /"examples" cannot be read: input "x": element 1 is not a number/],
+  ])('an examples prop %s that cannot be read fails the load, saying why', async (examples, message) => {
+    await expect(createOnnxBackend(withProps({ examples }))).rejects.toThrow(message);
   });
 
   test('options override name, version and description', async () => {

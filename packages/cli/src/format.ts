@@ -12,12 +12,3 @@ export function describeTensor(name: string, t: Tensor): string {
     values.slice(0, MAX_SHOWN).join(', ') + (values.length > MAX_SHOWN ? `, … (${values.length} values)` : '');
   return `${name}: ${t.dtype}[${t.shape.join(', ')}] ${shown}`;
 }
-
-/** A tensor as plain JSON: {"dtype", "shape", "data"} (64-bit integers as strings, exactly). */
-export function tensorToJson(t: Tensor): { dtype: string; shape: readonly number[]; data: unknown[] } {
-  const data =
-    t.dtype === 'string'
-      ? stringValues(t)
-      : Array.from(t.data as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? v.toString() : v));
-  return { dtype: t.dtype, shape: t.shape, data };
-}

@@ -1,4 +1,5 @@
 export { buildProgram, main } from './main.js';
 export { loadBackend } from './load-backend.js';
-export { parseNpy, toNpy } from './npy.js';
-export { readTensorArg, tensorFromJson } from './tensor-file.js';
+export { readTensorArg } from './tensor-file.js';
+// Kept here for programs that imported them from the CLI; they live in @graphpipe/protocol.
+export { parseNpy, tensorFromJson, toNpy } from '@graphpipe/protocol';

@@ -68,6 +68,7 @@ export function buildProgram(): Command {
     )
     .option('--cache-mb <n>', 'keep answers by row, up to n MiB, and run only rows not seen before', wholeNumber(1))
     .option('--no-cors', 'disable CORS headers for browser callers')
+    .option('--no-ui', 'no playground page for browsers at / and /ui')
     .option(
       '--shutdown-grace <ms>',
       'after SIGTERM, keep answering (503, not ready) this long before no longer accepting connections',

@@ -2,11 +2,10 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RemoteModel } from '@graphpipe/client';
-import { tensor } from '@graphpipe/protocol';
+import { parseNpy, tensor, toNpy } from '@graphpipe/protocol';
 import { createFunctionBackend } from '@graphpipe/server-core';
 import { serve, type ServerHandle } from '@graphpipe/server-core/node';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { parseNpy, toNpy } from '../src/npy.js';
 import { cliBin, hasScript, runCli, runCliOnTerminal, startUntil, stop } from './helpers.js';
 
 /** The environment of a colour terminal, whatever the test runs under (CI, NO_COLOR, no TERM). */
@@ -100,7 +99,45 @@ describe('graphpipe infer', () => {
   });
 });
 
+describe('--token', () => {
+  test('infer and info send the token a server asks for, given as an option or in GRAPHPIPE_AUTH_TOKEN', async () => {
+    const guarded = await serve(server.core.models.find().backend, { port: 0, logger: false, authToken: 's3cret' });
+    try {
+      const args = ['infer', guarded.url, '-i', 'a=[1]', '-i', 'b=[2]'];
+      const refused = await runCli(args);
+      expect([refused.code, refused.stderr]).toEqual([
+        1,
+        expect.stringMatching(/401: this model needs an Authorization/),
+      ]);
+      expect((await runCli([...args, '--token', 's3cret'])).stdout.trim()).toBe('sum: float32[1] 3');
+      const fromEnv = await runCli(['info', guarded.url, '--json'], { ...process.env, GRAPHPIPE_AUTH_TOKEN: 's3cret' });
+      expect(JSON.parse(fromEnv.stdout).name).toBe('adder');
+    } finally {
+      await guarded.close();
+    }
+  });
+});
+
 describe('graphpipe serve', () => {
+  test('answers browsers with the playground page, unless --no-ui', async () => {
+    const args = [cliBin, 'serve', 'models/iris-classifier.onnx', '--port', '0', '--quiet'];
+    const ready = /serving (\S+) on (http:\/\/\S+)/;
+    const [withPage, without] = await Promise.all([
+      startUntil(process.execPath, args, ready),
+      startUntil(process.execPath, [...args, '--no-ui'], ready),
+    ]);
+    try {
+      const html = { accept: 'text/html' };
+      const page = await fetch(withPage.match[2]!, { headers: html });
+      expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect((await fetch(`${without.match[2]}/ui`)).status).toBe(404);
+      const root = await fetch(without.match[2]!, { headers: html });
+      expect(((await root.json()) as { Name: string }).Name).toBe('iris-classifier');
+    } finally {
+      await Promise.all([stop(withPage.child, 'SIGINT'), stop(without.child, 'SIGINT')]);
+    }
+  }, 60_000);
+
   test('serves an .onnx file and exits 0 on SIGTERM after draining', async () => {
     const { child, match } = await startUntil(
       process.execPath,

@@ -27,12 +27,14 @@ export interface PostOptions {
  * code it named.
  */
 export async function post(url: string, chunks: readonly Uint8Array[], options: PostOptions): Promise<Uint8Array> {
-  const { signal } = options;
+  // Called on its own, never as options.fetch(…): browsers refuse fetch called as a method of
+  // another object ("Illegal invocation").
+  const { signal, fetch: send } = options;
   for (let attempt = 0; ; attempt++) {
     let response: Response;
     try {
       const { body, headers, duplex } = outgoingBody(chunks, options.streamUploads);
-      response = await options.fetch(url, {
+      response = await send(url, {
         method: 'POST',
         body,
         headers: { 'content-type': 'application/octet-stream', ...headers, ...options.headers },

@@ -1,5 +1,5 @@
 /** What the backend tells GraphPipe about a model: its name and its inputs and outputs. */
-import type { DType } from '@graphpipe/protocol';
+import { type DType, GraphPipeError, type Tensor, tensorFromJson } from '@graphpipe/protocol';
 import type { ModelMetadata, TensorSpec } from '@graphpipe/server-core';
 import { dtypeFromOnnx, outputDTypeFromOnnx } from './dtype-map.js';
 import type { ModelHeader } from './model-header.js';
@@ -37,6 +37,8 @@ export function describeModel(
   const version =
     overrides.version ?? props.get('version') ?? (header.modelVersion ? String(header.modelVersion) : undefined);
   const description = overrides.description ?? props.get('description') ?? (header.docString || undefined);
+  const labels = readLabels(props.get('labels'));
+  const examples = readExamples(props.get('examples'), inputs);
   return {
     metadata: {
       name: overrides.name ?? props.get('name') ?? fallbackName,
@@ -44,6 +46,8 @@ export function describeModel(
       ...(description === undefined ? {} : { description }),
       inputs: [...inputs.values()].map((p) => p.spec),
       outputs: [...outputs.values()].map((p) => p.spec),
+      ...(labels ? { labels } : {}),
+      ...(examples ? { examples } : {}),
     },
     inputs,
     outputs,
@@ -73,4 +77,53 @@ function describeValue(
   }
   const description = dtype === m.type ? undefined : `ONNX ${m.type} tensor, sent as ${dtype}`;
   return { spec: { name: m.name, dtype, shape, ...(description === undefined ? {} : { description }) } };
+}
+
+/** Class names from the `labels` prop: a JSON array of strings, or names separated by commas. */
+function readLabels(text: string | undefined): string[] | undefined {
+  if (!text?.trim()) return undefined;
+  if (text.trim().startsWith('[')) {
+    const parsed = parseProp('labels', text);
+    if (Array.isArray(parsed) && parsed.every((l) => typeof l === 'string')) return parsed;
+    throw badProp('labels', 'a JSON array of labels must hold strings only');
+  }
+  return text.split(',').map((l) => l.trim());
+}
+
+/**
+ * Example inputs from the `examples` prop: a JSON object from input names to nested arrays (or
+ * {"dtype", "shape", "data"}), read with each input's dtype.
+ */
+function readExamples(
+  text: string | undefined,
+  inputs: ReadonlyMap<string, OnnxValueInfo>,
+): Record<string, Tensor> | undefined {
+  if (!text?.trim()) return undefined;
+  const parsed = parseProp('examples', text);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw badProp('examples', 'expected a JSON object from input names to arrays');
+  }
+  const examples: Record<string, Tensor> = Object.create(null);
+  for (const [name, value] of Object.entries(parsed)) {
+    const input = inputs.get(name);
+    if (!input) throw badProp('examples', `"${name}" is not one of the model's inputs`);
+    try {
+      examples[name] = tensorFromJson(value, input.spec.dtype);
+    } catch (err) {
+      throw badProp('examples', `input "${name}": ${(err as Error).message}`);
+    }
+  }
+  return examples;
+}
+
+function parseProp(key: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw badProp(key, `not valid JSON (${(err as Error).message})`);
+  }
+}
+
+function badProp(key: string, why: string): GraphPipeError {
+  return new GraphPipeError('INVALID_ARGUMENT', `the model's metadata_props "${key}" cannot be read: ${why}`);
 }

@@ -9,6 +9,17 @@ export interface ModelMetadata {
   readonly description?: string;
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
+  /**
+   * The names of the classes the model tells apart, in class order: for outputs that score
+   * classes along their last axis, or pick one by index. Beyond GraphPipe's metadata: the JSON
+   * metadata lists them as `Labels`.
+   */
+  readonly labels?: readonly string[];
+  /**
+   * Inputs to try the model with (say, held-out rows of its test set), by input name; for an
+   * input with a batch axis, one example per row. Served at GET /models/{name}/examples.
+   */
+  readonly examples?: Readonly<Record<string, Tensor>>;
 }
 
 /** What a backend gets with each call besides the inputs. */

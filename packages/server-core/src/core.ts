@@ -9,6 +9,7 @@ import { asGraphPipeError, errorReply, SHUTTING_DOWN } from './errors.js';
 import type { Exchange, Reply } from './exchange.js';
 import { addGraphPipeRoutes } from './graphpipe-routes.js';
 import { addHealthRoutes } from './health-routes.js';
+import { addPlaygroundRoutes } from './playground-routes.js';
 import { Lifecycle } from './lifecycle.js';
 import type { ModelEvents } from './model.js';
 import type { BatchingOptions } from './batcher.js';
@@ -45,6 +46,8 @@ export interface ServerCoreOptions {
   logger?: Logger | false;
   /** Prometheus-style hooks, where the runtime has them (the Node adapter's). */
   metrics?: MetricsHooks;
+  /** The playground page for browsers, at GET /ui and at GET / for requests that accept HTML. Default true. */
+  ui?: boolean;
 }
 
 /**
@@ -119,6 +122,8 @@ export function createServerCore(backends: Backend | readonly Backend[], options
       handle: () => metrics.scrape(),
     });
   }
+  // Before GraphPipe's routes: it answers browsers at GET / and leaves everyone else to them.
+  if (options.ui !== false) addPlaygroundRoutes(routes);
   addGraphPipeRoutes(routes, models, { ...DEFAULT_DECODE_LIMITS, ...options.decodeLimits });
 
   /** The route's answer, or its error answer; never throws. */
@@ -169,7 +174,7 @@ export function createServerCore(backends: Backend | readonly Backend[], options
   /** What every request goes through, whatever the runtime. */
   async function handle(exchange: Exchange): Promise<void> {
     const started = performance.now();
-    const match = routes.match(exchange.method, exchange.path);
+    const match = routes.match(exchange.method, exchange.path, exchange);
     const route = match?.route ?? NOT_FOUND;
     const ctx = new RequestContext(exchange, route, match?.params ?? NO_PARAMS, shared);
     // Work that arrives during shutdown is turned away, and its connection closed, so the client

@@ -24,6 +24,10 @@ export interface FunctionBackendOptions {
   outputs?: readonly TensorSpec[];
   /** How many calls may run at once. Default 4 (async functions may overlap). */
   concurrency?: number;
+  /** Class names, in class order (see ModelMetadata). */
+  labels?: readonly string[];
+  /** Inputs to try the model with, by input name (see ModelMetadata). */
+  examples?: Readonly<Record<string, Tensor>>;
 }
 
 /** Serves a plain function as a model, as the original Go server's `Serve` did. */
@@ -34,6 +38,8 @@ export function createFunctionBackend(fn: InferFunction, options: FunctionBacken
     description: options.description,
     inputs: options.inputs ?? [{ name: 'input0' }],
     outputs: options.outputs ?? [{ name: 'output0' }],
+    ...(options.labels ? { labels: options.labels } : {}),
+    ...(options.examples ? { examples: options.examples } : {}),
   };
   return {
     metadata,

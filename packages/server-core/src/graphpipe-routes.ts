@@ -10,6 +10,7 @@ import {
 } from '@graphpipe/protocol';
 import { writeSmall } from './byte-pool.js';
 import type { RequestContext } from './context.js';
+import { examplesText } from './examples.js';
 import { binaryReply, jsonReply } from './exchange.js';
 import type { ServedModel } from './model.js';
 import type { ModelRegistry } from './registry.js';
@@ -21,7 +22,7 @@ import type { Route, RouteTable } from './routes.js';
  * (the original clients post to the URL they were given, whatever its path and Content-Type)
  * runs the default model, and a GET of the root gives its metadata as JSON. With several
  * models: POST /models/{name}[/versions/{v}] runs one, GET /models lists them, GET
- * /models/{name}[/versions/{v}] gives one's metadata.
+ * /models/{name}[/versions/{v}] gives one's metadata, and .../examples the inputs it offers to try.
  */
 export function addGraphPipeRoutes(table: RouteTable, models: ModelRegistry, decodeLimits: DecodeLimits): void {
   const run = (pick: (ctx: RequestContext) => ServedModel): Route => ({
@@ -42,16 +43,21 @@ export function addGraphPipeRoutes(table: RouteTable, models: ModelRegistry, dec
       return binaryReply(encodeAnswer(outputs));
     },
   });
-  const metadata = (pick: (ctx: RequestContext) => ServedModel): Route => ({
-    protocol: 'graphpipe',
-    handle(ctx) {
-      const model = pick(ctx);
-      ctx.kind = 'metadata';
-      ctx.model = model.name;
-      ctx.version = model.version;
-      return jsonReply(model.metadataText);
-    },
-  });
+  /** A JSON answer about one model. */
+  const about =
+    (kind: string, text: (model: ServedModel) => string) =>
+    (pick: (ctx: RequestContext) => ServedModel): Route => ({
+      protocol: 'graphpipe',
+      handle(ctx) {
+        const model = pick(ctx);
+        ctx.kind = kind;
+        ctx.model = model.name;
+        ctx.version = model.version;
+        return jsonReply(text(model));
+      },
+    });
+  const metadata = about('metadata', (model) => model.metadataText);
+  const examples = about('examples', (model) => examplesText(model.metadata));
   const named = (ctx: RequestContext) => models.find(modelName(ctx.params.name!), versionOf(ctx.params.version));
   const byDefault = () => models.find();
 
@@ -64,6 +70,8 @@ export function addGraphPipeRoutes(table: RouteTable, models: ModelRegistry, dec
   });
   table.add('GET', '/models/:name', metadata(named));
   table.add('GET', '/models/:name/versions/:version', metadata(named));
+  table.add('GET', '/models/:name/examples', examples(named));
+  table.add('GET', '/models/:name/versions/:version/examples', examples(named));
   table.add('POST', '/models/:name', run(named));
   table.add('POST', '/models/:name/versions/:version', run(named));
   // Anything else under /models is a mistake, never a request for the default model.

@@ -15,7 +15,10 @@ export function metadataBytes(meta: ModelMetadata, server: string): Uint8Array {
   });
 }
 
-/** The JSON the original Go server answers a GET with: capitalised keys, Type as the wire number. */
+/**
+ * The JSON the original Go server answers a GET with: capitalised keys, Type as the wire number;
+ * and the model's class names as `Labels` when it has them.
+ */
 export function metadataJson(meta: ModelMetadata, server: string) {
   const io = (spec: TensorSpec) => ({
     Name: spec.name,
@@ -30,5 +33,6 @@ export function metadataJson(meta: ModelMetadata, server: string) {
     Description: meta.description ?? '',
     Inputs: meta.inputs.map(io),
     Outputs: meta.outputs.map(io),
+    ...(meta.labels?.length ? { Labels: meta.labels } : {}),
   };
 }

@@ -2,6 +2,7 @@ import { GraphPipeError, type Tensor } from '@graphpipe/protocol';
 import type { Backend, ModelMetadata } from './backend.js';
 import { Batcher, type BatchingOptions } from './batcher.js';
 import { asGraphPipeError } from './errors.js';
+import { checkExamples } from './examples.js';
 import { ConcurrencyLimiter } from './limiter.js';
 import { metadataBytes, metadataJson } from './metadata.js';
 import { type ModelSignature, signatureOf } from './resolve.js';
@@ -76,6 +77,7 @@ export class ServedModel {
       ...(options.version === undefined ? {} : { version: this.version }),
     };
     this.signature = signatureOf(backend);
+    checkExamples(this.metadata);
     this.metadataBytes = metadataBytes(this.metadata, options.serverName);
     this.metadataText = JSON.stringify(metadataJson(this.metadata, options.serverName), null, 2);
     const maxQueue = options.maxQueue ?? 64;

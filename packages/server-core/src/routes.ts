@@ -4,7 +4,7 @@ import { SmartRouter } from 'hono/router/smart-router';
 import { TrieRouter } from 'hono/router/trie-router';
 import type { Access } from './auth.js';
 import type { RequestContext } from './context.js';
-import type { Reply } from './exchange.js';
+import type { Exchange, Reply } from './exchange.js';
 
 /** One endpoint: how it answers, how its errors look, and whether it answers during shutdown. */
 export interface Route {
@@ -17,7 +17,15 @@ export interface Route {
   handle(ctx: RequestContext): Reply | Promise<Reply>;
   /** The protocol's error form; default: one text line (see errors.ts). */
   errorReply?(error: GraphPipeError): Reply;
+  /**
+   * For a route that answers only some requests to its path (those that ask for HTML, say):
+   * whether it answers this one. The others go to the next route that matches.
+   */
+  accepts?(request: RouteRequest): boolean;
 }
+
+/** What a route's `accepts` may look at. */
+export type RouteRequest = Pick<Exchange, 'method' | 'path' | 'header'>;
 
 export interface RouteMatch {
   readonly route: Route;
@@ -35,8 +43,8 @@ export const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze(Object.
 export class RouteTable {
   private readonly exact = newRouter();
   private readonly fallbacks = newRouter();
-  /** The last matches of paths without parameters: most traffic goes to a few such paths. */
-  private readonly recent = new Map<string, RouteMatch | undefined>();
+  /** The routes matching recent paths without parameters, best first: most traffic goes to a few such paths. */
+  private readonly recent = new Map<string, readonly RouteMatch[]>();
 
   add(method: string, path: string, route: Route): this {
     this.recent.clear();
@@ -46,17 +54,18 @@ export class RouteTable {
     return this;
   }
 
-  match(method: string, path: string): RouteMatch | undefined {
+  /** The best route for the method and path that accepts the request (without one: that has no `accepts`). */
+  match(method: string, path: string, request?: RouteRequest): RouteMatch | undefined {
     const key = `${method} ${path}`;
     const cached = this.recent.get(key);
-    if (cached !== undefined) return cached;
-    const found = bestMatch(this.exact, method, path) ?? bestMatch(this.fallbacks, method, path);
-    if (found?.params === NO_PARAMS) {
+    if (cached !== undefined) return firstAccepted(cached, request);
+    const candidates = [...ranked(this.exact, method, path), ...ranked(this.fallbacks, method, path)];
+    if (candidates.every((c) => c.params === NO_PARAMS)) {
       // Bounded, so that a scan of random paths cannot grow it.
       if (this.recent.size >= 256) this.recent.clear();
-      this.recent.set(key, found);
+      this.recent.set(key, candidates);
     }
-    return found;
+    return firstAccepted(candidates, request);
   }
 }
 
@@ -68,20 +77,29 @@ interface Entry {
 
 const newRouter = () => new SmartRouter<Entry>({ routers: [new RegExpRouter(), new TrieRouter()] });
 
-function bestMatch(router: SmartRouter<Entry>, method: string, path: string): RouteMatch | undefined {
+/** The routes a router matches, best first: the more specific, then the one added first. */
+function ranked(router: SmartRouter<Entry>, method: string, path: string): RouteMatch[] {
   const [handlers, stash] = router.match(method, path);
-  let best = handlers[0];
-  if (!best) return undefined;
-  // Handlers come in the order they were added; a later one wins only by being more specific.
-  for (const candidate of handlers) if (candidate[0].specificity > best[0].specificity) best = candidate;
-  const [{ route }, paramMap] = best;
-  const names = Object.keys(paramMap);
-  if (names.length === 0) return { route, params: NO_PARAMS };
-  const params: Record<string, string> = Object.create(null);
-  for (const name of names) {
-    const at = (paramMap as Record<string, number | string>)[name]!;
-    // Routers give either indices into a stash or the values themselves.
-    params[name] = stash ? stash[at as number]! : (at as string);
-  }
-  return { route, params };
+  return handlers
+    .map((handler, order) => ({ handler, order }))
+    .sort((a, b) => b.handler[0].specificity - a.handler[0].specificity || a.order - b.order)
+    .map(({ handler: [{ route }, paramMap] }) => {
+      const names = Object.keys(paramMap);
+      if (names.length === 0) return { route, params: NO_PARAMS };
+      const params: Record<string, string> = Object.create(null);
+      for (const name of names) {
+        const at = (paramMap as Record<string, number | string>)[name]!;
+        // Routers give either indices into a stash or the values themselves.
+        params[name] = stash ? stash[at as number]! : (at as string);
+      }
+      return { route, params };
+    });
+}
+
+const accepted = (route: Route, request: RouteRequest | undefined) =>
+  !route.accepts || (request !== undefined && route.accepts(request));
+
+function firstAccepted(matches: readonly RouteMatch[], request: RouteRequest | undefined): RouteMatch | undefined {
+  for (const m of matches) if (accepted(m.route, request)) return m;
+  return undefined;
 }

@@ -21,7 +21,7 @@ export const app = createGraphPipeApp(doubled, { logger: false });
 export { decodeInferResponse, encodeInferRequest, tensor };
 `;
 
-test('the app bundles for the web and answers through fetch with web APIs alone', async () => {
+test('the app bundles for the web and answers through fetch with web APIs alone, the playground page too', async () => {
   const result = await build({
     stdin: { contents: ENTRY, resolveDir: fileURLToPath(new URL('.', import.meta.url)), loader: 'ts' },
     bundle: true,
@@ -44,6 +44,7 @@ test('the app bundles for the web and answers through fetch with web APIs alone'
       const ok = await app.fetch(new Request('http://edge/', { method: 'POST', body }));
       const bad = await app.fetch(new Request('http://edge/', { method: 'POST', body: new Uint8Array([1, 2, 3]) }));
       const meta = await app.fetch(new Request('http://edge/'));
+      const page = await app.fetch(new Request('http://edge/', { headers: { accept: 'text/html' } }));
       return {
         status: ok.status,
         values: Array.from(decodeInferResponse(new Uint8Array(await ok.arrayBuffer())).outputs[0].data),
@@ -51,6 +52,7 @@ test('the app bundles for the web and answers through fetch with web APIs alone'
         badStatus: bad.status,
         badText: (await bad.text()).trim(),
         name: (await meta.json()).Name,
+        page: [page.status, page.headers.get('content-type'), (await page.text()).includes('<title>GraphPipe playground')],
         hasProcess: typeof process !== 'undefined',
       };
     })()`,
@@ -63,6 +65,7 @@ test('the app bundles for the web and answers through fetch with web APIs alone'
     badStatus: 400,
     badText: expect.stringMatching(/^Request: .*too short for a GraphPipe message$/),
     name: 'double',
+    page: [200, 'text/html; charset=utf-8', true],
     hasProcess: false,
   });
 });

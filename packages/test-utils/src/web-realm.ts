@@ -6,8 +6,8 @@ import { createContext } from 'node:vm';
  * its own language built-ins (Promise, Error, typed arrays); passing this realm's would mix them.
  */
 export function webRealm(): ReturnType<typeof createContext> {
-  return createContext({
-    fetch,
+  const context = createContext({
+    fetch: browserFetch,
     Request,
     Response,
     Headers,
@@ -25,4 +25,15 @@ export function webRealm(): ReturnType<typeof createContext> {
     performance,
     structuredClone,
   });
+  /**
+   * Browsers' fetch refuses to run as a method of any object but the global one ("Illegal
+   * invocation"), so code that stores it on an object and calls it from there must fail here too.
+   */
+  function browserFetch(this: unknown, ...args: Parameters<typeof fetch>): Promise<Response> {
+    if (this !== undefined && this !== context) {
+      return Promise.reject(new TypeError("Failed to execute 'fetch' on 'Window': Illegal invocation"));
+    }
+    return fetch(...args);
+  }
+  return context;
 }

@@ -1,8 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Tensor } from '@graphpipe/protocol';
-import { describeTensor, tensorToJson } from '../format.js';
-import { toNpy } from '../npy.js';
+import { type Tensor, tensorToJson, toNpy } from '@graphpipe/protocol';
+import { describeTensor } from '../format.js';
 import { type RemoteOptions, remoteModel } from '../remote.js';
 import { readTensorArg } from '../tensor-file.js';
 
@@ -13,6 +12,7 @@ export interface InferCommandOptions extends RemoteOptions {
   json?: boolean;
   save?: string;
   timeout: string;
+  token?: string;
 }
 
 /** `--input name=value` names an input; a bare value takes the model's next default input. */

@@ -13,6 +13,7 @@ export interface ServeCommandOptions {
   maxQueue?: string;
   maxBodyMb?: string;
   cors: boolean;
+  ui: boolean;
   device: 'cpu' | 'cuda';
   maxBatchSize?: string;
   maxBatchDelay: string;
@@ -34,6 +35,7 @@ export async function serveCommand(model: string, opts: ServeCommandOptions): Pr
     maxQueue: opts.maxQueue ? Number(opts.maxQueue) : undefined,
     maxBodyBytes: opts.maxBodyMb ? Number(opts.maxBodyMb) * 1024 * 1024 : undefined,
     cors: opts.cors,
+    ui: opts.ui,
     batching: opts.maxBatchSize
       ? { maxBatchSize: Number(opts.maxBatchSize), maxDelayMs: Number(opts.maxBatchDelay) }
       : undefined,

@@ -1,9 +1,11 @@
-import { type NumericDType, type Tensor, elementCount, elementSize, tensor, typedArrayFor } from '@graphpipe/protocol';
+import { elementSize, type NumericDType, typedArrayFor } from './dtype.js';
+import { GraphPipeError } from './errors.js';
+import { elementCount, type Tensor, tensor } from './tensor.js';
 
 /**
  * NumPy's .npy format (versions 1-3), the usual way Python users hand tensors around.
  * Little-endian numeric arrays in C order; fixed-width unicode ('<U') and bytes ('|S') arrays
- * map to String tensors.
+ * map to String tensors. Web APIs only, so browsers and the CLI read and write the same files.
  */
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -30,8 +32,9 @@ const DTYPE_BY_DESCR = new Map<string, NumericDType>(
   ]),
 );
 
+/** A tensor from a .npy file's bytes; a file it cannot read throws INVALID_ARGUMENT, saying why. */
 export function parseNpy(bytes: Uint8Array): Tensor {
-  if (bytes.length < 10 || !MAGIC.every((b, i) => bytes[i] === b)) throw new Error('not a .npy file (bad magic)');
+  if (bytes.length < 10 || !MAGIC.every((b, i) => bytes[i] === b)) throw invalid('not a .npy file (bad magic)');
   const major = bytes[6]!;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
@@ -42,9 +45,8 @@ export function parseNpy(bytes: Uint8Array): Tensor {
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || !fortran || shapeText === undefined) throw new Error(`malformed .npy header: ${header.trim()}`);
-  if (fortran === 'True')
-    throw new Error('Fortran-order .npy arrays are not supported; save with np.ascontiguousarray');
+  if (!descr || !fortran || shapeText === undefined) throw invalid(`malformed .npy header: ${header.trim()}`);
+  if (fortran === 'True') throw invalid('Fortran-order .npy arrays are not supported; save with np.ascontiguousarray');
   const shape = shapeText
     .split(',')
     .map((s) => s.trim())
@@ -57,12 +59,10 @@ export function parseNpy(bytes: Uint8Array): Tensor {
   if (text) return tensor(readFixedStrings(body, count, text[1] as 'U' | 'S', Number(text[2])), shape, 'string');
   const dtype = DTYPE_BY_DESCR.get(descr);
   if (!dtype)
-    throw new Error(
-      `unsupported .npy dtype '${descr}' (big-endian, bool, complex and object arrays are not supported)`,
-    );
+    throw invalid(`unsupported .npy dtype '${descr}' (big-endian, bool, complex and object arrays are not supported)`);
   const size = elementSize(dtype);
   if (body.length < count * size)
-    throw new Error(`.npy data is ${body.length} bytes, shape (${shape.join(', ')}) needs ${count * size}`);
+    throw invalid(`.npy data is ${body.length} bytes, shape (${shape.join(', ')}) needs ${count * size}`);
   const ArrayType = typedArrayFor(dtype);
   // Copy into a fresh buffer: the header length leaves the data unaligned for wide types.
   const data = new ArrayType(count);
@@ -88,6 +88,7 @@ function readFixedStrings(body: Uint8Array, count: number, kind: 'U' | 'S', widt
   return out;
 }
 
+/** A tensor as a .npy file (version 1.0), as NumPy writes it. */
 export function toNpy(t: Tensor): Uint8Array {
   let descr: string;
   let body: Uint8Array;
@@ -115,4 +116,8 @@ export function toNpy(t: Tensor): Uint8Array {
   out.set(new TextEncoder().encode(header), 10);
   out.set(body, total);
   return out;
+}
+
+function invalid(message: string): GraphPipeError {
+  return new GraphPipeError('INVALID_ARGUMENT', message);
 }

@@ -1,7 +1,14 @@
-import { DTYPES, type Tensor, tensor, typedArrayFor } from '@graphpipe/protocol';
 import { describe, expect, test } from 'vitest';
-import { parseNpy, toNpy } from '../src/npy.js';
-import { tensorFromJson } from '../src/tensor-file.js';
+import {
+  DTYPES,
+  parseNpy,
+  type Tensor,
+  tensor,
+  tensorFromJson,
+  tensorToJson,
+  toNpy,
+  typedArrayFor,
+} from '../src/index.js';
 
 // A file as NumPy 1.x writes `np.arange(6, dtype='<f8').reshape(2, 3)` (header padded to 64 bytes).
 function numpyFile(descr: string, shape: string, body: Uint8Array): Uint8Array {
@@ -75,5 +82,26 @@ describe('JSON tensors', () => {
     expect(Array.from(t.data as BigInt64Array)).toEqual([9007199254740993n, 2n]);
     expect(() => tensorFromJson({ dtype: 'float32', shape: [3], data: [1, 2] })).toThrow(/needs 3 elements/);
     expect(() => tensorFromJson({ dtype: 'complex', data: [1] })).toThrow(/unknown dtype/);
+  });
+});
+
+describe('JSON tensors with a declared dtype', () => {
+  test('a nested array takes the dtype it is given', () => {
+    const ids = tensorFromJson([[1, 2]], 'int64');
+    expect(ids).toMatchObject({ dtype: 'int64', shape: [1, 2] });
+    expect(Array.from(ids.data as BigInt64Array)).toEqual([1n, 2n]);
+    expect(tensorFromJson([1, 2], 'string')).toMatchObject({ dtype: 'string', shape: [2] });
+  });
+
+  test('what is not a number says which element', () => {
+    expect(() => tensorFromJson([1, 'x'], 'float32')).toThrow(/element 1 is not a number: "x"/);
+    expect(() => tensorFromJson([1.5], 'int64')).toThrow(/element 0 is not a whole number/);
+  });
+
+  test('tensorToJson is read back exactly, 64-bit integers included', () => {
+    const t = tensor(new BigInt64Array([9007199254740993n, -1n]), [2, 1]);
+    const json = JSON.parse(JSON.stringify(tensorToJson(t)));
+    expect(json).toEqual({ dtype: 'int64', shape: [2, 1], data: ['9007199254740993', '-1'] });
+    expect(tensorFromJson(json)).toEqual(t);
   });
 });

@@ -1,0 +1,135 @@
+/** Copy-ready code that calls the chosen model with the inputs on the page. */
+import { type DType, elementCount, type Tensor } from '@graphpipe/client';
+import { formatNumber, formatTensor } from './editor.js';
+
+export interface NamedTensor {
+  readonly name: string;
+  readonly tensor: Tensor;
+}
+
+/** Above this many values an input is read from a .npy file rather than written out. */
+const INLINE_LIMIT = 4096;
+
+/** A shell word in single quotes. */
+export function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+const compact = (t: Tensor) => formatTensor(t).replace(/\n/g, '');
+
+/** `graphpipe infer …`: each input inline as JSON, or from a .npy file when large. */
+export function cliSnippet(modelUrl: string, inputs: readonly NamedTensor[], needsToken: boolean): string {
+  const lines = [`graphpipe infer ${shellQuote(modelUrl)}`];
+  const files: string[] = [];
+  for (const { name, tensor } of inputs) {
+    const inline = elementCount(tensor.shape) <= INLINE_LIMIT;
+    const value = inline ? jsonTensorText(tensor) : `${name}.npy`;
+    if (!inline) files.push(`${name}.npy`);
+    lines.push(`  --input ${shellQuote(`${name}=${value}`)}`);
+  }
+  if (needsToken) lines.push('  --token "$GRAPHPIPE_AUTH_TOKEN"');
+  const note = files.length ? [`# ${files.join(', ')}: the input saved as .npy (NumPy's np.save)`] : [];
+  return [...note, lines.join(' \\\n')].join('\n');
+}
+
+/** Nested JSON where the CLI reads float32 by default; {"dtype", "shape", "data"} for other dtypes. */
+function jsonTensorText(t: Tensor): string {
+  if (t.dtype === 'float32' && t.shape.length > 0) return compact(t);
+  const data = compact({ ...t, shape: [elementCount(t.shape)] } as Tensor);
+  return `{"dtype":"${t.dtype}","shape":[${t.shape.join(',')}],"data":${data}}`;
+}
+
+const ARRAY_BY_DTYPE: Record<Exclude<DType, 'string'>, string> = {
+  uint8: 'Uint8Array',
+  int8: 'Int8Array',
+  uint16: 'Uint16Array',
+  int16: 'Int16Array',
+  float16: 'Uint16Array',
+  uint32: 'Uint32Array',
+  int32: 'Int32Array',
+  float32: 'Float32Array',
+  uint64: 'BigUint64Array',
+  int64: 'BigInt64Array',
+  float64: 'Float64Array',
+};
+
+/** The TypeScript client: each input as a typed array (zeros of its size when large). */
+export function clientSnippet(modelUrl: string, inputs: readonly NamedTensor[], needsToken: boolean): string {
+  const options = needsToken ? ", { headers: { authorization: 'Bearer ' + process.env.GRAPHPIPE_AUTH_TOKEN } }" : '';
+  const entries = inputs.map(({ name, tensor }) => `  ${propertyName(name)}: ${tensorExpression(tensor)},`);
+  return [
+    "import { RemoteModel, tensor } from '@graphpipe/client';",
+    '',
+    `const model = new RemoteModel(${jsString(modelUrl)}${options});`,
+    'const { byName } = await model.infer({',
+    ...entries,
+    '});',
+    'console.log(byName);',
+  ].join('\n');
+}
+
+/** A string literal in single quotes, as the project's code writes them. */
+const jsString = (text: string) =>
+  `'${JSON.stringify(text).slice(1, -1).replaceAll("'", "\\'").replaceAll('\\"', '"')}'`;
+
+const propertyName = (name: string) => (/^[A-Za-z_$][\w$]*$/.test(name) ? name : jsString(name));
+
+function tensorExpression(t: Tensor): string {
+  const shape = `[${t.shape.join(', ')}]`;
+  const count = elementCount(t.shape);
+  const dtypeArg = t.dtype === 'float16' ? ", 'float16'" : '';
+  if (t.dtype === 'string') {
+    const values = t.data.map((s) => (typeof s === 'string' ? s : new TextDecoder().decode(s)));
+    return `tensor(${JSON.stringify(count <= INLINE_LIMIT ? values : [])}, ${shape})`;
+  }
+  const type = ARRAY_BY_DTYPE[t.dtype];
+  if (count > INLINE_LIMIT) return `tensor(new ${type}(${count}), ${shape}${dtypeArg}) /* your ${count} values */`;
+  const wide = t.dtype === 'int64' || t.dtype === 'uint64';
+  const values = Array.from(t.data as ArrayLike<number | bigint>, (v) =>
+    wide ? `${v}n` : formatNumber(v as number, t.dtype),
+  );
+  return `tensor(new ${type}([${values.join(', ')}]), ${shape}${dtypeArg})`;
+}
+
+/** Open Inference Protocol v2 datatypes, by GraphPipe dtype. */
+const V2_DATATYPE: Record<DType, string> = {
+  uint8: 'UINT8',
+  int8: 'INT8',
+  uint16: 'UINT16',
+  int16: 'INT16',
+  float16: 'FP16',
+  uint32: 'UINT32',
+  int32: 'INT32',
+  float32: 'FP32',
+  uint64: 'UINT64',
+  int64: 'INT64',
+  float64: 'FP64',
+  string: 'BYTES',
+};
+
+/** curl against the Open Inference Protocol v2's JSON form (FP16 has none: it says so). */
+export function curlSnippet(inferUrl: string, inputs: readonly NamedTensor[], needsToken: boolean): string {
+  if (inputs.some((i) => i.tensor.dtype === 'float16')) {
+    return '# float16 tensors have no JSON form in the Open Inference Protocol: use its binary form or the client';
+  }
+  const body = {
+    inputs: inputs.map(({ name, tensor }) => ({
+      name,
+      shape: tensor.shape,
+      datatype: V2_DATATYPE[tensor.dtype],
+      data: '§',
+    })),
+  };
+  // Data goes in as written by formatTensor, so 64-bit integers and float32 values stay exact.
+  let json = JSON.stringify(body);
+  for (const { tensor } of inputs) {
+    let flat = compact({ ...tensor, shape: [elementCount(tensor.shape)] } as Tensor);
+    // The protocol's integers are JSON numbers, however large.
+    if (tensor.dtype.includes('int')) flat = flat.replace(/"(-?\d+)"/g, '$1');
+    json = json.replace('"§"', () => flat);
+  }
+  const lines = [`curl -s ${shellQuote(inferUrl)}`, "  -H 'Content-Type: application/json'"];
+  if (needsToken) lines.push('  -H "Authorization: Bearer $GRAPHPIPE_AUTH_TOKEN"');
+  lines.push(`  -d ${shellQuote(json)}`);
+  return lines.join(' \\\n');
+}
