@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { isGraphPipeError } from '@graphpipe/protocol';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { inferCommand } from './commands/infer.js';
@@ -15,6 +16,9 @@ const wholeNumber = (min: number) => (value: string) => {
 
 const tokenOption = () =>
   new Option('--token <token>', "the server's token for models (Authorization: Bearer)").env('GRAPHPIPE_AUTH_TOKEN');
+
+/** --workers: a whole number of at least 1, or auto. */
+const workers = (value: string) => (value === 'auto' ? value : wholeNumber(1)(value));
 
 export function buildProgram(): Command {
   const program = new Command('graphpipe')
@@ -45,6 +49,12 @@ export function buildProgram(): Command {
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; with --tls-key)')
     .option('--tls-key <file>', "the certificate's private key (PEM)")
     .option('--concurrency <n>', "inferences run at once (default: the backend's choice)", wholeNumber(1))
+    .option(
+      '--workers <n>',
+      'processes serving on the same port, each with its own models: a number, or auto for one per core',
+      workers,
+      '1',
+    )
     .option('--max-queue <n>', 'requests that may wait before the server answers 503', wholeNumber(0))
     .option('--max-body-mb <n>', 'largest request body, in MiB', wholeNumber(1))
     .addOption(
@@ -120,5 +130,7 @@ export async function main(argv: string[]): Promise<void> {
       isGraphPipeError(err) || (err instanceof Error && !(err instanceof TypeError) && !(err instanceof RangeError));
     console.error(`graphpipe: ${known ? (err as Error).message : ((err as Error)?.stack ?? String(err))}`);
     process.exitCode = 1;
+    // A cluster worker's channel to the primary would keep it alive (and a disconnect exits with 0).
+    if (cluster.isWorker) process.exit(1);
   }
 }

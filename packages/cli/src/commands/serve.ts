@@ -1,6 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Backend } from '@graphpipe/server-core';
 import { ModelRepository, recogniseModel, type ServeOptions, serve } from '@graphpipe/server-core/node';
+import cluster from 'node:cluster';
+import { announce, joinCluster, runPrimary, workerCount } from '../cluster.js';
 import { loadBackend } from '../load-backend.js';
 
 export interface ServeCommandOptions {
@@ -21,6 +23,7 @@ export interface ServeCommandOptions {
   shutdownGrace: string;
   drainTimeout: string;
   quiet?: boolean;
+  workers: string;
   authToken?: string;
   adminToken?: string;
   tlsCert?: string;
@@ -28,6 +31,8 @@ export interface ServeCommandOptions {
 }
 
 export async function serveCommand(model: string, opts: ServeCommandOptions): Promise<void> {
+  const workers = workerCount(opts.workers);
+  if (workers > 1 && cluster.isPrimary) return runPrimary(workers);
   const options: ServeOptions = {
     host: opts.host,
     port: Number(opts.port),
@@ -48,12 +53,14 @@ export async function serveCommand(model: string, opts: ServeCommandOptions): Pr
     authToken: opts.authToken || undefined,
     adminToken: opts.adminToken || undefined,
     tls: await tlsFiles(opts),
+    // In a cluster, every worker's /metrics answers for all of them.
+    metrics: cluster.isWorker ? 'cluster' : true,
   };
   if (await isRepository(model)) return serveRepository(model, opts, options);
   const backend = await loadBackend(model, { name: opts.name, device: opts.device });
   const handle = await serve(backend, options);
-  console.log(`serving ${backend.metadata.name} on ${handle.url}`);
-  describeModel(backend);
+  joinCluster(handle);
+  announce([`serving ${backend.metadata.name} on ${handle.url}`, ...describeModel(backend)].join('\n'));
 }
 
 /** A directory that is not itself a model (TF.js, SavedModel) is a repository of models. */
@@ -72,6 +79,7 @@ async function serveRepository(dir: string, opts: ServeCommandOptions, options: 
   }
   const repository = new ModelRepository(dir, { importer: (name) => import(name), watch: opts.watch });
   const handle = await serve([], { ...options, repository });
+  joinCluster(handle, repository);
   const index = await repository.index();
   const ready = new Set(index.flatMap((m) => (m.state === 'READY' ? [m.name] : [])));
   const others = new Set(index.flatMap((m) => (ready.has(m.name) ? [] : [m.name])));
@@ -81,17 +89,19 @@ async function serveRepository(dir: string, opts: ServeCommandOptions, options: 
       `  ${name}${version === undefined ? '' : ` ${version}`}: ${state}${reason ? ` (${reason})` : ''}`,
   );
   // One write, so no log line lands in the middle of the list.
-  console.log([`serving ${ready.size} model(s) from ${repository.dir} on ${handle.url}${failed}`, ...lines].join('\n'));
+  announce([`serving ${ready.size} model(s) from ${repository.dir} on ${handle.url}${failed}`, ...lines].join('\n'));
 }
 
-function describeModel(backend: Backend): void {
-  const { inputs, outputs } = backend.metadata;
+function describeModel(backend: Backend): string[] {
+  const { inputs, outputs, description } = backend.metadata;
   const list = (ios: typeof inputs) =>
     ios.map((io) => `${io.name} ${io.dtype ?? 'any'}[${io.shape?.join(', ') ?? '…'}]`).join(', ');
-  // For TF.js models this says which engine runs them (native, wasm or cpu).
-  if (backend.metadata.description) console.log(`  model:   ${backend.metadata.description}`);
-  console.log(`  inputs:  ${list(inputs)}`);
-  console.log(`  outputs: ${list(outputs)}`);
+  return [
+    // For TF.js models this says which engine runs them (native, wasm or cpu).
+    ...(description ? [`  model:   ${description}`] : []),
+    `  inputs:  ${list(inputs)}`,
+    `  outputs: ${list(outputs)}`,
+  ];
 }
 
 async function tlsFiles(opts: ServeCommandOptions): Promise<ServeOptions['tls']> {

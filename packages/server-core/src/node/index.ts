@@ -1,6 +1,6 @@
 export { type ServeOptions, type ServerHandle, serve } from './serve.js';
 export { NodeExchange } from './exchange.js';
-export { createMetrics } from './metrics.js';
+export { createMetrics, type MetricsOptions } from './metrics.js';
 export {
   importOptional,
   isMissingPackage,
@@ -22,3 +22,4 @@ export {
   type RepositoryIndexEntry,
   type VersionPolicy,
 } from './repository/index.js';
+export { answerClusterMetrics } from './cluster-metrics.js';

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { MetricsHooks, ServerLoad } from '../core.js';
+import { clusterScrape } from './cluster-metrics.js';
 import type { ModelRegistry } from '../registry.js';
 import type { ModelRepository } from './repository/index.js';
 
@@ -19,8 +20,17 @@ export interface NodeMetrics extends MetricsHooks {
  * kind, status, model and version, latency, each model version's load and state, a repository's
  * loads and unloads, and the process's own metrics. `source` is read only when scraped.
  */
-export function createMetrics(source: () => MetricsSource): NodeMetrics {
+export interface MetricsOptions {
+  /**
+   * A worker of a cluster (the CLI's --workers): a scrape answers for every worker, gathered by
+   * the primary (see cluster-metrics.ts).
+   */
+  readonly cluster?: boolean;
+}
+
+export function createMetrics(source: () => MetricsSource, options: MetricsOptions = {}): NodeMetrics {
   const registry = new Registry();
+  const scrapeCluster = options.cluster ? clusterScrape(registry) : undefined;
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
     name: 'graphpipe_requests_total',
@@ -139,6 +149,10 @@ export function createMetrics(source: () => MetricsSource): NodeMetrics {
       repository.on('unloaded', ({ name, version }) => unloads.inc({ model: name, version }));
     },
     async scrape() {
+      if (scrapeCluster) {
+        const { text, contentType } = await scrapeCluster();
+        return { status: 200, headers: { 'content-type': contentType }, body: text };
+      }
       const text = await registry.metrics();
       return { status: 200, headers: { 'content-type': registry.contentType }, body: text };
     },

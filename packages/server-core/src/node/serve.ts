@@ -45,8 +45,11 @@ export interface ServeOptions extends Omit<ServerCoreOptions, 'metrics'> {
    * connection a client is about to reuse (Node's own default of 5 s invites such races).
    */
   keepAliveTimeoutMs?: number;
-  /** Serve Prometheus metrics at GET /metrics (requests, latency, queue, memory). Default true. */
-  metrics?: boolean;
+  /**
+   * Serve Prometheus metrics at GET /metrics (requests, latency, queue, memory). Default true.
+   * 'cluster': this process is one worker of a cluster, and the metrics are the whole cluster's.
+   */
+  metrics?: boolean | 'cluster';
   /**
    * A directory of models to serve (see ModelRepository): its routes are added and its models
    * loaded before the server listens; it stops watching when the server closes.
@@ -82,7 +85,8 @@ const FIRST_REQUEST_WAIT_MS = 1_000;
 export async function serve(backends: Backend | readonly Backend[], options: ServeOptions = {}): Promise<ServerHandle> {
   const logger = resolveLogger(options.logger);
   let core: ServerCore | undefined;
-  const metrics: NodeMetrics | undefined = options.metrics === false ? undefined : createMetrics(() => core!);
+  const metrics: NodeMetrics | undefined =
+    options.metrics === false ? undefined : createMetrics(() => core!, { cluster: options.metrics === 'cluster' });
   core = createServerCore(backends, { ...options, logger, metrics });
   const served = core;
   const { repository, tls } = options;

@@ -34,12 +34,19 @@ export function addRepositoryRoutes(table: RouteTable, repository: ModelReposito
     }),
   );
   /** Load or unload by name; `ignored`: parameters Triton's clients may send that mean nothing here. */
-  const byName = (kind: string, ignored: readonly string[], act: (name: string) => Promise<void>) =>
+  const byName = (kind: 'load' | 'unload', ignored: readonly string[], act: (name: string) => Promise<void>) =>
     admin(`repository-${kind}`, async (ctx) => {
       const name = modelName(ctx.params.name!);
       ctx.model = name;
       noParameters(await jsonBody(ctx, ['parameters']), ignored);
-      await act(name);
+      try {
+        await act(name);
+      } catch (err) {
+        // A load that failed may still have changed what is served (another version, a failure noted).
+        if ((err as GraphPipeError).code !== 'NOT_FOUND') repository.emit('administered', { action: kind, name });
+        throw err;
+      }
+      repository.emit('administered', { action: kind, name });
       return DONE;
     });
   table.add(

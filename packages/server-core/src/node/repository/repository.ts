@@ -44,6 +44,11 @@ export interface RepositoryEvents {
   /** A version that failed to load, or a model that cannot be served at all (no version). */
   failed: [{ name: string; version?: string; reason: string }];
   unloaded: [{ name: string; version: string }];
+  /**
+   * An administrator loaded or unloaded a model through the repository routes: other processes
+   * serving the same directory (a cluster's workers) do the same.
+   */
+  administered: [{ action: 'load' | 'unload'; name: string }];
 }
 
 /** What one entry of the directory serves: its name and, per version, the files it was loaded from. */
