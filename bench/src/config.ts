@@ -53,10 +53,18 @@ export interface BenchConfig {
     readonly maxRequests: number;
   };
   readonly model: {
+    /** A model file, or 'resnet18': the ResNet-18-shaped model, built on demand. */
     readonly path: string;
     readonly batch: number;
     readonly durationMs: number;
     readonly minRequests: number;
+    /** Many single-row clients at once, with dynamic batching off and on. */
+    readonly batching: {
+      readonly clients: number;
+      readonly maxBatchSize: number;
+      readonly maxDelayMs: number;
+      readonly durationMs: number;
+    };
   };
 }
 
@@ -91,7 +99,13 @@ export const FULL: BenchConfig = {
     large: { durationMs: 3_000, minRequestsPerClient: 3, maxRequests: 20_000 },
   },
   edgeOnnx: { batch: 32, durationMs: 2_000, minRequestsPerClient: 5, maxRequests: 1_000_000 },
-  model: { path: modelPath, batch: 32, durationMs: 3_000, minRequests: 5 },
+  model: {
+    path: 'resnet18',
+    batch: 8,
+    durationMs: 15_000,
+    minRequests: 3,
+    batching: { clients: 32, maxBatchSize: 32, maxDelayMs: 10, durationMs: 20_000 },
+  },
 };
 
 export const QUICK: BenchConfig = {
@@ -123,5 +137,11 @@ export const QUICK: BenchConfig = {
     large: { durationMs: 100, minRequestsPerClient: 1, maxRequests: 50 },
   },
   edgeOnnx: { batch: 4, durationMs: 100, minRequestsPerClient: 2, maxRequests: 1_000 },
-  model: { path: modelPath, batch: 4, durationMs: 200, minRequests: 2 },
+  model: {
+    path: modelPath,
+    batch: 4,
+    durationMs: 200,
+    minRequests: 2,
+    batching: { clients: 4, maxBatchSize: 4, maxDelayMs: 5, durationMs: 200 },
+  },
 };

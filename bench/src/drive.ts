@@ -40,7 +40,10 @@ export async function drive(options: DriveOptions, once: () => Promise<number>):
         const more = performance.now() < deadline || mine < options.minRequestsPerClient;
         if (!more || started >= options.maxRequests) return;
         started++;
-        rows += await once();
+        // Awaited first: `rows += await once()` would read `rows` before the await and lose every
+        // other client's rows that arrived meanwhile.
+        const carried = await once();
+        rows += carried;
         requests++;
       }
     }),

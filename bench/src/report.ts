@@ -221,8 +221,22 @@ function renderModel(out: string[], rm: ModelResults): void {
     );
     out.push(
       '- "/ floor" is what the server itself costs: 1× means it adds nothing beyond moving the bytes and running the model. ' +
-        'For a model this small, moving the request takes longer than computing on it, so "/ in-process" is bounded by the transport.',
+        'For a model whose compute is short, moving the request takes longer than computing on it, so "/ in-process" is bounded by the transport.',
     );
+    const b = rm.batching;
+    out.push(
+      `Dynamic batching: ${b.clients} clients at once, one row each (maxBatchSize ${b.maxBatchSize}, maxDelayMs ${b.maxDelayMs}).`,
+    );
+    out.push(
+      table(
+        ['batching', 'rows/s', 'requests', 'p50', 'p99'],
+        [
+          ['off', num(b.off.rowsPerSec), String(b.off.requests), ms(b.off.p50Ms), ms(b.off.p99Ms)],
+          ['on', num(b.on.rowsPerSec), String(b.on.requests), ms(b.on.p50Ms), ms(b.on.p99Ms)],
+        ],
+      ),
+    );
+    out.push(`on / off: rows/s **${x(b.ratio)}**.`);
   }
 }
 

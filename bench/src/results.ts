@@ -87,6 +87,13 @@ export interface SmallResults {
   readonly verified: readonly string[];
 }
 
+export interface BatchingRow {
+  readonly rowsPerSec: number;
+  readonly requests: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
 export type ModelResults =
   | {
       readonly skipped: false;
@@ -105,6 +112,16 @@ export type ModelResults =
       readonly serverRequests: number;
       readonly inProcessRuns: number;
       readonly maxAbsDiff: number;
+      /** Many single-row clients at once: dynamic batching off and on. */
+      readonly batching: {
+        readonly clients: number;
+        readonly maxBatchSize: number;
+        readonly maxDelayMs: number;
+        readonly off: BatchingRow;
+        readonly on: BatchingRow;
+        /** on.rowsPerSec / off.rowsPerSec */
+        readonly ratio: number;
+      };
     }
   | { readonly skipped: true; readonly reason: string };
 

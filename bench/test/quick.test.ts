@@ -76,6 +76,12 @@ describe('bench --quick', () => {
         'ratioToFloor',
       ] as const)
         finitePositive(`real model ${k}`, m[k]);
+    if (!m.skipped) {
+      for (const row of ['off', 'on'] as const)
+        for (const k of ['rowsPerSec', 'p50Ms', 'p99Ms'] as const)
+          finitePositive(`batching ${row} ${k}`, m.batching[row][k]);
+      finitePositive('batching ratio', m.batching.ratio);
+    }
 
     expect(runtimes.rows.map((row) => row.runtime)).toEqual(['node', 'bun', 'deno']);
     for (const row of runtimes.rows) {
