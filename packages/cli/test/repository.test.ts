@@ -73,6 +73,28 @@ describe('a model repository', () => {
     expect([root.status, await root.text()]).toEqual([404, expect.stringContaining('"iris-classifier"')]);
   });
 
+  test("a model's config turns on its row cache and its batching, and says where it runs", async () => {
+    const dir = await tempDir();
+    await put(dir, 'cached.onnx', addingModel(5));
+    await put(dir, 'cached.config.yaml', 'cache: { maxMb: 1 }\n');
+    await put(dir, 'batched.onnx', addingModel(7));
+    await put(dir, 'batched.config.yaml', 'batching: { maxBatchSize: 4, maxDelayMs: 50 }\n');
+    await put(dir, 'gpu.onnx', addingModel(9));
+    await put(dir, 'gpu.config.yaml', 'device: cuda\n');
+    const { server } = await serveRepository(dir);
+    for (let i = 0; i < 3; i++) expect(await versionAnswering(`${server.url}/models/cached`)).toBe(5);
+    const batched = await Promise.all([0, 1, 2, 3].map(() => versionAnswering(`${server.url}/models/batched`)));
+    expect(batched).toEqual([7, 7, 7, 7]);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/graphpipe_cache_rows_total\{model="cached",version="1",result="hit"\} 2/);
+    expect(metrics).toMatch(/graphpipe_batch_rows_sum\{model="batched",version="1"\} 4/);
+    // No CUDA here: the model that asks for it fails to load, and says what to install.
+    const gpu = ((await indexOf(server)) as { name: string; state: string; reason?: string }[]).find(
+      (m) => m.name === 'gpu',
+    );
+    expect(gpu).toMatchObject({ state: 'UNAVAILABLE', reason: expect.stringContaining("device 'cuda' needs") });
+  });
+
   test('fifty reloads under traffic to it and another model: no request fails, each answer is the old or the new version', async () => {
     const dir = await tempDir();
     await put(dir, 'counter/1/model.onnx', addingModel(1));

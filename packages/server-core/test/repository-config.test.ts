@@ -29,12 +29,22 @@ describe('a model config', () => {
       versions: { specific: ['1', '3'] },
     });
     expect(await config('config.yml', 'versions: all')).toEqual({ versions: 'all' });
+    expect(
+      await config(
+        'config.yaml',
+        'batching: { maxBatchSize: 16, maxDelayMs: 4 }\ncache: { maxMb: 64 }\ndevice: cuda\n',
+      ),
+    ).toEqual({ batching: { maxBatchSize: 16, maxDelayMs: 4 }, cache: { maxBytes: 64 * 1024 * 1024 }, device: 'cuda' });
+    expect(await config('config.yaml', 'batching: { maxBatchSize: 8 }\ncache: false\n')).toEqual({
+      batching: { maxBatchSize: 8, maxDelayMs: 2 },
+      cache: false,
+    });
   });
 
   test.each([
     [
       'version: 2',
-      'config.yaml: unknown setting "version"; the settings are name, versions, options, concurrency, maxQueue',
+      'config.yaml: unknown setting "version"; the settings are name, versions, options, concurrency, maxQueue, batching, cache, device',
     ],
     ['versions: { latest: 0 }', 'config.yaml: versions.latest must be a whole number of at least 1, got 0'],
     ['versions: latest', 'config.yaml: versions must be "all", { latest: <n> } or { specific: [<n>, …] }'],
@@ -42,6 +52,10 @@ describe('a model config', () => {
     ['concurrency: 1.5', 'config.yaml: concurrency must be a whole number of at least 1, got 1.5'],
     ['options: [1]', 'config.yaml: options must be a mapping (passed to the backend)'],
     ['name: [a]', 'config.yaml: name must be a string'],
+    ['batching: 8', 'config.yaml: batching must be false or { maxBatchSize: <n>, maxDelayMs: <ms> }'],
+    ['batching: { maxBatchSize: 0 }', 'config.yaml: batching.maxBatchSize must be a whole number of at least 1, got 0'],
+    ['cache: { maxBytes: 9 }', 'config.yaml: cache must be false or { maxMb: <n> }'],
+    ['device: tpu', 'config.yaml: device must be cpu or cuda'],
     ['- a', 'config.yaml: expected a mapping of settings'],
     ['name: "unclosed', 'config.yaml: Missing closing "quote at line 1, column 16:'],
   ])('%s is refused with a line naming the file and the setting', async (text, message) => {

@@ -77,7 +77,11 @@ async function serveRepository(dir: string, opts: ServeCommandOptions, options: 
   if (opts.name !== undefined) {
     throw new Error('--name names a single model; in a repository, name a model in its config (name: …)');
   }
-  const repository = new ModelRepository(dir, { importer: (name) => import(name), watch: opts.watch });
+  const repository = new ModelRepository(dir, {
+    importer: (name) => import(name),
+    watch: opts.watch,
+    backendOptions: { device: opts.device },
+  });
   const handle = await serve([], { ...options, repository });
   joinCluster(handle, repository);
   const index = await repository.index();

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import type { BatchingOptions } from '../../batcher.js';
+import type { RowCacheOptions } from '../../row-cache.js';
 
 /** Which numbered versions of a model to serve. */
 export type VersionPolicy =
@@ -22,6 +24,12 @@ export interface ModelConfig {
   readonly concurrency?: number;
   /** Requests that may wait for a slot before 503. Default: the server's. */
   readonly maxQueue?: number;
+  /** Dynamic batching for this model, or `false` for none whatever the server's default. */
+  readonly batching?: BatchingOptions | false;
+  /** A row cache for this model (`cache: { maxMb: 256 }` in the file), or `false` for none. */
+  readonly cache?: RowCacheOptions | false;
+  /** Where it runs: 'cpu' or 'cuda' (passed to the backend). Default: the server's. */
+  readonly device?: 'cpu' | 'cuda';
 }
 
 const CONFIG_EXTENSIONS = ['json', 'yaml', 'yml'] as const;
@@ -35,7 +43,7 @@ export const fileConfigNames = (stem: string) => CONFIG_EXTENSIONS.map((ext) => 
 /** A config file's name, which is never taken for a model (a composition) itself. */
 export const isConfigFile = (name: string) => /(^|\.)config\.(json|ya?ml)$/.test(name);
 
-const KEYS = new Set(['name', 'versions', 'options', 'concurrency', 'maxQueue']);
+const KEYS = new Set(['name', 'versions', 'options', 'concurrency', 'maxQueue', 'batching', 'cache', 'device']);
 
 /** Reads and checks a config; throws an Error naming the file and the field at fault. */
 export async function readModelConfig(path: string): Promise<ModelConfig> {
@@ -65,6 +73,12 @@ export async function readModelConfig(path: string): Promise<ModelConfig> {
   }
   if (raw.concurrency !== undefined) config.concurrency = wholeNumber(raw.concurrency, 1, `${where}: concurrency`);
   if (raw.maxQueue !== undefined) config.maxQueue = wholeNumber(raw.maxQueue, 0, `${where}: maxQueue`);
+  if (raw.batching !== undefined) config.batching = batching(raw.batching, where);
+  if (raw.cache !== undefined) config.cache = cache(raw.cache, where);
+  if (raw.device !== undefined) {
+    if (raw.device !== 'cpu' && raw.device !== 'cuda') throw new Error(`${where}: device must be cpu or cuda`);
+    config.device = raw.device;
+  }
   return config;
 }
 
@@ -80,6 +94,27 @@ function versionPolicy(value: unknown, where: string): VersionPolicy {
     return { specific: specific.map((v) => String(wholeNumber(v, 0, `${where}: versions.specific`))) };
   }
   throw new Error(expected);
+}
+
+function batching(value: unknown, where: string): BatchingOptions | false {
+  if (value === false) return false;
+  const expected = `${where}: batching must be false or { maxBatchSize: <n>, maxDelayMs: <ms> }`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(expected);
+  const { maxBatchSize, maxDelayMs = 2, ...rest } = value as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) throw new Error(expected);
+  return {
+    maxBatchSize: wholeNumber(maxBatchSize, 1, `${where}: batching.maxBatchSize`),
+    maxDelayMs: wholeNumber(maxDelayMs, 0, `${where}: batching.maxDelayMs`),
+  };
+}
+
+function cache(value: unknown, where: string): RowCacheOptions | false {
+  if (value === false) return false;
+  const expected = `${where}: cache must be false or { maxMb: <n> }`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(expected);
+  const { maxMb, ...rest } = value as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) throw new Error(expected);
+  return { maxBytes: wholeNumber(maxMb, 1, `${where}: cache.maxMb`) * 1024 * 1024 };
 }
 
 function wholeNumber(value: unknown, min: number, what: string): number {

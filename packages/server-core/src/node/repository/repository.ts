@@ -27,6 +27,8 @@ export interface ModelRepositoryOptions {
   readonly settleMs?: number;
   /** Models loaded at once when the repository starts. Default: the cores available, at most 4. */
   readonly loadConcurrency?: number;
+  /** Backend options every model gets (e.g. `{ device: 'cuda' }`); a model's config adds to them. */
+  readonly backendOptions?: Readonly<Record<string, unknown>>;
 }
 
 /** One line of the repository index (OIP v2's `POST /v2/repository/index`). */
@@ -279,7 +281,13 @@ export class ModelRepository extends EventEmitter<RepositoryEvents> {
     models.mark(name, version, 'LOADING');
     const started = performance.now();
     try {
-      const backend = await loadModel(location.path, this.options.importer, { ...entry.config.options, name });
+      const { options, device } = entry.config;
+      const backend = await loadModel(location.path, this.options.importer, {
+        ...this.options.backendOptions,
+        ...(device === undefined ? {} : { device }),
+        ...options,
+        name,
+      });
       if (this.closed) {
         await backend.close?.();
         return undefined;
@@ -291,6 +299,8 @@ export class ModelRepository extends EventEmitter<RepositoryEvents> {
           version,
           concurrency: entry.config.concurrency,
           maxQueue: entry.config.maxQueue,
+          batching: entry.config.batching,
+          cache: entry.config.cache,
         });
       } catch (err) {
         await backend.close?.();
