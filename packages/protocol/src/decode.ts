@@ -16,7 +16,12 @@ import {
 } from './wire/schema.js';
 
 function limitsOf(limits: Partial<DecodeLimits> | undefined): DecodeLimits {
-  return limits ? { ...DEFAULT_DECODE_LIMITS, ...limits } : DEFAULT_DECODE_LIMITS;
+  if (!limits) return DEFAULT_DECODE_LIMITS;
+  // Servers pass the same complete limits with every request: use them as they are.
+  if (limits.maxElements !== undefined && limits.maxTensors !== undefined && limits.maxRank !== undefined) {
+    return limits as DecodeLimits;
+  }
+  return { ...DEFAULT_DECODE_LIMITS, ...limits };
 }
 
 /**

@@ -186,7 +186,7 @@ function inferResponse(init: InferResponseInit): [Layout, Uint8Array[]] {
 function prepareTensor(t: Tensor, payloads: Uint8Array[]): PreparedTensor {
   const wire = checkedWire(t.dtype);
   const count = elementCount(t.shape);
-  if (count !== t.data.length || t.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+  if (count !== t.data.length || !validShape(t.shape)) {
     throw new TypeError(`a ${t.dtype} tensor of shape [${t.shape.join(', ')}] cannot hold ${t.data.length} elements`);
   }
   if (t.dtype === 'string') {
@@ -205,14 +205,21 @@ function prepareTensor(t: Tensor, payloads: Uint8Array[]): PreparedTensor {
   return { wire, shape: t.shape, payload: payloads.length - 1, strings: undefined };
 }
 
+function validShape(shape: readonly number[]): boolean {
+  for (let i = 0; i < shape.length; i++) if (!Number.isSafeInteger(shape[i]) || shape[i]! < 0) return false;
+  return true;
+}
+
 function checkedWire(dtype: DType): number {
   if (!isDType(dtype)) throw new TypeError(`unknown dtype "${String(dtype)}"`);
   return wireFromDType(dtype);
 }
 
+// The writers below run for every tensor of every answer: plain loops, no closure per call.
+
 function writeTensors(e: Emitter, tensors: readonly PreparedTensor[], payloadAt: readonly number[]): number {
   const slots = e.vector(tensors.length, 4);
-  tensors.forEach((t, i) => e.offset(slots + 4 * i, writeTensor(e, t, payloadAt)));
+  for (let i = 0; i < tensors.length; i++) e.offset(slots + 4 * i, writeTensor(e, tensors[i]!, payloadAt));
   return slots - 4;
 }
 
@@ -230,13 +237,13 @@ function writeTensor(e: Emitter, t: PreparedTensor, payloadAt: readonly number[]
 
 function writeInt64s(e: Emitter, values: readonly number[]): number {
   const start = e.vector(values.length, 8);
-  values.forEach((v, i) => e.i64(start + 8 * i, v));
+  for (let i = 0; i < values.length; i++) e.i64(start + 8 * i, values[i]!);
   return start - 4;
 }
 
 function writeStrings(e: Emitter, strings: readonly Uint8Array[]): number {
   const slots = e.vector(strings.length, 4);
-  strings.forEach((s, i) => e.offset(slots + 4 * i, e.string(s)));
+  for (let i = 0; i < strings.length; i++) e.offset(slots + 4 * i, e.string(strings[i]!));
   return slots - 4;
 }
 
@@ -274,15 +281,16 @@ function joined(
   // The layout leaves padding unwritten, trusting a zeroed buffer; a reused one is zeroed
   // wherever a payload does not cover (the header and the gaps), never across the payloads.
   if (reuse) out.fill(0, 0, headerEnd);
-  layout(new Emitter(out), at);
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const e = new Emitter(out);
+  layout(e, at);
   let filled = headerEnd;
-  payloads.forEach((p, i) => {
+  for (let i = 0; i < payloads.length; i++) {
+    const p = payloads[i]!;
     if (reuse) out.fill(0, filled, at[i]!);
-    view.setUint32(at[i]!, p.length, true);
+    e.u32(at[i]!, p.length);
     out.set(p, at[i]! + 4);
     filled = at[i]! + 4 + p.length;
-  });
+  }
   return out;
 }
 

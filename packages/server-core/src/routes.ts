@@ -43,8 +43,11 @@ export const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze(Object.
 export class RouteTable {
   private readonly exact = newRouter();
   private readonly fallbacks = newRouter();
-  /** The routes matching recent paths without parameters, best first: most traffic goes to a few such paths. */
-  private readonly recent = new Map<string, readonly RouteMatch[]>();
+  /**
+   * The routes matching recent paths without parameters, best first, by method then path: most
+   * traffic goes to a few such paths.
+   */
+  private readonly recent = new Map<string, Map<string, readonly RouteMatch[]>>();
 
   add(method: string, path: string, route: Route): this {
     this.recent.clear();
@@ -56,14 +59,18 @@ export class RouteTable {
 
   /** The best route for the method and path that accepts the request (without one: that has no `accepts`). */
   match(method: string, path: string, request?: RouteRequest): RouteMatch | undefined {
-    const key = `${method} ${path}`;
-    const cached = this.recent.get(key);
+    let byPath = this.recent.get(method);
+    const cached = byPath?.get(path);
     if (cached !== undefined) return firstAccepted(cached, request);
     const candidates = [...ranked(this.exact, method, path), ...ranked(this.fallbacks, method, path)];
     if (candidates.every((c) => c.params === NO_PARAMS)) {
+      if (!byPath) {
+        byPath = new Map();
+        this.recent.set(method, byPath);
+      }
       // Bounded, so that a scan of random paths cannot grow it.
-      if (this.recent.size >= 256) this.recent.clear();
-      this.recent.set(key, candidates);
+      if (byPath.size >= 256) byPath.clear();
+      byPath.set(path, candidates);
     }
     return firstAccepted(candidates, request);
   }
