@@ -4,7 +4,7 @@ import { parseNpy } from './npy.js';
 
 /**
  * Reads a tensor from a .npy file, a .json file, or inline JSON. JSON is either a nested
- * array (float32, shape from the nesting; strings make a String tensor) or
+ * array (float32, shape from the nesting; strings make a String tensor, booleans a bool one) or
  * {"dtype": "int64", "shape": [2], "data": [1, 2]}.
  */
 export async function readTensorArg(arg: string): Promise<Tensor> {
@@ -26,6 +26,7 @@ export function tensorFromJson(value: unknown): Tensor {
     const shape = shapeOf(value);
     const flat = value.flat(Infinity) as unknown[];
     if (flat.every((v) => typeof v === 'string')) return tensor(flat as string[], shape, 'string');
+    if (flat.length && flat.every((v) => typeof v === 'boolean')) return fromNumbers('bool', shape, flat);
     return fromNumbers('float32', shape, flat);
   }
   const spec = value as { dtype?: unknown; shape?: unknown; data?: unknown };
@@ -44,6 +45,12 @@ function fromNumbers(dtype: Exclude<DType, 'string'>, shape: number[], values: u
   const wide = dtype === 'int64' || dtype === 'uint64';
   const data = new ArrayType(values.length);
   values.forEach((v, i) => {
+    if (dtype === 'bool') {
+      if (v !== true && v !== false && v !== 0 && v !== 1)
+        throw new Error(`element ${i} is not true, false, 0 or 1: ${JSON.stringify(v)}`);
+      (data as Uint8Array)[i] = Number(v);
+      return;
+    }
     if (typeof v !== 'number' && typeof v !== 'string')
       throw new Error(`element ${i} is not a number: ${JSON.stringify(v)}`);
     (data as unknown as unknown[])[i] = wide ? BigInt(v) : Number(v);
