@@ -11,6 +11,7 @@ export default defineConfig({
     alias: [
       { find: /^@graphpipe\/server-core\/node$/, replacement: src('server-core', 'node/index.ts') },
       { find: /^@graphpipe\/server-core\/testing$/, replacement: src('server-core', 'testing/index.ts') },
+      { find: /^@graphpipe\/protocol\/v2$/, replacement: src('protocol', 'v2/index.ts') },
       {
         find: /^@graphpipe\/(protocol|client|server-core|backend-onnx|backend-tf|cli|compose|test-utils)$/,
         replacement: src('$1'),
