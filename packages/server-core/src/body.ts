@@ -31,6 +31,11 @@ export class BodyCollector {
     private readonly budget: ByteBudget,
     /** Read into a SharedArrayBuffer (where the runtime has one), for tensors bound for other threads. */
     private readonly shared = false,
+    /**
+     * The body offset to place at an 8-aligned address (0 by default: the start). Binary tensors
+     * after a JSON header of known length then start aligned and are read as views.
+     */
+    private readonly alignAt = 0,
   ) {
     const expected = contentLength == null ? -1 : Number(contentLength);
     if (expected > limits.maxBytes) throw tooLarge(limits.maxBytes);
@@ -89,9 +94,12 @@ export class BodyCollector {
   }
 
   private allocate(n: number): Uint8Array {
-    return this.shared && typeof SharedArrayBuffer === 'function'
-      ? new Uint8Array(new SharedArrayBuffer(n))
-      : new Uint8Array(n);
+    const pad = (8 - (this.alignAt % 8)) % 8;
+    const buffer =
+      this.shared && typeof SharedArrayBuffer === 'function'
+        ? new SharedArrayBuffer(n + pad)
+        : new ArrayBuffer(n + pad);
+    return new Uint8Array(buffer, pad, n);
   }
 
   private hold(n: number): void {

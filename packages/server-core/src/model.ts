@@ -4,6 +4,7 @@ import { asGraphPipeError } from './errors.js';
 import { ConcurrencyLimiter } from './limiter.js';
 import { metadataBytes, metadataJson } from './metadata.js';
 import { type ModelSignature, signatureOf } from './resolve.js';
+import { ModelStats } from './stats.js';
 
 export interface ServedModelOptions {
   /** The metadata's `server` field. */
@@ -38,6 +39,8 @@ export class ServedModel {
   readonly metadataBytes: Uint8Array;
   /** The GET metadata: the original Go server's indented JSON. */
   readonly metadataText: string;
+  /** Its inferences so far, whichever protocol asked for them. */
+  readonly stats = new ModelStats();
   private readonly limiter: ConcurrencyLimiter;
   private holders = 0;
   private retired: (() => void) | undefined;
@@ -100,17 +103,37 @@ export class ServedModel {
     outputNames: readonly string[],
     context: RunContext,
   ): Promise<Tensor[]> {
-    await this.limiter.acquire(context);
+    const { stats } = this;
+    const asked = performance.now();
+    let started: number;
     let outputs: Readonly<Record<string, Tensor>>;
+    try {
+      await this.limiter.acquire(context);
+      started = performance.now();
+      stats.queued(started - asked);
+    } catch (err) {
+      stats.failed(performance.now() - asked);
+      throw err;
+    }
     try {
       outputs = await this.backend.infer(inputs, outputNames, context);
     } catch (err) {
+      stats.failed(performance.now() - asked);
       // A backend may throw anything; callers get a GraphPipeError whatever it was.
       throw asGraphPipeError(err);
     } finally {
       this.limiter.release();
     }
-    return pick(outputs, outputNames);
+    const done = performance.now();
+    let picked: Tensor[];
+    try {
+      picked = pick(outputs, outputNames);
+    } catch (err) {
+      stats.failed(done - asked);
+      throw err;
+    }
+    stats.succeeded(done - asked, done - started, performance.timeOrigin + done);
+    return picked;
   }
 }
 
