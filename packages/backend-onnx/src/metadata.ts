@@ -1,9 +1,8 @@
 /** What the backend tells GraphPipe about a model: its name and its inputs and outputs. */
 import { basename, extname } from 'node:path';
-import type { DType } from '@graphpipe/protocol';
 import type { TensorSpec, ModelMetadata } from '@graphpipe/server-core';
 import type { InferenceSession } from 'onnxruntime-node';
-import { dtypeFromOnnx, outputDTypeFromOnnx } from './dtype-map.js';
+import { dtypeFromOnnx } from './dtype-map.js';
 import type { ModelHeader } from './model-header.js';
 
 /** One input or output: its spec, and why GraphPipe cannot carry it when that is so. */
@@ -34,8 +33,8 @@ export function describeModel(
   source: string | Uint8Array,
   overrides: NameOverrides,
 ): ModelDescription {
-  const inputs = new Map(session.inputMetadata.map((m) => [m.name, describeValue(m, 'input', dtypeFromOnnx)]));
-  const outputs = new Map(session.outputMetadata.map((m) => [m.name, describeValue(m, 'output', outputDTypeFromOnnx)]));
+  const inputs = new Map(session.inputMetadata.map((m) => [m.name, describeValue(m, 'input')]));
+  const outputs = new Map(session.outputMetadata.map((m) => [m.name, describeValue(m, 'output')]));
   const props = header.metadataProps;
   const version =
     overrides.version ?? props.get('version') ?? (header.modelVersion ? String(header.modelVersion) : undefined);
@@ -48,6 +47,7 @@ export function describeModel(
         (typeof source === 'string' ? basename(source, extname(source)) : 'onnx-model'),
       ...(version === undefined ? {} : { version }),
       ...(description === undefined ? {} : { description }),
+      platform: 'onnxruntime_onnx',
       inputs: [...inputs.values()].map((p) => p.spec),
       outputs: [...outputs.values()].map((p) => p.spec),
     },
@@ -56,11 +56,7 @@ export function describeModel(
   };
 }
 
-function describeValue(
-  m: InferenceSession.ValueMetadata,
-  role: 'input' | 'output',
-  toDType: (onnxType: string) => DType | undefined,
-): OnnxValueInfo {
+function describeValue(m: InferenceSession.ValueMetadata, role: 'input' | 'output'): OnnxValueInfo {
   if (!m.isTensor) {
     const what = 'an ONNX sequence, map or optional value';
     return {
@@ -70,13 +66,12 @@ function describeValue(
   }
   // Symbolic dims ("batch") and unknown dims both arrive as strings; GraphPipe says -1 for any size.
   const shape = m.shape.map((d) => (typeof d === 'number' ? d : -1));
-  const dtype = toDType(m.type);
+  const dtype = dtypeFromOnnx(m.type);
   if (dtype === undefined) {
     return {
       spec: { name: m.name, shape, description: `ONNX ${m.type} tensor; GraphPipe has no ${m.type} dtype` },
       unsupported: `${role} "${m.name}" has ONNX type ${m.type}, which GraphPipe has no dtype for`,
     };
   }
-  const description = dtype === m.type ? undefined : `ONNX ${m.type} tensor, sent as ${dtype}`;
-  return { spec: { name: m.name, dtype, shape, ...(description === undefined ? {} : { description }) } };
+  return { spec: { name: m.name, dtype, shape } };
 }

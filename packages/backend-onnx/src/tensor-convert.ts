@@ -10,7 +10,7 @@ export function toOrtTensor(t: Tensor): OrtTensor {
   return new OrtTensor(onnxTypeFor(t.dtype), t.data, dims);
 }
 
-/** `dtype` is the output's GraphPipe dtype from the metadata (see outputDTypeFromOnnx). */
+/** `dtype` is the output's dtype from the metadata. */
 export function fromOrtTensor(t: Pick<OrtTensor, 'dims' | 'data'>, dtype: DType): Tensor {
   const shape = [...t.dims];
   const data = t.data;
