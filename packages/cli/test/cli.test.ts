@@ -100,6 +100,27 @@ describe('graphpipe infer', () => {
   });
 });
 
+describe('a model over the Open Inference Protocol (a v2 URL)', () => {
+  test('info prints its metadata', async () => {
+    const { code, stdout } = await runCli(['info', `${server.url}/v2/models/adder`]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('adder 2.0  (server: graphpipe-ts 0.1.0)');
+    expect(stdout).toMatch(/input.*a.*float32.*\[-1\]/);
+    expect(stdout).toMatch(/output.*sum.*float32.*\[-1\]/);
+  });
+
+  test('infer runs it, names the outputs, and reports errors in one line', async () => {
+    const ok = await runCli(['infer', `${server.url}/v2/models/adder/versions/2.0`, '-i', 'a=[1,2]', '-i', 'b=[3,4]']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout.trim()).toBe('sum: float32[2] 4, 6');
+    const bad = await runCli(['infer', `${server.url}/v2/models/adder`, '-i', 'a=[1]']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toBe(
+      `graphpipe: ${server.url}/v2/models/adder/infer answered 400: missing input "b"; the model needs "a", "b"`,
+    );
+  });
+});
+
 describe('graphpipe serve', () => {
   test('serves an .onnx file and exits 0 on SIGTERM after draining', async () => {
     const { child, match } = await startUntil(
