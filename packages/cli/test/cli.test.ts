@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RemoteModel } from '@graphpipe/client';
@@ -7,7 +7,7 @@ import { createFunctionBackend } from '@graphpipe/server-core';
 import { serve, type ServerHandle } from '@graphpipe/server-core/node';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { parseNpy, toNpy } from '../src/npy.js';
-import { cliBin, hasScript, runCli, runCliOnTerminal, startUntil, stop } from './helpers.js';
+import { cliBin, hasScript, repoRoot, runCli, runCliOnTerminal, startUntil, stop } from './helpers.js';
 
 /** The environment of a colour terminal, whatever the test runs under (CI, NO_COLOR, no TERM). */
 function terminalEnv(): NodeJS.ProcessEnv {
@@ -225,11 +225,27 @@ describe('graphpipe serve', () => {
     }
   }, 60_000);
 
+  test('serves a directory holding one .onnx file, as KServe mounts a model', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'graphpipe-mnt-'));
+    await copyFile(join(repoRoot, 'models/iris-classifier.onnx'), join(dir, 'model.onnx'));
+    const { child, match } = await startUntil(
+      process.execPath,
+      [cliBin, 'serve', dir, '--port', '0', '--quiet', '--name', 'iris'],
+      /serving (\S+) on (http:\/\/\S+)/,
+    );
+    try {
+      expect(match[1]).toBe('iris');
+      expect((await fetch(`${match[2]}/v2/models/iris/ready`)).status).toBe(200);
+    } finally {
+      expect(await stop(child)).toBe(0);
+    }
+  }, 60_000);
+
   test('refuses a path it cannot serve, saying what it expected', async () => {
     const { code, stderr } = await runCli(['serve', 'README.md']);
     expect(code).toBe(1);
     expect(stderr).toMatch(
-      /expected an \.onnx\/\.ort file, a directory with model\.json \(TF\.js\) or saved_model\.pb \(SavedModel\), or a composition/,
+      /expected an \.onnx\/\.ort file \(or a directory holding just one\), a directory with model\.json \(TF\.js\) or saved_model\.pb \(SavedModel\), or a composition/,
     );
   });
 });
