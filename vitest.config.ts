@@ -19,7 +19,7 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['{packages,examples}/*/test/**/*.test.ts', '{bench,stress,packaging}/test/**/*.test.ts'],
+    include: ['{packages,examples}/*/test/**/*.test.ts', '{bench,stress,packaging,deploy}/test/**/*.test.ts'],
     reporters: ['default', new SummaryReporter()],
     testTimeout: 30_000,
     hookTimeout: 60_000,
