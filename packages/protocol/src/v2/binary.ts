@@ -40,7 +40,8 @@ export function tensorFromBinary(
   dtype: DType,
   shape: readonly number[],
   count: number,
-  what: string,
+  /** Names the tensor in messages (made into text only for one). */
+  what: { toString(): string },
   datatype: string,
 ): Tensor {
   if (dtype === 'string') return { dtype, shape, data: readByteElements(bytes, start, size, count, what) };
@@ -64,14 +65,20 @@ export function tensorFromBinary(
 }
 
 /** BOOL elements are the bytes 0 and 1; anything else would reach the model as neither. */
-export function checkBools(data: Uint8Array, what: string): void {
+export function checkBools(data: Uint8Array, what: { toString(): string }): void {
   for (let i = 0; i < data.length; i++) {
     if (data[i]! > 1) throw invalid(`${what}: BOOL element ${i} is the byte ${data[i]}; use 0 (false) or 1 (true)`);
   }
 }
 
 /** BYTES elements: each a 4-byte little-endian length and that many bytes, exactly filling `size`. */
-function readByteElements(bytes: Uint8Array, start: number, size: number, count: number, what: string): Uint8Array[] {
+function readByteElements(
+  bytes: Uint8Array,
+  start: number,
+  size: number,
+  count: number,
+  what: { toString(): string },
+): Uint8Array[] {
   // Every element takes at least its 4-byte length: bound the count before allocating for it.
   if (count * 4 > size) {
     throw invalid(`${what}: ${size} bytes of BYTES data cannot hold the ${count} elements its shape needs`);

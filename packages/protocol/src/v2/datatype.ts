@@ -54,8 +54,11 @@ export function dtypeOfDatatype(datatype: string): DType | undefined {
   return BY_DATATYPE.get(datatype);
 }
 
-/** The dtype of a datatype a message names; a name we do not have is the caller's mistake. */
-export function requireDtype(datatype: unknown, what: string): DType {
+/**
+ * The dtype of a datatype a message names; a name we do not have is the caller's mistake. `what`
+ * names the tensor in the message (made only then).
+ */
+export function requireDtype(datatype: unknown, what: { toString(): string }): DType {
   const dtype = typeof datatype === 'string' ? BY_DATATYPE.get(datatype) : undefined;
   if (dtype) return dtype;
   if (datatype === 'BF16') {

@@ -75,39 +75,61 @@ export class JsonReader {
     if (this.peek() !== -1) this.fail('unexpected content after the JSON value');
   }
 
-  /** Calls `onKey` with the reader at each value; `onKey` must read (or skip) that value. */
-  object(onKey: (key: string) => void): void {
+  /**
+   * Opens an object and returns its first key, the reader at its value; undefined for `{}`.
+   * Read the value, then call nextKey, until a key is undefined:
+   *
+   *     for (let key = r.firstKey(); key !== undefined; key = r.nextKey()) { … }
+   *
+   * (Loops rather than callbacks: nothing is allocated per object.)
+   */
+  firstKey(): string | undefined {
     this.expect(OPEN_BRACE, "'{'");
     if (this.peek() === CLOSE_BRACE) {
       this.pos++;
-      return;
+      return undefined;
     }
-    for (;;) {
-      if (this.peek() !== QUOTE) this.fail('expected a key in double quotes');
-      const key = this.string();
-      this.expect(COLON, "':' after a key");
-      onKey(key);
-      const c = this.peek();
-      this.pos++;
-      if (c === CLOSE_BRACE) return;
-      if (c !== COMMA) this.fail("expected ',' or '}'", this.pos - 1);
-    }
+    return this.key();
   }
 
-  /** Calls `onItem` with the reader at each element; `onItem` must read that element. */
-  array(onItem: (index: number) => void): void {
+  /** After a value in an object: the next key, or undefined at the object's end. */
+  nextKey(): string | undefined {
+    const c = this.peek();
+    this.pos++;
+    if (c === CLOSE_BRACE) return undefined;
+    if (c !== COMMA) this.fail("expected ',' or '}'", this.pos - 1);
+    return this.key();
+  }
+
+  private key(): string {
+    if (this.peek() !== QUOTE) this.fail('expected a key in double quotes');
+    const key = this.string();
+    this.expect(COLON, "':' after a key");
+    return key;
+  }
+
+  /**
+   * Opens an array: true when an element follows (the reader at it). Read it, then call
+   * nextItem, until false:
+   *
+   *     for (let more = r.firstItem(); more; more = r.nextItem()) { … }
+   */
+  firstItem(): boolean {
     this.expect(OPEN_BRACKET, "'['");
     if (this.peek() === CLOSE_BRACKET) {
       this.pos++;
-      return;
+      return false;
     }
-    for (let i = 0; ; i++) {
-      onItem(i);
-      const c = this.peek();
-      this.pos++;
-      if (c === CLOSE_BRACKET) return;
-      if (c !== COMMA) this.fail("expected ',' or ']'", this.pos - 1);
-    }
+    return true;
+  }
+
+  /** After an element: true when another follows, false at the array's end. */
+  nextItem(): boolean {
+    const c = this.peek();
+    this.pos++;
+    if (c === CLOSE_BRACKET) return false;
+    if (c !== COMMA) this.fail("expected ',' or ']'", this.pos - 1);
+    return true;
   }
 
   /** Any JSON value as plain JS values (objects without a prototype). */
@@ -116,14 +138,12 @@ export class JsonReader {
     const c = this.peek();
     if (c === OPEN_BRACE) {
       const out: JsonObject = Object.create(null);
-      this.object((key) => {
-        out[key] = this.value(depth + 1);
-      });
+      for (let key = this.firstKey(); key !== undefined; key = this.nextKey()) out[key] = this.value(depth + 1);
       return out;
     }
     if (c === OPEN_BRACKET) {
       const out: unknown[] = [];
-      this.array(() => out.push(this.value(depth + 1)));
+      for (let more = this.firstItem(); more; more = this.nextItem()) out.push(this.value(depth + 1));
       return out;
     }
     if (c === QUOTE) return this.string();

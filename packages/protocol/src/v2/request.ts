@@ -10,7 +10,7 @@ import type { Tensor } from '../tensor.js';
 import { countOf, shapeText, tensorFromBinary } from './binary.js';
 import { datatypeOf } from './datatype.js';
 import { type JsonObject, JsonReader } from './json-reader.js';
-import { ByteWriter } from './json-writer.js';
+import { jsonEstimate, written } from './json-writer.js';
 import {
   invalidArgument,
   jsonLengthOf,
@@ -64,13 +64,13 @@ export function decodeV2Request(
   let parameters: JsonObject | undefined;
   let inputs: ReturnType<typeof readTensorObjects> | undefined;
   let outputs: RequestedOutput[] | undefined;
-  r.object((key) => {
+  for (let key = r.firstKey(); key !== undefined; key = r.nextKey()) {
     if (key === 'id') id = stringValue(r, 'id');
     else if (key === 'parameters') parameters = objectValue(r, 'parameters');
     else if (key === 'inputs') inputs = readTensorObjects(r, 'input', all);
     else if (key === 'outputs') outputs = readRequestedOutputs(r, all);
     else r.value();
-  });
+  }
   if (jsonLength === undefined && r.peek() !== -1) {
     r.fail(
       'unexpected content after the JSON value (binary tensor data needs an Inference-Header-Content-Length header)',
@@ -92,15 +92,15 @@ export function decodeV2Request(
 
 function readRequestedOutputs(r: JsonReader, limits: DecodeLimits): RequestedOutput[] {
   const out: RequestedOutput[] = [];
-  r.array((i) => {
+  for (let more = r.firstItem(), i = 0; more; more = r.nextItem(), i++) {
     if (i >= limits.maxTensors) throw invalidMessage(`more than ${limits.maxTensors} outputs`);
     let name: string | undefined;
     let parameters: JsonObject | undefined;
-    r.object((key) => {
+    for (let key = r.firstKey(); key !== undefined; key = r.nextKey()) {
       if (key === 'name') name = stringValue(r, `outputs[${i}].name`);
       else if (key === 'parameters') parameters = objectValue(r, `outputs[${i}].parameters`);
       else r.value();
-    });
+    }
     if (name === undefined) throw invalidMessage(`outputs[${i}] has no name`);
     const binary = parameters?.binary_data;
     if (binary !== undefined && typeof binary !== 'boolean') {
@@ -110,7 +110,7 @@ function readRequestedOutputs(r: JsonReader, limits: DecodeLimits): RequestedOut
       throw invalidArgument(`output ${JSON.stringify(name)}: the classification extension is not supported`);
     }
     out.push({ name, binary });
-  });
+  }
   return out;
 }
 
@@ -177,40 +177,44 @@ export interface V2Body {
 }
 
 export function encodeV2Request(init: V2RequestInit): V2Body {
-  const w = new ByteWriter();
+  const binaryInputs = init.binaryInputs ?? true;
   const binary: Uint8Array[] = [];
   let anyBinary = false;
-  w.ascii('{');
-  if (init.id !== undefined) {
-    w.ascii('"id":');
-    w.string(init.id);
-    w.ascii(',');
-  }
   const parameters =
     init.binaryOutput === undefined ? init.parameters : { ...init.parameters, binary_data_output: init.binaryOutput };
-  if (parameters && Object.keys(parameters).length) {
-    w.ascii('"parameters":');
-    w.json(parameters);
-    w.ascii(',');
-  }
-  w.ascii('"inputs":[');
-  init.inputs.forEach(({ name, tensor }, i) => {
-    if (i) w.ascii(',');
-    anyBinary = writeTensorObject(w, name, tensor, init.binaryInputs ?? true, binary) || anyBinary;
-  });
-  w.ascii(']');
-  if (init.outputs) {
-    w.ascii(',"outputs":[');
-    init.outputs.forEach((o, i) => {
-      if (i) w.ascii(',');
-      w.ascii('{"name":');
-      w.string(o.name);
-      if (o.binary !== undefined) w.ascii(`,"parameters":{"binary_data":${o.binary}}`);
+  const json = written(
+    jsonEstimate(init.inputs, () => binaryInputs),
+    (w) => {
+      w.ascii('{');
+      if (init.id !== undefined) {
+        w.ascii('"id":');
+        w.string(init.id);
+        w.ascii(',');
+      }
+      if (parameters && Object.keys(parameters).length) {
+        w.ascii('"parameters":');
+        w.json(parameters);
+        w.ascii(',');
+      }
+      w.ascii('"inputs":[');
+      init.inputs.forEach(({ name, tensor }, i) => {
+        if (i) w.ascii(',');
+        anyBinary = writeTensorObject(w, name, tensor, binaryInputs, binary) || anyBinary;
+      });
+      w.ascii(']');
+      if (init.outputs) {
+        w.ascii(',"outputs":[');
+        init.outputs.forEach((o, i) => {
+          if (i) w.ascii(',');
+          w.ascii('{"name":');
+          w.string(o.name);
+          if (o.binary !== undefined) w.ascii(`,"parameters":{"binary_data":${o.binary}}`);
+          w.ascii('}');
+        });
+        w.ascii(']');
+      }
       w.ascii('}');
-    });
-    w.ascii(']');
-  }
-  w.ascii('}');
-  const json = w.bytes();
+    },
+  );
   return { chunks: [json, ...binary], headerLength: anyBinary ? json.length : undefined };
 }

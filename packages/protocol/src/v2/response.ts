@@ -3,7 +3,7 @@ import { invalidMessage } from '../errors.js';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../limits.js';
 import type { Tensor } from '../tensor.js';
 import { type JsonObject, JsonReader } from './json-reader.js';
-import { ByteWriter, maxDataBytes } from './json-writer.js';
+import { jsonEstimate, written } from './json-writer.js';
 import type { V2Body } from './request.js';
 import {
   jsonLengthOf,
@@ -30,32 +30,33 @@ export interface V2ResponseInit {
  * binary output's own memory, uncopied. `headerLength` is set when binary data follows.
  */
 export function encodeV2Response(init: V2ResponseInit): V2Body {
-  let estimate = 256;
-  for (const o of init.outputs) if (!o.binary && o.tensor.dtype !== 'string') estimate += maxDataBytes(o.tensor);
-  const w = new ByteWriter(estimate);
   const binary: Uint8Array[] = [];
   let anyBinary = false;
-  w.ascii('{"model_name":');
-  w.string(init.modelName);
-  if (init.modelVersion !== undefined) {
-    w.ascii(',"model_version":');
-    w.string(init.modelVersion);
-  }
-  if (init.id !== undefined) {
-    w.ascii(',"id":');
-    w.string(init.id);
-  }
-  if (init.parameters) {
-    w.ascii(',"parameters":');
-    w.json(init.parameters);
-  }
-  w.ascii(',"outputs":[');
-  init.outputs.forEach((o, i) => {
-    if (i) w.ascii(',');
-    anyBinary = writeTensorObject(w, o.name, o.tensor, o.binary, binary) || anyBinary;
-  });
-  w.ascii(']}');
-  const json = w.bytes();
+  const json = written(
+    jsonEstimate(init.outputs, (i) => init.outputs[i]!.binary),
+    (w) => {
+      w.ascii('{"model_name":');
+      w.string(init.modelName);
+      if (init.modelVersion !== undefined) {
+        w.ascii(',"model_version":');
+        w.string(init.modelVersion);
+      }
+      if (init.id !== undefined) {
+        w.ascii(',"id":');
+        w.string(init.id);
+      }
+      if (init.parameters) {
+        w.ascii(',"parameters":');
+        w.json(init.parameters);
+      }
+      w.ascii(',"outputs":[');
+      init.outputs.forEach((o, i) => {
+        if (i) w.ascii(',');
+        anyBinary = writeTensorObject(w, o.name, o.tensor, o.binary, binary) || anyBinary;
+      });
+      w.ascii(']}');
+    },
+  );
   return { chunks: [json, ...binary], headerLength: anyBinary ? json.length : undefined };
 }
 
@@ -84,14 +85,14 @@ export function decodeV2Response(
   let id: string | undefined;
   let parameters: JsonObject | undefined;
   let outputs: ReturnType<typeof readTensorObjects> | undefined;
-  r.object((key) => {
+  for (let key = r.firstKey(); key !== undefined; key = r.nextKey()) {
     if (key === 'model_name') modelName = stringValue(r, 'model_name');
     else if (key === 'model_version') modelVersion = stringValue(r, 'model_version');
     else if (key === 'id') id = stringValue(r, 'id');
     else if (key === 'parameters') parameters = objectValue(r, 'parameters');
     else if (key === 'outputs') outputs = readTensorObjects(r, 'output', all);
     else r.value();
-  });
+  }
   r.finish();
   if (!outputs) throw invalidMessage('the response has no "outputs"');
   return {

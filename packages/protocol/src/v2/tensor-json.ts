@@ -20,9 +20,33 @@ export interface NamedTensor {
   readonly parameters?: JsonObject;
 }
 
+/** Text for messages, made only when a message needs it. */
+export type Label = string | { toString(): string };
+
+/** How messages name a tensor: `input "x"`, or `inputs[0]` until its name is known. */
+class TensorLabel {
+  name: string | undefined;
+  private text: string | undefined;
+  private textName: string | undefined;
+
+  constructor(
+    private readonly role: 'input' | 'output',
+    private readonly index: number,
+  ) {}
+
+  toString(): string {
+    if (this.text === undefined || this.textName !== this.name) {
+      this.textName = this.name;
+      this.text =
+        this.name === undefined ? `${this.role}s[${this.index}]` : `${this.role} ${JSON.stringify(this.name)}`;
+    }
+    return this.text;
+  }
+}
+
 /** A tensor object as read, its data still to be placed when it comes after the JSON. */
 interface TensorObject {
-  readonly what: string;
+  readonly what: Label;
   readonly name: string;
   readonly datatype: string;
   readonly dtype: DType;
@@ -38,96 +62,102 @@ export function invalidArgument(message: string): GraphPipeError {
   return new GraphPipeError('INVALID_ARGUMENT', message);
 }
 
-/** An object value, or a message saying what it should have been. */
-export function objectValue(r: JsonReader, what: string): JsonObject {
+/** An object value, or a message saying what (`what`, and its `field`) should have been one. */
+export function objectValue(r: JsonReader, what: Label, field?: string): JsonObject {
   const at = r.pos;
   const v = r.value();
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) r.fail(`${what} must be an object`, at);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) r.fail(`${named(what, field)} must be an object`, at);
   return v as JsonObject;
 }
 
-export function stringValue(r: JsonReader, what: string): string {
-  if (r.peek() !== 0x22) r.fail(`${what} must be a string`);
+export function stringValue(r: JsonReader, what: Label, field?: string): string {
+  if (r.peek() !== 0x22) r.fail(`${named(what, field)} must be a string`);
   return r.string();
+}
+
+/** `input "x": shape` */
+function named(what: Label, field: string | undefined): string {
+  return field === undefined ? `${what}` : `${what}: ${field}`;
 }
 
 /** Reads the tensor objects of an `inputs`/`outputs` array, at most `limits.maxTensors`. */
 export function readTensorObjects(r: JsonReader, role: 'input' | 'output', limits: DecodeLimits): TensorObject[] {
   const out: TensorObject[] = [];
-  r.array((i) => {
+  for (let more = r.firstItem(), i = 0; more; more = r.nextItem(), i++) {
     if (i >= limits.maxTensors) throw invalidMessage(`more than ${limits.maxTensors} ${role}s`);
     out.push(readTensorObject(r, role, i, limits));
-  });
+  }
   return out;
 }
 
 function readTensorObject(r: JsonReader, role: 'input' | 'output', index: number, limits: DecodeLimits): TensorObject {
-  let name: string | undefined;
+  const what = new TensorLabel(role, index);
   let datatype: string | undefined;
   let dtype: DType | undefined;
   let shape: number[] | undefined;
   let count = 0;
   let parameters: JsonObject | undefined;
   let data: Tensor['data'] | number | undefined;
-  const what = () => (name === undefined ? `${role}s[${index}]` : `${role} ${JSON.stringify(name)}`);
-  r.object((key) => {
+  for (let key = r.firstKey(); key !== undefined; key = r.nextKey()) {
     switch (key) {
       case 'name':
-        name = stringValue(r, `${what()}: name`);
+        what.name = stringValue(r, what, 'name');
         break;
       case 'datatype':
-        datatype = stringValue(r, `${what()}: datatype`);
-        dtype = requireDtype(datatype, what());
+        datatype = stringValue(r, what, 'datatype');
+        dtype = requireDtype(datatype, what);
         break;
       case 'shape':
-        shape = readShape(r, what(), limits);
+        shape = readShape(r, what, limits);
         count = countOf(shape, limits.maxElements);
         if (count < 0) {
           throw invalidArgument(
-            `${what()}: shape ${shapeText(shape)} exceeds the limit of ${limits.maxElements} elements`,
+            `${what}: shape ${shapeText(shape)} exceeds the limit of ${limits.maxElements} elements`,
           );
         }
         break;
       case 'parameters':
-        parameters = objectValue(r, `${what()}: parameters`);
+        parameters = objectValue(r, what, 'parameters');
         break;
       case 'data':
         // Read in place when the shape and datatype came first (as clients write them), else later.
-        data = dtype && shape ? readData(r, dtype, shape, count, what(), datatype!) : r.skipArray();
+        data = dtype && shape ? readData(r, dtype, shape, count, what, datatype!) : r.skipArray();
         break;
       default:
         r.value();
     }
-  });
-  if (name === undefined) throw invalidMessage(`${what()} has no name`);
-  if (datatype === undefined || dtype === undefined) throw invalidMessage(`${what()} has no datatype`);
-  if (shape === undefined) throw invalidMessage(`${what()} has no shape`);
-  const binarySize = binaryDataSize(parameters, what());
+  }
+  const { name } = what;
+  if (name === undefined) throw invalidMessage(`${what} has no name`);
+  if (datatype === undefined || dtype === undefined) throw invalidMessage(`${what} has no datatype`);
+  if (shape === undefined) throw invalidMessage(`${what} has no shape`);
+  const binarySize = binaryDataSize(parameters, what);
   if (binarySize !== undefined && data !== undefined) {
-    throw invalidMessage(`${what()} has both data and parameters.binary_data_size; send one`);
+    throw invalidMessage(`${what} has both data and parameters.binary_data_size; send one`);
   }
   if (binarySize === undefined && data === undefined) {
-    throw invalidMessage(`${what()} has neither data nor parameters.binary_data_size`);
+    throw invalidMessage(`${what} has neither data nor parameters.binary_data_size`);
   }
-  return { what: what(), name, datatype, dtype, shape, count, parameters, binarySize, data };
+  return { what, name, datatype, dtype, shape, count, parameters, binarySize, data };
 }
 
-function readShape(r: JsonReader, what: string, limits: DecodeLimits): number[] {
+function readShape(r: JsonReader, what: Label, limits: DecodeLimits): number[] {
   const shape: number[] = [];
   if (r.peek() !== 0x5b) r.fail(`${what}: shape must be an array of whole numbers`);
-  r.array((i) => {
-    if (i >= limits.maxRank) throw invalidArgument(`${what}: shape has more than ${limits.maxRank} dimensions`);
+  for (let more = r.firstItem(); more; more = r.nextItem()) {
+    if (shape.length >= limits.maxRank)
+      throw invalidArgument(`${what}: shape has more than ${limits.maxRank} dimensions`);
     const at = r.pos;
     const d = r.scanNumber();
     if (d === undefined || !Number.isSafeInteger(d) || d < 0) {
       r.fail(`${what}: shape must be an array of whole numbers of at least 0`, at);
     }
     shape.push(d);
-  });
+  }
   return shape;
 }
 
-function binaryDataSize(parameters: JsonObject | undefined, what: string): number | undefined {
+function binaryDataSize(parameters: JsonObject | undefined, what: Label): number | undefined {
   const size = parameters?.binary_data_size;
   if (size === undefined) return undefined;
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
@@ -149,7 +179,9 @@ export function placeTensors(
   hasHeader: boolean,
 ): NamedTensor[] {
   let at = jsonLength;
-  const out = objects.map((o): NamedTensor => {
+  const out = new Array<NamedTensor>(objects.length);
+  for (let i = 0; i < objects.length; i++) {
+    const o = objects[i]!;
     let data: Tensor['data'];
     if (o.binarySize !== undefined) {
       if (!hasHeader) {
@@ -162,19 +194,17 @@ export function placeTensors(
           `${o.what}: binary_data_size of ${o.binarySize} bytes runs past the end of the body (${body.length - at} bytes left)`,
         );
       }
-      const tensor = tensorFromBinary(body, at, o.binarySize, o.dtype, o.shape, o.count, o.what, o.datatype);
+      data = tensorFromBinary(body, at, o.binarySize, o.dtype, o.shape, o.count, o.what, o.datatype).data;
       at += o.binarySize;
-      return { name: o.name, tensor, ...(o.parameters ? { parameters: o.parameters } : {}) };
-    }
-    if (typeof o.data === 'number') {
+    } else if (typeof o.data === 'number') {
       r.pos = o.data;
       data = readData(r, o.dtype, o.shape, o.count, o.what, o.datatype);
     } else {
       data = o.data!;
     }
     const tensor = { dtype: o.dtype, shape: o.shape, data } as Tensor;
-    return { name: o.name, tensor, ...(o.parameters ? { parameters: o.parameters } : {}) };
-  });
+    out[i] = o.parameters ? { name: o.name, tensor, parameters: o.parameters } : { name: o.name, tensor };
+  }
   if (hasHeader && at !== body.length) {
     throw invalidMessage(
       `${body.length - at} bytes follow the binary data the tensors declare; binary_data_size must account for every byte after the JSON`,
