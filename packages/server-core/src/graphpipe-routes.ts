@@ -130,6 +130,7 @@ export function versionOf(raw: string | undefined): string | undefined {
 }
 
 function decoded(raw: string, what: string): string {
+  if (!raw.includes('%')) return raw;
   try {
     return decodeURIComponent(raw);
   } catch {

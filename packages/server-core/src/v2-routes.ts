@@ -1,4 +1,4 @@
-import { GraphPipeError, type InferRequest } from '@graphpipe/protocol';
+import { GraphPipeError, type InferRequest, type Tensor } from '@graphpipe/protocol';
 import {
   decodeV2RawInput,
   decodeV2Request,
@@ -82,17 +82,19 @@ export function addV2Routes(
     }),
   );
 
-  const stats = route((ctx) => {
+  /** Statistics of every version served, of a model's, or of one version. */
+  const statistics = (ctx: RequestContext, name?: string, version?: string) => {
     ctx.kind = 'stats';
-    const { name, version } = ctx.params;
     const served =
       name === undefined ? models.served() : version === undefined ? models.versionsOf(named(ctx).name) : [named(ctx)];
     return jsonReply(JSON.stringify({ model_stats: served.map(modelStats) }));
-  });
-  // Before /v2/models/:name, which would otherwise take "stats" for a model's name.
-  table.add('GET', '/v2/models/stats', stats);
+  };
+  const stats = route((ctx) => statistics(ctx, ctx.params.name, ctx.params.version));
 
   const metadata = route((ctx) => {
+    // GET /v2/models/stats is every model's statistics (as Triton answers it). Not a route of its
+    // own: a static path beside /v2/models/:name would make hono fall back to its slower router.
+    if (ctx.params.name === 'stats' && ctx.params.version === undefined) return statistics(ctx);
     const model = named(ctx);
     ctx.kind = 'metadata';
     ctx.model = model.name;
@@ -130,15 +132,13 @@ export function addV2Routes(
         return ctx.signal;
       },
     });
-    const binary = binaryOutputs(request);
-    return v2Reply(
-      encodeV2Response({
-        modelName: model.name,
-        modelVersion: model.version,
-        id: request.kind === 'infer' ? request.id : undefined,
-        outputs: outputNames.map((name, i) => ({ name, tensor: outputs[i]!, binary: binary(name) })),
-      }),
-    );
+    const answer = new Array<{ name: string; tensor: Tensor; binary: boolean }>(outputNames.length);
+    for (let i = 0; i < answer.length; i++) {
+      const name = outputNames[i]!;
+      answer[i] = { name, tensor: outputs[i]!, binary: asBinary(request, name) };
+    }
+    const id = request.kind === 'infer' ? request.id : undefined;
+    return v2Reply(encodeV2Response({ modelName: model.name, modelVersion: model.version, id, outputs: answer }));
   });
 
   for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
@@ -199,20 +199,26 @@ function asInferRequest(
   if (config !== undefined && typeof config !== 'string') {
     throw new GraphPipeError('INVALID_ARGUMENT', 'parameters.config must be a string');
   }
+  const inputNames = new Array<string>(request.inputs.length);
+  const inputs = new Array<Tensor>(request.inputs.length);
+  request.inputs.forEach((input, i) => {
+    inputNames[i] = input.name;
+    inputs[i] = input.tensor;
+  });
   return {
     kind: 'infer',
     config: config ?? '',
-    inputNames: request.inputs.map((i) => i.name),
-    inputs: request.inputs.map((i) => i.tensor),
+    inputNames,
+    inputs,
     outputNames: request.outputs?.map((o) => o.name) ?? [],
   };
 }
 
-/** Which outputs go as binary data: each output's own choice, else the request's; all of them for the raw form. */
-function binaryOutputs(request: V2InferRequest | V2RawRequest): (name: string) => boolean {
-  if (request.kind === 'raw') return () => true;
-  const asked = new Map(request.outputs?.map((o) => [o.name, o.binary]));
-  return (name) => asked.get(name) ?? request.binaryOutput;
+/** Whether an output goes as binary data: its own choice, else the request's; always for the raw form. */
+function asBinary(request: V2InferRequest | V2RawRequest, name: string): boolean {
+  if (request.kind === 'raw') return true;
+  const asked = request.outputs?.find((o) => o.name === name)?.binary;
+  return asked ?? request.binaryOutput;
 }
 
 /** The encoded answer: JSON alone, or JSON and binary data with the header that splits them. */
