@@ -104,3 +104,54 @@ describe.each(bundled)('%s', (file) => {
     }
   });
 });
+
+describe('the checks a compatible server passes, on iris-classifier.onnx', () => {
+  test('metadata, nested JSON against GraphPipe, and a hand-built binary request against JSON', async () => {
+    const server = await serve(await loadBackend(join(models, 'iris-classifier.onnx')), { port: 0, logger: false });
+    servers.push(server);
+    const base = `${server.url}/v2/models/iris-classifier`;
+    expect(await (await fetch(base)).json()).toMatchObject({
+      name: 'iris-classifier',
+      inputs: [{ name: 'features', datatype: 'FP32', shape: [-1, 4] }],
+      outputs: [
+        { name: 'probabilities', datatype: 'FP32', shape: [-1, 3] },
+        { name: 'label', datatype: 'INT64', shape: [-1] },
+      ],
+    });
+
+    const rows = [
+      [5.1, 3.5, 1.4, 0.2],
+      [6.7, 3.0, 5.2, 2.3],
+    ];
+    const json = await fetch(`${base}/infer`, {
+      method: 'POST',
+      body: JSON.stringify({ inputs: [{ name: 'features', shape: [2, 4], datatype: 'FP32', data: rows }] }),
+    });
+    const answer = (await json.json()) as { outputs: { name: string; data: number[] }[] };
+    const features = { features: { dtype: 'float32', shape: [2, 4], data: new Float32Array(rows.flat()) } as Tensor };
+    const graphpipe = await new RemoteModel(server.url).infer(features, { outputNames: ['probabilities', 'label'] });
+    expect(Float32Array.from(answer.outputs[0]!.data)).toEqual(graphpipe.byName.probabilities!.data);
+    expect(answer.outputs[1]!.data).toEqual([0, 2]);
+
+    // JSON header, then the little-endian float32 bytes, as the binary tensor data extension says.
+    const header = new TextEncoder().encode(
+      JSON.stringify({
+        inputs: [{ name: 'features', shape: [2, 4], datatype: 'FP32', parameters: { binary_data_size: 32 } }],
+        parameters: { binary_data_output: true },
+      }),
+    );
+    const body = new Uint8Array(header.length + 32);
+    body.set(header);
+    body.set(new Uint8Array(new Float32Array(rows.flat()).buffer), header.length);
+    const binary = await fetch(`${base}/infer`, {
+      method: 'POST',
+      body,
+      headers: { 'inference-header-content-length': String(header.length) },
+    });
+    const bytes = new Uint8Array(await binary.arrayBuffer());
+    const split = Number(binary.headers.get('inference-header-content-length'));
+    const tail = bytes.slice(split);
+    expect(new Float32Array(tail.buffer, 0, 6)).toEqual(Float32Array.from(answer.outputs[0]!.data));
+    expect(new BigInt64Array(tail.buffer, 24, 2)).toEqual(BigInt64Array.from([0n, 2n]));
+  });
+});
