@@ -40,7 +40,9 @@ export async function drive(options: DriveOptions, once: () => Promise<number>):
         const more = performance.now() < deadline || mine < options.minRequestsPerClient;
         if (!more || started >= options.maxRequests) return;
         started++;
-        rows += await once();
+        // Not `rows += await once()`: that reads `rows` before the await, losing other clients' rows.
+        const carried = await once();
+        rows += carried;
         requests++;
       }
     }),
