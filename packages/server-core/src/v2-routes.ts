@@ -82,19 +82,19 @@ export function addV2Routes(
     }),
   );
 
-  /** Statistics of every version served, of a model's, or of one version. */
-  const statistics = (ctx: RequestContext, name?: string, version?: string) => {
+  /** Statistics of every version served, of the URL's model's versions, or of the URL's version. */
+  const statistics = (ctx: RequestContext, scope: 'all' | 'model' | 'version') => {
     ctx.kind = 'stats';
     const served =
-      name === undefined ? models.served() : version === undefined ? models.versionsOf(named(ctx).name) : [named(ctx)];
+      scope === 'all' ? models.served() : scope === 'model' ? models.versionsOf(named(ctx).name) : [named(ctx)];
     return jsonReply(JSON.stringify({ model_stats: served.map(modelStats) }));
   };
-  const stats = route((ctx) => statistics(ctx, ctx.params.name, ctx.params.version));
+  const stats = route((ctx) => statistics(ctx, ctx.params.version === undefined ? 'model' : 'version'));
 
   const metadata = route((ctx) => {
     // GET /v2/models/stats is every model's statistics (as Triton answers it). Not a route of its
     // own: a static path beside /v2/models/:name would make hono fall back to its slower router.
-    if (ctx.params.name === 'stats' && ctx.params.version === undefined) return statistics(ctx);
+    if (ctx.params.name === 'stats' && ctx.params.version === undefined) return statistics(ctx, 'all');
     const model = named(ctx);
     ctx.kind = 'metadata';
     ctx.model = model.name;
@@ -103,7 +103,8 @@ export function addV2Routes(
     const platform = model.metadata.platform ?? options.serverName;
     return jsonReply(JSON.stringify(v2ModelMetadata(model.metadata, versions, platform)));
   });
-  // A model is ready when it is served and the server is not shutting down; it keeps answering while draining.
+  // A model is ready when it is served and the server is not shutting down; probes get that answer
+  // (503) during shutdown too, rather than the 503 that closes their connection.
   const ready = route(
     (ctx) => {
       const model = named(ctx);
