@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { isGraphPipeError } from '@graphpipe/protocol';
 import { describe, expect, it } from 'vitest';
+import { decodeV2Request } from '@graphpipe/protocol/v2';
 import { JsonReader } from '../src/v2/json-reader.js';
 import { ByteWriter, writeData, writeFloat32, writeInteger } from '../src/v2/json-writer.js';
 
@@ -97,6 +98,37 @@ describe('numbers', () => {
         expect(Object.is(reader(written).number(), JSON.parse(written))).toBe(true);
       }),
       { numRuns: 20_000 },
+    );
+  });
+
+  it("reads float data as JSON.parse reads it, whatever the numbers' form", () => {
+    const number = fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map((v) => JSON.stringify(v)),
+      fc.float({ noNaN: true, noDefaultInfinity: true }).map((v) => JSON.stringify(v)),
+      fc
+        .tuple(
+          fc.boolean(),
+          fc.stringMatching(/^(0|[1-9][0-9]{0,20})$/),
+          fc.option(fc.stringMatching(/^[0-9]{1,24}$/)),
+          fc.option(fc.integer({ min: -40, max: 40 })),
+        )
+        .map(
+          ([neg, int, frac, exp]) => `${neg ? '-' : ''}${int}${frac ? `.${frac}` : ''}${exp === null ? '' : `e${exp}`}`,
+        ),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(number, { minLength: 1, maxLength: 40 }),
+        fc.constantFrom(' ', '', '\n'),
+        (numbers, space) => {
+          const doc = `{"inputs":[{"name":"x","datatype":"FP64","shape":[${numbers.length}],"data":[${numbers.join(`,${space}`)}]}]}`;
+          const req = decodeV2Request(bytes(doc), undefined);
+          const got = req.kind === 'infer' ? Array.from(req.inputs[0]!.tensor.data as Float64Array) : [];
+          const want = numbers.map((n) => JSON.parse(n) as number);
+          expect(got.map((v, i) => Object.is(v, want[i]))).toEqual(want.map(() => true));
+        },
+      ),
+      { numRuns: 3_000 },
     );
   });
 

@@ -155,9 +155,10 @@ export function writeData(w: ByteWriter, t: Tensor, strings?: readonly string[])
   switch (t.dtype) {
     case 'float32': {
       const data = t.data;
+      const bits = new Int32Array(data.buffer, data.byteOffset, n);
       for (let i = 0; i < n; i++) {
         if (i) buf[p++] = 0x2c;
-        p = writeFloat32(buf, p, data[i]!);
+        p = writeFloat32Bits(buf, p, data[i]!, bits[i]!);
       }
       break;
     }
@@ -267,15 +268,19 @@ const MARGIN = 1e-3;
  * subnormals, take toPrecision.
  */
 export function writeFloat32(buf: Uint8Array, p: number, v: number): number {
-  if (v === 0) return writeAscii(buf, p, Object.is(v, -0) ? '-0.0' : '0');
-  if (!Number.isFinite(v)) return writeAscii(buf, p, numberText(v));
-  if (v < 0) {
+  f32[0] = v;
+  return writeFloat32Bits(buf, p, v, f32Bits[0]!);
+}
+
+/** writeFloat32, given the value's float32 bits too (read from the data's own memory, no conversion). */
+function writeFloat32Bits(buf: Uint8Array, p: number, v: number, bits: number): number {
+  const biased = (bits >>> 23) & 0xff;
+  if ((bits & 0x7fffffff) === 0) return writeAscii(buf, p, bits < 0 ? '-0.0' : '0');
+  if (biased === 0xff) return writeAscii(buf, p, numberText(v));
+  if (bits < 0) {
     buf[p++] = 0x2d;
     v = -v;
   }
-  f32[0] = v;
-  const bits = f32Bits[0]!;
-  const biased = (bits >>> 23) & 0xff;
   // The decimal exponent from the binary one: right, or one too small (corrected below).
   let e10 = Math.floor((biased - 127) * LOG10_2);
   if (biased === 0 || e10 < -13 || e10 > 21) return writeAscii(buf, p, slowFloat32(v));
@@ -319,11 +324,13 @@ export function writeFloat32(buf: Uint8Array, p: number, v: number): number {
   // above a tenth, too little to reach the next integer, and a product that is a whole number rounds to it.
   let digits = best | 0;
   let exponent = e10 - bestP + 1;
+  let count = digits >= POW10[bestP]! ? bestP + 1 : bestP;
   for (let q = (digits * 0.1) | 0; digits === q * 10; q = (digits * 0.1) | 0) {
     digits = q;
     exponent++;
+    count--;
   }
-  return writeDecimal(buf, p, digits, exponent);
+  return writeDecimal(buf, p, digits, count, exponent);
 }
 
 const LOG10_2 = Math.LOG10E * Math.LN2;
@@ -348,26 +355,11 @@ function readsBack(m: number, k: number, v: number): boolean {
   return Math.fround(k >= 0 ? m / POW10[k]! : m * POW10[-k]!) === v;
 }
 
-/** digits × 10^exponent, where `digits` (< 10^9) has no trailing zeros, as JavaScript would print it. */
-function writeDecimal(buf: Uint8Array, p: number, digits: number, exponent: number): number {
-  const n =
-    digits < 10
-      ? 1
-      : digits < 100
-        ? 2
-        : digits < 1e3
-          ? 3
-          : digits < 1e4
-            ? 4
-            : digits < 1e5
-              ? 5
-              : digits < 1e6
-                ? 6
-                : digits < 1e7
-                  ? 7
-                  : digits < 1e8
-                    ? 8
-                    : 9;
+/**
+ * digits × 10^exponent, where `digits` (< 10^9) has `n` digits and no trailing zeros, as JavaScript
+ * would print it.
+ */
+function writeDecimal(buf: Uint8Array, p: number, digits: number, n: number, exponent: number): number {
   // e is the power of ten of the first digit.
   const e = exponent + n - 1;
   if (e >= 21 || e < -6) {
