@@ -57,6 +57,14 @@ export function v2Corpus(): V2Case[] {
       outputs: [{ name: 'output0', parameters: { binary_data: true } }],
     }),
   );
+  // As curl users and Python's json.dumps(indent=…) write it: whitespace between every token.
+  const pretty = utf8.encode(
+    JSON.stringify(
+      { id: 'p', inputs: [{ name: 'input0', shape: [3], datatype: 'FP64', data: [1.5, -0.25, 1e300] }] },
+      null,
+      2,
+    ),
+  );
   const dataFirst = utf8.encode(
     '{"inputs":[{"data":["a","b"],"datatype":"BYTES","name":"input0","shape":[2],"parameters":{}}],"parameters":{"binary_data_output":false}}',
   );
@@ -66,6 +74,7 @@ export function v2Corpus(): V2Case[] {
     encoded([f32, words], true),
     { body: nested, header: undefined },
     { body: dataFirst, header: undefined },
+    { body: pretty, header: undefined },
     { body: new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer), header: '0' },
   ];
 }

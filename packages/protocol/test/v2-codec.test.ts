@@ -179,6 +179,43 @@ describe('JSON requests', () => {
     expect(nested.inputs[1]!.tensor).toEqual(tensor(new Uint8Array([1, 0]), [2, 1], 'bool'));
   });
 
+  it('reads JSON written with whitespace anywhere JSON allows it', () => {
+    const request = {
+      id: 'a b',
+      parameters: { binary_data_output: false },
+      inputs: [
+        {
+          name: 'x',
+          shape: [2, 2],
+          datatype: 'INT32',
+          data: [
+            [1, -2],
+            [3, 4],
+          ],
+        },
+        { name: 'f', shape: [3], datatype: 'FP32', data: [0.5, -1, 2e3] },
+        { name: 's', shape: [1], datatype: 'BYTES', data: ['a b'] },
+        { name: 'b', shape: [2], datatype: 'BOOL', data: [true, false] },
+        { name: 'w', shape: [1], datatype: 'INT64', data: [9007199254740993n] },
+      ],
+      outputs: [{ name: 'y', parameters: { binary_data: true } }],
+    };
+    const text = JSON.stringify(request, (_k, v) => (typeof v === 'bigint' ? '@big' : v), '\t ').replace(
+      '"@big"',
+      '9007199254740993',
+    );
+    const req = decodeInfer(utf8.encode(` \n${text.replaceAll(',', ' ,\r\n ').replaceAll(':', ' : ')}\n `));
+    expect(req.inputs.map((i) => Array.from(i.tensor.data as ArrayLike<unknown>))).toEqual([
+      [1, -2, 3, 4],
+      [0.5, -1, 2000],
+      ['a b'],
+      [1, 0],
+      [9007199254740993n],
+    ]);
+    expect(req.inputs.map((i) => i.tensor.shape)).toEqual([[2, 2], [3], [1], [2], [1]]);
+    expect(req).toMatchObject({ id: 'a b', outputs: [{ name: 'y', binary: true }] });
+  });
+
   it('reads 64-bit integers exactly, beyond 2^53', () => {
     const doc =
       '{"inputs":[{"name":"i","datatype":"INT64","shape":[3],"data":[9007199254740993,-9223372036854775808,1.0]}]}';

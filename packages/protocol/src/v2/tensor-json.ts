@@ -147,6 +147,7 @@ function readShape(r: JsonReader, what: Label, limits: DecodeLimits): number[] {
   for (let more = r.firstItem(); more; more = r.nextItem()) {
     if (shape.length >= limits.maxRank)
       throw invalidArgument(`${what}: shape has more than ${limits.maxRank} dimensions`);
+    r.peek();
     const at = r.pos;
     const d = r.scanNumber();
     if (d === undefined || !Number.isSafeInteger(d) || d < 0) {
