@@ -1,4 +1,4 @@
-import { type Tensor, tensor } from '@graphpipe/protocol';
+import { concatBytes, type Tensor, tensor } from '@graphpipe/protocol';
 import { encodeV2Request } from '@graphpipe/protocol/v2';
 import { randomInt as int } from '@graphpipe/test-utils';
 import { mutate } from './mutate.js';
@@ -11,16 +11,6 @@ export interface V2Case {
 
 const utf8 = new TextEncoder();
 
-function joined(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
 function encoded(tensors: Tensor[], binary: boolean, extra: { outputs?: boolean } = {}): V2Case {
   const body = encodeV2Request({
     id: 'fuzz',
@@ -29,7 +19,10 @@ function encoded(tensors: Tensor[], binary: boolean, extra: { outputs?: boolean 
     binaryInputs: binary,
     binaryOutput: binary,
   });
-  return { body: joined(body.chunks), header: body.headerLength === undefined ? undefined : String(body.headerLength) };
+  return {
+    body: concatBytes(body.chunks),
+    header: body.headerLength === undefined ? undefined : String(body.headerLength),
+  };
 }
 
 /** Seed requests for the echo model (input0 of any dtype): JSON, binary tensor data, and the raw form. */
@@ -160,5 +153,5 @@ function replaceToken(body: Uint8Array, jsonEnd: number, random: () => number): 
   const pool = token[0].startsWith('"') && random() < 0.7 ? WORDS : NUMBERS;
   const replacement = pool[int(random, pool.length)]!;
   const edited = text.slice(0, token.index) + replacement + text.slice(token.index! + token[0].length);
-  return joined([utf8.encode(edited), body.subarray(jsonEnd)]);
+  return concatBytes([utf8.encode(edited), body.subarray(jsonEnd)]);
 }

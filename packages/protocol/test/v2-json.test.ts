@@ -26,6 +26,18 @@ function shortestFloat32(v: number): string {
   throw new Error(`no decimal of 9 digits reads back as ${v}`);
 }
 
+/** JSON numbers written every way JSON allows: sign, whole digits, fraction, exponent. */
+function decimalArb(wholeDigits: number, maxExponent: number): fc.Arbitrary<string> {
+  return fc
+    .tuple(
+      fc.boolean(),
+      fc.stringMatching(new RegExp(`^(0|[1-9][0-9]{0,${wholeDigits}})$`)),
+      fc.option(fc.stringMatching(/^[0-9]{1,24}$/)),
+      fc.option(fc.integer({ min: -maxExponent, max: maxExponent })),
+    )
+    .map(([neg, int, frac, exp]) => `${neg ? '-' : ''}${int}${frac ? `.${frac}` : ''}${exp === null ? '' : `e${exp}`}`);
+}
+
 const float32Arb = fc
   .integer({ min: 0, max: 0xffffffff })
   .map((bits) => new Float32Array(new Uint32Array([bits]).buffer)[0]!);
@@ -83,18 +95,8 @@ describe('numbers', () => {
   });
 
   it('reads decimals of any length and exponent as JSON.parse does', () => {
-    const decimal = fc
-      .tuple(
-        fc.boolean(),
-        fc.stringMatching(/^(0|[1-9][0-9]{0,24})$/),
-        fc.option(fc.stringMatching(/^[0-9]{1,24}$/)),
-        fc.option(fc.integer({ min: -330, max: 330 })),
-      )
-      .map(
-        ([neg, int, frac, exp]) => `${neg ? '-' : ''}${int}${frac ? `.${frac}` : ''}${exp === null ? '' : `e${exp}`}`,
-      );
     fc.assert(
-      fc.property(decimal, (written) => {
+      fc.property(decimalArb(24, 330), (written) => {
         expect(Object.is(reader(written).number(), JSON.parse(written))).toBe(true);
       }),
       { numRuns: 20_000 },
@@ -105,16 +107,7 @@ describe('numbers', () => {
     const number = fc.oneof(
       fc.double({ noNaN: true, noDefaultInfinity: true }).map((v) => JSON.stringify(v)),
       fc.float({ noNaN: true, noDefaultInfinity: true }).map((v) => JSON.stringify(v)),
-      fc
-        .tuple(
-          fc.boolean(),
-          fc.stringMatching(/^(0|[1-9][0-9]{0,20})$/),
-          fc.option(fc.stringMatching(/^[0-9]{1,24}$/)),
-          fc.option(fc.integer({ min: -40, max: 40 })),
-        )
-        .map(
-          ([neg, int, frac, exp]) => `${neg ? '-' : ''}${int}${frac ? `.${frac}` : ''}${exp === null ? '' : `e${exp}`}`,
-        ),
+      decimalArb(20, 40),
     );
     fc.assert(
       fc.property(
