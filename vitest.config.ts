@@ -12,6 +12,7 @@ export default defineConfig({
       { find: /^@graphpipe\/server-core\/node$/, replacement: src('server-core', 'node/index.ts') },
       { find: /^@graphpipe\/server-core\/testing$/, replacement: src('server-core', 'testing/index.ts') },
       { find: /^@graphpipe\/client\/node$/, replacement: src('client', 'node/index.ts') },
+      { find: /^@graphpipe\/protocol\/v2$/, replacement: src('protocol', 'v2/index.ts') },
       {
         find: /^@graphpipe\/(protocol|client|server-core|onnx-common|backend-onnx|backend-onnx-web|backend-tf|cli|compose|test-utils)$/,
         replacement: src('$1'),
@@ -19,7 +20,7 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['{packages,examples}/*/test/**/*.test.ts', '{bench,stress,packaging,browser}/test/**/*.test.ts'],
+    include: ['{packages,examples}/*/test/**/*.test.ts', '{bench,stress,packaging,browser,deploy}/test/**/*.test.ts'],
     reporters: ['default', new SummaryReporter()],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -2,8 +2,9 @@
  * End-to-end large tier (the seed's second experiment): client -> server -> client with the
  * seed's request rows (224x224x3 float32) at several batch sizes, with 1 and 5 concurrent
  * clients, in rows/s. Baselines from the same run: a bare node:http echo (the transport floor,
- * driven with fetch and the raw encoded bytes) and a JSON server doing the same work. Each
- * server runs in a child process whose peak RSS is measured per cell.
+ * driven with fetch and the raw encoded bytes) and a JSON server doing the same work. The same
+ * server is also called over the Open Inference Protocol, with binary tensor data and with JSON.
+ * Each server runs in a child process whose peak RSS is measured per cell.
  */
 import { RemoteModel } from '@graphpipe/client';
 import { encodeInferRequest, tensor } from '@graphpipe/protocol';
@@ -19,6 +20,9 @@ const KIND: Record<LargeServer, ServerKind> = {
   graphpipe: 'graphpipe-identity',
   'bare-http': 'bare-echo',
   json: 'json-echo',
+  // The same server, in a process of its own so its CPU and memory are measured alone.
+  'v2-binary': 'graphpipe-identity',
+  'v2-json': 'graphpipe-identity',
 };
 
 type Cell = Omit<LargeCell, 'ratioToBare' | 'serverCpuRatioToBare'>;
@@ -39,11 +43,14 @@ function clientFor(server: LargeServer, url: string, batch: number, data: Float3
       throw new Error(`${server}: the round trip did not return the data that was sent`);
     }
   };
-  if (server === 'graphpipe') {
-    const model = new RemoteModel(url);
+  if (server === 'graphpipe' || server === 'v2-binary' || server === 'v2-json') {
+    const model =
+      server === 'graphpipe'
+        ? new RemoteModel(url)
+        : new RemoteModel(`${url}/v2/models/identity`, { encoding: server === 'v2-json' ? 'json' : 'binary' });
     const input = tensor(data, shape);
     return async () => {
-      const { outputs } = await model.infer(input);
+      const { outputs } = await model.infer({ input0: input });
       verify(outputs[0]!.data as Float32Array);
       return outputs[0]!.shape[0]!;
     };
@@ -151,8 +158,9 @@ export async function runLarge(config: BenchConfig): Promise<LargeResults> {
   const { batches, concurrency, jsonBatches } = config.large;
   const serversAt = (batch: number): LargeServer[] => [
     'graphpipe',
+    'v2-binary',
     'bare-http',
-    ...(jsonBatches.includes(batch) ? ['json' as const] : []),
+    ...(jsonBatches.includes(batch) ? (['json', 'v2-json'] as const) : []),
   ];
   const total = batches.reduce((n, b) => n + serversAt(b).length * concurrency.length * config.large.rounds, 0);
   const bar = progress('e2e-large', total, config.progress);
@@ -184,8 +192,9 @@ export async function runLarge(config: BenchConfig): Promise<LargeResults> {
     await closeAll();
     bar.stop();
   }
-  const bare = (c: Cell) =>
-    cells.find((b) => b.server === 'bare-http' && b.batch === c.batch && b.concurrency === c.concurrency)!;
+  const inCell = (server: LargeServer, c: Cell) =>
+    cells.find((b) => b.server === server && b.batch === c.batch && b.concurrency === c.concurrency);
+  const bare = (c: Cell) => inCell('bare-http', c)!;
   const skipped = batches.filter((b) => !jsonBatches.includes(b));
   return {
     rowShape: [...IMAGE_ROW],
@@ -194,6 +203,18 @@ export async function runLarge(config: BenchConfig): Promise<LargeResults> {
       ratioToBare: c.rowsPerSec / bare(c).rowsPerSec,
       serverCpuRatioToBare: c.serverCpuMsPerRequest / bare(c).serverCpuMsPerRequest,
     })),
+    v2: cells
+      .filter((c) => c.server === 'graphpipe')
+      .map((g) => {
+        const json = inCell('json', g);
+        const v2Json = inCell('v2-json', g);
+        return {
+          batch: g.batch,
+          concurrency: g.concurrency,
+          binaryToGraphPipe: inCell('v2-binary', g)!.rowsPerSec / g.rowsPerSec,
+          ...(json && v2Json ? { jsonToNaiveJson: v2Json.rowsPerSec / json.rowsPerSec } : {}),
+        };
+      }),
     notes: [
       `each cell: ${config.large.rounds} alternating rounds per server, in all >= ${config.large.durationMs} ms and >= ${config.large.minRequestsPerClient} requests per client, after 1 warm-up request per client`,
       ...(skipped.length

@@ -1,6 +1,7 @@
 /**
  * End-to-end small tier: 1x4 float32 requests from autocannon (32 connections) to our server
- * (identity backend) and to a bare node:http echo (the ceiling), requests/s and latency.
+ * (identity backend) over GraphPipe and over the Open Inference Protocol's JSON, and to a bare
+ * node:http echo (the ceiling), requests/s and latency.
  * The body is passed to autocannon as a Buffer (so it is sent verbatim) and every response is
  * compared with the bytes expected back (autocannon's `expectBody`, counted as mismatches).
  */
@@ -13,21 +14,55 @@ import { type ServerKind, type ServerProcess, withServer } from './server-proces
 
 const VALUES = new Float32Array([5.1, 3.5, 1.4, 0.2]);
 
+/** One measured endpoint: the server, the path on it, and the request's content type. */
+interface Target {
+  readonly kind: ServerKind;
+  readonly label: SmallRow['server'];
+  readonly path: string;
+  readonly contentType: string;
+}
+
+const GRAPHPIPE: Target = {
+  kind: 'graphpipe-identity',
+  label: 'graphpipe',
+  path: '/',
+  contentType: 'application/octet-stream',
+};
+const V2_JSON: Target = {
+  kind: 'graphpipe-identity',
+  label: 'v2-json',
+  path: '/v2/models/identity/infer',
+  contentType: 'application/json',
+};
+const BARE: Target = { kind: 'bare-echo', label: 'bare-http', path: '/', contentType: 'application/octet-stream' };
+
+/** The v2 JSON request for the same values, and the exact answer our server gives it. */
+const V2_REQUEST = JSON.stringify({
+  inputs: [{ name: 'input0', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }],
+});
+const V2_ANSWER =
+  '{"model_name":"identity","model_version":"1","outputs":[{"name":"output0","datatype":"FP32","shape":[1,4],"data":[5.1,3.5,1.4,0.2]}]}';
+
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** One fetch of the benchmark body, decoded: the server must hand back the same values. */
-async function verifyOnce(server: ServerProcess, body: Buffer, expected: Buffer): Promise<string> {
-  const res = await fetch(server.url, {
+async function verifyOnce(server: ServerProcess, target: Target, body: Buffer, expected: Buffer): Promise<string> {
+  const res = await fetch(server.url + target.path, {
     method: 'POST',
     body,
-    headers: { 'content-type': 'application/octet-stream' },
+    headers: { 'content-type': target.contentType },
   });
   const got = Buffer.from(await res.arrayBuffer());
-  if (res.status !== 200) throw new Error(`${server.kind} answered ${res.status}: ${got.toString().slice(0, 200)}`);
-  if (!got.equals(expected)) throw new Error(`${server.kind} answered other bytes than expected`);
-  if (server.kind === 'graphpipe-identity') {
+  if (res.status !== 200) throw new Error(`${target.label} answered ${res.status}: ${got.toString().slice(0, 200)}`);
+  if (!got.equals(expected)) throw new Error(`${target.label} answered other bytes than expected`);
+  if (target === V2_JSON) {
+    const out = (JSON.parse(got.toString()) as { outputs: { data: number[] }[] }).outputs[0]!;
+    if (!Float32Array.from(out.data).every((v, i) => v === VALUES[i])) throw new Error('v2-json answered other values');
+    return 'a one-off fetch of the same JSON body reads back (as float32) to the values sent';
+  }
+  if (target === GRAPHPIPE) {
     const out = decodeInferResponse(got).outputs[0]!;
     if (out.shape.join() !== '1,4' || !(out.data as Float32Array).every((v, i) => v === VALUES[i])) {
       throw new Error('graphpipe answered other values than it was sent');
@@ -40,6 +75,7 @@ async function verifyOnce(server: ServerProcess, body: Buffer, expected: Buffer)
 /** autocannon's own latency histogram has whole-ms resolution; these are the raw per-response ms. */
 export async function load(
   url: string,
+  contentType: string,
   body: Buffer,
   expected: Buffer,
   connections: number,
@@ -49,7 +85,7 @@ export async function load(
   return autocannon({
     url,
     method: 'POST',
-    headers: { 'content-type': 'application/octet-stream' },
+    headers: { 'content-type': contentType },
     body,
     connections,
     duration,
@@ -62,28 +98,29 @@ export async function load(
 }
 
 async function measure(
-  kind: ServerKind,
+  target: Target,
   body: Buffer,
   expected: Buffer,
   config: BenchConfig,
   verified: string[],
   tick: (l: string) => void,
 ): Promise<SmallRow> {
-  return withServer(kind, async (server) => {
-    verified.push(`${kind}: ${await verifyOnce(server, body, expected)}`);
+  return withServer(target.kind, async (server) => {
+    verified.push(`${target.label}: ${await verifyOnce(server, target, body, expected)}`);
+    const url = server.url + target.path;
     const { connections, durationSec, warmupSec } = config.small;
-    if (warmupSec > 0) await load(server.url, body, expected, connections, warmupSec);
+    if (warmupSec > 0) await load(url, target.contentType, body, expected, connections, warmupSec);
     const latencies: number[] = [];
-    const r = await load(server.url, body, expected, connections, durationSec, latencies);
-    tick(kind);
+    const r = await load(url, target.contentType, body, expected, connections, durationSec, latencies);
+    tick(target.label);
     const requests = r['2xx'] + r.non2xx;
     if (r.non2xx || r.mismatches || r.errors) {
       throw new Error(
-        `${kind}: ${r.non2xx} non-2xx answers, ${r.mismatches} mismatched bodies, ${r.errors} errors under load`,
+        `${target.label}: ${r.non2xx} non-2xx answers, ${r.mismatches} mismatched bodies, ${r.errors} errors under load`,
       );
     }
     return {
-      server: kind === 'bare-echo' ? 'bare-http' : 'graphpipe',
+      server: target.label,
       requestsPerSec: requests / r.duration,
       p50Ms: percentile(latencies, 0.5),
       p99Ms: percentile(latencies, 0.99),
@@ -99,11 +136,14 @@ export async function runSmall(config: BenchConfig): Promise<SmallResults> {
   const input = tensor(VALUES, [1, 4]);
   const body = asBuffer(encodeInferRequest({ inputs: [input] }));
   const answer = asBuffer(encodeInferResponse({ outputs: [input] }));
-  const bar = progress('e2e-small', 2, config.progress);
+  const bar = progress('e2e-small', 3, config.progress);
   const verified: string[] = [];
   try {
-    const ours = await measure('graphpipe-identity', body, answer, config, verified, (l) => bar.tick(l));
-    const bare = await measure('bare-echo', body, body, config, verified, (l) => bar.tick(l));
+    const ours = await measure(GRAPHPIPE, body, answer, config, verified, (l) => bar.tick(l));
+    const v2 = await measure(V2_JSON, Buffer.from(V2_REQUEST), Buffer.from(V2_ANSWER), config, verified, (l) =>
+      bar.tick(l),
+    );
+    const bare = await measure(BARE, body, body, config, verified, (l) => bar.tick(l));
     verified.push(
       'under load every answer was 200 and byte-identical to the expected one (autocannon expectBody: 0 mismatches)',
     );
@@ -111,11 +151,12 @@ export async function runSmall(config: BenchConfig): Promise<SmallResults> {
       connections: config.small.connections,
       durationSec: config.small.durationSec,
       requestBytes: body.length,
-      rows: [ours, bare],
+      rows: [ours, v2, bare],
       ratios: {
         requestsPerSec: ours.requestsPerSec / bare.requestsPerSec,
         p50: ours.p50Ms / bare.p50Ms,
         p99: ours.p99Ms / bare.p99Ms,
+        v2JsonToGraphPipe: v2.requestsPerSec / ours.requestsPerSec,
       },
       verified,
     };

@@ -171,6 +171,28 @@ function renderLarge(out: string[], l: LargeResults): void {
       }),
     ),
   );
+  out.push(
+    'The same server over the Open Inference Protocol (v2), in the same cells: binary tensor data against GraphPipe, ' +
+      'and JSON (our codec on both sides) against the naive JSON server (JSON.parse/stringify on both sides).',
+  );
+  out.push(
+    table(
+      ['batch', 'clients', 'v2 binary rows/s', 'v2 binary / graphpipe', 'v2 JSON rows/s', 'v2 JSON / naive JSON'],
+      l.v2.map((v) => {
+        const cell = (server: string) =>
+          l.cells.find((c) => c.server === server && c.batch === v.batch && c.concurrency === v.concurrency);
+        const json = cell('v2-json');
+        return [
+          String(v.batch),
+          String(v.concurrency),
+          num(cell('v2-binary')!.rowsPerSec),
+          `**${x(v.binaryToGraphPipe)}**`,
+          json ? num(json.rowsPerSec) : 'n/a',
+          v.jsonToNaiveJson === undefined ? 'n/a' : `**${x(v.jsonToNaiveJson)}**`,
+        ];
+      }),
+    ),
+  );
   out.push(l.notes.map((n) => `- ${n}`).join('\n'));
 }
 
@@ -192,7 +214,8 @@ function renderSmall(out: string[], s: SmallResults): void {
     ),
   );
   out.push(
-    `graphpipe / bare-http: requests/s **${x(s.ratios.requestsPerSec)}**, p50 latency ${x(s.ratios.p50)}, p99 latency ${x(s.ratios.p99)}.\n` +
+    `graphpipe / bare-http: requests/s **${x(s.ratios.requestsPerSec)}**, p50 latency ${x(s.ratios.p50)}, p99 latency ${x(s.ratios.p99)}. ` +
+      `v2-json (the same server, Open Inference Protocol JSON) / graphpipe: requests/s **${x(s.ratios.v2JsonToGraphPipe)}**.\n` +
       s.verified.map((v) => `- checked: ${v}`).join('\n'),
   );
 }

@@ -33,7 +33,8 @@ export interface CodecResults {
   readonly firstTouch: readonly FirstTouch[];
 }
 
-export type LargeServer = 'graphpipe' | 'bare-http' | 'json';
+/** v2-binary and v2-json: the same server as graphpipe, called over the Open Inference Protocol. */
+export type LargeServer = 'graphpipe' | 'bare-http' | 'json' | 'v2-binary' | 'v2-json';
 
 export interface LargeCell {
   readonly server: LargeServer;
@@ -59,14 +60,26 @@ export interface LargeCell {
   readonly faultedBytesOverPayload: number;
 }
 
+/** The Open Inference Protocol against the same-run baselines, per (batch, concurrency) cell. */
+export interface V2LargeRatio {
+  readonly batch: number;
+  readonly concurrency: number;
+  /** v2-binary rows/s ÷ graphpipe rows/s. */
+  readonly binaryToGraphPipe: number;
+  /** v2-json rows/s ÷ the naive JSON server's rows/s, where both ran. */
+  readonly jsonToNaiveJson?: number;
+}
+
 export interface LargeResults {
   readonly rowShape: readonly number[];
   readonly cells: readonly LargeCell[];
+  readonly v2: readonly V2LargeRatio[];
   readonly notes: readonly string[];
 }
 
 export interface SmallRow {
-  readonly server: 'graphpipe' | 'bare-http';
+  /** v2-json: the graphpipe server called with Open Inference Protocol JSON requests. */
+  readonly server: 'graphpipe' | 'bare-http' | 'v2-json';
   readonly requestsPerSec: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -81,8 +94,13 @@ export interface SmallResults {
   readonly durationSec: number;
   readonly requestBytes: number;
   readonly rows: readonly SmallRow[];
-  /** graphpipe / bare-http */
-  readonly ratios: { readonly requestsPerSec: number; readonly p50: number; readonly p99: number };
+  /** graphpipe / bare-http, and v2-json / graphpipe in requests/s. */
+  readonly ratios: {
+    readonly requestsPerSec: number;
+    readonly p50: number;
+    readonly p99: number;
+    readonly v2JsonToGraphPipe: number;
+  };
   /** How the bodies were checked to arrive intact. */
   readonly verified: readonly string[];
 }

@@ -24,9 +24,9 @@ async function measure(runtime: RuntimeName, config: BenchConfig, tick: (label: 
     const body = Buffer.from(encodeInferRequest({ inputs: [input] }));
     const expected = Buffer.from(encodeInferResponse({ outputs: [input] }));
     const { connections, durationSec, warmupSec } = config.runtimes.small;
-    if (warmupSec > 0) await load(server.url, body, expected, connections, warmupSec);
+    if (warmupSec > 0) await load(server.url, 'application/octet-stream', body, expected, connections, warmupSec);
     const latencies: number[] = [];
-    const r = await load(server.url, body, expected, connections, durationSec, latencies);
+    const r = await load(server.url, 'application/octet-stream', body, expected, connections, durationSec, latencies);
     if (r.non2xx || r.mismatches || r.errors) {
       throw new Error(
         `${runtime}: ${r.non2xx} non-2xx, ${r.mismatches} mismatched bodies, ${r.errors} errors under load`,

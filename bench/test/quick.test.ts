@@ -37,7 +37,7 @@ describe('bench --quick', () => {
         finitePositive(`first touch ${f.message} ${k}`, f[k]);
 
     const servers = new Set(e2eLarge.cells.map((c) => c.server));
-    expect([...servers].sort()).toEqual(['bare-http', 'graphpipe', 'json']);
+    expect([...servers].sort()).toEqual(['bare-http', 'graphpipe', 'json', 'v2-binary', 'v2-json']);
     for (const c of e2eLarge.cells) {
       const label = `large ${c.server} batch ${c.batch} x${c.concurrency}`;
       for (const k of [
@@ -55,14 +55,19 @@ describe('bench --quick', () => {
         finitePositive(`${label} ${k}`, c[k]);
     }
     expect(new Set(e2eLarge.cells.map((c) => c.concurrency))).toEqual(new Set([1, 5]));
+    expect(e2eLarge.v2.length).toBeGreaterThan(0);
+    for (const v of e2eLarge.v2)
+      finitePositive(`v2 binary / graphpipe batch ${v.batch} x${v.concurrency}`, v.binaryToGraphPipe);
+    expect(e2eLarge.v2.filter((v) => v.jsonToNaiveJson !== undefined).length).toBeGreaterThan(0);
 
-    expect(e2eSmall.rows.map((row) => row.server)).toEqual(['graphpipe', 'bare-http']);
+    expect(e2eSmall.rows.map((row) => row.server)).toEqual(['graphpipe', 'v2-json', 'bare-http']);
     for (const row of e2eSmall.rows) {
       for (const k of ['requestsPerSec', 'p50Ms', 'p99Ms', 'requests'] as const)
         finitePositive(`small ${row.server} ${k}`, row[k]);
       expect(row.errors + row.non2xx + row.mismatches).toBe(0);
     }
-    for (const k of ['requestsPerSec', 'p50', 'p99'] as const) finitePositive(`small ratio ${k}`, e2eSmall.ratios[k]);
+    for (const k of ['requestsPerSec', 'p50', 'p99', 'v2JsonToGraphPipe'] as const)
+      finitePositive(`small ratio ${k}`, e2eSmall.ratios[k]);
 
     const m = realModel;
     expect(m.skipped, m.skipped ? `real-model tier skipped: ${m.reason}` : '').toBe(false);

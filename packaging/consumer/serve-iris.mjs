@@ -9,6 +9,7 @@
 import { createOnnxBackend } from '@graphpipe/backend-onnx';
 import { RemoteModel } from '@graphpipe/client';
 import { tensor } from '@graphpipe/protocol';
+import { datatypeOf } from '@graphpipe/protocol/v2';
 import { createGraphPipeApp } from '@graphpipe/server-core';
 import { serve as serveOnBun } from '@graphpipe/server-core/bun';
 import { serve as serveOnDeno } from '@graphpipe/server-core/deno';
@@ -27,10 +28,14 @@ try {
   const { byName } = await model.infer({ features });
   const label = byName.label;
   if (!label) throw new Error(`no label among the outputs: ${Object.keys(byName).join(', ')}`);
+  // The same model over the Open Inference Protocol, on the same port.
+  const v2 = await new RemoteModel(`${server.url}/v2/models/${backend.metadata.name}`).infer({ features });
   console.log(
     JSON.stringify({
       name: (await model.metadata()).name,
       labels: Array.from(/** @type {BigInt64Array} */ (label.data), Number),
+      v2Labels: Array.from(/** @type {BigInt64Array} */ (v2.byName.label?.data ?? []), Number),
+      v2Datatype: datatypeOf(label.dtype),
       webApp: typeof createGraphPipeApp(backend).fetch,
       // The playground page comes from @graphpipe/playground, loaded on the first request for it.
       page: (await fetch(server.url, { headers: { accept: 'text/html' } })).headers.get('content-type'),

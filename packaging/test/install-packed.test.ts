@@ -110,6 +110,8 @@ describe('the packed packages, installed into an empty project', () => {
     expect(JSON.parse(stdout)).toEqual({
       name: 'iris-classifier',
       labels: [0, 2],
+      v2Labels: [0, 2],
+      v2Datatype: 'INT64',
       webApp: 'function',
       page: 'text/html; charset=utf-8',
       conformanceCases: expect.any(Number),

@@ -16,11 +16,12 @@ test('string elements given as UTF-8 bytes become JS strings', () => {
   expect(toOrtTensor(OrtTensor, t).data).toEqual(['ünï', 'plain']);
 });
 
-test("outputs keep onnxruntime's typed array; bool comes out as uint8", () => {
+test("outputs keep onnxruntime's typed array; bool comes out as bool bytes", () => {
   const ort = new OrtTensor('bool', new Uint8Array([1, 0, 1]), [3]);
-  const t = fromOrtTensor(ort, 'uint8');
-  expect(t).toEqual({ dtype: 'uint8', shape: [3], data: new Uint8Array([1, 0, 1]) });
+  const t = fromOrtTensor(ort, 'bool');
+  expect(t).toEqual({ dtype: 'bool', shape: [3], data: new Uint8Array([1, 0, 1]) });
   expect(t.data).toBe(ort.data);
+  expect(toOrtTensor(OrtTensor, t).type).toBe('bool');
 });
 
 test('float16 held in another 16-bit array (Float16Array on newer runtimes) is viewed as Uint16Array', () => {

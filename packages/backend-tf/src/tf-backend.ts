@@ -58,6 +58,13 @@ async function engineFor(options: TfBackendOptions): Promise<Engine> {
   return engine;
 }
 
+/** The Open Inference Protocol's platform names (Triton's, for a SavedModel). */
+const PLATFORMS: Readonly<Record<ModelFormat, string>> = {
+  'layers-model': 'tensorflowjs_layers',
+  'graph-model': 'tensorflowjs_graph',
+  'saved-model': 'tensorflow_savedmodel',
+};
+
 /** Loads the model at `path` (a model directory, or a model.json file) and serves it. */
 export async function createTfBackend(path: string, options: TfBackendOptions = {}): Promise<TfBackend> {
   const engine = await engineFor(options);
@@ -69,6 +76,7 @@ export async function createTfBackend(path: string, options: TfBackendOptions = 
     name: options.name ?? basename(statSync(path).isFile() ? dirname(path) : path),
     version: options.version,
     description: options.description ?? `TensorFlow.js ${model.format} on ${engine.description}`,
+    platform: PLATFORMS[model.format],
     inputs,
     outputs,
   };

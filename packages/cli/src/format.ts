@@ -7,7 +7,9 @@ export function describeTensor(name: string, t: Tensor): string {
   const values =
     t.dtype === 'string'
       ? stringValues(t).map((s) => JSON.stringify(s))
-      : Array.from(t.data as ArrayLike<number | bigint>, String);
+      : t.dtype === 'bool'
+        ? Array.from(t.data, (b) => String(b !== 0))
+        : Array.from(t.data as ArrayLike<number | bigint>, String);
   const shown =
     values.slice(0, MAX_SHOWN).join(', ') + (values.length > MAX_SHOWN ? `, … (${values.length} values)` : '');
   return `${name}: ${t.dtype}[${t.shape.join(', ')}] ${shown}`;

@@ -97,7 +97,10 @@ export function buildProgram(): Command {
   program
     .command('info')
     .description("print a served model's metadata")
-    .argument('<url>', 'server URL, e.g. http://127.0.0.1:9000 (a model of several: …/models/<name>)')
+    .argument(
+      '<url>',
+      'server URL, e.g. http://127.0.0.1:9000 (a model of several: …/models/<name>), or a v2 model URL, e.g. …/v2/models/iris',
+    )
     .option('--json', 'print JSON instead of a table')
     .option('--ca <file>', "trust this certificate authority's certificate (PEM) for https")
     .addOption(tokenOption())
@@ -107,7 +110,7 @@ export function buildProgram(): Command {
   program
     .command('infer')
     .description('run a served model on tensors from .npy/.json files or inline JSON')
-    .argument('<url>', 'server URL')
+    .argument('<url>', 'server URL, or a v2 model URL (…/v2/models/<name>[/versions/<v>])')
     .requiredOption('-i, --input <[name=]file|json>', 'an input tensor (repeat for several)', collect)
     .option('-o, --output <name>', "an output to fetch (repeat; default: the model's outputs)", collect)
     .option('-c, --config <string>', 'opaque per-request config for the model')

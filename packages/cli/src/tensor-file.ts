@@ -3,7 +3,7 @@ import { parseNpy, type Tensor, tensorFromJson } from '@graphpipe/protocol';
 
 /**
  * Reads a tensor from a .npy file, a .json file, or inline JSON. JSON is either a nested
- * array (float32, shape from the nesting; strings make a String tensor) or
+ * array (float32, shape from the nesting; strings make a String tensor, booleans a bool one) or
  * {"dtype": "int64", "shape": [2], "data": [1, 2]}.
  */
 export async function readTensorArg(arg: string): Promise<Tensor> {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RemoteModel } from '@graphpipe/client';
@@ -6,7 +6,7 @@ import { parseNpy, tensor, toNpy } from '@graphpipe/protocol';
 import { createFunctionBackend } from '@graphpipe/server-core';
 import { serve, type ServerHandle } from '@graphpipe/server-core/node';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { cliBin, hasScript, runCli, runCliOnTerminal, startUntil, stop } from './helpers.js';
+import { cliBin, hasScript, repoRoot, runCli, runCliOnTerminal, startUntil, stop } from './helpers.js';
 
 /** The environment of a colour terminal, whatever the test runs under (CI, NO_COLOR, no TERM). */
 function terminalEnv(): NodeJS.ProcessEnv {
@@ -115,6 +115,27 @@ describe('--token', () => {
     } finally {
       await guarded.close();
     }
+  });
+});
+
+describe('a model over the Open Inference Protocol (a v2 URL)', () => {
+  test('info prints its metadata', async () => {
+    const { code, stdout } = await runCli(['info', `${server.url}/v2/models/adder`]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('adder 2.0  (server: graphpipe-ts 0.1.0)');
+    expect(stdout).toMatch(/input.*a.*float32.*\[-1\]/);
+    expect(stdout).toMatch(/output.*sum.*float32.*\[-1\]/);
+  });
+
+  test('infer runs it, names the outputs, and reports errors in one line', async () => {
+    const ok = await runCli(['infer', `${server.url}/v2/models/adder/versions/2.0`, '-i', 'a=[1,2]', '-i', 'b=[3,4]']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout.trim()).toBe('sum: float32[2] 4, 6');
+    const bad = await runCli(['infer', `${server.url}/v2/models/adder`, '-i', 'a=[1]']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toBe(
+      `graphpipe: ${server.url}/v2/models/adder/infer answered 400: missing input "b"; the model needs "a", "b"`,
+    );
   });
 });
 
@@ -285,11 +306,27 @@ describe('graphpipe serve', () => {
     }
   }, 60_000);
 
+  test('serves a directory holding one .onnx file, as KServe mounts a model', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'graphpipe-mnt-'));
+    await copyFile(join(repoRoot, 'models/iris-classifier.onnx'), join(dir, 'model.onnx'));
+    const { child, match } = await startUntil(
+      process.execPath,
+      [cliBin, 'serve', dir, '--port', '0', '--quiet', '--name', 'iris'],
+      /serving (\S+) on (http:\/\/\S+)/,
+    );
+    try {
+      expect(match[1]).toBe('iris');
+      expect((await fetch(`${match[2]}/v2/models/iris/ready`)).status).toBe(200);
+    } finally {
+      expect(await stop(child)).toBe(0);
+    }
+  }, 60_000);
+
   test('refuses a path it cannot serve, saying what it expected', async () => {
     const { code, stderr } = await runCli(['serve', 'README.md']);
     expect(code).toBe(1);
     expect(stderr).toMatch(
-      /expected an \.onnx\/\.ort file, a directory with model\.json \(TF\.js\) or saved_model\.pb \(SavedModel\), or a composition/,
+      /expected an \.onnx\/\.ort file \(or a directory holding just one\), a directory with model\.json \(TF\.js\) or saved_model\.pb \(SavedModel\), or a composition/,
     );
   });
 });

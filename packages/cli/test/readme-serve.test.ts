@@ -28,6 +28,13 @@ test('pnpm serve starts the bundled iris classifier, answers, and shuts down on 
       outputNames: ['label'],
     });
     expect(Array.from(byName.label!.data as BigInt64Array)).toEqual([0n, 2n]);
+
+    // The README's curl call over the Open Inference Protocol, and the start of the answer it shows.
+    const [, path, body] = /curl -s localhost:9000(\S+) -d '([^']+)'/.exec(readme)!;
+    const shown = /\n# (\{"model_name".*?)…/.exec(readme)![1]!;
+    const answer = await fetch(`${match[1]}${path}`, { method: 'POST', body });
+    expect(answer.status).toBe(200);
+    expect(await answer.text()).toMatch(new RegExp(`^${shown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   } finally {
     await stop(child, 'SIGINT');
     rmSync(turboConfig, { recursive: true, force: true });

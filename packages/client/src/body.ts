@@ -36,8 +36,11 @@ export function outgoingBody(chunks: readonly Uint8Array[], streamUploads: boole
   return { body: chunkStream(chunks), headers: { 'content-length': String(length) }, duplex: 'half' };
 }
 
-/** The whole answer as one Uint8Array, filled in place when its length is known. */
-export async function readAll(response: Response): Promise<Uint8Array> {
+/**
+ * The whole answer as one Uint8Array, filled in place when its length is known. `alignAt`: the
+ * offset to place 8-aligned in memory (where binary tensors start after a JSON header).
+ */
+export async function readAll(response: Response, alignAt = 0): Promise<Uint8Array> {
   const length = Number(response.headers.get('content-length') ?? NaN);
   // With a content-encoding the declared length is of the encoded bytes, not of what we read.
   if (
@@ -46,9 +49,13 @@ export async function readAll(response: Response): Promise<Uint8Array> {
     length < JOIN_BELOW_BYTES ||
     response.headers.has('content-encoding')
   ) {
-    return new Uint8Array(await response.arrayBuffer());
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (alignAt % 8 === 0) return bytes;
+    const copy = allocate(bytes.length, alignAt);
+    copy.set(bytes);
+    return copy;
   }
-  const out = new Uint8Array(length);
+  const out = allocate(length, alignAt);
   let at = 0;
   const reader = response.body.getReader();
   for (;;) {
@@ -60,4 +67,10 @@ export async function readAll(response: Response): Promise<Uint8Array> {
   }
   if (at !== length) throw new Error(`the answer ended after ${at} of ${length} bytes`);
   return out;
+}
+
+/** A zeroed buffer of `length` bytes whose offset `alignAt` falls on an 8-aligned address. */
+function allocate(length: number, alignAt: number): Uint8Array {
+  const pad = (8 - (alignAt % 8)) % 8;
+  return new Uint8Array(new ArrayBuffer(length + pad), pad, length);
 }

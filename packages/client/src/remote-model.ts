@@ -9,7 +9,8 @@ import {
   type Tensor,
 } from '@graphpipe/protocol';
 import { canStreamUploads } from './body.js';
-import { callSignal, post } from './transport.js';
+import { callSignal, decodeAnswer, type PostOptions, post } from './transport.js';
+import { isV2ModelUrl, V2Client, v2Target } from './v2-client.js';
 
 export interface RemoteModelOptions {
   /** A fetch implementation (for proxies, custom agents, tests). Default: the global fetch. */
@@ -26,6 +27,18 @@ export interface RemoteModelOptions {
    * stream uploads only over HTTP/2.
    */
   streamUploads?: boolean;
+  /**
+   * The protocol the server speaks: 'graphpipe', or 'v2' for the Open Inference Protocol (KServe,
+   * Triton, MLServer, OpenVINO, and this project's server). Default: 'v2' when the URL is a v2
+   * model's (`…/v2/models/<name>[/versions/<v>]`) or `model` is given, else 'graphpipe'.
+   */
+  protocol?: 'graphpipe' | 'v2';
+  /** v2: the model's name, when the URL is the server's (http://host:port) rather than the model's. */
+  model?: string;
+  /** v2: the model version; default: the URL's, else the server's choice (its latest). */
+  version?: string;
+  /** v2: tensors as binary data (default), or as JSON. */
+  encoding?: 'binary' | 'json';
 }
 
 export interface CallOptions {
@@ -38,7 +51,7 @@ export interface InferOptions extends CallOptions {
   inputNames?: readonly string[];
   /** Outputs wanted, in order. Default: the model's default outputs. */
   outputNames?: readonly string[];
-  /** Opaque per-request configuration passed to the model. */
+  /** Opaque per-request configuration passed to the model (over v2, as the `config` parameter). */
   config?: string;
 }
 
@@ -60,20 +73,31 @@ export interface InferResult {
 }
 
 /**
- * A model served over GraphPipe, at the URL the server was given (usually http://host:port).
+ * A model served over GraphPipe, at the URL the server was given (usually http://host:port), or
+ * over the Open Inference Protocol (v2).
  *
  *     const model = new RemoteModel('http://127.0.0.1:9000');
  *     const { outputs } = await model.infer(tensor(new Float32Array([5.1, 3.5, 1.4, 0.2]), [1, 4]));
+ *     const triton = new RemoteModel('http://triton:8000/v2/models/iris');
  */
 export class RemoteModel {
   readonly url: string;
+  /** The protocol in use. */
+  readonly protocol: 'graphpipe' | 'v2';
   private readonly options: Required<Pick<RemoteModelOptions, 'retries' | 'headers'>> & RemoteModelOptions;
+  private readonly v2: V2Client | undefined;
   private cachedMetadata: MetadataResponse | undefined;
   private pendingMetadata: Promise<MetadataResponse | undefined> | undefined;
 
   constructor(url: string | URL, options: RemoteModelOptions = {}) {
     this.url = String(url);
     this.options = { retries: 2, headers: {}, ...options };
+    this.protocol = options.protocol ?? (options.model !== undefined || isV2ModelUrl(this.url) ? 'v2' : 'graphpipe');
+    if (this.protocol === 'v2') {
+      this.v2 = new V2Client(v2Target(this.url, options.model, options.version), options.encoding !== 'json');
+    } else if (options.model !== undefined || options.version !== undefined || options.encoding !== undefined) {
+      throw new TypeError('model, version and encoding are options of the v2 protocol (protocol: "v2")');
+    }
   }
 
   /**
@@ -81,7 +105,12 @@ export class RemoteModel {
    * for naming outputs; call it again to refresh.
    */
   async metadata(options: CallOptions = {}): Promise<MetadataResponse> {
-    const bytes = await this.post([encodeMetadataRequest()], this.deadline(options), this.options.retries);
+    const call = this.deadline(options);
+    if (this.v2) {
+      this.cachedMetadata = await this.v2.metadata(this.postOptions(call, this.options.retries));
+      return this.cachedMetadata;
+    }
+    const bytes = await this.post([encodeMetadataRequest()], call, this.options.retries);
     this.cachedMetadata = decode(() => decodeMetadataResponse(bytes), this.url);
     return this.cachedMetadata;
   }
@@ -89,6 +118,7 @@ export class RemoteModel {
   /** Runs the model. Fails with a GraphPipeError carrying the server's status and message. */
   async infer(inputs: InferInputs, options: InferOptions = {}): Promise<InferResult> {
     const { tensors, names } = normalizeInputs(inputs, options.inputNames);
+    if (this.v2) return this.inferV2(tensors, names, options);
     const body = encodeInferRequestChunks({
       inputs: tensors,
       inputNames: names,
@@ -107,6 +137,43 @@ export class RemoteModel {
       ? options.outputNames
       : defaultOutputNames(await untilAborted(this.sharedMetadata(), call.signal), response.outputs.length);
     return { outputs: response.outputs, byName: nameOutputs(response.outputs, outputNames) };
+  }
+
+  /** Over v2 every input is named: unnamed ones take the model's input names, by position. */
+  private async inferV2(
+    tensors: readonly Tensor[],
+    names: readonly string[] | undefined,
+    options: InferOptions,
+  ): Promise<InferResult> {
+    const call = this.deadline(options);
+    let inputNames = names ?? [];
+    if (tensors.some((_, i) => !inputNames[i])) {
+      const declared = (this.cachedMetadata ?? (await this.metadata(call))).inputs;
+      inputNames = tensors.map((_, i) => inputNames[i] || declared[i]?.name || '');
+      const unnamed = inputNames.indexOf('');
+      if (unnamed >= 0) {
+        throw new GraphPipeError(
+          'INVALID_ARGUMENT',
+          `input ${unnamed} has no name and the model lists ${declared.length} input(s); name it`,
+        );
+      }
+    }
+    // Only a refused connection is retried: once a request was sent, running it again could repeat its effect.
+    const outputs = await this.v2!.infer(
+      {
+        inputs: tensors.map((tensor, i) => ({ name: inputNames[i]!, tensor })),
+        outputNames: options.outputNames,
+        config: options.config,
+      },
+      this.postOptions(call, this.options.retries),
+    );
+    return {
+      outputs: outputs.map((o) => o.tensor),
+      byName: nameOutputs(
+        outputs.map((o) => o.tensor),
+        outputs.map((o) => o.name),
+      ),
+    };
   }
 
   /**
@@ -133,14 +200,18 @@ export class RemoteModel {
   }
 
   private post(chunks: readonly Uint8Array[], call: CallOptions, retries: number): Promise<Uint8Array> {
-    return post(this.url, chunks, {
+    return post(this.url, chunks, this.postOptions(call, retries));
+  }
+
+  private postOptions(call: CallOptions, retries: number): PostOptions {
+    return {
       fetch: this.options.fetch ?? globalThis.fetch,
       headers: this.options.headers,
       signal: call.signal,
       timeoutMs: call.timeoutMs,
       retries,
       streamUploads: this.options.streamUploads ?? canStreamUploads,
-    });
+    };
   }
 }
 
@@ -181,13 +252,5 @@ function normalizeInputs(inputs: InferInputs, inputNames?: readonly string[]) {
 }
 
 function decode<T>(fn: () => T, url: string): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw new GraphPipeError(
-      'INVALID_MESSAGE',
-      `${url} sent an answer that is not a GraphPipe message: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
+  return decodeAnswer(fn, url, 'a GraphPipe message');
 }

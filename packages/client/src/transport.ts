@@ -26,18 +26,46 @@ export interface PostOptions {
  * every failure into a GraphPipeError: HTTP errors keep their status, the server's message and the
  * code it named.
  */
-export async function post(url: string, chunks: readonly Uint8Array[], options: PostOptions): Promise<Uint8Array> {
-  // Called on its own, never as options.fetch(…): browsers refuse fetch called as a method of
-  // another object ("Illegal invocation").
-  const { signal, fetch: send } = options;
+export function post(url: string, chunks: readonly Uint8Array[], options: PostOptions): Promise<Uint8Array> {
+  return send(url, { chunks, contentType: 'application/octet-stream' }, options, (response) => readAll(response));
+}
+
+/** What to send: a GET without `chunks`, else a POST of them. */
+export interface Outgoing {
+  readonly chunks?: readonly Uint8Array[];
+  readonly contentType?: string;
+  /** Headers of this request, under the caller's own (`options.headers`). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Sends one request and hands a successful answer to `read`, turning every failure into a
+ * GraphPipeError as `post` does. Only refused connections are retried.
+ */
+export async function send<T>(
+  url: string,
+  outgoing: Outgoing,
+  options: PostOptions,
+  read: (response: Response) => Promise<T>,
+): Promise<T> {
+  // fetch is called on its own, never as options.fetch(…): browsers refuse fetch called as a method
+  // of another object ("Illegal invocation").
+  const { signal, fetch: fetchAlone } = options;
   for (let attempt = 0; ; attempt++) {
     let response: Response;
     try {
-      const { body, headers, duplex } = outgoingBody(chunks, options.streamUploads);
-      response = await send(url, {
-        method: 'POST',
+      const { body, headers, duplex } = outgoing.chunks
+        ? outgoingBody(outgoing.chunks, options.streamUploads)
+        : { body: undefined, headers: {}, duplex: undefined };
+      response = await fetchAlone(url, {
+        method: outgoing.chunks ? 'POST' : 'GET',
         body,
-        headers: { 'content-type': 'application/octet-stream', ...headers, ...options.headers },
+        headers: {
+          ...(outgoing.contentType ? { 'content-type': outgoing.contentType } : {}),
+          ...outgoing.headers,
+          ...headers,
+          ...options.headers,
+        },
         signal,
         ...(duplex ? { duplex } : {}),
       } as RequestInit);
@@ -51,14 +79,14 @@ export async function post(url: string, chunks: readonly Uint8Array[], options: 
     }
     try {
       if (!response.ok) {
-        const text = (await response.text()).trim().split('\n')[0] || response.statusText;
+        const text = errorMessage(await response.text()) || response.statusText;
         const retryAfter = Number(response.headers.get('retry-after') ?? NaN);
         throw new GraphPipeError(errorCode(response), `${url} answered ${response.status}: ${text}`, {
           status: response.status,
           retryAfter: Number.isFinite(retryAfter) ? retryAfter : undefined,
         });
       }
-      return await readAll(response);
+      return await read(response);
     } catch (err) {
       if (signal?.aborted) throw abortError(signal, options.timeoutMs, url, err);
       if (isGraphPipeError(err)) throw err;
@@ -66,6 +94,23 @@ export async function post(url: string, chunks: readonly Uint8Array[], options: 
       throw new GraphPipeError('NETWORK', `reading the answer from ${url} failed: ${describe(err)}`, { cause: err });
     }
   }
+}
+
+/**
+ * The one-line message of an error answer: the Open Inference Protocol's `{"error": "..."}`, or
+ * the first line of a text body (GraphPipe's form, a proxy's page).
+ */
+function errorMessage(body: string): string {
+  const text = body.trim();
+  if (text.startsWith('{')) {
+    try {
+      const { error } = JSON.parse(text) as { error?: unknown };
+      if (typeof error === 'string') return error.split('\n')[0]!;
+    } catch {
+      // Not JSON after all: the text itself.
+    }
+  }
+  return text.split('\n')[0]!;
 }
 
 /**
@@ -125,4 +170,19 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+/** A decoded answer, or INVALID_MESSAGE saying the server's answer is not a `what` message. */
+export function decodeAnswer<T>(decode: () => T, url: string, what: string): T {
+  try {
+    return decode();
+  } catch (err) {
+    throw new GraphPipeError(
+      'INVALID_MESSAGE',
+      `${url} sent an answer that is not ${what}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
 }

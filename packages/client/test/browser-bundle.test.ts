@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { runInContext } from 'node:vm';
 import { webRealm } from '@graphpipe/test-utils';
 import { decodeRequest, encodeInferResponse, encodeMetadataResponse } from '@graphpipe/protocol';
+import { decodeV2Request, encodeV2Response } from '@graphpipe/protocol/v2';
 import { build } from 'esbuild';
 import { expect, test } from 'vitest';
 import { reply, useRawServers } from './helpers.js';
@@ -14,6 +15,7 @@ import { reply, useRawServers } from './helpers.js';
 const start = useRawServers();
 const entry = fileURLToPath(new URL('../src/index.ts', import.meta.url));
 const protocolEntry = fileURLToPath(new URL('../../protocol/src/index.ts', import.meta.url));
+const v2Entry = fileURLToPath(new URL('../../protocol/src/v2/index.ts', import.meta.url));
 
 async function browserBundle(): Promise<string> {
   const result = await build({
@@ -25,7 +27,7 @@ async function browserBundle(): Promise<string> {
     globalName: 'GraphPipe',
     write: false,
     logLevel: 'silent',
-    alias: { '@graphpipe/protocol': protocolEntry },
+    alias: { '@graphpipe/protocol/v2': v2Entry, '@graphpipe/protocol': protocolEntry },
   });
   return result.outputFiles[0]!.text;
 }
@@ -36,6 +38,18 @@ test('the client bundles for the browser and runs with web APIs alone', async ()
   expect(code.length).toBeLessThan(120_000);
 
   const server = await start((req, res) => {
+    if (req.url === '/v2/models/echo/infer') {
+      // An Open Inference Protocol echo: every input back as binary data.
+      const request = decodeV2Request(req.body, req.headers['inference-header-content-length'] as string | undefined);
+      if (request.kind !== 'infer') throw new Error('expected an inference request');
+      const answer = encodeV2Response({
+        modelName: 'echo',
+        outputs: request.inputs.map((i) => ({ name: i.name, tensor: i.tensor, binary: true })),
+      });
+      return reply(res, Buffer.concat(answer.chunks), 200, {
+        'inference-header-content-length': String(answer.headerLength),
+      });
+    }
     const request = decodeRequest(req.body);
     if (request.kind === 'metadata')
       return reply(res, encodeMetadataResponse({ name: 'echo', outputs: [{ name: 'y' }] }));
@@ -50,9 +64,16 @@ test('the client bundles for the browser and runs with web APIs alone', async ()
       const model = new RemoteModel(url);
       const meta = await model.metadata();
       const { outputs } = await model.infer(tensor(new Float32Array([1, 2, 3]), [3]));
-      return { name: meta.name, values: Array.from(outputs[0].data), hasProcess: typeof process !== 'undefined' };
+      const v2 = new RemoteModel(url + '/v2/models/echo');
+      const { byName } = await v2.infer({ x: tensor(new Float32Array([4, 5]), [2]) });
+      return {
+        name: meta.name,
+        values: Array.from(outputs[0].data),
+        v2: Array.from(byName.x.data),
+        hasProcess: typeof process !== 'undefined',
+      };
     })()`,
     context,
   );
-  expect(result).toEqual({ name: 'echo', values: [1, 2, 3], hasProcess: false });
+  expect(result).toEqual({ name: 'echo', values: [1, 2, 3], v2: [4, 5], hasProcess: false });
 });

@@ -1,4 +1,4 @@
-export { dtypeFromOnnx, outputDTypeFromOnnx } from './dtype-map.js';
+export { dtypeFromOnnx } from './dtype-map.js';
 export { fetchOrder, resultsByName } from './fetch-outputs.js';
 export { describeModel, type ModelDescription, type NameOverrides, type OnnxValueInfo } from './metadata.js';
 export { type ByteSource, bytesSource, type ModelHeader, modelHeaderOr, parseModelHeader } from './model-header.js';

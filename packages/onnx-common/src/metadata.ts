@@ -1,7 +1,7 @@
 /** What the backend tells GraphPipe about a model: its name and its inputs and outputs. */
-import { type DType, GraphPipeError, type Tensor, tensorFromJson } from '@graphpipe/protocol';
+import { GraphPipeError, type Tensor, tensorFromJson } from '@graphpipe/protocol';
 import type { ModelMetadata, TensorSpec } from '@graphpipe/server-core';
-import { dtypeFromOnnx, outputDTypeFromOnnx } from './dtype-map.js';
+import { dtypeFromOnnx } from './dtype-map.js';
 import type { ModelHeader } from './model-header.js';
 import type { OrtValueMetadata, SessionIO } from './ort-types.js';
 
@@ -31,8 +31,8 @@ export function describeModel(
   fallbackName: string,
   overrides: NameOverrides,
 ): ModelDescription {
-  const inputs = new Map(session.inputMetadata.map((m) => [m.name, describeValue(m, 'input', dtypeFromOnnx)]));
-  const outputs = new Map(session.outputMetadata.map((m) => [m.name, describeValue(m, 'output', outputDTypeFromOnnx)]));
+  const inputs = new Map(session.inputMetadata.map((m) => [m.name, describeValue(m, 'input')]));
+  const outputs = new Map(session.outputMetadata.map((m) => [m.name, describeValue(m, 'output')]));
   const props = header.metadataProps;
   const version =
     overrides.version ?? props.get('version') ?? (header.modelVersion ? String(header.modelVersion) : undefined);
@@ -44,6 +44,7 @@ export function describeModel(
       name: overrides.name ?? props.get('name') ?? fallbackName,
       ...(version === undefined ? {} : { version }),
       ...(description === undefined ? {} : { description }),
+      platform: 'onnxruntime_onnx',
       inputs: [...inputs.values()].map((p) => p.spec),
       outputs: [...outputs.values()].map((p) => p.spec),
       ...(labels ? { labels } : {}),
@@ -54,11 +55,7 @@ export function describeModel(
   };
 }
 
-function describeValue(
-  m: OrtValueMetadata,
-  role: 'input' | 'output',
-  toDType: (onnxType: string) => DType | undefined,
-): OnnxValueInfo {
+function describeValue(m: OrtValueMetadata, role: 'input' | 'output'): OnnxValueInfo {
   if (!m.isTensor) {
     const what = 'an ONNX sequence, map or optional value';
     return {
@@ -68,15 +65,14 @@ function describeValue(
   }
   // Symbolic dims ("batch") and unknown dims both arrive as strings; GraphPipe says -1 for any size.
   const shape = m.shape.map((d) => (typeof d === 'number' ? d : -1));
-  const dtype = toDType(m.type);
+  const dtype = dtypeFromOnnx(m.type);
   if (dtype === undefined) {
     return {
       spec: { name: m.name, shape, description: `ONNX ${m.type} tensor; GraphPipe has no ${m.type} dtype` },
       unsupported: `${role} "${m.name}" has ONNX type ${m.type}, which GraphPipe has no dtype for`,
     };
   }
-  const description = dtype === m.type ? undefined : `ONNX ${m.type} tensor, sent as ${dtype}`;
-  return { spec: { name: m.name, dtype, shape, ...(description === undefined ? {} : { description }) } };
+  return { spec: { name: m.name, dtype, shape } };
 }
 
 /** Class names from the `labels` prop: a JSON array of strings, or names separated by commas. */

@@ -10,7 +10,7 @@ export function toOrtTensor<T extends OrtTensorLike>(OrtTensor: OrtTensorConstru
   return new OrtTensor(t.dtype as never, data as never, dims);
 }
 
-/** `dtype` is the output's GraphPipe dtype from the metadata (see outputDTypeFromOnnx). */
+/** `dtype` is the output's dtype from the metadata. */
 export function fromOrtTensor(t: OrtOutput, dtype: DType): Tensor {
   const shape = [...t.dims];
   const data = t.data;

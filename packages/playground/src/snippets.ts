@@ -1,5 +1,6 @@
 /** Copy-ready code that calls the chosen model with the inputs on the page. */
 import { type DType, elementCount, type Tensor } from '@graphpipe/client';
+import { datatypeOf } from '@graphpipe/protocol/v2';
 import { formatNumber, formatTensor } from './editor.js';
 
 export interface NamedTensor {
@@ -51,6 +52,7 @@ const ARRAY_BY_DTYPE: Record<Exclude<DType, 'string'>, string> = {
   uint64: 'BigUint64Array',
   int64: 'BigInt64Array',
   float64: 'Float64Array',
+  bool: 'Uint8Array',
 };
 
 /** The TypeScript client: each input as a typed array (zeros of its size when large). */
@@ -77,7 +79,8 @@ const propertyName = (name: string) => (/^[A-Za-z_$][\w$]*$/.test(name) ? name :
 function tensorExpression(t: Tensor): string {
   const shape = `[${t.shape.join(', ')}]`;
   const count = elementCount(t.shape);
-  const dtypeArg = t.dtype === 'float16' ? ", 'float16'" : '';
+  // Typed arrays that more than one dtype uses say which one they hold.
+  const dtypeArg = t.dtype === 'float16' || t.dtype === 'bool' ? `, '${t.dtype}'` : '';
   if (t.dtype === 'string') {
     const values = t.data.map((s) => (typeof s === 'string' ? s : new TextDecoder().decode(s)));
     return `tensor(${JSON.stringify(count <= INLINE_LIMIT ? values : [])}, ${shape})`;
@@ -91,22 +94,6 @@ function tensorExpression(t: Tensor): string {
   return `tensor(new ${type}([${values.join(', ')}]), ${shape}${dtypeArg})`;
 }
 
-/** Open Inference Protocol v2 datatypes, by GraphPipe dtype. */
-const V2_DATATYPE: Record<DType, string> = {
-  uint8: 'UINT8',
-  int8: 'INT8',
-  uint16: 'UINT16',
-  int16: 'INT16',
-  float16: 'FP16',
-  uint32: 'UINT32',
-  int32: 'INT32',
-  float32: 'FP32',
-  uint64: 'UINT64',
-  int64: 'INT64',
-  float64: 'FP64',
-  string: 'BYTES',
-};
-
 /** curl against the Open Inference Protocol v2's JSON form (FP16 has none: it says so). */
 export function curlSnippet(inferUrl: string, inputs: readonly NamedTensor[], needsToken: boolean): string {
   if (inputs.some((i) => i.tensor.dtype === 'float16')) {
@@ -116,7 +103,7 @@ export function curlSnippet(inferUrl: string, inputs: readonly NamedTensor[], ne
     inputs: inputs.map(({ name, tensor }) => ({
       name,
       shape: tensor.shape,
-      datatype: V2_DATATYPE[tensor.dtype],
+      datatype: datatypeOf(tensor.dtype),
       data: '§',
     })),
   };
@@ -126,6 +113,8 @@ export function curlSnippet(inferUrl: string, inputs: readonly NamedTensor[], ne
     let flat = compact({ ...tensor, shape: [elementCount(tensor.shape)] } as Tensor);
     // The protocol's integers are JSON numbers, however large.
     if (tensor.dtype.includes('int')) flat = flat.replace(/"(-?\d+)"/g, '$1');
+    // Its BOOL values are true and false.
+    if (tensor.dtype === 'bool') flat = flat.replace(/\d+/g, (v) => String(v !== '0'));
     json = json.replace('"§"', () => flat);
   }
   const lines = [`curl -s ${shellQuote(inferUrl)}`, "  -H 'Content-Type: application/json'"];

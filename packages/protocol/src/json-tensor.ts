@@ -6,15 +6,15 @@ import { stringValues, type Tensor, tensor } from './tensor.js';
 export interface JsonTensor {
   readonly dtype: DType;
   readonly shape: readonly number[];
-  /** Numbers; 64-bit integers as decimal strings (exact); text for String tensors. */
-  readonly data: readonly (number | string)[];
+  /** Numbers; 64-bit integers as decimal strings (exact); true/false for bool; text for String tensors. */
+  readonly data: readonly (number | string | boolean)[];
 }
 
 /**
  * A tensor from JSON: either a nested array, whose nesting gives the shape, or
  * {"dtype": "int64", "shape": [2], "data": [1, 2]}. A nested array takes `dtype` when given, else
- * float32 (a String tensor when every value is a string). 64-bit integers may be strings, so that
- * values beyond 2^53 stay exact.
+ * float32 (a String tensor when every value is a string, a bool one when every value is true or
+ * false). 64-bit integers may be strings, so that values beyond 2^53 stay exact.
  */
 export function tensorFromJson(value: unknown, dtype?: DType): Tensor {
   if (Array.isArray(value)) {
@@ -23,7 +23,8 @@ export function tensorFromJson(value: unknown, dtype?: DType): Tensor {
     if (dtype === 'string' || (dtype === undefined && flat.length > 0 && flat.every((v) => typeof v === 'string'))) {
       return tensor(flat.map(String), shape, 'string');
     }
-    return fromNumbers(dtype ?? 'float32', shape, flat);
+    const allBool = dtype === undefined && flat.length > 0 && flat.every((v) => typeof v === 'boolean');
+    return fromNumbers(dtype ?? (allBool ? 'bool' : 'float32'), shape, flat);
   }
   const spec = value as { dtype?: unknown; shape?: unknown; data?: unknown } | null;
   if (!spec || typeof spec !== 'object' || !Array.isArray(spec.data)) {
@@ -42,7 +43,9 @@ export function tensorToJson(t: Tensor): JsonTensor {
   const data =
     t.dtype === 'string'
       ? stringValues(t)
-      : Array.from(t.data as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? v.toString() : v));
+      : t.dtype === 'bool'
+        ? Array.from(t.data, (b) => b !== 0)
+        : Array.from(t.data as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? v.toString() : v));
   return { dtype: t.dtype, shape: t.shape, data };
 }
 
@@ -67,12 +70,19 @@ export function nestedShape(value: readonly unknown[]): number[] {
   return shape;
 }
 
-/** Numbers (or numeric strings) as a tensor of a numeric dtype. */
+/** Numbers (or numeric strings; true/false/0/1 for bool) as a tensor of a numeric dtype. */
 export function fromNumbers(dtype: NumericDType, shape: readonly number[], values: readonly unknown[]): Tensor {
   const ArrayType = typedArrayFor(dtype);
   const wide = dtype === 'int64' || dtype === 'uint64';
   const data = new ArrayType(values.length);
   values.forEach((v, i) => {
+    if (dtype === 'bool') {
+      if (v !== true && v !== false && v !== 0 && v !== 1) {
+        throw invalid(`element ${i} is not true, false, 0 or 1: ${JSON.stringify(v)}`);
+      }
+      (data as Uint8Array)[i] = Number(v);
+      return;
+    }
     if (typeof v !== 'number' && (typeof v !== 'string' || v.trim() === '' || Number.isNaN(Number(v)))) {
       throw invalid(`element ${i} is not a number: ${JSON.stringify(v)}`);
     }

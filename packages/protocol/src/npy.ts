@@ -22,6 +22,7 @@ const DESCR_BY_DTYPE: Record<NumericDType, string> = {
   float16: '<f2',
   float32: '<f4',
   float64: '<f8',
+  bool: '|b1',
 };
 const DTYPE_BY_DESCR = new Map<string, NumericDType>(
   Object.entries(DESCR_BY_DTYPE).flatMap(([dtype, descr]) => [
@@ -59,7 +60,7 @@ export function parseNpy(bytes: Uint8Array): Tensor {
   if (text) return tensor(readFixedStrings(body, count, text[1] as 'U' | 'S', Number(text[2])), shape, 'string');
   const dtype = DTYPE_BY_DESCR.get(descr);
   if (!dtype)
-    throw invalid(`unsupported .npy dtype '${descr}' (big-endian, bool, complex and object arrays are not supported)`);
+    throw invalid(`unsupported .npy dtype '${descr}' (big-endian, complex and object arrays are not supported)`);
   const size = elementSize(dtype);
   if (body.length < count * size)
     throw invalid(`.npy data is ${body.length} bytes, shape (${shape.join(', ')}) needs ${count * size}`);

@@ -3,7 +3,7 @@ import {
   type DType,
   type NumericDType,
   type TypedArray,
-  DTYPES,
+  ALL_DTYPES,
   elementSize,
   isDType,
 } from './dtype.js';
@@ -41,7 +41,10 @@ const DTYPE_BY_ARRAY = new Map<unknown, NumericDType>([
   [Float64Array, 'float64'],
 ]);
 
-/** The dtype a typed array holds (Uint16Array reads as uint16; say 'float16' explicitly for half floats). */
+/**
+ * The dtype a typed array holds (Uint16Array reads as uint16 and Uint8Array as uint8; say 'float16'
+ * or 'bool' explicitly).
+ */
 export function dtypeOfArray(data: TypedArray): NumericDType {
   const dtype = DTYPE_BY_ARRAY.get(data.constructor);
   if (!dtype) throw new TypeError(`unsupported array type ${data.constructor.name}`);
@@ -54,6 +57,7 @@ export function dtypeOfArray(data: TypedArray): NumericDType {
  *     tensor(new Float32Array([1, 2, 3, 4]), [2, 2])
  *     tensor(['a', 'b'])                        // String tensor, shape [2]
  *     tensor(new Uint16Array(bits), [3], 'float16')
+ *     tensor(new Uint8Array([1, 0]), [2], 'bool')
  *
  * The shape defaults to one dimension holding all of `data`. The data is kept, not copied.
  */
@@ -64,18 +68,22 @@ export function tensor<T extends DType = DType>(
 ): TensorFor<T> {
   const resolved = (dtype ?? (Array.isArray(data) ? 'string' : dtypeOfArray(data as TypedArray))) as T;
   if (!isDType(resolved))
-    throw new TypeError(`unknown dtype "${String(resolved)}"; expected one of ${DTYPES.join(', ')}`);
+    throw new TypeError(`unknown dtype "${String(resolved)}"; expected one of ${ALL_DTYPES.join(', ')}`);
   const isStrings = Array.isArray(data);
   if (isStrings !== (resolved === 'string')) {
     throw new TypeError(
       `dtype ${resolved} needs ${resolved === 'string' ? 'an array of strings or Uint8Arrays' : 'a typed array'}`,
     );
   }
-  if (!isStrings && resolved !== 'float16' && dtypeOfArray(data as TypedArray) !== resolved) {
+  const bitsDType = resolved === 'float16' || resolved === 'bool';
+  if (!isStrings && !bitsDType && dtypeOfArray(data as TypedArray) !== resolved) {
     throw new TypeError(`dtype ${resolved} does not match a ${(data as TypedArray).constructor.name}`);
   }
   if (resolved === 'float16' && !(data instanceof Uint16Array)) {
     throw new TypeError('float16 data must be a Uint16Array of raw half-precision bits');
+  }
+  if (resolved === 'bool' && !(data instanceof Uint8Array)) {
+    throw new TypeError('bool data must be a Uint8Array of 0s and 1s');
   }
   const dims = shape ? [...shape] : [data.length];
   for (const d of dims) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ALL_DTYPES,
   DTYPES,
   GraphPipeError,
   STATUS_BY_CODE,
@@ -81,13 +82,24 @@ describe('dtype table', () => {
   });
 
   it('unknown dtype names are rejected', () => {
-    for (const name of ['float', 'Float32', 'bool', '', 'constructor', 'toString']) {
+    for (const name of ['float', 'Float32', 'boolean', '', 'constructor', 'toString']) {
       expect(isDType(name)).toBe(false);
       expect(() => wireFromDType(name as DType)).toThrow(TypeError);
       expect(() => elementSize(name as DType)).toThrow(/unknown dtype/);
     }
     expect(isDType(undefined)).toBe(false);
     expect(isDType(10)).toBe(false);
+  });
+
+  it("bool: one byte per element in a Uint8Array, travelling as uint8 on GraphPipe's wire", () => {
+    expect(isDType('bool')).toBe(true);
+    expect(ALL_DTYPES).toEqual([...DTYPES, 'bool']);
+    expect(DTYPES).not.toContain('bool');
+    expect(elementSize('bool')).toBe(1);
+    expect(typedArrayFor('bool')).toBe(Uint8Array);
+    expect(wireFromDType('bool')).toBe(WireType.Uint8);
+    // The wire's Uint8 is still uint8: nothing GraphPipe sends decodes as bool.
+    expect(dtypeFromWire(WireType.Uint8)).toBe('uint8');
   });
 
   it('dtypeOfArray: the dtype a typed array holds (Uint16Array reads as uint16)', () => {
@@ -163,6 +175,12 @@ describe('tensor()', () => {
       'float16 data must be a Uint16Array of raw half-precision bits',
     );
     expect(() => tensor(new Float32Array(2) as never, [2], 'float16')).toThrow(/Uint16Array/);
+  });
+
+  it('bool needs a Uint8Array of 0s and 1s', () => {
+    const bits = new Uint8Array([1, 0]);
+    expect(tensor(bits, [2], 'bool')).toEqual({ dtype: 'bool', shape: [2], data: bits });
+    expect(() => tensor(new Int8Array(2) as never, [2], 'bool')).toThrow('bool data must be a Uint8Array of 0s and 1s');
   });
 
   it('rejects strings for a numeric dtype, a typed array for string, and unknown dtypes', () => {

@@ -350,6 +350,19 @@ describe('metadata responses (fast-check)', () => {
   });
 });
 
+describe('bool on the GraphPipe wire', () => {
+  it('travels as uint8, byte for byte, and decodes as uint8', () => {
+    const bits = new Uint8Array([1, 0, 1]);
+    const asBool = encodeInferRequest({ inputs: [{ dtype: 'bool', shape: [3], data: bits }] });
+    const asUint8 = encodeInferRequest({ inputs: [{ dtype: 'uint8', shape: [3], data: bits }] });
+    expect(asBool).toEqual(asUint8);
+    const decoded = decodeRequest(asBool);
+    expect(decoded.kind === 'infer' && decoded.inputs[0]).toEqual({ dtype: 'uint8', shape: [3], data: bits });
+    const meta = encodeMetadataResponse({ inputs: [{ name: 'mask', dtype: 'bool', shape: [-1] }] });
+    expect(decodeMetadataResponse(meta).inputs[0]!.dtype).toBe('uint8');
+  });
+});
+
 describe('encoder input checks', () => {
   it('rejects a tensor whose data does not fit its shape', () => {
     expect(() => encodeTensor({ dtype: 'float32', shape: [2, 2], data: new Float32Array(3) })).toThrow(TypeError);

@@ -59,6 +59,12 @@ describe('.npy', () => {
     }
   });
 
+  test('bool arrays read and write as bool tensors', () => {
+    const t = parseNpy(numpyFile('|b1', '(3,)', new Uint8Array([1, 0, 1])));
+    expect(t).toEqual(tensor(new Uint8Array([1, 0, 1]), [3], 'bool'));
+    expect(parseNpy(toNpy(t))).toEqual(t);
+  });
+
   test('rejects what it cannot read with a clear message', () => {
     expect(() => parseNpy(new Uint8Array(20))).toThrow(/not a .npy file/);
     expect(() => parseNpy(numpyFile('>f4', '(1,)', new Uint8Array(4)))).toThrow(/unsupported .npy dtype '>f4'/);
@@ -67,6 +73,14 @@ describe('.npy', () => {
 });
 
 describe('JSON tensors', () => {
+  test('booleans make bool tensors, nested or with an explicit dtype', () => {
+    expect(tensorFromJson([[true, false]])).toEqual(tensor(new Uint8Array([1, 0]), [1, 2], 'bool'));
+    expect(tensorFromJson({ dtype: 'bool', data: [1, 0, true] })).toEqual(
+      tensor(new Uint8Array([1, 0, 1]), [3], 'bool'),
+    );
+    expect(() => tensorFromJson({ dtype: 'bool', data: [2] })).toThrow(/element 0 is not true, false, 0 or 1/);
+  });
+
   test('nested arrays are float32 with the nesting as shape; strings make String tensors', () => {
     expect(
       tensorFromJson([

@@ -7,6 +7,8 @@ export interface ModelMetadata {
   readonly name: string;
   readonly version?: string;
   readonly description?: string;
+  /** The framework that runs it, as the Open Inference Protocol's model metadata names it (e.g. onnxruntime_onnx). */
+  readonly platform?: string;
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
   /**

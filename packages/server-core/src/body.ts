@@ -32,6 +32,11 @@ export class BodyCollector {
     private readonly budget: ByteBudget,
     /** Read into a SharedArrayBuffer (where the runtime has one), for tensors bound for other threads. */
     private readonly shared = false,
+    /**
+     * The body offset to place at an 8-aligned address (0 by default: the start). Binary tensors
+     * after a JSON header of known length then start aligned and are read as views.
+     */
+    private readonly alignAt = 0,
   ) {
     const expected = contentLength == null ? -1 : Number(contentLength);
     if (expected > limits.maxBytes) throw tooLarge(limits.maxBytes);
@@ -90,8 +95,13 @@ export class BodyCollector {
   }
 
   private allocate(n: number): Uint8Array {
-    if (this.shared && typeof SharedArrayBuffer === 'function') return new Uint8Array(new SharedArrayBuffer(n));
-    return n <= SMALL_BYTES ? smallBytes(n) : new Uint8Array(n);
+    // `pad` bytes ahead put body offset `alignAt` on an 8-byte boundary (slab slices start aligned).
+    const pad = (8 - (this.alignAt % 8)) % 8;
+    if (this.shared && typeof SharedArrayBuffer === 'function') {
+      return new Uint8Array(new SharedArrayBuffer(n + pad), pad, n);
+    }
+    if (n + pad <= SMALL_BYTES) return smallBytes(n + pad).subarray(pad);
+    return new Uint8Array(new ArrayBuffer(n + pad), pad, n);
   }
 
   private hold(n: number): void {

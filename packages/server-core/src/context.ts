@@ -40,10 +40,17 @@ export class RequestContext {
   /**
    * The whole body, within the size and time limits, its bytes taken from the shared budget
    * until the reply has been sent. `shared`: in shared memory (see Backend.sharedInputs).
+   * `alignAt`: the body offset to place 8-aligned (where binary tensors start after a header).
    */
-  readBody(options: { readonly shared?: boolean } = {}): Promise<Uint8Array> {
+  readBody(options: { readonly shared?: boolean; readonly alignAt?: number } = {}): Promise<Uint8Array> {
     const { bodyLimits, budget } = this.shared;
-    const collector = new BodyCollector(this.exchange.header('content-length'), bodyLimits, budget, options.shared);
+    const collector = new BodyCollector(
+      this.exchange.header('content-length'),
+      bodyLimits,
+      budget,
+      options.shared,
+      options.alignAt,
+    );
     this.collector = collector;
     return this.exchange.readBody(collector, bodyLimits);
   }

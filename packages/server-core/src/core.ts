@@ -14,8 +14,10 @@ import { Lifecycle } from './lifecycle.js';
 import type { ModelEvents } from './model.js';
 import type { BatchingOptions } from './batcher.js';
 import type { RowCacheOptions } from './row-cache.js';
+import { SERVER_NAME } from './metadata.js';
 import { ModelRegistry } from './registry.js';
 import { NO_PARAMS, type Route, RouteTable } from './routes.js';
+import { addV2Routes } from './v2-routes.js';
 
 export interface ServerCoreOptions {
   /** Largest request body accepted, in bytes (413 beyond). Default 256 MiB. */
@@ -75,7 +77,10 @@ export interface ServerCore {
   readonly models: ModelRegistry;
   /** Endpoints; add your own before the first request. */
   readonly routes: RouteTable;
-  /** Protocol extensions served, as OIP v2's server metadata lists them (e.g. 'model_repository'). */
+  /**
+   * Protocol extensions served besides binary_tensor_data and statistics, which the Open Inference
+   * Protocol's server metadata lists with them (e.g. 'model_repository').
+   */
   readonly extensions: Set<string>;
   readonly lifecycle: Lifecycle<RequestContext>;
   /** Inferences running and waiting, and request body bytes held, right now. */
@@ -122,9 +127,13 @@ export function createServerCore(backends: Backend | readonly Backend[], options
       handle: () => metrics.scrape(),
     });
   }
-  // Before GraphPipe's routes: it answers browsers at GET / and leaves everyone else to them.
+  const decodeLimits = { ...DEFAULT_DECODE_LIMITS, ...options.decodeLimits };
+  const extensions = new Set<string>();
+  // Before GraphPipe's routes: the playground answers browsers at GET / and leaves everyone else to
+  // them, and GraphPipe's POST catch-all would take any path.
   if (options.ui !== false) addPlaygroundRoutes(routes);
-  addGraphPipeRoutes(routes, models, { ...DEFAULT_DECODE_LIMITS, ...options.decodeLimits });
+  addV2Routes(routes, models, lifecycle, { decodeLimits, serverName: options.serverName ?? SERVER_NAME, extensions });
+  addGraphPipeRoutes(routes, models, decodeLimits);
 
   /** The route's answer, or its error answer; never throws. */
   async function replyTo(ctx: RequestContext, route: Route, turnedAway: boolean): Promise<Reply> {
@@ -190,7 +199,7 @@ export function createServerCore(backends: Backend | readonly Backend[], options
     handle,
     models,
     routes,
-    extensions: new Set(),
+    extensions,
     lifecycle,
     load() {
       let running = 0;

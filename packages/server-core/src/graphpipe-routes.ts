@@ -32,6 +32,7 @@ export function addGraphPipeRoutes(table: RouteTable, models: ModelRegistry, dec
       const req = decodeRequest(await ctx.readBody({ shared: model.backend.sharedInputs }), decodeLimits);
       ctx.kind = req.kind;
       if (req.kind === 'metadata') return binaryReply(model.metadataBytes);
+      refuseBoolInputs(model);
       const { inputs, outputNames } = resolveRequest(req, model.signature);
       const outputs = await model.infer(inputs, outputNames, {
         config: req.config,
@@ -103,6 +104,24 @@ function encodeAnswer(outputs: readonly Tensor[]): Uint8Array | Uint8Array[] {
   return writeSmall((into) => encodeInferResponse({ outputs }, { into }));
 }
 
+const boolInputs = new WeakMap<ServedModel, string | undefined>();
+
+/**
+ * GraphPipe's wire has no bool type: a model taking a bool input cannot be fed over it. (Bool
+ * outputs travel as uint8.) Looked up once per model version.
+ */
+function refuseBoolInputs(model: ServedModel): void {
+  if (!boolInputs.has(model)) {
+    boolInputs.set(model, model.metadata.inputs.find((spec) => spec.dtype === 'bool')?.name);
+  }
+  const name = boolInputs.get(model);
+  if (name === undefined) return;
+  throw new GraphPipeError(
+    'INVALID_ARGUMENT',
+    `model "${model.name}" takes the bool input "${name}", which GraphPipe cannot carry; call it over the Open Inference Protocol (POST /v2/models/${model.name}/infer)`,
+  );
+}
+
 /** GET /models: every model the server knows of, its versions and their states. */
 function listModels(models: ModelRegistry) {
   const byName = new Map<string, { version: string; state: string; reason?: string }[]>();
@@ -145,6 +164,7 @@ export function versionOf(raw: string | undefined): string | undefined {
 }
 
 function decoded(raw: string, what: string): string {
+  if (!raw.includes('%')) return raw;
   try {
     return decodeURIComponent(raw);
   } catch {

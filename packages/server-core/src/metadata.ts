@@ -3,6 +3,9 @@ import type { TensorSpec, ModelMetadata } from './backend.js';
 
 export const SERVER_NAME = 'graphpipe-ts';
 
+/** This package's version, which the Open Inference Protocol's server metadata reports (kept equal to package.json by a test). */
+export const SERVER_VERSION = '0.1.0';
+
 /** The MetadataResponse bytes; metadata is fixed for a backend's life, so this is built once. */
 export function metadataBytes(meta: ModelMetadata, server: string): Uint8Array {
   return encodeMetadataResponse({

@@ -8,6 +8,7 @@ import { metadataBytes, metadataJson } from './metadata.js';
 import { type ModelSignature, signatureOf } from './resolve.js';
 import { RowCache, type RowCacheOptions } from './row-cache.js';
 import { commonRows, concatRows, ownRows, sliceRows } from './rows.js';
+import { ModelStats } from './stats.js';
 
 export interface ServedModelOptions {
   /** The metadata's `server` field. */
@@ -56,6 +57,8 @@ export class ServedModel {
   readonly metadataBytes: Uint8Array;
   /** The GET metadata: the original Go server's indented JSON. */
   readonly metadataText: string;
+  /** Its inferences so far, whichever protocol asked for them. */
+  readonly stats = new ModelStats();
   private readonly limiter: ConcurrencyLimiter;
   private readonly batcher: Batcher | undefined;
   private readonly cache: RowCache | undefined;
@@ -140,8 +143,20 @@ export class ServedModel {
     outputNames: readonly string[],
     context: RunContext,
   ): Promise<Tensor[]> {
-    if (this.cache) return this.inferCached(this.cache, inputs, outputNames, context);
-    return this.compute(inputs, outputNames, context);
+    const asked = performance.now();
+    const answer = this.cache
+      ? this.inferCached(this.cache, inputs, outputNames, context)
+      : this.compute(inputs, outputNames, context);
+    return answer.then(
+      (outputs) => {
+        this.stats.answered(performance.now() - asked, rowsOf(inputs));
+        return outputs;
+      },
+      (err: unknown) => {
+        this.stats.failed(performance.now() - asked);
+        throw err;
+      },
+    );
   }
 
   private compute(
@@ -196,8 +211,15 @@ export class ServedModel {
     context: RunContext,
   ): Promise<Tensor[]> {
     // A free slot is taken at once: most runs need not wait, so they need no promise for it.
-    if (this.limiter.tryAcquire()) return this.runHolding(inputs, outputNames, context);
-    return this.limiter.acquire(context).then(() => this.runHolding(inputs, outputNames, context));
+    if (this.limiter.tryAcquire()) {
+      this.stats.queued(0);
+      return this.runHolding(inputs, outputNames, context);
+    }
+    const asked = performance.now();
+    return this.limiter.acquire(context).then(() => {
+      this.stats.queued(performance.now() - asked);
+      return this.runHolding(inputs, outputNames, context);
+    });
   }
 
   /** Runs the backend in a slot already taken, and gives the slot back. */
@@ -206,6 +228,7 @@ export class ServedModel {
     outputNames: readonly string[],
     context: RunContext,
   ): Promise<Tensor[]> {
+    const started = performance.now();
     let outputs: Readonly<Record<string, Tensor>>;
     try {
       outputs = await this.backend.infer(inputs, outputNames, context);
@@ -215,8 +238,21 @@ export class ServedModel {
     } finally {
       this.limiter.release();
     }
-    return pick(outputs, outputNames);
+    const picked = pick(outputs, outputNames);
+    this.stats.ran(performance.now() - started, this.batcher ? rowsOf(inputs) : undefined);
+    return picked;
   }
+}
+
+/** A request's rows: its inputs' common first dimension, else 1. */
+function rowsOf(inputs: Readonly<Record<string, Tensor>>): number {
+  let rows: number | undefined;
+  for (const name in inputs) {
+    const { shape } = inputs[name]!;
+    if (shape.length === 0 || (rows !== undefined && shape[0] !== rows)) return 1;
+    rows = shape[0];
+  }
+  return rows ?? 1;
 }
 
 /** The requested outputs in request order; a backend that omits one is at fault (500). */

@@ -9,7 +9,7 @@ import { webRealm } from '@graphpipe/test-utils';
 import { build } from 'esbuild';
 import { expect, test } from 'vitest';
 
-const src = (pkg: string) => fileURLToPath(new URL(`../../${pkg}/src/index.ts`, import.meta.url));
+const src = (pkg: string, file = 'index.ts') => fileURLToPath(new URL(`../../${pkg}/src/${file}`, import.meta.url));
 
 const ENTRY = `
 import { createFunctionBackend, createGraphPipeApp } from '@graphpipe/server-core';
@@ -30,7 +30,11 @@ test('the app bundles for the web and answers through fetch with web APIs alone,
     globalName: 'Edge',
     write: false,
     logLevel: 'silent',
-    alias: { '@graphpipe/server-core': src('server-core'), '@graphpipe/protocol': src('protocol') },
+    alias: {
+      '@graphpipe/server-core': src('server-core'),
+      '@graphpipe/protocol/v2': src('protocol', 'v2/index.ts'),
+      '@graphpipe/protocol': src('protocol'),
+    },
   });
   // esbuild fails a browser build that imports a Node built-in, so getting here already says a lot.
   const code = result.outputFiles[0]!.text;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
-import type { Tensor } from '@graphpipe/client';
+import { type DType, type Tensor, tensor } from '@graphpipe/client';
 import type { Backend } from '@graphpipe/server-core';
 import { serve, type ServeOptions, type ServerHandle } from '@graphpipe/server-core/node';
 import { afterAll, expect } from 'vitest';
@@ -20,6 +20,24 @@ export function useServers(): (
     return handle;
   };
 }
+
+/** One tensor of every dtype, with edge values. */
+export const SAMPLES: Readonly<Record<DType, Tensor>> = {
+  uint8: tensor(new Uint8Array([0, 1, 127, 128, 255, 42]), [2, 3]),
+  int8: tensor(new Int8Array([-128, -1, 0, 1, 127]), [5]),
+  uint16: tensor(new Uint16Array([0, 1, 0x8000, 0xffff]), [2, 2]),
+  int16: tensor(new Int16Array([-32768, -1, 0, 32767]), [4, 1]),
+  uint32: tensor(new Uint32Array([0, 1, 0x80000000, 0xffffffff]), [4]),
+  int32: tensor(new Int32Array([-(2 ** 31), -1, 0, 2 ** 31 - 1]), [1, 4]),
+  uint64: tensor(new BigUint64Array([0n, 1n, 2n ** 53n + 1n, 2n ** 64n - 1n]), [2, 2]),
+  int64: tensor(new BigInt64Array([-(2n ** 63n), -1n, 2n ** 53n + 1n, 2n ** 63n - 1n]), [4]),
+  // Raw IEEE half bits: 1, -2, +inf, a NaN, the smallest subnormal, -0.
+  float16: tensor(new Uint16Array([0x3c00, 0xc000, 0x7c00, 0x7e01, 0x0001, 0x8000]), [3, 2], 'float16'),
+  float32: tensor(new Float32Array([0, -0, 1.5, -3.25, Infinity, NaN, 3.4028234663852886e38, 1e-45]), [2, 2, 2]),
+  float64: tensor(new Float64Array([Math.PI, -Number.MAX_VALUE, Number.MIN_VALUE, -Infinity, NaN]), [5]),
+  string: tensor(['', 'héllo', '日本語', '😀', 'a\u0000b'], [5]),
+  bool: tensor(new Uint8Array([1, 0, 0, 1]), [2, 2], 'bool'),
+};
 
 /** A conformance vector, copied into a fresh (8-aligned) buffer. */
 export function vector(name: string): Uint8Array {

@@ -1,27 +1,13 @@
-import { type DType, RemoteModel, type Tensor, tensor } from '@graphpipe/client';
+import { RemoteModel, type Tensor, tensor } from '@graphpipe/client';
 import { type Backend, createFunctionBackend } from '@graphpipe/server-core';
 import type { ServerHandle } from '@graphpipe/server-core/node';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { expectSameTensor, hex, useServers } from './helpers.js';
+import { expectSameTensor, hex, SAMPLES, useServers } from './helpers.js';
 
 const start = useServers();
 
-/** One tensor of every dtype, with edge values. */
-const SAMPLES: Record<DType, Tensor> = {
-  uint8: tensor(new Uint8Array([0, 1, 127, 128, 255, 42]), [2, 3]),
-  int8: tensor(new Int8Array([-128, -1, 0, 1, 127]), [5]),
-  uint16: tensor(new Uint16Array([0, 1, 0x8000, 0xffff]), [2, 2]),
-  int16: tensor(new Int16Array([-32768, -1, 0, 32767]), [4, 1]),
-  uint32: tensor(new Uint32Array([0, 1, 0x80000000, 0xffffffff]), [4]),
-  int32: tensor(new Int32Array([-(2 ** 31), -1, 0, 2 ** 31 - 1]), [1, 4]),
-  uint64: tensor(new BigUint64Array([0n, 1n, 2n ** 53n + 1n, 2n ** 64n - 1n]), [2, 2]),
-  int64: tensor(new BigInt64Array([-(2n ** 63n), -1n, 2n ** 53n + 1n, 2n ** 63n - 1n]), [4]),
-  // Raw IEEE half bits: 1, -2, +inf, a NaN, the smallest subnormal, -0.
-  float16: tensor(new Uint16Array([0x3c00, 0xc000, 0x7c00, 0x7e01, 0x0001, 0x8000]), [3, 2], 'float16'),
-  float32: tensor(new Float32Array([0, -0, 1.5, -3.25, Infinity, NaN, 3.4028234663852886e38, 1e-45]), [2, 2, 2]),
-  float64: tensor(new Float64Array([Math.PI, -Number.MAX_VALUE, Number.MIN_VALUE, -Infinity, NaN]), [5]),
-  string: tensor(['', 'héllo', '日本語', '😀', 'a\u0000b'], [5]),
-};
+/** Every GraphPipe dtype (bool travels as uint8 on GraphPipe's wire). */
+const { bool: _bool, ...GRAPHPIPE_SAMPLES } = SAMPLES;
 
 describe('client <-> server round trips', () => {
   let url: string;
@@ -36,18 +22,21 @@ describe('client <-> server round trips', () => {
     url = (await start(echo)).url;
   });
 
-  test.each(Object.keys(SAMPLES) as DType[])('%s tensors arrive and come back intact', async (dtype) => {
-    seen.length = 0;
-    const sent = SAMPLES[dtype];
-    const { outputs, byName } = await new RemoteModel(url).infer(sent);
-    // What the backend received...
-    expect(seen).toHaveLength(1);
-    expectSameTensor(seen[0]!.inputs.input0, sent);
-    // ...and what the client got back.
-    expect(outputs).toHaveLength(1);
-    expectSameTensor(outputs[0], sent);
-    expect(byName.output0).toBe(outputs[0]); // named by the model's metadata
-  });
+  test.each(Object.keys(GRAPHPIPE_SAMPLES) as (keyof typeof GRAPHPIPE_SAMPLES)[])(
+    '%s tensors arrive and come back intact',
+    async (dtype) => {
+      seen.length = 0;
+      const sent = GRAPHPIPE_SAMPLES[dtype];
+      const { outputs, byName } = await new RemoteModel(url).infer(sent);
+      // What the backend received...
+      expect(seen).toHaveLength(1);
+      expectSameTensor(seen[0]!.inputs.input0, sent);
+      // ...and what the client got back.
+      expect(outputs).toHaveLength(1);
+      expectSameTensor(outputs[0], sent);
+      expect(byName.output0).toBe(outputs[0]); // named by the model's metadata
+    },
+  );
 
   test('int64/uint64 come back as BigInt arrays and float16 as Uint16Array bits', async () => {
     const model = new RemoteModel(url);

@@ -29,8 +29,9 @@ export async function inferCommand(url: string, opts: InferCommandOptions): Prom
     inputs.push(await readTensorArg(value));
     inputNames.push(name);
   }
+  // A v2 URL (…/v2/models/<name>) speaks the Open Inference Protocol, whose answers name their outputs.
   const model = await remoteModel(url, opts);
-  if (!opts.output?.length) await model.metadata({ timeoutMs: Number(opts.timeout) });
+  if (!opts.output?.length && model.protocol === 'graphpipe') await model.metadata({ timeoutMs: Number(opts.timeout) });
   const { outputs, byName } = await model.infer(inputs, {
     inputNames,
     outputNames: opts.output,

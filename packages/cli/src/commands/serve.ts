@@ -56,21 +56,23 @@ export async function serveCommand(model: string, opts: ServeCommandOptions): Pr
     // In a cluster, every worker's /metrics answers for all of them.
     metrics: cluster.isWorker ? 'cluster' : true,
   };
-  if (await isRepository(model)) return serveRepository(model, opts, options);
+  if (await isRepository(model, opts.name !== undefined)) return serveRepository(model, opts, options);
   const backend = await loadBackend(model, { name: opts.name, device: opts.device });
   const handle = await serve(backend, options);
   joinCluster(handle);
   announce([`serving ${backend.metadata.name} on ${handle.url}`, ...describeModel(backend)].join('\n'));
 }
 
-/** A directory that is not itself a model (TF.js, SavedModel) is a repository of models. */
-async function isRepository(path: string): Promise<boolean> {
+/**
+ * A directory is a repository of models unless it is a model itself (TF.js, SavedModel), or it
+ * holds one model file and `--name` names it: how KServe hands a model over, in /mnt/models.
+ * Without `--name`, a directory of one model file stays a repository, so it picks up more.
+ */
+async function isRepository(path: string, named: boolean): Promise<boolean> {
   const info = await stat(path).catch(() => undefined);
   if (!info?.isDirectory()) return false;
-  return recogniseModel(path).then(
-    () => false,
-    () => true,
-  );
+  const found = await recogniseModel(path).catch(() => undefined);
+  return found === undefined || (found.location !== path && !named);
 }
 
 async function serveRepository(dir: string, opts: ServeCommandOptions, options: ServeOptions): Promise<void> {

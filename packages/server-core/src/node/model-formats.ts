@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { GraphPipeError } from '@graphpipe/protocol';
 import { parse as parseYaml } from 'yaml';
@@ -55,12 +55,19 @@ const factory =
     return (create as (location: string, options: ModelLoadOptions) => Promise<Backend>)(location, options);
   };
 
+const ONNX_FILE = /\.(onnx|ort)$/;
+
 export const modelFormats: ModelFormat[] = [
   {
     name: 'onnx',
     package: '@graphpipe/backend-onnx',
-    looksLike: 'an .onnx/.ort file',
-    recognise: async (path, isDirectory) => (!isDirectory && /\.(onnx|ort)$/.test(path) ? path : undefined),
+    looksLike: 'an .onnx/.ort file (or a directory holding just one)',
+    async recognise(path, isDirectory) {
+      if (!isDirectory) return ONNX_FILE.test(path) ? path : undefined;
+      // KServe's storage initializer puts a model's file into a directory (/mnt/models).
+      const files = (await readdir(path, { withFileTypes: true })).filter((e) => e.isFile() && ONNX_FILE.test(e.name));
+      return files.length === 1 ? join(path, files[0]!.name) : undefined;
+    },
     load: factory('createOnnxBackend'),
     // The metadata property `name`, as the backend itself reads it.
     async declaredName(pkg, location) {

@@ -1,0 +1,55 @@
+/**
+ * Per model version: how many requests were answered and failed, how many rows they held, how
+ * often and how long the backend ran and runs waited, as the Open Inference Protocol's
+ * statistics extension reports them. Counting costs a few clock reads per request.
+ */
+
+/** A count and the time it took in all, in milliseconds (reported in nanoseconds). */
+export interface DurationTotal {
+  count: number;
+  ms: number;
+}
+
+export class ModelStats {
+  /** Requests answered: from the model being asked to its outputs (waiting included). */
+  readonly success: DurationTotal = { count: 0, ms: 0 };
+  /** Requests that failed, waiting or in the model. */
+  readonly fail: DurationTotal = { count: 0, ms: 0 };
+  /** Time each run of the backend waited for a free slot (see ConcurrencyLimiter). */
+  readonly queue: DurationTotal = { count: 0, ms: 0 };
+  /** Runs of the backend that answered, and their time in it. With batching one run answers several requests. */
+  readonly compute: DurationTotal = { count: 0, ms: 0 };
+  /** Runs of batches, by rows in the batch (only with batching on). */
+  readonly batches = new Map<number, DurationTotal>();
+  /** Rows answered: a request of 8 rows counts 8 (one without a batch dimension, 1). */
+  inferences = 0;
+  /** When the last request was answered, in ms since the epoch (0: never). */
+  lastInference = 0;
+
+  answered(ms: number, rows: number): void {
+    this.success.count++;
+    this.success.ms += ms;
+    this.inferences += rows;
+    this.lastInference = performance.timeOrigin + performance.now();
+  }
+
+  failed(ms: number): void {
+    this.fail.count++;
+    this.fail.ms += ms;
+  }
+
+  queued(ms: number): void {
+    this.queue.count++;
+    this.queue.ms += ms;
+  }
+
+  ran(ms: number, batchRows?: number): void {
+    this.compute.count++;
+    this.compute.ms += ms;
+    if (batchRows === undefined) return;
+    const batch = this.batches.get(batchRows) ?? { count: 0, ms: 0 };
+    batch.count++;
+    batch.ms += ms;
+    this.batches.set(batchRows, batch);
+  }
+}
