@@ -239,21 +239,28 @@ function modelStats(model: ServedModel) {
   const s = model.stats;
   const ns = (t: DurationTotal) => ({ count: t.count, ns: Math.round(t.ms * 1e6) });
   // Backends prepare inputs and extract outputs inside their run: that time is in compute_infer.
-  const inside = { count: s.compute.count, ns: 0 };
+  const inside = (count: number) => ({ count, ns: 0 });
   return {
     name: model.name,
     version: model.version,
     last_inference: Math.round(s.lastInference),
-    inference_count: s.success.count,
-    execution_count: s.success.count,
+    inference_count: s.inferences,
+    execution_count: s.compute.count,
     inference_stats: {
       success: ns(s.success),
       fail: ns(s.fail),
       queue: ns(s.queue),
-      compute_input: inside,
+      compute_input: inside(s.compute.count),
       compute_infer: ns(s.compute),
-      compute_output: inside,
+      compute_output: inside(s.compute.count),
     },
-    batch_stats: [],
+    batch_stats: [...s.batches]
+      .sort(([a], [b]) => a - b)
+      .map(([size, run]) => ({
+        batch_size: size,
+        compute_input: inside(run.count),
+        compute_infer: ns(run),
+        compute_output: inside(run.count),
+      })),
   };
 }

@@ -100,7 +100,7 @@ interface ModelStat {
   inference_count: number;
   execution_count: number;
   inference_stats: Record<string, { count: number; ns: number }>;
-  batch_stats: unknown[];
+  batch_stats: { batch_size: number; compute_infer: { count: number; ns: number } }[];
 }
 
 /** Splits a binary answer into its JSON and the bytes after it. */
@@ -578,6 +578,25 @@ describe('one server, both protocols', () => {
     ]);
     const everything = (await getJson(`${url}/v2/models/stats`)).body as { model_stats: ModelStat[] };
     expect(everything.model_stats).toHaveLength(2);
+  });
+
+  test('with batching, statistics count rows as inferences, and each run once by its batch size', async () => {
+    const { url } = await start(doubler(), { batching: { maxBatchSize: 4, maxDelayMs: 60_000 } });
+    const infer = (rows: number) =>
+      postJson(`${url}/v2/models/doubler/infer`, {
+        inputs: [{ name: 'x', shape: [rows, 4], datatype: 'FP32', data: new Array(rows * 4).fill(1) }],
+      });
+    // Four single rows fill a batch; eight rows are a batch on their own.
+    const answers = [...(await Promise.all([1, 1, 1, 1].map(infer))), await infer(8)];
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    const { model_stats } = (await getJson(`${url}/v2/models/doubler/stats`)).body as { model_stats: ModelStat[] };
+    const stat = model_stats[0]!;
+    expect(stat).toMatchObject({ inference_count: 12, execution_count: 2 });
+    expect(stat.inference_stats.success!.count).toBe(5);
+    expect(stat.batch_stats.map((b) => [b.batch_size, b.compute_infer.count])).toEqual([
+      [4, 1],
+      [8, 1],
+    ]);
   });
 
   test('a failed inference counts as a failure', async () => {
