@@ -2,16 +2,15 @@
  * End-to-end large tier (the seed's second experiment): client -> server -> client with the
  * seed's request rows (224x224x3 float32) at several batch sizes, with 1 and 5 concurrent
  * clients, in rows/s. Baselines from the same run: a bare node:http echo (the transport floor,
- * driven with fetch and the raw encoded bytes) and a JSON server doing the same work. The same
+ * sent the same bytes) and a JSON server doing the same work. The same
  * server is also called over the Open Inference Protocol, with binary tensor data and with JSON.
- * Each server runs in a child process whose peak RSS is measured per cell.
+ * Each server runs in a child process whose peak RSS is measured per cell; the load comes from
+ * large-client.ts (pre-encoded bytes over node:http), so the cells measure the servers.
  */
-import { RemoteModel } from '@graphpipe/client';
-import { encodeInferRequest, tensor } from '@graphpipe/protocol';
-import { fromJson, toJson } from './baselines/json.js';
 import type { BenchConfig } from './config.js';
-import { IMAGE_ROW, randomFloats, rowElements } from './data.js';
+import { IMAGE_ROW, rowElements } from './data.js';
 import { drive } from './drive.js';
+import { largeClient } from './large-client.js';
 import { progress } from './progress.js';
 import type { LargeCell, LargeResults, LargeServer } from './results.js';
 import { type ServerKind, type ServerProcess, startServer } from './server-process.js';
@@ -32,59 +31,6 @@ const PAGE_SIZE = 4096;
 /** Measured: JSON.stringify of uniform [0, 1) float32 values averages ~19.3 characters per value. */
 const JSON_CHARS_PER_VALUE = 19.3;
 
-/** One request per call, checked once for an intact round trip; resolves to rows carried. */
-function clientFor(server: LargeServer, url: string, batch: number, data: Float32Array): () => Promise<number> {
-  const shape = [batch, ...IMAGE_ROW];
-  let checked = false;
-  const verify = (got: Float32Array) => {
-    if (checked) return;
-    checked = true;
-    if (got.length !== data.length || got[0] !== data[0] || got[data.length - 1] !== data[data.length - 1]) {
-      throw new Error(`${server}: the round trip did not return the data that was sent`);
-    }
-  };
-  if (server === 'graphpipe' || server === 'v2-binary' || server === 'v2-json') {
-    const model =
-      server === 'graphpipe'
-        ? new RemoteModel(url)
-        : new RemoteModel(`${url}/v2/models/identity`, { encoding: server === 'v2-json' ? 'json' : 'binary' });
-    const input = tensor(data, shape);
-    return async () => {
-      const { outputs } = await model.infer({ input0: input });
-      verify(outputs[0]!.data as Float32Array);
-      return outputs[0]!.shape[0]!;
-    };
-  }
-  if (server === 'bare-http') {
-    // The same bytes our client would send, encoded once: the floor moves bytes and nothing else.
-    const body = encodeInferRequest({ inputs: [tensor(data, shape)] });
-    return async () => {
-      const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      if (res.status !== 200 || bytes.length !== body.length)
-        throw new Error(`bare-http answered ${res.status} with ${bytes.length} bytes`);
-      if (!checked) {
-        checked = true;
-        if (bytes[bytes.length - 1] !== body[body.length - 1] || bytes[body.length >> 1] !== body[body.length >> 1]) {
-          throw new Error('bare-http: the echo differs from the request');
-        }
-      }
-      return batch;
-    };
-  }
-  return async () => {
-    const res = await fetch(url, {
-      method: 'POST',
-      body: toJson(shape, data),
-      headers: { 'content-type': 'application/json' },
-    });
-    if (res.status !== 200) throw new Error(`json server answered ${res.status}`);
-    const out = fromJson(await res.text());
-    verify(out.data);
-    return out.shape[0]!;
-  };
-}
-
 /**
  * One (batch, concurrency) cell for every server: `rounds` short turns per server, servers
  * alternating, so drift in the (shared, noisy) machine's load hits them alike.
@@ -93,7 +39,6 @@ async function runCells(
   servers: ReadonlyArray<readonly [LargeServer, ServerProcess]>,
   batch: number,
   concurrency: number,
-  data: Float32Array,
   config: BenchConfig,
   tick: (label: string) => void,
 ): Promise<Cell[]> {
@@ -103,7 +48,7 @@ async function runCells(
     servers.map(async ([server, proc]) => ({
       server,
       proc,
-      once: clientFor(server, proc.url, batch, data),
+      client: largeClient(server, proc.url, batch, concurrency),
       idle: await proc.memory(true),
       requests: 0,
       served: 0,
@@ -111,24 +56,28 @@ async function runCells(
       seconds: 0,
     })),
   );
-  for (let round = 0; round < rounds; round++) {
-    for (const s of state) {
-      const r = await drive(
-        {
-          concurrency,
-          durationMs: config.large.durationMs / rounds,
-          minRequestsPerClient: Math.ceil(config.large.minRequestsPerClient / rounds),
-          maxRequests: Math.ceil(config.large.maxRequests / rounds),
-          warmupPerClient: round === 0 ? 1 : 0,
-        },
-        s.once,
-      );
-      s.requests += r.requests;
-      s.served += r.requests + (round === 0 ? concurrency : 0);
-      s.rows += r.rows;
-      s.seconds += r.seconds;
-      tick(`batch ${batch} x${concurrency}: ${s.server} round ${round + 1}/${rounds}`);
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const s of state) {
+        const r = await drive(
+          {
+            concurrency,
+            durationMs: config.large.durationMs / rounds,
+            minRequestsPerClient: Math.ceil(config.large.minRequestsPerClient / rounds),
+            maxRequests: Math.ceil(config.large.maxRequests / rounds),
+            warmupPerClient: round === 0 ? 1 : 0,
+          },
+          s.client.once,
+        );
+        s.requests += r.requests;
+        s.served += r.requests + (round === 0 ? concurrency : 0);
+        s.rows += r.rows;
+        s.seconds += r.seconds;
+        tick(`batch ${batch} x${concurrency}: ${s.server} round ${round + 1}/${rounds}`);
+      }
     }
+  } finally {
+    for (const s of state) s.client.close();
   }
   return Promise.all(
     state.map(async (s) => {
@@ -164,7 +113,6 @@ export async function runLarge(config: BenchConfig): Promise<LargeResults> {
   ];
   const total = batches.reduce((n, b) => n + serversAt(b).length * concurrency.length * config.large.rounds, 0);
   const bar = progress('e2e-large', total, config.progress);
-  const data = randomFloats(Math.max(...batches) * rowElements(IMAGE_ROW), 3);
   const cells: Cell[] = [];
   const procs = new Map<LargeServer, ServerProcess>();
   const serverFor = async (s: LargeServer) => {
@@ -181,11 +129,9 @@ export async function runLarge(config: BenchConfig): Promise<LargeResults> {
   };
   try {
     for (const batch of batches) {
-      const slice = data.subarray(0, batch * rowElements(IMAGE_ROW));
       const servers: Array<readonly [LargeServer, ServerProcess]> = [];
       for (const s of serversAt(batch)) servers.push([s, await serverFor(s)]);
-      for (const c of concurrency)
-        cells.push(...(await runCells(servers, batch, c, slice, config, (l) => bar.tick(l))));
+      for (const c of concurrency) cells.push(...(await runCells(servers, batch, c, config, (l) => bar.tick(l))));
       if (config.large.freshServerPerBatch) await closeAll();
     }
   } finally {
@@ -215,8 +161,15 @@ export async function runLarge(config: BenchConfig): Promise<LargeResults> {
           ...(json && v2Json ? { jsonToNaiveJson: v2Json.rowsPerSec / json.rowsPerSec } : {}),
         };
       }),
+    generatorCheck: cells
+      .filter((c) => c.server === 'bare-http' && c.concurrency > 1)
+      .map((c) => ({
+        batch: c.batch,
+        clients: c.concurrency,
+        bareToOneClient: c.rowsPerSec / inCell('bare-http', { ...c, concurrency: 1 })!.rowsPerSec,
+      })),
     notes: [
-      `each cell: ${config.large.rounds} alternating rounds per server, in all >= ${config.large.durationMs} ms and >= ${config.large.minRequestsPerClient} requests per client, after 1 warm-up request per client`,
+      `each cell: ${config.large.rounds} alternating rounds per server, in all >= ${config.large.durationMs} ms and >= ${config.large.minRequestsPerClient} requests per client, after 1 warm-up request per client; load: each request's bytes encoded once and sent over node:http keep-alive connections, the first answer decoded and checked`,
       ...(skipped.length
         ? [
             `JSON measured at batch ${jsonBatches.join(', ')} only: a ${Math.max(...skipped)}-row JSON body is ~${Math.round((Math.max(...skipped) * rowElements(IMAGE_ROW) * JSON_CHARS_PER_VALUE) / 1e6)} MB of text (the codec tier times JSON on a slice)`,

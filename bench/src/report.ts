@@ -90,7 +90,7 @@ function renderCodec(out: string[], c: CodecResults): void {
 function renderLarge(out: string[], l: LargeResults): void {
   out.push('## 2. End-to-end, large requests (rows/s, client → server → client over 127.0.0.1)');
   out.push(
-    `Rows of ${l.rowShape.join('×')} float32; identity model. bare-http = node:http echo driven by fetch with the same encoded bytes (the transport floor). ` +
+    `Rows of ${l.rowShape.join('×')} float32; identity model. bare-http = node:http echo sent the same encoded bytes (the transport floor); clients = concurrent keep-alive connections from the bench's node:http load generator, which sends each request's bytes encoded once and checks the first answer value by value. ` +
       '"/ bare" = rows/s ÷ bare-http rows/s in the same cell.',
   );
   const key = (cell: LargeCell) => `${cell.batch}/${cell.concurrency}`;
@@ -129,6 +129,14 @@ function renderLarge(out: string[], l: LargeResults): void {
       }),
     ),
   );
+  if (l.generatorCheck.length) {
+    out.push(
+      'Load generator check: bare-http rows/s with more clients ÷ with one, ' +
+        'which must not fall below 1× for the cells to measure the servers: ' +
+        l.generatorCheck.map((c) => `batch ${c.batch}, ${c.clients} clients: ${x(c.bareToOneClient)}`).join('; ') +
+        '.',
+    );
+  }
   out.push(
     "Server process costs in the same cells. CPU = user + system ms per request (and × bare-http's); " +
       'faulted = fresh pages first touched per request × 4 KiB, as a multiple of the request size; ' +

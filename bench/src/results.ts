@@ -70,10 +70,21 @@ export interface V2LargeRatio {
   readonly jsonToNaiveJson?: number;
 }
 
+/**
+ * The load generator checked: bare-http rows/s with more clients ÷ with one, per batch. Below 1×
+ * the clients, not the server, would be what limits a cell.
+ */
+export interface GeneratorCheck {
+  readonly batch: number;
+  readonly clients: number;
+  readonly bareToOneClient: number;
+}
+
 export interface LargeResults {
   readonly rowShape: readonly number[];
   readonly cells: readonly LargeCell[];
   readonly v2: readonly V2LargeRatio[];
+  readonly generatorCheck: readonly GeneratorCheck[];
   readonly notes: readonly string[];
 }
 

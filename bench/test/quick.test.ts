@@ -55,6 +55,11 @@ describe('bench --quick', () => {
         finitePositive(`${label} ${k}`, c[k]);
     }
     expect(new Set(e2eLarge.cells.map((c) => c.concurrency))).toEqual(new Set([1, 5]));
+    expect(e2eLarge.generatorCheck.map((c) => [c.batch, c.clients])).toEqual([
+      [1, 5],
+      [2, 5],
+    ]);
+    for (const c of e2eLarge.generatorCheck) finitePositive(`generator check batch ${c.batch}`, c.bareToOneClient);
     expect(e2eLarge.v2.length).toBeGreaterThan(0);
     for (const v of e2eLarge.v2)
       finitePositive(`v2 binary / graphpipe batch ${v.batch} x${v.concurrency}`, v.binaryToGraphPipe);
