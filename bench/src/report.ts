@@ -132,7 +132,7 @@ function renderLarge(out: string[], l: LargeResults): void {
   if (l.generatorCheck.length) {
     out.push(
       'Load generator check: bare-http rows/s with more clients ÷ with one, ' +
-        'which must not fall below 1× for the cells to measure the servers: ' +
+        'near or above 1× where the generator is not what limits a cell (on 2 cores it shares them with the server): ' +
         l.generatorCheck.map((c) => `batch ${c.batch}, ${c.clients} clients: ${x(c.bareToOneClient)}`).join('; ') +
         '.',
     );
