@@ -1,4 +1,5 @@
 import type { Tensor, TypedArray } from '@graphpipe/protocol';
+import { lengthPrefixed } from '@graphpipe/protocol/v2';
 import { LRUCache } from 'lru-cache';
 
 export interface RowCacheOptions {
@@ -76,20 +77,7 @@ function rowSlicer(t: Tensor, rows: number): (row: number) => Uint8Array {
     const rowBytes = width * data.BYTES_PER_ELEMENT;
     return (row) => new Uint8Array(data.buffer, data.byteOffset + row * rowBytes, rowBytes);
   }
-  return (row) => {
-    const elements = t.data
-      .slice(row * width, (row + 1) * width)
-      .map((s) => (typeof s === 'string' ? utf8.encode(s) : s));
-    const out = new Uint8Array(elements.reduce((n, e) => n + 4 + e.length, 0));
-    const view = new DataView(out.buffer);
-    let at = 0;
-    for (const e of elements) {
-      view.setUint32(at, e.length, true);
-      out.set(e, at + 4);
-      at += 4 + e.length;
-    }
-    return out;
-  };
+  return (row) => lengthPrefixed(t.data.slice(row * width, (row + 1) * width));
 }
 
 function bytesOf(t: Tensor): number {

@@ -32,6 +32,8 @@ function tenfold() {
 const rowsOf = (...firsts: number[]) =>
   tensor(Float32Array.from(firsts.flatMap((v) => [v, v + 0.5])), [firsts.length, 2]);
 const values = (t: Tensor) => Array.from(t.data as Float32Array);
+const text = (e: string | Uint8Array | number) =>
+  typeof e === 'string' ? e : new TextDecoder().decode(e as Uint8Array);
 
 test('rows seen before are answered from the cache; only new rows reach the model, in order', async () => {
   const { backend, runs } = tenfold();
@@ -88,4 +90,34 @@ test('a reloaded model starts with an empty cache', async () => {
   await model.infer({ x: rowsOf(4) });
   expect(first.runs).toEqual([[4]]);
   expect(second.runs).toEqual([[4]]);
+});
+
+test('string rows are cached by their elements, each with its length: ["a", "bc"] is not ["ab", "c"]', async () => {
+  const runs: string[][] = [];
+  const backend = createFunctionBackend(
+    ({ s }) => {
+      const rows = s!.shape[0]!;
+      // Strings arrive as their bytes.
+      const data = (s!.data as (string | Uint8Array)[]).map(text);
+      runs.push(Array.from({ length: rows }, (_, r) => data.slice(r * 2, r * 2 + 2).join('|')));
+      return {
+        joined: tensor(
+          Array.from({ length: rows }, (_, r) => data.slice(r * 2, r * 2 + 2).join('+')),
+          [rows],
+        ),
+      };
+    },
+    {
+      name: 'joiner',
+      inputs: [{ name: 's', dtype: 'string', shape: [-1, 2] }],
+      outputs: [{ name: 'joined' }],
+    },
+  );
+  const { url } = await start(backend, { cache: { maxBytes: 1 << 20 } });
+  const model = new RemoteModel(url);
+  const call = async (...rows: [string, string][]) =>
+    (await model.infer({ s: tensor(rows.flat(), [rows.length, 2]) })).outputs[0]!.data.map(text);
+  expect(await call(['a', 'bc'], ['é', ''])).toEqual(['a+bc', 'é+']);
+  expect(await call(['ab', 'c'], ['a', 'bc'])).toEqual(['ab+c', 'a+bc']);
+  expect(runs).toEqual([['a|bc', 'é|'], ['ab|c']]);
 });

@@ -107,7 +107,12 @@ export function binaryChunks(t: Tensor): Uint8Array[] {
     const d = t.data;
     return d.byteLength ? [new Uint8Array(d.buffer, d.byteOffset, d.byteLength)] : [];
   }
-  const parts = t.data.map((s) => (typeof s === 'string' ? utf8.encode(s) : s));
+  return [lengthPrefixed(t.data)];
+}
+
+/** BYTES elements as the extension lays them out: each after its length, 4 bytes little-endian. */
+export function lengthPrefixed(elements: readonly (string | Uint8Array)[]): Uint8Array {
+  const parts = elements.map((s) => (typeof s === 'string' ? utf8.encode(s) : s));
   let size = 0;
   for (const p of parts) size += 4 + p.length;
   const out = new Uint8Array(size);
@@ -118,5 +123,5 @@ export function binaryChunks(t: Tensor): Uint8Array[] {
     out.set(p, at + 4);
     at += 4 + p.length;
   }
-  return [out];
+  return out;
 }

@@ -3,7 +3,7 @@
  * responses in JSON and with the binary tensor data extension, model metadata, and the
  * datatypes. No Node-only APIs.
  */
-export { binaryChunks, tensorFromBinary } from './binary.js';
+export { binaryChunks, lengthPrefixed, tensorFromBinary } from './binary.js';
 export { DATATYPES, type Datatype, datatypeOf, dtypeOfDatatype } from './datatype.js';
 export type { JsonObject } from './json-reader.js';
 export {
