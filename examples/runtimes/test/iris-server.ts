@@ -93,6 +93,12 @@ export async function checkIrisServer(url: string, { metrics }: { metrics: boole
   await expectError(url, new Uint8Array([0xde, 0xad, 0xbe, 0xef, 1, 2, 3]), 400, 'INVALID_MESSAGE', /./);
   await expectError(url, new Uint8Array(MAX_BODY_MB * 2 ** 20 + 1), 413, 'PAYLOAD_TOO_LARGE', /maxBodyBytes/);
 
+  // The playground page for a browser; any other client keeps getting the metadata JSON at GET /.
+  const page = await fetch(url, { headers: { accept: 'text/html' } });
+  expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+  expect(await page.text()).toContain('<title>GraphPipe playground</title>');
+  expect(((await (await fetch(url)).json()) as { Name: string }).Name).toBe('iris-classifier');
+
   const scrape = await fetch(`${url}/metrics`);
   if (metrics) {
     expect(scrape.status).toBe(200);

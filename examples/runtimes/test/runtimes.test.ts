@@ -30,7 +30,7 @@ describe.each(Object.keys(COMMANDS) as RuntimeName[])('the Iris model on %s', (r
     served?.child.kill('SIGKILL');
   });
 
-  test('answers our client and the original bytes; refuses malformed and oversize bodies; stops gracefully', async () => {
+  test('answers our client and the original bytes, serves the playground page; refuses malformed and oversize bodies; stops gracefully', async () => {
     const quiet = runtime === 'node' ? ['--quiet'] : [];
     served = await startServing(runtimeBinary(runtime), [...COMMANDS[runtime], ...FLAGS, ...quiet]);
     await checkIrisServer(served.url, { metrics: true });

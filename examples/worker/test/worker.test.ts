@@ -40,7 +40,7 @@ describe('the Iris Worker under workerd', () => {
     served?.child.kill('SIGKILL');
   });
 
-  test('answers our client and the original bytes; refuses malformed and oversize bodies', async () => {
+  test('answers our client and the original bytes, serves the playground page; refuses malformed and oversize bodies', async () => {
     served = await startServing(process.execPath, ['examples/worker/scripts/serve.mjs', '--port', '0']);
     await checkIrisServer(served.url, { metrics: false });
     served.child.kill('SIGTERM');
