@@ -115,8 +115,10 @@ test('string rows are cached by their elements, each with its length: ["a", "bc"
   );
   const { url } = await start(backend, { cache: { maxBytes: 1 << 20 } });
   const model = new RemoteModel(url);
-  const call = async (...rows: [string, string][]) =>
-    (await model.infer({ s: tensor(rows.flat(), [rows.length, 2]) })).outputs[0]!.data.map(text);
+  const call = async (...rows: [string, string][]) => {
+    const { outputs } = await model.infer({ s: tensor(rows.flat(), [rows.length, 2]) });
+    return (outputs[0]!.data as (string | Uint8Array)[]).map(text);
+  };
   expect(await call(['a', 'bc'], ['é', ''])).toEqual(['a+bc', 'é+']);
   expect(await call(['ab', 'c'], ['a', 'bc'])).toEqual(['ab+c', 'a+bc']);
   expect(runs).toEqual([['a|bc', 'é|'], ['ab|c']]);
