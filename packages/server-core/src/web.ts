@@ -8,23 +8,24 @@ import type { Exchange, Reply } from './exchange.js';
  * Serves a core through web-standard Request and Response, on any runtime that has them.
  * `whenWritten`, where the runtime can tell, calls `done` once the answer has gone out in full
  * (the Node adapter of hono passes its response stream); elsewhere an answer counts as sent
- * once its Response is handed back.
+ * once its Response is handed back. The Response is handed back as soon as there is one, which
+ * is not always when the core is done: a drain that runs out of time answers 503 for a request
+ * whose model is still running.
  */
 export function createFetchHandler(
   core: ServerCore,
   headers: Readonly<Record<string, string>> = {},
 ): (request: Request, whenWritten?: (done: () => void) => void) => Promise<Response> {
-  return async (request, whenWritten) => {
-    let response: Response | undefined;
-    await core.handle(
-      webExchange(request, (reply, done) => {
-        response = toResponse(reply, headers);
+  return (request, whenWritten) =>
+    new Promise<Response>((resolve, reject) => {
+      const exchange = webExchange(request, (reply, done) => {
+        resolve(toResponse(reply, headers));
         if (whenWritten) whenWritten(done);
         else done();
-      }),
-    );
-    return response!;
-  };
+      });
+      // The core answers every request it takes, so the rejection below comes only from a bug.
+      core.handle(exchange).then(() => reject(new Error('the server core finished without an answer')), reject);
+    });
 }
 
 /** A request through web-standard streams; `onReply` receives the answer. */
