@@ -141,8 +141,11 @@ export function createServerCore(backends: Backend | readonly Backend[], options
       const denied = accessDenied(route.access ?? 'models', ctx.exchange.header('authorization'), tokens);
       if (denied) throw denied;
       if (turnedAway) {
-        // Read what the caller is sending, so it gets its 503 rather than a reset mid-upload.
-        await ctx.readBody().catch(() => {});
+        // Read what the caller is sending, so it gets its 503 rather than a reset mid-upload. A
+        // body refused at once (too large) throws before there is a promise: caught all the same.
+        try {
+          await ctx.readBody();
+        } catch {}
         throw SHUTTING_DOWN();
       }
       return await route.handle(ctx);
