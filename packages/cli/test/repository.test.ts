@@ -1,8 +1,9 @@
-import { symlink, unlink } from 'node:fs/promises';
+import { rm, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RemoteModel, type Tensor, tensor } from '@graphpipe/client';
 import { ModelRepository, type ModelRepositoryOptions, type ServeOptions, serve } from '@graphpipe/server-core/node';
 import { rawPostStatus } from '@graphpipe/test-utils';
+import { pino } from 'pino';
 import { afterAll, describe, expect, test, vi } from 'vitest';
 import { ADMIN_TOKEN, addingModel, adminPost, importer, indexOf, put, useTempDirs } from './repository-helpers.js';
 
@@ -320,6 +321,22 @@ describe('a model repository', () => {
       'unloaded counter 2',
       'unloaded two-in-two-out 1',
     ]);
+  });
+
+  test('the whole directory removed while watched: the server keeps serving what it has, and logs why', async () => {
+    const dir = await tempDir();
+    await put(dir, 'counter/1/model.onnx', addingModel(1));
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const { server } = await serveRepository(dir, { watch: true, settleMs: 50, logger });
+    await rm(dir, { recursive: true, force: true });
+    // Reading the directory fails once the watcher reports the change; before, that rejection
+    // went unhandled and stopped the process.
+    await vi.waitFor(() => expect(lines.join('')).toContain('updating a model from the repository failed'), {
+      timeout: 10_000,
+    });
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect(await versionAnswering(`${server.url}/models/counter`)).toBe(1);
   });
 });
 

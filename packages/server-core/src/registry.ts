@@ -90,7 +90,9 @@ export class ModelRegistry {
     const replaced = versions.get(model.version);
     versions.set(model.version, model);
     this.setStatus({ name: model.name, version: model.version, state: 'READY' });
-    if (replaced && replaced !== model) void replaced.retire();
+    // Whoever retires a version on purpose (the repository) reports a close that fails; here
+    // nobody is waiting for it, and a rejection nobody handles would stop the process.
+    if (replaced && replaced !== model) replaced.retire().catch(() => {});
   }
 
   /** Marks a version as loading or failed; versions in service keep serving meanwhile. */

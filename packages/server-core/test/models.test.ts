@@ -89,6 +89,20 @@ describe('versions', () => {
     await expect.poll(() => closed).toBe(1);
   });
 
+  test('a replaced version whose close fails leaves the process running; the new version serves', async () => {
+    const models = new ModelRegistry();
+    const failing = adding('m', 1);
+    models.add({
+      ...failing,
+      infer: failing.infer.bind(failing),
+      close: () => Promise.reject(new Error('close failed')),
+    });
+    const next = models.add(adding('m', 2));
+    // An unhandled rejection would fail this test file (vitest reports it as an error).
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(models.find('m')).toBe(next);
+  });
+
   test('the latest numbered version serves by default; others by number', () => {
     const models = new ModelRegistry();
     models.add(adding('m', 1), { version: '2' });

@@ -196,11 +196,16 @@ export class ModelRepository extends EventEmitter<RepositoryEvents> {
     await Promise.all(this.closing);
   }
 
+  /** What the watcher calls: never rejects (nobody awaits it), failures go to the log. */
   private async resync(key: string): Promise<void> {
     if (this.closed) return;
-    await this.queue.run(key, async () => {
-      if (!this.closed) await this.sync(key, await this.read(key), false);
-    });
+    try {
+      await this.queue.run(key, async () => {
+        if (!this.closed) await this.sync(key, await this.read(key), false);
+      });
+    } catch (err) {
+      this.log('error', { err, entry: key }, 'updating a model from the repository failed');
+    }
   }
 
   /**
