@@ -148,7 +148,9 @@ export class RemoteModel {
     const call = this.deadline(options);
     let inputNames = names ?? [];
     if (tensors.some((_, i) => !inputNames[i])) {
-      const declared = (this.cachedMetadata ?? (await this.metadata(call))).inputs;
+      // Concurrent first calls share one metadata fetch; if it failed, asking again says why.
+      const meta = (await untilAborted(this.sharedMetadata(), call.signal)) ?? (await this.metadata(call));
+      const declared = meta.inputs;
       inputNames = tensors.map((_, i) => inputNames[i] || declared[i]?.name || '');
       const unnamed = inputNames.indexOf('');
       if (unnamed >= 0) {

@@ -71,6 +71,20 @@ describe('addressing a model', () => {
       message: 'input 2 has no name and the model lists 2 input(s); name it',
     });
   });
+
+  test('concurrent first calls with unnamed inputs share one metadata fetch', async () => {
+    const { url } = await start(createFunctionBackend((inputs) => inputs.input0!, { name: 'echo' }));
+    const gets: string[] = [];
+    const counting: typeof fetch = (input, init) => {
+      if ((init?.method ?? 'GET') === 'GET') gets.push(String(input));
+      return fetch(input, init);
+    };
+    const model = new RemoteModel(`${url}/v2/models/echo`, { fetch: counting });
+    const x = tensor(new Float32Array([1, 2]));
+    const answers = await Promise.all([1, 2, 3, 4].map(() => model.infer([x])));
+    for (const { outputs } of answers) expect(Array.from(outputs[0]!.data as Float32Array)).toEqual([1, 2]);
+    expect(gets.filter((u) => u.endsWith('/v2/models/echo'))).toHaveLength(1);
+  });
 });
 
 describe('metadata', () => {
