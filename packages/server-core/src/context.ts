@@ -56,10 +56,11 @@ export class RequestContext {
   }
 
   /**
-   * The model version this request runs on, acquired (see ModelRegistry.acquire): it stays in
-   * service for this request until the reply is out, even if it is replaced meanwhile.
+   * The model version this request runs on, held from now on: it stays in service for this
+   * request until the reply is out, even if it is replaced meanwhile.
    */
   use(model: ServedModel): ServedModel {
+    model.acquire();
     this.held?.release();
     this.held = model;
     this.model = model.name;

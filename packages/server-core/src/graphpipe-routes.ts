@@ -28,7 +28,7 @@ export function addGraphPipeRoutes(table: RouteTable, models: ModelRegistry, dec
   const run = (pick: (ctx: RequestContext) => ServedModel): Route => ({
     protocol: 'graphpipe',
     async handle(ctx) {
-      const model = ctx.use(pick(ctx).acquire());
+      const model = ctx.use(pick(ctx));
       const req = decodeRequest(await ctx.readBody({ shared: model.backend.sharedInputs }), decodeLimits);
       ctx.kind = req.kind;
       if (req.kind === 'metadata') return binaryReply(model.metadataBytes);

@@ -128,14 +128,9 @@ export class ModelRegistry {
   }
 
   /**
-   * The version a request runs on, acquired: release it once the answer is out. Without a name,
+   * The version a request runs on (a request holds it with RequestContext.use): without a name,
    * the default model; without a version, the model's latest in service.
    */
-  acquire(name?: string, version?: string): ServedModel {
-    return this.find(name, version).acquire();
-  }
-
-  /** As `acquire`, without holding it (for answers that do not run the model). */
   find(name?: string, version?: string): ServedModel {
     const modelName = name ?? this.defaultModelName();
     const versions = this.serving.get(modelName);
@@ -180,8 +175,9 @@ export class ModelRegistry {
 
   private defaultModelName(): string {
     if (this.defaultName !== undefined) return this.defaultName;
+    // Asked on every request to the root: the one-model case without building an array.
+    if (this.serving.size === 1) return this.serving.keys().next().value!;
     const names = [...this.serving.keys()];
-    if (names.length === 1) return names[0]!;
     throw new GraphPipeError(
       'NOT_FOUND',
       names.length === 0
@@ -220,6 +216,8 @@ export class ModelRegistry {
 
 /** The latest version: the highest number when versions are numbers, else the one added last. */
 function latestOf(versions: ReadonlyMap<string, ServedModel>): ServedModel | undefined {
+  // Asked on every request: one version in service (the usual case) needs no sorting.
+  if (versions.size === 1) return versions.values().next().value;
   return sortVersions([...versions.values()]).at(-1);
 }
 

@@ -117,7 +117,7 @@ export function addV2Routes(
     { duringShutdown: true },
   );
   const infer = route(async (ctx) => {
-    const model = ctx.use(named(ctx).acquire());
+    const model = ctx.use(named(ctx));
     const header = ctx.exchange.header(HEADER_LENGTH_HEADER);
     // Binary tensors start right after the JSON header: place them 8-aligned, so they are views.
     const alignAt = header !== undefined && /^\d{1,15}$/.test(header) ? Number(header) : 0;
