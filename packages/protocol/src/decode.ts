@@ -1,6 +1,6 @@
 import { type DType, dtypeFromWire, elementSize, typedArrayFor, WireType } from './dtype.js';
 import { invalidMessage } from './errors.js';
-import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './limits.js';
+import { completeLimits, countWithin, type DecodeLimits } from './limits.js';
 import type { InferResponse, MetadataResponse, Request, ResponseError, TensorSpec } from './messages.js';
 import type { Tensor } from './tensor.js';
 import { FlatReader, type TableRef } from './wire/reader.js';
@@ -14,15 +14,6 @@ import {
   REQUEST,
   TENSOR,
 } from './wire/schema.js';
-
-function limitsOf(limits: Partial<DecodeLimits> | undefined): DecodeLimits {
-  if (!limits) return DEFAULT_DECODE_LIMITS;
-  // Servers pass the same complete limits with every request: use them as they are.
-  if (limits.maxElements !== undefined && limits.maxTensors !== undefined && limits.maxRank !== undefined) {
-    return limits as DecodeLimits;
-  }
-  return { ...DEFAULT_DECODE_LIMITS, ...limits };
-}
 
 /**
  * Decodes a Request body. Tensor data comes back as views over `bytes` where alignment allows,
@@ -39,7 +30,7 @@ export function decodeRequest(bytes: Uint8Array, limits?: Partial<DecodeLimits>)
     kind: 'infer',
     config: r.string(t, INFER_REQUEST.id.config, 'InferRequest.config'),
     inputNames: r.strings(t, INFER_REQUEST.id.inputNames, 'InferRequest.input_names'),
-    inputs: readTensors(r, t, INFER_REQUEST.id.inputTensors, 'InferRequest.input_tensors', limitsOf(limits)),
+    inputs: readTensors(r, t, INFER_REQUEST.id.inputTensors, 'InferRequest.input_tensors', completeLimits(limits)),
     outputNames: r.strings(t, INFER_REQUEST.id.outputNames, 'InferRequest.output_names'),
   };
 }
@@ -57,7 +48,13 @@ export function decodeInferResponse(bytes: Uint8Array, limits?: Partial<DecodeLi
     };
   }
   return {
-    outputs: readTensors(r, root, INFER_RESPONSE.id.outputTensors, 'InferResponse.output_tensors', limitsOf(limits)),
+    outputs: readTensors(
+      r,
+      root,
+      INFER_RESPONSE.id.outputTensors,
+      'InferResponse.output_tensors',
+      completeLimits(limits),
+    ),
     errors,
   };
 }
@@ -79,7 +76,7 @@ export function decodeMetadataResponse(bytes: Uint8Array): MetadataResponse {
 /** Decodes a buffer whose root is a bare Tensor (as graphpipe-py's save_tensor writes). */
 export function decodeTensor(bytes: Uint8Array, limits?: Partial<DecodeLimits>): Tensor {
   const r = new FlatReader(bytes);
-  return readTensor(r, r.root('Tensor'), limitsOf(limits));
+  return readTensor(r, r.root('Tensor'), completeLimits(limits));
 }
 
 function readTensorSpecs(r: FlatReader, t: TableRef, id: number, what: string): TensorSpec[] {
@@ -131,13 +128,9 @@ function readShape(r: FlatReader, t: TableRef, limits: DecodeLimits): number[] {
 }
 
 function countElements(shape: readonly number[], limits: DecodeLimits): number {
-  let count = 1;
-  for (const d of shape) {
-    count *= d;
-    // Checked at every step: an early huge product must not hide behind a later zero.
-    if (count > limits.maxElements) {
-      throw invalidMessage(`Tensor.shape [${shape.join(', ')}] exceeds the limit of ${limits.maxElements} elements`);
-    }
+  const count = countWithin(shape, limits.maxElements);
+  if (count < 0) {
+    throw invalidMessage(`Tensor.shape [${shape.join(', ')}] exceeds the limit of ${limits.maxElements} elements`);
   }
   return count;
 }

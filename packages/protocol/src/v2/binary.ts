@@ -11,16 +11,6 @@ import type { Tensor } from '../tensor.js';
 
 const utf8 = new TextEncoder();
 
-/** The element count of a shape, or -1 when it passes `max`; checked at every step. */
-export function countOf(shape: readonly number[], max: number): number {
-  let count = 1;
-  for (const d of shape) {
-    count *= d;
-    if (count > max) return -1;
-  }
-  return count;
-}
-
 export function shapeText(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }

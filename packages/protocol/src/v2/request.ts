@@ -4,10 +4,10 @@
  */
 import { elementSize } from '../dtype.js';
 import { invalidMessage } from '../errors.js';
-import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../limits.js';
+import { completeLimits, countWithin, type DecodeLimits } from '../limits.js';
 import type { TensorSpec } from '../messages.js';
 import type { Tensor } from '../tensor.js';
-import { countOf, shapeText, tensorFromBinary } from './binary.js';
+import { shapeText, tensorFromBinary } from './binary.js';
 import { datatypeOf } from './datatype.js';
 import { type JsonObject, JsonReader } from './json-reader.js';
 import { jsonEstimate, written } from './json-writer.js';
@@ -58,7 +58,7 @@ export function decodeV2Request(
 ): V2InferRequest | V2RawRequest {
   const jsonLength = jsonLengthOf(header, body.length);
   if (jsonLength === 0) return { kind: 'raw', bytes: body };
-  const all = { ...DEFAULT_DECODE_LIMITS, ...limits };
+  const all = completeLimits(limits);
   const r = new JsonReader(jsonLength === undefined ? body : body.subarray(0, jsonLength), 'request JSON');
   let id: string | undefined;
   let parameters: JsonObject | undefined;
@@ -150,7 +150,7 @@ export function decodeV2RawInput(body: Uint8Array, spec: TensorSpec, limits?: Pa
     );
   }
   const shape = spec.shape.map((d) => (d < 0 ? (rowBytes === 0 ? 0 : body.length / rowBytes) : d));
-  const count = countOf(shape, { ...DEFAULT_DECODE_LIMITS, ...limits }.maxElements);
+  const count = countWithin(shape, completeLimits(limits).maxElements);
   if (count < 0) throw invalidArgument(`${what}: shape ${shapeText(shape)} exceeds the element limit`);
   const tensor = tensorFromBinary(body, 0, body.length, spec.dtype, shape, count, what, datatypeOf(spec.dtype));
   return { name: spec.name, tensor };

@@ -1,6 +1,6 @@
 /** Inference responses: encoded by a server, decoded by a client. */
 import { invalidMessage } from '../errors.js';
-import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../limits.js';
+import { completeLimits, type DecodeLimits } from '../limits.js';
 import type { Tensor } from '../tensor.js';
 import { type JsonObject, JsonReader } from './json-reader.js';
 import { jsonEstimate, written } from './json-writer.js';
@@ -78,7 +78,7 @@ export function decodeV2Response(
   limits?: Partial<DecodeLimits>,
 ): V2InferResponse {
   const jsonLength = jsonLengthOf(header, body.length);
-  const all = { ...DEFAULT_DECODE_LIMITS, ...limits };
+  const all = completeLimits(limits);
   const r = new JsonReader(jsonLength === undefined ? body : body.subarray(0, jsonLength), 'response JSON');
   let modelName: string | undefined;
   let modelVersion: string | undefined;

@@ -4,9 +4,9 @@
  */
 import type { DType } from '../dtype.js';
 import { GraphPipeError, invalidMessage } from '../errors.js';
-import type { DecodeLimits } from '../limits.js';
+import { countWithin, type DecodeLimits } from '../limits.js';
 import type { Tensor } from '../tensor.js';
-import { binaryChunks, countOf, shapeText, tensorFromBinary } from './binary.js';
+import { binaryChunks, shapeText, tensorFromBinary } from './binary.js';
 import { datatypeOf, requireDtype } from './datatype.js';
 import type { JsonObject, JsonReader } from './json-reader.js';
 import { type ByteWriter, writeData } from './json-writer.js';
@@ -109,7 +109,7 @@ function readTensorObject(r: JsonReader, role: 'input' | 'output', index: number
         break;
       case 'shape':
         shape = readShape(r, what, limits);
-        count = countOf(shape, limits.maxElements);
+        count = countWithin(shape, limits.maxElements);
         if (count < 0) {
           throw invalidArgument(
             `${what}: shape ${shapeText(shape)} exceeds the limit of ${limits.maxElements} elements`,
