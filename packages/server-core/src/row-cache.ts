@@ -1,4 +1,4 @@
-import type { Tensor, TypedArray } from '@graphpipe/protocol';
+import { concatBytes, type Tensor, type TypedArray } from '@graphpipe/protocol';
 import { lengthPrefixed } from '@graphpipe/protocol/v2';
 import { LRUCache } from 'lru-cache';
 
@@ -56,13 +56,7 @@ export class RowCache {
     const rowBytes = names.map((n) => rowSlicer(inputs[n]!, rows));
     return Promise.all(
       Array.from({ length: rows }, async (_, row) => {
-        const parts = [head, ...rowBytes.map((slice) => slice(row))];
-        const message = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-        let at = 0;
-        for (const p of parts) {
-          message.set(p, at);
-          at += p.length;
-        }
+        const message = concatBytes([head, ...rowBytes.map((slice) => slice(row))]);
         return hex(new Uint8Array(await crypto.subtle.digest('SHA-256', message)));
       }),
     );

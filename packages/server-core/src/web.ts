@@ -1,4 +1,4 @@
-import { chunkStream, concatBytes, GraphPipeError, JOIN_BELOW_BYTES } from '@graphpipe/protocol';
+import { byteLengthOf, chunkStream, concatBytes, GraphPipeError, JOIN_BELOW_BYTES } from '@graphpipe/protocol';
 import { bodyTimeout, isBusy } from './body.js';
 import { clearDeadline, setDeadline } from './deadlines.js';
 import type { ServerCore } from './core.js';
@@ -90,8 +90,7 @@ export function toResponse(reply: Reply, extraHeaders: Readonly<Record<string, s
   if (typeof body === 'string' || body instanceof Uint8Array) {
     return new Response(body as string | Uint8Array<ArrayBuffer>, { status, headers });
   }
-  let length = 0;
-  for (const chunk of body) length += chunk.length;
+  const length = byteLengthOf(body);
   if (body.length === 1 || length < JOIN_BELOW_BYTES) {
     return new Response(concatBytes(body, length) as Uint8Array<ArrayBuffer>, { status, headers });
   }

@@ -2,6 +2,7 @@
  * One tensor object of an inference request or response (`{"name", "datatype", "shape",
  * "parameters", "data"}`), read and written; and the binary data that follows the JSON.
  */
+import { byteLengthOf } from '../bytes.js';
 import type { DType } from '../dtype.js';
 import { GraphPipeError, invalidMessage } from '../errors.js';
 import { countWithin, type DecodeLimits } from '../limits.js';
@@ -280,9 +281,7 @@ export function writeTensorObject(
     return false;
   }
   const chunks = binaryChunks(t);
-  let size = 0;
-  for (const c of chunks) size += c.length;
   binaryParts.push(...chunks);
-  w.ascii(`"parameters":{"binary_data_size":${size}}}`);
+  w.ascii(`"parameters":{"binary_data_size":${byteLengthOf(chunks)}}}`);
   return true;
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { concatBytes, GraphPipeError, JOIN_BELOW_BYTES } from '@graphpipe/protocol';
+import { byteLengthOf, concatBytes, GraphPipeError, JOIN_BELOW_BYTES } from '@graphpipe/protocol';
 import { bodyTimeout, isBusy } from '../body.js';
 import { clearDeadline, setDeadline } from '../deadlines.js';
 import type { Exchange, Reply } from '../exchange.js';
@@ -138,8 +138,7 @@ export class NodeExchange implements Exchange {
       headers.push('content-length', String(body.length));
       res.writeHead(reply.status, headers).end(body);
     } else {
-      let length = 0;
-      for (const chunk of body) length += chunk.length;
+      const length = byteLengthOf(body);
       headers.push('content-length', String(length));
       res.writeHead(reply.status, headers);
       // One write carries the head and a small body together; separate writes cost a writev each.
