@@ -244,7 +244,7 @@ export class ServedModel {
   }
 }
 
-/** A request's rows: its inputs' common first dimension, else 1. */
+/** A request's rows: its inputs' common first dimension, else 1 (commonRows, without an array per request). */
 function rowsOf(inputs: Readonly<Record<string, Tensor>>): number {
   let rows: number | undefined;
   for (const name in inputs) {

@@ -5,12 +5,6 @@ import { type DType, elementCount, type Tensor, type TypedArray, tensor, typedAr
  * and splits, and what the row cache stores.
  */
 
-/** Rows in a tensor: its first dimension. */
-export function rowCount(t: Tensor): number {
-  if (t.shape.length === 0) throw new TypeError('a scalar has no rows');
-  return t.shape[0]!;
-}
-
 /** Rows `start` to `end` (exclusive), as a view of the same memory. */
 export function sliceRows(t: Tensor, start: number, end: number): Tensor {
   const width = elementCount(t.shape.slice(1));
