@@ -275,7 +275,7 @@ function renderRuntimes(out: string[], rt: RuntimesResults): void {
   out.push("## 5. Runtimes: each one's own entry point (identity model)");
   out.push(
     `Small: 1×4 float32, autocannon, ${rt.connections} connections, ${rt.durationSec} s. ` +
-      `Large: rows of ${rt.rowShape.join('×')} float32, our client, 1 client. Ratios are to Node's \`serve\`.`,
+      `Large: rows of ${rt.rowShape.join('×')} float32, the large tier's load generator, 1 connection. Ratios are to Node's \`serve\`.`,
   );
   const batches = rt.rows[0]?.large.map((c) => c.batch) ?? [];
   out.push(

@@ -1,15 +1,15 @@
 /**
  * Runtimes tier: the same identity model served by Node's, Bun's and Deno's own entry points
  * (server-core /node, /bun, /deno), each in its own process, driven from this one: small
- * requests with autocannon (as the small tier), and large ones with our client (as the large
- * tier, one client). Ratios are to Node's, measured in the same run.
+ * requests with autocannon (as the small tier), and large ones from the large tier's load
+ * generator (one connection). Ratios are to Node's, measured in the same run.
  */
-import { RemoteModel } from '@graphpipe/client';
 import { encodeInferRequest, encodeInferResponse, tensor } from '@graphpipe/protocol';
 import type { RuntimeName } from '@graphpipe/test-utils';
 import type { BenchConfig } from './config.js';
-import { IMAGE_ROW, randomFloats, rowElements } from './data.js';
+import { IMAGE_ROW } from './data.js';
 import { drive } from './drive.js';
+import { largeClient } from './large-client.js';
 import { load, percentile } from './e2e-small.js';
 import { progress } from './progress.js';
 import type { RuntimeRow, RuntimesResults } from './results.js';
@@ -38,21 +38,16 @@ async function measure(runtime: RuntimeName, config: BenchConfig, tick: (label: 
       p50Ms: percentile(latencies, 0.5),
       p99Ms: percentile(latencies, 0.99),
     };
-    const model = new RemoteModel(server.url);
     const large = [];
     for (const batch of config.runtimes.batches) {
-      const shape = [batch, ...IMAGE_ROW];
-      const x = tensor(randomFloats(batch * rowElements(IMAGE_ROW), batch), shape);
-      const once = async () => {
-        const { outputs } = await model.infer(x);
-        const out = outputs[0]!;
-        if (out.shape[0] !== batch || (out.data as Float32Array)[7] !== (x.data as Float32Array)[7]) {
-          throw new Error(`${runtime} answered other values than it was sent`);
-        }
-        return batch;
-      };
-      const { rowsPerSec, requests } = await drive({ concurrency: 1, ...config.runtimes.large }, once);
-      large.push({ batch, rowsPerSec, requests });
+      // The large tier's load generator: the same bytes each time, the first answer checked.
+      const client = largeClient('graphpipe', server.url, batch, 1);
+      try {
+        const { rowsPerSec, requests } = await drive({ concurrency: 1, ...config.runtimes.large }, client.once);
+        large.push({ batch, rowsPerSec, requests });
+      } finally {
+        client.close();
+      }
       tick(`${runtime} batch ${batch}`);
     }
     return { small, large };
