@@ -120,8 +120,11 @@ function gracefulClose(
   };
 }
 
-/** SIGTERM closes with the grace period, SIGINT (Ctrl-C at a terminal) at once; then the process exits. */
-function closeOnSignals(
+/**
+ * SIGTERM (from an orchestrator) closes with the grace period, SIGINT (Ctrl-C at a terminal) at
+ * once; then the process exits. Every entry point's handleSignals.
+ */
+export function closeOnSignals(
   close: (options?: { graceMs?: number }) => Promise<void>,
   logger: Logger | false,
   { onSignal, exit }: Pick<Runtime<unknown>, 'onSignal' | 'exit'>,

@@ -13,6 +13,7 @@ import type { Backend } from '../backend.js';
 import { type CorsOptions, corsSetup } from '../cors.js';
 import { createServerCore, type ServerCore, type ServerCoreOptions } from '../core.js';
 import { resolveLogger } from '../logger.js';
+import { closeOnSignals } from '../runtime-serve.js';
 import { settlesWithin } from '../settles.js';
 import { FreshConnections } from './connections.js';
 import { NodeExchange } from './exchange.js';
@@ -159,19 +160,10 @@ export async function serve(backends: Backend | readonly Backend[], options: Ser
   };
 
   if (options.handleSignals) {
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (logger) logger.info({ signal }, 'shutting down');
-      // Ctrl-C at a terminal wants the server gone now; SIGTERM comes from an orchestrator.
-      close(signal === 'SIGINT' ? { graceMs: 0 } : {}).then(
-        () => process.exit(0),
-        (err) => {
-          if (logger) logger.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    closeOnSignals(close, logger, {
+      onSignal: (signal, listener) => process.once(signal, listener),
+      exit: (code) => process.exit(code),
+    });
   }
   return { url, port, server, core: served, ...(repository ? { repository } : {}), close };
 }
