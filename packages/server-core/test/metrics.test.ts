@@ -34,3 +34,13 @@ test('metrics: false leaves /metrics unserved', async () => {
   const server = await start(echo(), { metrics: false });
   expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
 });
+
+test('with custom CORS options (POSTs answered through the Hono app), requests are counted all the same', async () => {
+  const server = await start(echo(), { cors: { origin: 'https://ok.example' } });
+  const answer = await new RemoteModel(server.url).infer(tensor(new Float32Array([1])), { outputNames: ['output0'] });
+  expect(answer.outputs).toHaveLength(1);
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  expect(text).toContain(
+    'graphpipe_requests_total{protocol="graphpipe",kind="infer",status="200",model="echo",version="1"} 1',
+  );
+});
