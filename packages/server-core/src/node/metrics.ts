@@ -3,6 +3,7 @@ import type { MetricsHooks, ServerLoad } from '../core.js';
 import { clusterScrape } from './cluster-metrics.js';
 import type { ModelRegistry } from '../registry.js';
 import type { ModelRepository } from './repository/index.js';
+import { RequestSeries } from './request-series.js';
 
 /** What the metrics read when scraped. */
 export interface MetricsSource {
@@ -32,19 +33,22 @@ export function createMetrics(source: () => MetricsSource, options: MetricsOptio
   const registry = new Registry();
   const scrapeCluster = options.cluster ? clusterScrape(registry) : undefined;
   collectDefaultMetrics({ register: registry });
-  const requests = new Counter({
+  // Answered requests are counted by RequestSeries on the request path, and read when scraped.
+  const answered = new RequestSeries([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+  new Counter({
     name: 'graphpipe_requests_total',
     help: 'Requests answered, by protocol, kind, HTTP status, model and version',
     labelNames: ['protocol', 'kind', 'status', 'model', 'version'],
     registers: [registry],
+    collect() {
+      answered.fill(this);
+    },
   });
-  const duration = new Histogram({
-    name: 'graphpipe_request_duration_seconds',
-    help: 'Time from a request arriving to its answer being handed to the socket',
-    labelNames: ['protocol', 'kind', 'model', 'version'],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
-  });
+  answered.registerHistogram(
+    registry,
+    'graphpipe_request_duration_seconds',
+    'Time from a request arriving to its answer being handed to the socket',
+  );
   // Gauges read the server's state when scraped, so the request path pays nothing for them.
   const perVersion = (name: string, help: string, read: (m: { running: number; queued: number }) => number) =>
     new Gauge({
@@ -127,10 +131,7 @@ export function createMetrics(source: () => MetricsSource, options: MetricsOptio
       // Probes, scrapes and unknown paths are not model traffic.
       if (protocol === 'http') return;
       const kind = ctx.kind || 'invalid';
-      const model = ctx.model ?? '';
-      const version = ctx.version ?? '';
-      requests.inc({ protocol, kind, status, model, version });
-      duration.observe({ protocol, kind, model, version }, seconds);
+      answered.record(protocol, kind, status, ctx.model ?? '', ctx.version ?? '', seconds);
     },
     batched(model, requests, rows, waited) {
       const labels = { model: model.name, version: model.version };
