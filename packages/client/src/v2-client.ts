@@ -5,6 +5,7 @@
  */
 import type { MetadataResponse, Tensor } from '@graphpipe/protocol';
 import {
+  binaryOffsetOf,
   decodeV2Response,
   encodeV2Request,
   HEADER_LENGTH_HEADER,
@@ -125,8 +126,7 @@ export class V2Client {
       async (response) => {
         const header = response.headers.get(HEADER_LENGTH_HEADER);
         // Binary outputs start right after the JSON: read them into place 8-aligned, so they decode as views.
-        const alignAt = header !== null && /^\d{1,15}$/.test(header.trim()) ? Number(header) : 0;
-        return { bytes: await readAll(response, alignAt), header };
+        return { bytes: await readAll(response, binaryOffsetOf(header)), header };
       },
     );
     return parse(() => decodeV2Response(answer.bytes, answer.header).outputs, url);

@@ -12,6 +12,7 @@ import {
   typedArrayFor,
 } from '@graphpipe/protocol';
 import {
+  binaryOffsetOf,
   datatypeOf,
   decodeV2RawInput,
   decodeV2Request,
@@ -583,5 +584,14 @@ describe('model metadata', () => {
         tensorSpecsFromV2({ name: 'm', inputs: [{ name: 'x', datatype: datatypeOf(dtype), shape: [] }] }).inputs[0]!
           .dtype,
       ).toBe(dtype);
+  });
+});
+
+describe('binaryOffsetOf', () => {
+  it('is the header length where it is one, else 0 (the decoder reports a bad header)', () => {
+    expect(binaryOffsetOf('12')).toBe(12);
+    expect(binaryOffsetOf(' 12 ')).toBe(12);
+    expect(binaryOffsetOf('0')).toBe(0);
+    for (const bad of [undefined, null, '', 'x', '-1', '1.5', '1234567890123456']) expect(binaryOffsetOf(bad)).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import { GraphPipeError, type InferRequest, type Tensor } from '@graphpipe/protocol';
 import {
+  binaryOffsetOf,
   decodeV2RawInput,
   decodeV2Request,
   encodeV2Response,
@@ -120,8 +121,7 @@ export function addV2Routes(
     const model = ctx.use(named(ctx));
     const header = ctx.exchange.header(HEADER_LENGTH_HEADER);
     // Binary tensors start right after the JSON header: place them 8-aligned, so they are views.
-    const alignAt = header !== undefined && /^\d{1,15}$/.test(header) ? Number(header) : 0;
-    const body = await ctx.readBody({ shared: model.backend.sharedInputs, alignAt });
+    const body = await ctx.readBody({ shared: model.backend.sharedInputs, alignAt: binaryOffsetOf(header) });
     const request = decodeV2Request(body, header, options.decodeLimits);
     ctx.kind = 'infer';
     const asked = asInferRequest(request, model, options.decodeLimits);

@@ -25,7 +25,7 @@ export {
   type V2RequestInit,
 } from './request.js';
 export { decodeV2Response, encodeV2Response, type V2InferResponse, type V2ResponseInit } from './response.js';
-export { jsonLengthOf, type NamedTensor } from './tensor-json.js';
+export { binaryOffsetOf, jsonLengthOf, type NamedTensor } from './tensor-json.js';
 
 /** The header that gives the length of the JSON part when binary tensor data follows it. */
 export const HEADER_LENGTH_HEADER = 'inference-header-content-length';

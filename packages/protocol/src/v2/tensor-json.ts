@@ -215,6 +215,19 @@ export function placeTensors(
   return out;
 }
 
+/** A byte length as Inference-Header-Content-Length gives it. */
+const LENGTH = /^\d{1,15}$/;
+
+/**
+ * Where the binary part of a body with this Inference-Header-Content-Length starts, for reading
+ * the body with that offset 8-aligned (so binary tensors decode as views): 0 when the header is
+ * missing or malformed, which the decoder then reports (see jsonLengthOf).
+ */
+export function binaryOffsetOf(header: string | null | undefined): number {
+  const text = header?.trim();
+  return text !== undefined && LENGTH.test(text) ? Number(text) : 0;
+}
+
 /**
  * Where the JSON ends: all of the body without the header, else the header's value, which must
  * be a whole number no larger than the body.
@@ -222,7 +235,7 @@ export function placeTensors(
 export function jsonLengthOf(header: string | null | undefined, bodyLength: number): number | undefined {
   if (header === undefined || header === null) return undefined;
   const text = header.trim();
-  if (!/^\d{1,15}$/.test(text)) {
+  if (!LENGTH.test(text)) {
     throw invalidMessage(
       `Inference-Header-Content-Length must be a whole number of bytes, got ${JSON.stringify(header.slice(0, 40))}`,
     );
