@@ -10,10 +10,13 @@ export interface Tokens {
   readonly admin?: string;
 }
 
-/** Why a request may not use a route with this access, or undefined when it may. */
+/**
+ * Why a request may not use a route with this access, or undefined when it may. The
+ * Authorization header is read only when a token is needed.
+ */
 export function accessDenied(
   access: Access,
-  authorization: string | undefined,
+  request: { header(name: string): string | undefined },
   tokens: Tokens,
 ): GraphPipeError | undefined {
   if (access === 'open') return undefined;
@@ -25,7 +28,7 @@ export function accessDenied(
       'model administration is off; start the server with an admin token (--admin-token or GRAPHPIPE_ADMIN_TOKEN)',
     );
   }
-  const given = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+  const given = /^Bearer\s+(\S+)\s*$/i.exec(request.header('authorization') ?? '')?.[1];
   if (given === undefined) {
     return new GraphPipeError(
       'UNAUTHENTICATED',

@@ -1,7 +1,7 @@
 import { BodyCollector, type BodyLimits } from './body.js';
 import type { ByteBudget } from './budget.js';
 import type { Exchange } from './exchange.js';
-import type { ServedModel } from './model.js';
+import type { RunContext, ServedModel } from './model.js';
 import type { Route } from './routes.js';
 
 /** What the core shares with every request's context. */
@@ -68,6 +68,11 @@ export class RequestContext {
     return model;
   }
 
+  /** What a model run is told of this request: its config, and the signal, made only if read. */
+  run(config: string): RunContext {
+    return new RequestRun(this, config);
+  }
+
   /** Once the reply is out: gives the body's bytes back to the budget and releases the model. */
   release(): void {
     if (this.collector) {
@@ -76,5 +81,18 @@ export class RequestContext {
     }
     this.held?.release();
     this.held = undefined;
+  }
+}
+
+/** A class rather than an object literal with a getter: cheaper to make once per request. */
+class RequestRun implements RunContext {
+  constructor(
+    private readonly request: RequestContext,
+    readonly config: string,
+  ) {}
+
+  // Made only when something reads it: most answers come before it is needed.
+  get signal(): AbortSignal {
+    return this.request.signal;
   }
 }

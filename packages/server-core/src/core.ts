@@ -94,6 +94,8 @@ export interface ServerCore {
   close(): Promise<void>;
 }
 
+const ANSWERED = Promise.resolve();
+
 const NOT_FOUND: Route = {
   protocol: 'http',
   access: 'open',
@@ -135,27 +137,21 @@ export function createServerCore(backends: Backend | readonly Backend[], options
   addV2Routes(routes, models, lifecycle, { decodeLimits, serverName: options.serverName ?? SERVER_NAME, extensions });
   addGraphPipeRoutes(routes, models, decodeLimits);
 
-  /** The route's answer, or its error answer; never throws. */
-  async function replyTo(ctx: RequestContext, route: Route, turnedAway: boolean): Promise<Reply> {
-    try {
-      const denied = accessDenied(route.access ?? 'models', ctx.exchange.header('authorization'), tokens);
-      if (denied) throw denied;
-      if (turnedAway) {
-        // Read what the caller is sending, so it gets its 503 rather than a reset mid-upload. A
-        // body refused at once (too large) throws before there is a promise: caught all the same.
-        try {
-          await ctx.readBody();
-        } catch {}
-        throw SHUTTING_DOWN();
-      }
-      return await route.handle(ctx);
-    } catch (err) {
-      const error = asGraphPipeError(err);
-      if (logger && error.status >= 500 && error.code !== 'UNAVAILABLE') {
-        logger.error({ err, path: ctx.exchange.path, model: ctx.model, version: ctx.version }, error.message);
-      }
-      return (route.errorReply ?? errorReply)(error);
+  /** The error answer for a failed request, logged when it is the server's fault. */
+  function failed(ctx: RequestContext, route: Route, err: unknown): Reply {
+    const error = asGraphPipeError(err);
+    if (logger && error.status >= 500 && error.code !== 'UNAVAILABLE') {
+      logger.error({ err, path: ctx.exchange.path, model: ctx.model, version: ctx.version }, error.message);
     }
+    return (route.errorReply ?? errorReply)(error);
+  }
+
+  /** Work that arrives during shutdown: read what the caller is sending, so it gets its 503 rather than a reset mid-upload. */
+  async function turnAwayNow(ctx: RequestContext): Promise<Reply> {
+    try {
+      await ctx.readBody();
+    } catch {}
+    throw SHUTTING_DOWN();
   }
 
   /** Sends the reply; once it is out: leave the lifecycle, release the body and model, log, count. */
@@ -183,8 +179,11 @@ export function createServerCore(backends: Backend | readonly Backend[], options
     });
   }
 
-  /** What every request goes through, whatever the runtime. */
-  async function handle(exchange: Exchange): Promise<void> {
+  /**
+   * What every request goes through, whatever the runtime. Hot: one promise chain from the
+   * route's answer to the send, and none at all for a route that answers at once.
+   */
+  function handle(exchange: Exchange): Promise<void> {
     const started = performance.now();
     const match = routes.match(exchange.method, exchange.path, exchange);
     const route = match?.route ?? NOT_FOUND;
@@ -193,9 +192,23 @@ export function createServerCore(backends: Backend | readonly Backend[], options
     // retries elsewhere; probes keep their connection.
     const turnedAway = !lifecycle.ready && !route.duringShutdown;
     lifecycle.enter(ctx);
-    const reply = await replyTo(ctx, route, turnedAway);
     // A drain that ran out of time may have answered it already.
-    if (!ctx.replied) send(ctx, reply, started, turnedAway);
+    const reply = (r: Reply) => {
+      if (!ctx.replied) send(ctx, r, started, turnedAway);
+    };
+    let answer: Reply | Promise<Reply>;
+    try {
+      const denied = accessDenied(route.access ?? 'models', exchange, tokens);
+      if (denied) throw denied;
+      answer = turnedAway ? turnAwayNow(ctx) : route.handle(ctx);
+    } catch (err) {
+      answer = failed(ctx, route, err);
+    }
+    if (!(answer instanceof Promise)) {
+      reply(answer);
+      return ANSWERED;
+    }
+    return answer.then(reply, (err: unknown) => reply(failed(ctx, route, err)));
   }
 
   return {

@@ -44,18 +44,33 @@ export function createFunctionBackend(fn: InferFunction, options: FunctionBacken
   return {
     metadata,
     concurrency: options.concurrency ?? 4,
-    async infer(inputs, outputNames, options) {
-      // `signal` stays a getter: it is only made if the function reads it.
-      const context: FunctionContext = {
-        outputNames,
-        config: options.config,
-        get signal() {
-          return options.signal;
-        },
-      };
-      return byName(await fn(inputs, context), outputNames);
+    infer(inputs, outputNames, run) {
+      try {
+        const result = fn(inputs, new FunctionCall(outputNames, run));
+        // A function that answers at once costs no await.
+        if (!(result instanceof Promise)) return Promise.resolve(byName(result, outputNames));
+        return result.then((r) => byName(r, outputNames));
+      } catch (err) {
+        return Promise.reject(err);
+      }
     },
   };
+}
+
+class FunctionCall implements FunctionContext {
+  constructor(
+    readonly outputNames: readonly string[],
+    private readonly run: InferContext,
+  ) {}
+
+  get config(): string {
+    return this.run.config;
+  }
+
+  // A getter: the signal is only made if the function reads it.
+  get signal(): AbortSignal {
+    return this.run.signal;
+  }
 }
 
 function byName(result: FunctionResult, outputNames: readonly string[]): Readonly<Record<string, Tensor>> {

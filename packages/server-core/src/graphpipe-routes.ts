@@ -34,13 +34,7 @@ export function addGraphPipeRoutes(table: RouteTable, models: ModelRegistry, dec
       if (req.kind === 'metadata') return binaryReply(model.metadataBytes);
       refuseBoolInputs(model);
       const { inputs, outputNames } = resolveRequest(req, model.signature);
-      const outputs = await model.infer(inputs, outputNames, {
-        config: req.config,
-        // Made only if something reads it: most answers come before it is needed.
-        get signal() {
-          return ctx.signal;
-        },
-      });
+      const outputs = await model.infer(inputs, outputNames, ctx.run(req.config));
       return binaryReply(encodeAnswer(outputs));
     },
   });

@@ -223,24 +223,32 @@ export class ServedModel {
   }
 
   /** Runs the backend in a slot already taken, and gives the slot back. */
-  private async runHolding(
+  private runHolding(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames: readonly string[],
     context: RunContext,
   ): Promise<Tensor[]> {
     const started = performance.now();
-    let outputs: Readonly<Record<string, Tensor>>;
+    let running: Promise<Readonly<Record<string, Tensor>>>;
     try {
-      outputs = await this.backend.infer(inputs, outputNames, context);
+      running = Promise.resolve(this.backend.infer(inputs, outputNames, context));
     } catch (err) {
-      // A backend may throw anything; callers get a GraphPipeError whatever it was.
-      throw asGraphPipeError(err);
-    } finally {
-      this.limiter.release();
+      running = Promise.reject(err);
     }
-    const picked = pick(outputs, outputNames);
-    this.stats.ran(performance.now() - started, this.batcher ? rowsOf(inputs) : undefined);
-    return picked;
+    // One reaction for either outcome (no async frame): this runs for every request.
+    return running.then(
+      (outputs) => {
+        this.limiter.release();
+        const picked = pick(outputs, outputNames);
+        this.stats.ran(performance.now() - started, this.batcher ? rowsOf(inputs) : undefined);
+        return picked;
+      },
+      (err: unknown) => {
+        this.limiter.release();
+        // A backend may throw anything; callers get a GraphPipeError whatever it was.
+        throw asGraphPipeError(err);
+      },
+    );
   }
 }
 

@@ -126,13 +126,7 @@ export function addV2Routes(
     ctx.kind = 'infer';
     const asked = asInferRequest(request, model, options.decodeLimits);
     const { inputs, outputNames } = resolveRequest(asked, model.signature);
-    const outputs = await model.infer(inputs, outputNames, {
-      config: asked.config,
-      // Made only if something reads it: most answers come before it is needed.
-      get signal() {
-        return ctx.signal;
-      },
-    });
+    const outputs = await model.infer(inputs, outputNames, ctx.run(asked.config));
     const answer = new Array<{ name: string; tensor: Tensor; binary: boolean }>(outputNames.length);
     for (let i = 0; i < answer.length; i++) {
       const name = outputNames[i]!;

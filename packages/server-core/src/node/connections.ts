@@ -17,10 +17,13 @@ export class FreshConnections {
       this.fresh.add(socket);
       socket.once('close', () => this.settle(socket));
     });
-    server.on('request', (req) => this.settle(req.socket));
   }
 
-  private settle(socket: Socket): void {
+  /**
+   * A connection has sent a request (called by the server's request listener: a second
+   * 'request' listener would make Node copy its listener list for every request).
+   */
+  settle(socket: Socket): void {
     if (this.fresh.delete(socket) && this.fresh.size === 0) for (const wake of this.waiters.splice(0)) wake();
   }
 

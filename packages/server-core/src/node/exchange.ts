@@ -105,6 +105,17 @@ export class NodeExchange implements Exchange {
     });
   }
 
+  /**
+   * Whether part of the body is still unread. A request without a body is not yet `complete`
+   * while its own listener runs (the parser marks it after), and a route may answer it there.
+   */
+  private bodyLeft(): boolean {
+    const req = this.req;
+    if (req.complete) return false;
+    const length = req.headers['content-length'];
+    return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  }
+
   send(reply: Reply, close: boolean, done: () => void): void {
     const res = this.res;
     if (res.destroyed || res.headersSent) {
@@ -130,7 +141,7 @@ export class NodeExchange implements Exchange {
     for (const name in reply.headers) headers.push(name, reply.headers[name]!);
     for (const h of this.extraHeaders) headers.push(h);
     // A body we stopped reading (too large, too slow) is not worth draining: close after answering.
-    if (close || !this.req.complete) headers.push('connection', 'close');
+    if (close || this.bodyLeft()) headers.push('connection', 'close');
     if (typeof body === 'string') {
       headers.push('content-length', String(Buffer.byteLength(body)));
       res.writeHead(reply.status, headers).end(body);

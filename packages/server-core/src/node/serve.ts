@@ -100,6 +100,7 @@ export async function serve(backends: Backend | readonly Backend[], options: Ser
   // Hono answers what needs its CORS middleware: preflights, or everything with custom options.
   const viaHono = cors.middleware && getRequestListener(honoAppFor(served, options.cors).fetch);
   const listener = (req: IncomingMessage, res: ServerResponse) => {
+    fresh.settle(req.socket);
     if (viaHono && (cors.everywhere || req.method === 'OPTIONS')) void viaHono(req, res);
     else void served.handle(new NodeExchange(req, res, extraHeaders));
   };
