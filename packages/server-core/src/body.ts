@@ -51,6 +51,11 @@ export class BodyCollector {
     }
   }
 
+  /** The size a Content-Length declared, or -1 without one. */
+  get declared(): number {
+    return this.expected;
+  }
+
   /** True when a Content-Length said there is nothing to read. */
   get empty(): boolean {
     return this.expected === 0;

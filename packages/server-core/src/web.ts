@@ -1,5 +1,5 @@
 import { byteLengthOf, chunkStream, concatBytes, GraphPipeError, JOIN_BELOW_BYTES } from '@graphpipe/protocol';
-import { bodyTimeout, isBusy } from './body.js';
+import { type BodyCollector, type BodyLimits, bodyTimeout, isBusy } from './body.js';
 import { clearDeadline, setDeadline } from './deadlines.js';
 import type { ServerCore } from './core.js';
 import type { Exchange, Reply } from './exchange.js';
@@ -30,55 +30,125 @@ export function createFetchHandler(
 
 /** A request through web-standard streams; `onReply` receives the answer. */
 export function webExchange(request: Request, onReply: (reply: Reply, done: () => void) => void): Exchange {
-  let controller: AbortController | undefined;
-  const abortController = () => {
-    if (!controller) {
+  return new WebExchange(request, onReply);
+}
+
+/** Declared bodies up to this size are read whole, in one call, rather than chunk by chunk. */
+const WHOLE_BELOW_BYTES = JOIN_BELOW_BYTES;
+
+class WebExchange implements Exchange {
+  readonly method: string;
+  readonly path: string;
+  private controller: AbortController | undefined;
+
+  constructor(
+    private readonly request: Request,
+    private readonly onReply: (reply: Reply, done: () => void) => void,
+  ) {
+    this.method = request.method;
+    this.path = pathOf(request.url);
+  }
+
+  header(name: string): string | undefined {
+    return this.request.headers.get(name) ?? undefined;
+  }
+
+  get signal(): AbortSignal {
+    return this.abortController().signal;
+  }
+
+  abort(reason: unknown): void {
+    this.abortController().abort(reason);
+  }
+
+  // Made on first use: most requests are answered before anything needs one.
+  private abortController(): AbortController {
+    if (!this.controller) {
       const c = new AbortController();
-      controller = c;
-      request.signal.addEventListener('abort', () => c.abort(new GraphPipeError('ABORTED', 'the client went away')), {
-        once: true,
-      });
+      this.controller = c;
+      this.request.signal.addEventListener(
+        'abort',
+        () => c.abort(new GraphPipeError('ABORTED', 'the client went away')),
+        { once: true },
+      );
     }
-    return controller;
-  };
-  return {
-    method: request.method,
-    path: pathOf(request.url),
-    header: (name) => request.headers.get(name) ?? undefined,
-    get signal() {
-      return abortController().signal;
-    },
-    abort: (reason) => abortController().abort(reason),
-    // The runtime decides about the connection; a web Response cannot ask to close it.
-    send: (reply, _close, done) => onReply(reply, done),
-    async readBody(collector, limits) {
-      const body = request.body;
-      if (!body || collector.empty) return collector.finish();
-      const reader = body.getReader();
-      let timedOut = false;
-      const deadline = setDeadline(limits.timeoutMs, () => {
-        timedOut = true;
-        void reader.cancel().catch(() => {});
-      });
+    return this.controller;
+  }
+
+  // The runtime decides about the connection; a web Response cannot ask to close it.
+  send(reply: Reply, _close: boolean, done: () => void): void {
+    this.onReply(reply, done);
+  }
+
+  readBody(collector: BodyCollector, limits: BodyLimits): Promise<Uint8Array> {
+    const body = this.request.body;
+    if (!body || collector.empty) return Promise.resolve(collector.finish());
+    const declared = collector.declared;
+    // A small declared body in one call: far cheaper than a stream reader on Bun and Deno.
+    if (declared >= 0 && declared < WHOLE_BELOW_BYTES) return this.readWhole(collector, limits);
+    return readStream(body.getReader(), collector, limits);
+  }
+
+  private readWhole(collector: BodyCollector, limits: BodyLimits): Promise<Uint8Array> {
+    const whole = this.request.arrayBuffer();
+    return new Promise<Uint8Array>((resolve, reject) => {
+      // Turned away for lack of room: the bytes are read all the same and dropped, so the client
+      // gets its 503 instead of a connection reset in the middle of its upload.
+      let busy: unknown;
       try {
         collector.begin();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (timedOut) throw bodyTimeout(limits);
-          if (done) return collector.finish();
-          collector.add(value);
-        }
       } catch (err) {
-        // Turned away for lack of room: read the rest and drop it, holding nothing, so the
-        // client gets its 503 instead of a connection reset in the middle of its upload.
-        if (isBusy(err)) await discard(reader, () => timedOut);
-        void reader.cancel().catch(() => {});
-        throw timedOut ? bodyTimeout(limits) : err;
-      } finally {
-        clearDeadline(deadline);
+        busy = err;
       }
-    },
-  };
+      // The runtime reads the body; a client that stops sending gets its 408 all the same.
+      const deadline = setDeadline(limits.timeoutMs, () => reject(bodyTimeout(limits)));
+      whole.then(
+        (bytes) => {
+          clearDeadline(deadline);
+          if (busy) return reject(busy);
+          try {
+            collector.add(new Uint8Array(bytes));
+            resolve(collector.finish());
+          } catch (err) {
+            reject(err);
+          }
+        },
+        (err: unknown) => {
+          clearDeadline(deadline);
+          reject(busy ?? new GraphPipeError('ABORTED', `request body failed: ${(err as Error)?.message ?? err}`));
+        },
+      );
+    });
+  }
+}
+
+async function readStream(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  collector: BodyCollector,
+  limits: BodyLimits,
+): Promise<Uint8Array> {
+  let timedOut = false;
+  const deadline = setDeadline(limits.timeoutMs, () => {
+    timedOut = true;
+    void reader.cancel().catch(() => {});
+  });
+  try {
+    collector.begin();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (timedOut) throw bodyTimeout(limits);
+      if (done) return collector.finish();
+      collector.add(value);
+    }
+  } catch (err) {
+    // Turned away for lack of room: read the rest and drop it, holding nothing, so the
+    // client gets its 503 instead of a connection reset in the middle of its upload.
+    if (isBusy(err)) await discard(reader, () => timedOut);
+    void reader.cancel().catch(() => {});
+    throw timedOut ? bodyTimeout(limits) : err;
+  } finally {
+    clearDeadline(deadline);
+  }
 }
 
 /** A Response for a reply: one buffer when small, its chunks streamed uncopied when large. */

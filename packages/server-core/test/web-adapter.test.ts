@@ -1,6 +1,6 @@
-import { encodeInferRequest, tensor } from '@graphpipe/protocol';
+import { decodeInferResponse, encodeInferRequest, tensor } from '@graphpipe/protocol';
 import { createFetchHandler, createFunctionBackend, createServerCore } from '@graphpipe/server-core';
-import { expect, test, vi } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { gate, sleep } from './helpers.js';
 
 test('a request turned away by a drain that ran out of time gets its 503 at once, while its model still runs', async () => {
@@ -44,4 +44,56 @@ test('while shutting down, work is turned away with 503 even when its declared b
   expect(response.status).toBe(503);
   expect(await response.text()).toMatch(/shutting down/);
   await core.close();
+});
+
+describe('bodies read whole (declared and small) keep the limits of streamed ones', () => {
+  const echo = () => createFunctionBackend((inputs) => inputs.input0!, { name: 'echo' });
+  /** A POST whose body stream sends `bytes` and then, unless `end`, never finishes. */
+  const post = (bytes: Uint8Array, declared: number, end = true) =>
+    new Request('http://server/', {
+      method: 'POST',
+      headers: { 'content-length': String(declared) },
+      body: new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(bytes);
+          if (end) controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+  const body = encodeInferRequest({ inputs: [tensor(new Float32Array([1, 2]), [1, 2])] });
+
+  test('answered like a streamed one', async () => {
+    const core = createServerCore(echo());
+    const response = await createFetchHandler(core)(post(body, body.length));
+    expect(response.status).toBe(200);
+    expect(decodeInferResponse(new Uint8Array(await response.arrayBuffer())).outputs[0]!.data).toEqual(
+      new Float32Array([1, 2]),
+    );
+    await core.close();
+  });
+
+  test('a body that stops coming gets 408 after the body timeout', async () => {
+    const core = createServerCore(echo(), { bodyTimeoutMs: 100 });
+    const response = await createFetchHandler(core)(post(body.subarray(0, 10), body.length, false));
+    expect(response.status).toBe(408);
+    await core.close();
+  });
+
+  test('no room for the body: 503, and the bytes held go back', async () => {
+    const core = createServerCore(echo(), { maxInflightBytes: 8 });
+    const response = await createFetchHandler(core)(post(body, body.length));
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).not.toBeNull();
+    expect(core.load().bytesInFlight).toBe(0);
+    await core.close();
+  });
+
+  test('more bytes than declared: 400', async () => {
+    const core = createServerCore(echo());
+    const response = await createFetchHandler(core)(post(body, body.length - 4));
+    expect(response.status).toBe(400);
+    expect(await response.text()).toMatch(/longer than its Content-Length/);
+    await core.close();
+  });
 });
