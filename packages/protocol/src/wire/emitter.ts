@@ -45,31 +45,21 @@ export class Emitter {
    * (0 = absent). Returns the table's position and each field's (0 when absent).
    */
   table(widths: readonly number[]): { at: number; fields: number[] } {
+    const plan = planOf(widths);
     // The vtable goes just before its table, so the table's soffset is positive.
     this.align(2);
     const vtable = this.pos;
-    const vtableSize = 4 + 2 * widths.length;
-    this.pos += vtableSize;
-    let widest = 4;
-    for (const width of widths) if (width > widest) widest = width;
-    this.align(widest);
+    this.pos += plan.vtable.length;
+    this.align(plan.widest);
     const table = this.pos;
-    // Widest fields first: each lands naturally aligned after the 4-byte soffset.
-    const fields = new Array<number>(widths.length).fill(0);
-    let end = 4;
-    for (const width of [8, 4, 2, 1]) {
-      for (let id = 0; id < widths.length; id++) {
-        if (widths[id] !== width) continue;
-        end = alignUp(end, width);
-        fields[id] = table + end;
-        end += width;
-      }
+    const offsets = plan.offsets;
+    const fields = new Array<number>(offsets.length);
+    for (let id = 0; id < offsets.length; id++) fields[id] = offsets[id] ? table + offsets[id]! : 0;
+    if (this.out) {
+      this.out.set(plan.vtable, vtable);
+      this.view!.setInt32(table, table - vtable, true);
     }
-    this.u16(vtable, vtableSize);
-    this.u16(vtable + 2, end);
-    for (let id = 0; id < widths.length; id++) this.u16(vtable + 4 + 2 * id, fields[id] ? fields[id]! - table : 0);
-    this.view?.setInt32(table, table - vtable, true);
-    this.pos = table + end;
+    this.pos = table + plan.size;
     return { at: table, fields };
   }
 
@@ -95,4 +85,43 @@ export class Emitter {
 
 export function alignUp(n: number, to: number): number {
   return Math.ceil(n / to) * to;
+}
+
+/** How a table with given field widths is laid out; the same for every table of its kind. */
+interface TablePlan {
+  /** The vtable's bytes: its size, the table's size, then each field's offset in the table. */
+  readonly vtable: Uint8Array;
+  /** Each field's offset from the table's start (0: absent). */
+  readonly offsets: readonly number[];
+  readonly size: number;
+  readonly widest: number;
+}
+
+// Worked out once per widths list (the schema's are constants), not once per table written.
+const plans = new WeakMap<readonly number[], TablePlan>();
+
+function planOf(widths: readonly number[]): TablePlan {
+  let plan = plans.get(widths);
+  if (plan) return plan;
+  let widest = 4;
+  for (const width of widths) if (width > widest) widest = width;
+  // Widest fields first: each lands naturally aligned after the 4-byte soffset.
+  const offsets = new Array<number>(widths.length).fill(0);
+  let end = 4;
+  for (const width of [8, 4, 2, 1]) {
+    for (let id = 0; id < widths.length; id++) {
+      if (widths[id] !== width) continue;
+      end = alignUp(end, width);
+      offsets[id] = end;
+      end += width;
+    }
+  }
+  const vtable = new Uint8Array(4 + 2 * widths.length);
+  const view = new DataView(vtable.buffer);
+  view.setUint16(0, vtable.length, true);
+  view.setUint16(2, end, true);
+  offsets.forEach((offset, id) => view.setUint16(4 + 2 * id, offset, true));
+  plan = { vtable, offsets, size: end, widest };
+  plans.set(widths, plan);
+  return plan;
 }
