@@ -54,3 +54,32 @@ test("cluster workers' series add up in prom-client's aggregator", async () => {
   expect(text).toContain(`duration_seconds_bucket{le="10",${labels}} 3`);
   expect(text).toContain(`duration_seconds_count{${labels}} 3`);
 });
+
+test('alternating and repeated label sets each land in their own series, before and after a reset', async () => {
+  const registry = new Registry();
+  const series = new RequestSeries(BOUNDS);
+  series.registerHistogram(registry, 'duration_seconds', 'h');
+  const record = (model: string, version: string, status = 200) =>
+    series.record('graphpipe', 'infer', status, model, version, 0.001);
+  for (const [model, version] of [
+    ['a', '1'],
+    ['a', '1'],
+    ['b', '1'],
+    ['a', '2'],
+    ['a', '1'],
+  ] as const)
+    record(model, version);
+  record('a', '1', 400);
+  const count = (text: string, model: string, version: string) =>
+    text.match(
+      new RegExp(
+        `duration_seconds_count\\{protocol="graphpipe",kind="infer",model="${model}",version="${version}"\\} (\\d+)`,
+      ),
+    )?.[1];
+  let text = await registry.metrics();
+  expect([count(text, 'a', '1'), count(text, 'b', '1'), count(text, 'a', '2')]).toEqual(['4', '1', '1']);
+  registry.resetMetrics();
+  record('a', '1');
+  text = await registry.metrics();
+  expect([count(text, 'a', '1'), count(text, 'b', '1')]).toEqual(['1', undefined]);
+});

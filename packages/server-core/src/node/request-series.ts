@@ -33,10 +33,33 @@ interface Series {
  */
 export class RequestSeries {
   private readonly series = new Map<string, Series>();
+  private last: Series | undefined;
 
   constructor(private readonly bounds: readonly number[]) {}
 
   record(protocol: string, kind: string, status: number, model: string, version: string, seconds: number): void {
+    let s = this.last;
+    // Most answers repeat the previous one's labels: then no key is built or hashed.
+    const l = s?.labels;
+    if (
+      !s ||
+      l!.status !== status ||
+      l!.model !== model ||
+      l!.version !== version ||
+      l!.kind !== kind ||
+      l!.protocol !== protocol
+    ) {
+      s = this.lookup(protocol, kind, status, model, version);
+      this.last = s;
+    }
+    s.count++;
+    s.sum += seconds;
+    let i = 0;
+    while (i < this.bounds.length && seconds > this.bounds[i]!) i++;
+    s.buckets[i]!++;
+  }
+
+  private lookup(protocol: string, kind: string, status: number, model: string, version: string): Series {
     const key = `${protocol}\u0000${kind}\u0000${status}\u0000${model}\u0000${version}`;
     let s = this.series.get(key);
     if (!s) {
@@ -48,11 +71,7 @@ export class RequestSeries {
       };
       this.series.set(key, s);
     }
-    s.count++;
-    s.sum += seconds;
-    let i = 0;
-    while (i < this.bounds.length && seconds > this.bounds[i]!) i++;
-    s.buckets[i]!++;
+    return s;
   }
 
   /** Sets `counter` to the requests answered so far, by every label. Call it from its collect(). */
@@ -69,7 +88,10 @@ export class RequestSeries {
       type: 'histogram',
       aggregator: 'sum',
       get: async () => ({ name, help, type: 'histogram', aggregator: 'sum', values: this.histogramValues(name) }),
-      reset: () => this.series.clear(),
+      reset: () => {
+        this.series.clear();
+        this.last = undefined;
+      },
     };
     registry.registerMetric(histogram as unknown as Metric);
   }
