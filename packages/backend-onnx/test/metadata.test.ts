@@ -90,8 +90,8 @@ describe('metadata', () => {
     await backend.close();
   });
 
-  test('concurrency defaults to 1 and follows the option', async () => {
-    expect(iris.concurrency).toBe(1);
+  test('concurrency defaults to 4 without workers and follows the option', async () => {
+    expect(iris.concurrency).toBe(4);
     const backend = await createOnnxBackend(modelPath('iris-classifier'), { concurrency: 3, intraOpNumThreads: 1 });
     expect(backend.concurrency).toBe(3);
     await backend.close();
