@@ -24,6 +24,33 @@ export interface Exchange {
   send(reply: Reply, close: boolean, done: () => void): void;
 }
 
+/**
+ * An exchange's `signal` and `abort`, the controller made on first use: most requests are
+ * answered before anything needs one. `watchClient` ties it to the client going away.
+ */
+export abstract class LazyAbort {
+  private controller: AbortController | undefined;
+
+  get signal(): AbortSignal {
+    return this.abortController().signal;
+  }
+
+  abort(reason: unknown): void {
+    this.abortController().abort(reason);
+  }
+
+  /** Called once, as the controller is made: abort it when the client goes away. */
+  protected abstract watchClient(controller: AbortController): void;
+
+  private abortController(): AbortController {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      this.watchClient(this.controller);
+    }
+    return this.controller;
+  }
+}
+
 /** A reply body: text, one buffer, or the encoder's chunks (written in order, uncopied). */
 export type ReplyBody = string | Uint8Array | readonly Uint8Array[];
 

@@ -2,7 +2,7 @@ import { byteLengthOf, chunkStream, concatBytes, GraphPipeError, JOIN_BELOW_BYTE
 import { type BodyCollector, type BodyLimits, bodyTimeout, isBusy } from './body.js';
 import { clearDeadline, setDeadline } from './deadlines.js';
 import type { ServerCore } from './core.js';
-import type { Exchange, Reply } from './exchange.js';
+import { type Exchange, LazyAbort, type Reply } from './exchange.js';
 
 /**
  * Serves a core through web-standard Request and Response, on any runtime that has them.
@@ -36,15 +36,15 @@ export function webExchange(request: Request, onReply: (reply: Reply, done: () =
 /** Declared bodies up to this size are read whole, in one call, rather than chunk by chunk. */
 const WHOLE_BELOW_BYTES = JOIN_BELOW_BYTES;
 
-class WebExchange implements Exchange {
+class WebExchange extends LazyAbort implements Exchange {
   readonly method: string;
   readonly path: string;
-  private controller: AbortController | undefined;
 
   constructor(
     private readonly request: Request,
     private readonly onReply: (reply: Reply, done: () => void) => void,
   ) {
+    super();
     this.method = request.method;
     this.path = pathOf(request.url);
   }
@@ -53,26 +53,12 @@ class WebExchange implements Exchange {
     return this.request.headers.get(name) ?? undefined;
   }
 
-  get signal(): AbortSignal {
-    return this.abortController().signal;
-  }
-
-  abort(reason: unknown): void {
-    this.abortController().abort(reason);
-  }
-
-  // Made on first use: most requests are answered before anything needs one.
-  private abortController(): AbortController {
-    if (!this.controller) {
-      const c = new AbortController();
-      this.controller = c;
-      this.request.signal.addEventListener(
-        'abort',
-        () => c.abort(new GraphPipeError('ABORTED', 'the client went away')),
-        { once: true },
-      );
-    }
-    return this.controller;
+  protected watchClient(controller: AbortController): void {
+    this.request.signal.addEventListener(
+      'abort',
+      () => controller.abort(new GraphPipeError('ABORTED', 'the client went away')),
+      { once: true },
+    );
   }
 
   // The runtime decides about the connection; a web Response cannot ask to close it.

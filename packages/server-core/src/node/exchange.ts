@@ -2,22 +2,22 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { byteLengthOf, concatBytes, GraphPipeError, JOIN_BELOW_BYTES } from '@graphpipe/protocol';
 import { bodyTimeout, isBusy } from '../body.js';
 import { clearDeadline, setDeadline } from '../deadlines.js';
-import type { Exchange, Reply } from '../exchange.js';
+import { type Exchange, LazyAbort, type Reply } from '../exchange.js';
 
 /**
  * A request straight off Node's own streams, with no web Request or Response built: socket
  * chunks go into the body's one buffer, and an answer's chunks are written as they are (header
  * bytes, then the tensors' own memory).
  */
-export class NodeExchange implements Exchange {
-  private controller: AbortController | undefined;
-
+export class NodeExchange extends LazyAbort implements Exchange {
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     /** Headers every answer carries (CORS), as name, value, name, value. */
     private readonly extraHeaders: readonly string[],
-  ) {}
+  ) {
+    super();
+  }
 
   get method(): string {
     return this.req.method!;
@@ -34,25 +34,11 @@ export class NodeExchange implements Exchange {
     return Array.isArray(value) ? value.join(', ') : value;
   }
 
-  get signal(): AbortSignal {
-    return this.abortController().signal;
-  }
-
-  abort(reason: unknown): void {
-    this.abortController().abort(reason);
-  }
-
-  // Made on first use: most requests are answered before anything needs one.
-  private abortController(): AbortController {
-    if (!this.controller) {
-      const controller = new AbortController();
-      this.controller = controller;
-      const res = this.res;
-      res.once('close', () => {
-        if (!res.writableFinished) controller.abort(new GraphPipeError('ABORTED', 'the client went away'));
-      });
-    }
-    return this.controller;
+  protected watchClient(controller: AbortController): void {
+    const res = this.res;
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort(new GraphPipeError('ABORTED', 'the client went away'));
+    });
   }
 
   readBody(collector: Parameters<Exchange['readBody']>[0], limits: Parameters<Exchange['readBody']>[1]) {
