@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type AddressInfo, createServer } from 'node:net';
 import { RemoteModel, tensor } from '@graphpipe/client';
 import { selfSignedCertificate } from '@graphpipe/test-utils/tls';
 import { describe, expect, test } from 'vitest';
@@ -135,3 +136,18 @@ describe('HTTPS', () => {
     expect([code, stderr]).toEqual([1, 'graphpipe: HTTPS needs both --tls-cert and --tls-key\n']);
   });
 });
+
+test('serve <directory> on a port already taken exits with an error instead of hanging on its watcher', async () => {
+  const dir = await tempDir();
+  await put(dir, 'counter/1/model.onnx', addingModel(1));
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const { port } = taken.address() as AddressInfo;
+  try {
+    const { code, stderr } = await runCli(['serve', dir, '--port', String(port)]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('EADDRINUSE');
+  } finally {
+    taken.close();
+  }
+}, 30_000);

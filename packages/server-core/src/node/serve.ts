@@ -112,12 +112,19 @@ export async function serve(backends: Backend | readonly Backend[], options: Ser
   server.headersTimeout = server.keepAliveTimeout + 1_000;
   const fresh = new FreshConnections(server, tls ? 'secureConnection' : 'connection');
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject).listen(options.port ?? 9000, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject).listen(options.port ?? 9000, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    // Not listening (port taken, say): stop what was started, or its watcher keeps the process alive.
+    await repository?.close();
+    await served.close();
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
