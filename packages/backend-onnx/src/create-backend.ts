@@ -27,12 +27,12 @@ export async function createOnnxBackend(
   const fallbackName = typeof source === 'string' ? basename(source, extname(source)) : 'onnx-model';
   const sessionOpts = sessionOptions(options);
   if (workers === 0) {
-    const session = await loading(source, options, () => loadSession(source, sessionOpts));
+    const session = await loading(source, sessionOpts, () => loadSession(source, sessionOpts));
     const model = describeModel(session, header, fallbackName, options);
     return new OnnxBackend(inThreadRunner(session), model, concurrency, OrtTensor);
   }
   // Only the workers load the model; the first to be ready describes its inputs and outputs.
-  const { runner, io } = await loading(source, options, () =>
+  const { runner, io } = await loading(source, sessionOpts, () =>
     startWorkers(source, sessionOpts, workers, { runTimeoutMs }),
   );
   return new OnnxBackend(runner, describeModel(io, header, fallbackName, options), concurrency, OrtTensor);
@@ -41,7 +41,7 @@ export async function createOnnxBackend(
 /** The same error whichever thread failed to load the model; a missing CUDA provider says what to install. */
 async function loading<T>(
   source: string | Uint8Array,
-  options: OnnxBackendOptions,
+  sessionOpts: InferenceSession.SessionOptions,
   load: () => Promise<T>,
 ): Promise<T> {
   try {
@@ -49,7 +49,7 @@ async function loading<T>(
   } catch (err) {
     const from = typeof source === 'string' ? source : `${source.byteLength} bytes`;
     const message = (err as Error).message ?? String(err);
-    if (options.device === 'cuda' && /cuda|shared librar/i.test(message)) {
+    if (usesCuda(sessionOpts) && /cuda|shared librar/i.test(message)) {
       throw new GraphPipeError(
         'UNAVAILABLE',
         `cannot load ONNX model (${from}): ${CUDA_HINT} (onnxruntime: ${message})`,
@@ -60,6 +60,11 @@ async function loading<T>(
     }
     throw new GraphPipeError('INTERNAL', `cannot load ONNX model (${from}): ${message}`, { cause: err });
   }
+}
+
+/** Whether the providers asked for (from `device` or `executionProviders`, which overrides it) include CUDA. */
+function usesCuda(sessionOpts: InferenceSession.SessionOptions): boolean {
+  return (sessionOpts.executionProviders ?? []).some((p) => (typeof p === 'string' ? p : p.name) === 'cuda');
 }
 
 function loadSession(source: string | Uint8Array, options: InferenceSession.SessionOptions): Promise<InferenceSession> {

@@ -26,6 +26,16 @@ test.each([0, 1])(
   },
 );
 
+test("executionProviders naming CUDA get the same hint; device 'cuda' overridden by CPU providers loads on the CPU", async () => {
+  const err = await createOnnxBackend(modelPath('iris-classifier'), { executionProviders: ['cuda', 'cpu'] }).catch(
+    (e: unknown) => e,
+  );
+  expect(isGraphPipeError(err) && err.code).toBe('UNAVAILABLE');
+  expect((err as Error).message).toContain('ONNXRUNTIME_NODE_INSTALL=cuda12');
+  const cpu = await createOnnxBackend(modelPath('iris-classifier'), { device: 'cuda', executionProviders: ['cpu'] });
+  await cpu.close();
+});
+
 test("device 'cpu' serves as before", async () => {
   const backend = await createOnnxBackend(modelPath('iris-classifier'), { device: 'cpu' });
   const out = await infer(backend, { features: tensor(new Float32Array([5.1, 3.5, 1.4, 0.2]), [1, 4]) }, ['label']);
