@@ -80,10 +80,10 @@ export function runTimeoutOf(o: OnnxBackendOptions): number | undefined {
 /**
  * Runs let start at once without workers. onnxruntime-node starts each in a later turn of the event
  * loop (setImmediate) and runs it there; with 1, the next request's run could only start in the
- * turn after, one run per turn. Four per turn: 1.25-1.5x the requests/s of 1 on the Iris model,
+ * turn after, one run per turn. Four per turn: 1.25-1.4x the requests/s of 1 on the Iris model,
  * while a large model blocks the loop for at most four runs.
  */
-export const IN_THREAD_CONCURRENCY = 4;
+const IN_THREAD_CONCURRENCY = 4;
 
 export function concurrencyOf(o: OnnxBackendOptions): number {
   const workers = workersOf(o);

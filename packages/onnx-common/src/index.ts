@@ -1,5 +1,4 @@
-export { dtypeFromOnnx } from './dtype-map.js';
-export { fetchOrder, resultsByName } from './fetch-outputs.js';
+export { resultsByName } from './fetch-outputs.js';
 export { describeModel, type ModelDescription, type NameOverrides, type OnnxValueInfo } from './metadata.js';
 export { type ByteSource, bytesSource, type ModelHeader, modelHeaderOr, parseModelHeader } from './model-header.js';
 export { OnnxBackend, type RunResults, type Runner } from './onnx-backend.js';

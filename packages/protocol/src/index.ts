@@ -4,7 +4,7 @@ export * from './errors.js';
 export type * from './messages.js';
 export * from './limits.js';
 export { parseNpy, toNpy } from './npy.js';
-export { fromNumbers, type JsonTensor, nestedShape, tensorFromJson, tensorToJson } from './json-tensor.js';
+export { type JsonTensor, tensorFromJson, tensorToJson } from './json-tensor.js';
 export { byteLengthOf, chunkStream, concatBytes, JOIN_BELOW_BYTES } from './bytes.js';
 export { decodeRequest, decodeInferResponse, decodeMetadataResponse, decodeTensor } from './decode.js';
 export {

@@ -241,7 +241,7 @@ async function declaredName(location: string, importer: PackageImporter): Promis
 }
 
 /** Whether `path` lies within `root` (both real paths). */
-export function within(root: string, path: string): boolean {
+function within(root: string, path: string): boolean {
   const rel = relative(root, path);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
