@@ -44,8 +44,8 @@ export class RouteTable {
   private readonly exact = newRouter();
   private readonly fallbacks = newRouter();
   /**
-   * The routes matching recent paths without parameters, best first, by method then path: most
-   * traffic goes to a few such paths.
+   * The routes matching recent paths, best first, by method then path: most traffic goes to a
+   * few paths (a path's parameters are the same every time, so they are kept with it).
    */
   private readonly recent = new Map<string, Map<string, readonly RouteMatch[]>>();
 
@@ -63,15 +63,13 @@ export class RouteTable {
     const cached = byPath?.get(path);
     if (cached !== undefined) return firstAccepted(cached, request);
     const candidates = [...ranked(this.exact, method, path), ...ranked(this.fallbacks, method, path)];
-    if (candidates.every((c) => c.params === NO_PARAMS)) {
-      if (!byPath) {
-        byPath = new Map();
-        this.recent.set(method, byPath);
-      }
-      // Bounded, so that a scan of random paths cannot grow it.
-      if (byPath.size >= 256) byPath.clear();
-      byPath.set(path, candidates);
+    if (!byPath) {
+      byPath = new Map();
+      this.recent.set(method, byPath);
     }
+    // Bounded, so that a scan of random paths cannot grow it.
+    if (byPath.size >= 256) byPath.clear();
+    byPath.set(path, candidates);
     return firstAccepted(candidates, request);
   }
 }
@@ -99,7 +97,8 @@ function ranked(router: SmartRouter<Entry>, method: string, path: string): Route
         // Routers give either indices into a stash or the values themselves.
         params[name] = stash ? stash[at as number]! : (at as string);
       }
-      return { route, params };
+      // Shared by every request to this path (see RouteTable.recent).
+      return { route, params: Object.freeze(params) };
     });
 }
 
