@@ -15,8 +15,9 @@ export interface BodyLimits {
 /**
  * Gathers a request body into one Uint8Array, refusing it as soon as it is known to be too
  * large (413): from Content-Length before any byte is read, or while it streams. With a
- * Content-Length the buffer is allocated once at its exact size and filled in place (a fresh
- * ArrayBuffer also keeps the decoder's 8-byte payload alignment). The bytes held are first
+ * Content-Length the buffer is allocated once at its exact size and filled in place, 8-aligned
+ * as the decoder's payload views need (a fresh ArrayBuffer, or for small bodies a slice of a
+ * shared slab, which starts aligned; see byte-pool.ts). The bytes held are first
  * taken from the shared budget (503 when it is spent); the caller gives back `held`.
  */
 export class BodyCollector {
@@ -89,7 +90,7 @@ export class BodyCollector {
       }
       return this.out;
     }
-    // Copied even when there is one chunk: a fresh buffer keeps payloads 8-aligned.
+    // Copied even when there is one chunk: an allocated buffer keeps payloads 8-aligned.
     const out = this.allocate(this.length);
     let at = 0;
     for (const c of this.chunks) {

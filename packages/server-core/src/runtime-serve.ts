@@ -17,7 +17,10 @@ import { createFetchHandler } from './web.js';
 /** The Node entry point's options that mean the same on every runtime (see ServeOptions there). */
 export interface RuntimeServeOptions
   extends Omit<ServerCoreOptions, 'metrics'>,
-    Pick<ServeOptions, 'host' | 'port' | 'cors' | 'drainTimeoutMs' | 'shutdownGraceMs' | 'handleSignals' | 'metrics'> {}
+    Pick<ServeOptions, 'host' | 'port' | 'cors' | 'drainTimeoutMs' | 'shutdownGraceMs' | 'handleSignals'> {
+  /** Serve Prometheus metrics at GET /metrics. Default true. (Clusters are Node's only.) */
+  metrics?: boolean;
+}
 
 export interface RuntimeServerHandle<S> {
   /** The base URL clients should use, e.g. http://127.0.0.1:9000 */
