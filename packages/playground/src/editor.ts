@@ -2,7 +2,15 @@
  * What an input's editor holds, as a tensor for the model: nested JSON as it stands (the server
  * checks its shape against the model's), or a flat list of values reshaped to the declared shape.
  */
-import { type DType, elementCount, type Tensor, type TensorSpec, tensor, tensorFromJson } from '@graphpipe/client';
+import {
+  type DType,
+  elementCount,
+  stringValues,
+  type Tensor,
+  type TensorSpec,
+  tensor,
+  tensorFromJson,
+} from '@graphpipe/client';
 
 /** A mistake in what was typed, found before anything is sent. */
 export class InputError extends Error {}
@@ -106,7 +114,7 @@ export function exampleAt(example: Tensor, spec: TensorSpec, index: number): { t
 export function formatTensor(t: Tensor): string {
   const values: string[] =
     t.dtype === 'string'
-      ? t.data.map((s) => JSON.stringify(typeof s === 'string' ? s : new TextDecoder().decode(s)))
+      ? stringValues(t).map((s) => JSON.stringify(s))
       : Array.from(t.data as ArrayLike<number | bigint>, (v) => formatNumber(v, t.dtype));
   if (t.shape.length === 0) return values[0] ?? '';
   return nest(values, t.shape, 0, 0).text;

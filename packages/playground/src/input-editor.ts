@@ -21,7 +21,8 @@ export class InputEditor {
 
   constructor(
     readonly spec: TensorSpec,
-    private readonly changed: () => void,
+    /** Told of every change: `typing` when it is a keystroke in the text box. */
+    private readonly changed: (typing: boolean) => void,
   ) {
     const id = idFor('input', spec.name);
     const shapeHint =
@@ -52,7 +53,7 @@ export class InputEditor {
       this.held = undefined;
       this.note.textContent = '';
       this.clearError();
-      this.changed();
+      this.changed(true);
     });
     npy.addEventListener('change', () => {
       const file = npy.files?.[0];
@@ -88,7 +89,7 @@ export class InputEditor {
       this.text.value = '';
       this.note.textContent = `${from}: ${t.dtype} [${t.shape.join(', ')}], ${count} values (type here to replace it)`;
     }
-    this.changed();
+    this.changed(false);
   }
 
   showError(message: string): void {

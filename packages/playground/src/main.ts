@@ -3,12 +3,13 @@
  * binary protocol with the project's client, and see its outputs and code that does the same.
  */
 import type { MetadataResponse, RemoteModel, Tensor } from '@graphpipe/client';
+import type { NamedTensor } from '@graphpipe/protocol/v2';
 import { asServerError, type ModelEntry, modelPath, Server, type ServerError, serverBase } from './api.js';
 import { byId, fill, h } from './dom.js';
 import { exampleAt, zerosFor } from './editor.js';
 import { describeSpec, InputEditor } from './input-editor.js';
 import { renderOutputs } from './outputs-view.js';
-import { cliSnippet, clientSnippet, curlSnippet, type NamedTensor } from './snippets.js';
+import { cliSnippet, clientSnippet, curlSnippet } from './snippets.js';
 import { renderSnippets } from './snippets-view.js';
 
 interface Chosen {
@@ -101,7 +102,9 @@ async function choose(name: string, version: string | undefined): Promise<void> 
     return;
   }
   if (mine !== choice) return;
-  const editors = metadata.inputs.map((spec) => new InputEditor(spec, showSnippets));
+  const editors = metadata.inputs.map(
+    (spec) => new InputEditor(spec, (typing) => (typing ? showSnippetsSoon() : showSnippets())),
+  );
   chosen = { name, version, client, metadata, labels, examples, editors, example: 0 };
   showModel(chosen);
   fill(byId('inputs'), ...editors.map((e) => e.element));
@@ -202,6 +205,8 @@ async function run(): Promise<void> {
   if (!model) return;
   const runError = byId('run-error');
   runError.textContent = '';
+  // A rebuild still to come would clear the errors readInputs shows: done now instead.
+  if (snippetsTimer !== undefined) showSnippets();
   const inputs = readInputs(model);
   if (!inputs) {
     model.editors.find((e) => e.element.querySelector('[aria-invalid]'))?.focus();
@@ -235,7 +240,18 @@ async function run(): Promise<void> {
   }
 }
 
+/** Snippets rebuilt this long after the last keystroke, not on every one (each reads every input). */
+const SNIPPETS_DELAY_MS = 200;
+let snippetsTimer: ReturnType<typeof setTimeout> | undefined;
+
+function showSnippetsSoon(): void {
+  clearTimeout(snippetsTimer);
+  snippetsTimer = setTimeout(showSnippets, SNIPPETS_DELAY_MS);
+}
+
 function showSnippets(): void {
+  clearTimeout(snippetsTimer);
+  snippetsTimer = undefined;
   const model = chosen;
   if (!model) return;
   const inputs: NamedTensor[] = [];

@@ -1,7 +1,7 @@
 /** Each output: dtype and shape, a chart of the top classes for probabilities, its values, a .npy download. */
 import { elementCount, type Tensor, toNpy } from '@graphpipe/client';
 import { h } from './dom.js';
-import type { NamedTensor } from './snippets.js';
+import type { NamedTensor } from '@graphpipe/protocol/v2';
 import { isProbabilities, stats, tableView, topClasses } from './summary.js';
 
 const CHART_ROWS = 4;

@@ -1,12 +1,7 @@
 /** Copy-ready code that calls the chosen model with the inputs on the page. */
-import { type DType, elementCount, type Tensor } from '@graphpipe/client';
-import { datatypeOf } from '@graphpipe/protocol/v2';
+import { type DType, elementCount, stringValues, type Tensor } from '@graphpipe/client';
+import { datatypeOf, encodeV2Request, type NamedTensor } from '@graphpipe/protocol/v2';
 import { formatNumber, formatTensor } from './editor.js';
-
-export interface NamedTensor {
-  readonly name: string;
-  readonly tensor: Tensor;
-}
 
 /** Above this many values an input is read from a .npy file rather than written out. */
 const INLINE_LIMIT = 4096;
@@ -82,8 +77,7 @@ function tensorExpression(t: Tensor): string {
   // Typed arrays that more than one dtype uses say which one they hold.
   const dtypeArg = t.dtype === 'float16' || t.dtype === 'bool' ? `, '${t.dtype}'` : '';
   if (t.dtype === 'string') {
-    const values = t.data.map((s) => (typeof s === 'string' ? s : new TextDecoder().decode(s)));
-    return `tensor(${JSON.stringify(count <= INLINE_LIMIT ? values : [])}, ${shape})`;
+    return `tensor(${JSON.stringify(count <= INLINE_LIMIT ? stringValues(t) : [])}, ${shape})`;
   }
   const type = ARRAY_BY_DTYPE[t.dtype];
   if (count > INLINE_LIMIT) return `tensor(new ${type}(${count}), ${shape}${dtypeArg}) /* your ${count} values */`;
@@ -94,31 +88,41 @@ function tensorExpression(t: Tensor): string {
   return `tensor(new ${type}([${values.join(', ')}]), ${shape}${dtypeArg})`;
 }
 
-/** curl against the Open Inference Protocol v2's JSON form (FP16 has none: it says so). */
+const utf8 = new TextDecoder();
+
+/**
+ * curl against the Open Inference Protocol v2's JSON form (FP16 has none: it says so). The body is
+ * written out when every input is small enough, else read from a file, as the CLI reads large inputs.
+ */
 export function curlSnippet(inferUrl: string, inputs: readonly NamedTensor[], needsToken: boolean): string {
   if (inputs.some((i) => i.tensor.dtype === 'float16')) {
     return '# float16 tensors have no JSON form in the Open Inference Protocol: use its binary form or the client';
   }
-  const body = {
-    inputs: inputs.map(({ name, tensor }) => ({
-      name,
-      shape: tensor.shape,
-      datatype: datatypeOf(tensor.dtype),
-      data: '§',
-    })),
-  };
-  // Data goes in as written by formatTensor, so 64-bit integers and float32 values stay exact.
-  let json = JSON.stringify(body);
-  for (const { tensor } of inputs) {
-    let flat = compact({ ...tensor, shape: [elementCount(tensor.shape)] } as Tensor);
-    // The protocol's integers are JSON numbers, however large.
-    if (tensor.dtype.includes('int')) flat = flat.replace(/"(-?\d+)"/g, '$1');
-    // Its BOOL values are true and false.
-    if (tensor.dtype === 'bool') flat = flat.replace(/\d+/g, (v) => String(v !== '0'));
-    json = json.replace('"§"', () => flat);
+  const inline = inputs.every(({ tensor }) => elementCount(tensor.shape) <= INLINE_LIMIT);
+  // The body as JSON only (binaryInputs: false): shortest float32 digits, exact 64-bit integers,
+  // BOOL as true and false. When it goes in a file, only its text inputs are encoded: to check them.
+  const body = encodeV2Request({
+    inputs: inline ? inputs : inputs.filter((i) => i.tensor.dtype === 'string'),
+    binaryInputs: false,
+  });
+  // BYTES that are not UTF-8 text go as binary data, which a JSON body cannot hold.
+  if (body.headerLength !== undefined) {
+    return '# BYTES tensors that are not UTF-8 text have no JSON form in the Open Inference Protocol: use its binary form or the client';
   }
   const lines = [`curl -s ${shellQuote(inferUrl)}`, "  -H 'Content-Type: application/json'"];
   if (needsToken) lines.push('  -H "Authorization: Bearer $GRAPHPIPE_AUTH_TOKEN"');
-  lines.push(`  -d ${shellQuote(json)}`);
-  return lines.join(' \\\n');
+  if (inline) {
+    lines.push(`  -d ${shellQuote(utf8.decode(body.chunks[0]))}`);
+    return lines.join(' \\\n');
+  }
+  lines.push('  -d @body.json');
+  const outline = inputs.map(
+    ({ name, tensor }) =>
+      `{"name":${JSON.stringify(name)},"datatype":"${datatypeOf(tensor.dtype)}","shape":[${tensor.shape.join(',')}],"data":[…]}`,
+  );
+  return [
+    `# body.json: the request body (too large to write here), each input's values flattened into its "data":`,
+    `# {"inputs":[${outline.join(',')}]}`,
+    lines.join(' \\\n'),
+  ].join('\n');
 }
