@@ -1,7 +1,7 @@
 /**
- * What the Bun and Deno entry points share: one core behind a web fetch handler, with the Node
- * entry point's options, health routes, metrics and graceful shutdown. Each runtime supplies only
- * its listener (how to stop accepting, and how to close what is left).
+ * What the entry points share: the graceful shutdown (Node's too), and for Bun and Deno one core
+ * behind a web fetch handler, with the Node entry point's options, health routes and metrics.
+ * Each runtime supplies only its listener (how to stop accepting, and how to close what is left).
  */
 import type { Logger } from 'pino';
 import { honoAppFor } from './app.js';
@@ -39,6 +39,12 @@ export interface Listener {
   stopAccepting(): Promise<void>;
   /** Closes whatever connections are still open. */
   closeAll(): Promise<void>;
+  /** Resolves once connections the system has already accepted are taken (before stopping: Node). */
+  caughtUp?(): Promise<void>;
+  /** Resolves once connections taken have sent their first request, or closed (Node). */
+  firstRequests?(): Promise<void>;
+  /** Closes the connections that carry no answer, once every answer is out (Node). */
+  closeIdle?(): void;
 }
 
 export type FetchHandler = (request: Request) => Promise<Response>;
@@ -61,7 +67,7 @@ export function serveOn<S>(
   const { server, port, listener } = runtime.listen(handler, host, options.port ?? 9000);
   const close = gracefulClose(core, listener, options, logger);
   if (options.handleSignals) closeOnSignals(close, logger, runtime);
-  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, port, server, core, close };
+  return { url: urlOf('http', host, port), port, server, core, close };
 }
 
 /** The core for `serve`, with the logger and metrics (prom-client runs on Bun and Deno too) it asked for. */
@@ -85,16 +91,23 @@ function fetchHandlerFor(core: ServerCore, cors: boolean | CorsOptions | undefin
   return async (request) => (setup.everywhere || request.method === 'OPTIONS' ? app.fetch(request) : direct(request));
 }
 
+/** The base URL for a host and port (an IPv6 address in brackets). */
+export function urlOf(scheme: 'http' | 'https', host: string, port: number): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 /**
- * The graceful shutdown of the Node entry point, on a runtime's listener: not ready; answers 503
- * for the grace period; stops accepting; waits for the requests in flight (answering the rest 503
- * once the drain timeout passes); closes the connections left, then the models.
+ * Every entry point's graceful shutdown, on its runtime's listener: not ready; answers 503 for the
+ * grace period; stops accepting; waits for the requests in flight (answering the rest 503 once
+ * the drain timeout passes); closes the connections left, then `alsoClose` (a model repository)
+ * and the models.
  */
-function gracefulClose(
+export function gracefulClose(
   core: ServerCore,
   listener: Listener,
-  options: RuntimeServeOptions,
+  options: Pick<RuntimeServeOptions, 'drainTimeoutMs' | 'shutdownGraceMs'>,
   logger: Logger | false,
+  alsoClose?: { close(): Promise<void> },
 ): (closeOptions?: { graceMs?: number }) => Promise<void> {
   const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
   let closing: Promise<void> | undefined;
@@ -102,20 +115,28 @@ function gracefulClose(
     closing ??= (async () => {
       const { lifecycle } = core;
       lifecycle.ready = false;
+      // Nothing changes the models from now on (no loads or unloads); they close with the core.
+      const alsoClosed = alsoClose?.close();
       if (graceMs > 0) await new Promise((resolve) => setTimeout(resolve, graceMs));
+      await listener.caughtUp?.();
       const stopped = listener.stopAccepting();
+      await listener.firstRequests?.();
       if (!(await lifecycle.drain(drainTimeoutMs))) {
+        const writing = lifecycle.inFlight;
         const turnedAway = core.turnAway();
         if (logger) {
           logger.warn(
-            { turnedAway },
-            `drain timeout of ${drainTimeoutMs} ms passed: ${turnedAway} request(s) not yet answered get 503`,
+            { turnedAway, writing: writing - turnedAway },
+            `drain timeout of ${drainTimeoutMs} ms passed: ${turnedAway} request(s) not yet answered get 503; answers already being written finish`,
           );
         }
         await lifecycle.drain(Number.POSITIVE_INFINITY);
       }
-      // The runtime finishes writing the answers handed to it; connections still open after that carry none.
+      // Every answer is out in full now, so closing idle connections cuts nothing.
+      listener.closeIdle?.();
+      // Connections still open now carry no answer (a request still uploading after the drain).
       if (!(await settlesWithin(stopped, drainTimeoutMs))) await listener.closeAll();
+      await alsoClosed;
       await core.close();
       if (logger) logger.flush();
     })();

@@ -6,15 +6,13 @@ import {
 } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Server as NetServer } from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
 import { getRequestListener } from '@hono/node-server';
 import { honoAppFor } from '../app.js';
 import type { Backend } from '../backend.js';
 import { type CorsOptions, corsSetup } from '../cors.js';
 import { createServerCore, type ServerCore, type ServerCoreOptions } from '../core.js';
 import { resolveLogger } from '../logger.js';
-import { closeOnSignals } from '../runtime-serve.js';
-import { settlesWithin } from '../settles.js';
+import { closeOnSignals, gracefulClose, type Listener, urlOf } from '../runtime-serve.js';
 import { FreshConnections } from './connections.js';
 import { NodeExchange } from './exchange.js';
 import { createMetrics, type NodeMetrics } from './metrics.js';
@@ -126,46 +124,24 @@ export async function serve(backends: Backend | readonly Backend[], options: Ser
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
-  const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
-
-  let closing: Promise<void> | undefined;
-  const close = ({ graceMs = options.shutdownGraceMs ?? 0 } = {}) => {
-    closing ??= (async () => {
-      const { lifecycle } = served;
-      lifecycle.ready = false;
-      // No model loads or unloads from now on; the models close with the core.
-      const repositoryClosed = repository?.close();
-      if (graceMs > 0) await delay(graceMs);
-      // Closing a listening socket resets the connections the kernel accepted but Node has not yet
-      // taken; in the check phase, the event loop's poll phase has just taken all of them.
-      await new Promise((resolve) => setImmediate(resolve));
-      const stopped = stopListening(server);
-      await fresh.settled(FIRST_REQUEST_WAIT_MS);
-      if (!(await lifecycle.drain(drainTimeoutMs))) {
-        const writing = lifecycle.inFlight;
-        const turnedAway = served.turnAway();
-        if (logger) {
-          logger.warn(
-            { turnedAway, writing: writing - turnedAway },
-            `drain timeout of ${drainTimeoutMs} ms passed: ${turnedAway} request(s) not yet answered get 503; answers already being written finish`,
-          );
-        }
-        await lifecycle.drain(Number.POSITIVE_INFINITY);
-      }
-      // Every answer is out in full now, so closing idle connections cuts nothing.
-      server.closeIdleConnections();
-      // Connections still open now carry no answer (a request still uploading after the drain).
-      if (!(await settlesWithin(stopped, drainTimeoutMs))) {
-        server.closeAllConnections();
-        await stopped;
-      }
-      await repositoryClosed;
-      await served.close();
-      if (logger) logger.flush();
-    })();
-    return closing;
+  const url = urlOf(tls ? 'https' : 'http', host, port);
+  let stopped: Promise<void> | undefined;
+  const connections: Listener = {
+    // Closing a listening socket resets the connections the kernel accepted but Node has not yet
+    // taken; in the check phase, the event loop's poll phase has just taken all of them.
+    caughtUp: () => new Promise((resolve) => setImmediate(resolve)),
+    stopAccepting: () => {
+      stopped = stopListening(server);
+      return stopped;
+    },
+    firstRequests: () => fresh.settled(FIRST_REQUEST_WAIT_MS),
+    closeIdle: () => server.closeIdleConnections(),
+    closeAll: () => {
+      server.closeAllConnections();
+      return stopped!;
+    },
   };
+  const close = gracefulClose(served, connections, options, logger, repository);
 
   if (options.handleSignals) {
     closeOnSignals(close, logger, {
