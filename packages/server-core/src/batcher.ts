@@ -1,6 +1,6 @@
 import { GraphPipeError, type Tensor } from '@graphpipe/protocol';
 import type { RunContext } from './model.js';
-import { commonRows, concatRows, sliceRows } from './rows.js';
+import { concatRows, haveRows, sliceRows } from './rows.js';
 
 export interface BatchingOptions {
   /** Most rows one run of the model takes; requests join a batch until it is full. */
@@ -9,11 +9,15 @@ export interface BatchingOptions {
   readonly maxDelayMs: number;
 }
 
-/** Runs the model once on the given inputs (the model's concurrency limit applies per run). */
+/**
+ * Runs the model once on the given inputs (the model's concurrency limit applies per run);
+ * `rows` is their common first dimension (rowsOf), if they have one.
+ */
 export type RunOnce = (
   inputs: Readonly<Record<string, Tensor>>,
   outputNames: readonly string[],
   context: RunContext,
+  rows: number | undefined,
 ) => Promise<Tensor[]>;
 
 /** What a batch run reports: how many requests and rows it joined, and how long each waited. */
@@ -48,16 +52,21 @@ interface Group {
 export class Batcher {
   private readonly groups = new Map<string, Group>();
   private waiting = 0;
+  /** Most requests that may wait for their batch at once. */
+  private readonly maxWaiting: number;
 
   constructor(
     private readonly run: RunOnce,
     private readonly options: BatchingOptions,
-    private readonly maxQueue: number,
+    maxQueue: number,
     private readonly observe?: BatchObserver,
   ) {
     if (!(options.maxBatchSize >= 1))
       throw new RangeError(`maxBatchSize must be at least 1, got ${options.maxBatchSize}`);
     if (!(options.maxDelayMs >= 0)) throw new RangeError(`maxDelayMs must be 0 or more, got ${options.maxDelayMs}`);
+    // Waiting for a batch is what batching is, so a full batch (at most maxBatchSize requests of
+    // one row) must be able to form even when maxQueue lets nobody wait for a slot (0 is valid).
+    this.maxWaiting = Math.max(maxQueue, options.maxBatchSize);
   }
 
   /** Requests waiting for their batch to run. */
@@ -65,17 +74,17 @@ export class Batcher {
     return this.waiting;
   }
 
+  /** `rows`: the inputs' common first dimension (rowsOf), if they have one. */
   submit(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames: readonly string[],
     context: RunContext,
+    rows: number | undefined,
   ): Promise<Tensor[]> {
-    const tensors = Object.values(inputs);
-    const rows = commonRows(tensors);
     // Nothing to join it with: inputs without a shared first dimension, or a batch on its own.
     if (rows === undefined || rows === 0 || rows >= this.options.maxBatchSize)
-      return this.run(inputs, outputNames, context);
-    if (this.waiting >= this.maxQueue) {
+      return this.run(inputs, outputNames, context, rows);
+    if (this.waiting >= this.maxWaiting) {
       return Promise.reject(
         new GraphPipeError('UNAVAILABLE', `server busy: ${this.waiting} requests wait for a batch; retry later`, {
           retryAfter: 1,
@@ -153,9 +162,10 @@ export class Batcher {
     const inputs: Record<string, Tensor> = Object.create(null);
     for (const name of names) inputs[name] = concatRows(entries.map((e) => e.inputs[name]!));
     let outputs: Tensor[];
+    const context = batchContext(group.config, entries);
     try {
-      outputs = await this.run(inputs, group.outputNames, batchContext(group.config, entries));
-      if (outputs.some((o) => commonRows([o]) !== group.rows)) {
+      outputs = await this.run(inputs, group.outputNames, context, group.rows);
+      if (!haveRows(outputs, group.rows)) {
         throw new GraphPipeError('INTERNAL', 'an output of the batch does not have one row per input row');
       }
     } catch (err) {
@@ -168,6 +178,8 @@ export class Batcher {
       // Which request made the batch fail is unknown: each runs alone, so only its own fails.
       for (const e of entries) void this.runAlone(e, group.outputNames);
       return;
+    } finally {
+      context.settled();
     }
     let at = 0;
     for (const e of entries) {
@@ -178,7 +190,7 @@ export class Batcher {
 
   private async runAlone(entry: Entry, outputNames: readonly string[]): Promise<void> {
     try {
-      entry.resolve(await this.run(entry.inputs, outputNames, entry.context));
+      entry.resolve(await this.run(entry.inputs, outputNames, entry.context, entry.rows));
     } catch (err) {
       entry.reject(err);
     }
@@ -195,27 +207,35 @@ function batchKey(inputs: Readonly<Record<string, Tensor>>, outputNames: readonl
   return key;
 }
 
-/** The batch's context: its config, and a signal that aborts only when every caller has left. */
-function batchContext(config: string, entries: readonly Entry[]): RunContext {
+/**
+ * The batch's context: its config, and a signal that aborts only when every caller has left.
+ * The signal is made when first read; callers who left before that count as gone already.
+ * `settled` takes its listeners off the callers' signals once the run is over.
+ */
+function batchContext(config: string, entries: readonly Entry[]): RunContext & { settled(): void } {
   let controller: AbortController | undefined;
+  // Each caller's signal once, though several requests may share one.
+  let listening = new Set<AbortSignal>();
+  const allGone = () => controller!.abort(new GraphPipeError('ABORTED', 'every caller of the batch went away'));
+  let left = 0;
+  const onAbort = () => {
+    if (--left === 0) allGone();
+  };
   return {
     config,
     get signal() {
       if (!controller) {
-        const c = new AbortController();
-        controller = c;
-        let left = entries.length;
-        for (const e of entries) {
-          e.context.signal.addEventListener(
-            'abort',
-            () => {
-              if (--left === 0) c.abort(new GraphPipeError('ABORTED', 'every caller of the batch went away'));
-            },
-            { once: true },
-          );
-        }
+        controller = new AbortController();
+        for (const e of entries) if (!e.context.signal.aborted) listening.add(e.context.signal);
+        left = listening.size;
+        if (left === 0) allGone();
+        for (const s of listening) s.addEventListener('abort', onAbort, { once: true });
       }
       return controller.signal;
+    },
+    settled() {
+      for (const s of listening) s.removeEventListener('abort', onAbort);
+      listening = new Set();
     },
   };
 }

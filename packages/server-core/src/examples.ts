@@ -1,10 +1,12 @@
 import { tensorToJson } from '@graphpipe/protocol';
-import type { ModelMetadata } from './backend.js';
+import type { ModelMetadata, TensorSpec } from './backend.js';
 import { checkTensor } from './resolve.js';
 
-/** Checks a model's examples against its inputs when it is served, so that every example it offers runs. */
-export function checkExamples(meta: ModelMetadata): void {
-  const inputs = new Map(meta.inputs.map((io) => [io.name, io]));
+/**
+ * Checks a model's examples against its inputs (`meta.inputs` by name, as the served model's
+ * signature holds them) when it is served, so that every example it offers runs.
+ */
+export function checkExamples(meta: ModelMetadata, inputs: ReadonlyMap<string, TensorSpec>): void {
   for (const [name, example] of Object.entries(meta.examples ?? {})) {
     const spec = inputs.get(name);
     if (!spec) throw new TypeError(`model "${meta.name}" has an example for "${name}", which is not one of its inputs`);

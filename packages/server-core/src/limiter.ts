@@ -37,10 +37,7 @@ export class ConcurrencyLimiter {
    * is read only if the request has to wait.
    */
   acquire(caller?: { readonly signal: AbortSignal }): Promise<void> {
-    if (this.active < this.concurrency) {
-      this.active++;
-      return Promise.resolve();
-    }
+    if (this.tryAcquire()) return Promise.resolve();
     if (this.waiting.length >= this.maxQueue) {
       return Promise.reject(
         new GraphPipeError(

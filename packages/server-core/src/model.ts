@@ -7,7 +7,7 @@ import { ConcurrencyLimiter } from './limiter.js';
 import { metadataBytes, metadataJson } from './metadata.js';
 import { type ModelSignature, signatureOf } from './resolve.js';
 import { RowCache, type RowCacheOptions } from './row-cache.js';
-import { commonRows, concatRows, ownRows, sliceRows } from './rows.js';
+import { concatRows, haveRows, ownRows, rowsOf, sliceRows } from './rows.js';
 import { ModelStats } from './stats.js';
 
 export interface ServedModelOptions {
@@ -80,7 +80,7 @@ export class ServedModel {
       ...(options.version === undefined ? {} : { version: this.version }),
     };
     this.signature = signatureOf(backend);
-    checkExamples(this.metadata);
+    checkExamples(this.metadata, this.signature.inputs);
     this.metadataBytes = metadataBytes(this.metadata, options.serverName);
     this.metadataText = JSON.stringify(metadataJson(this.metadata, options.serverName), null, 2);
     const maxQueue = options.maxQueue ?? 64;
@@ -89,7 +89,7 @@ export class ServedModel {
     const batching = options.batching;
     if (batching) {
       this.batcher = new Batcher(
-        (i, o, c) => this.runOnce(i, o, c),
+        (i, o, c, rows) => this.runOnce(i, o, c, rows),
         batching,
         maxQueue,
         (requests, rows, waited) => this.events?.batched?.(this, requests, rows, waited),
@@ -144,12 +144,15 @@ export class ServedModel {
     context: RunContext,
   ): Promise<Tensor[]> {
     const asked = performance.now();
+    // Counted once here and passed down: the cache, the batcher and the stats all need it.
+    const rows = rowsOf(inputs);
     const answer = this.cache
-      ? this.inferCached(this.cache, inputs, outputNames, context)
-      : this.compute(inputs, outputNames, context);
+      ? this.inferCached(this.cache, inputs, outputNames, context, rows)
+      : this.compute(inputs, outputNames, context, rows);
     return answer.then(
       (outputs) => {
-        this.stats.answered(performance.now() - asked, rowsOf(inputs));
+        const now = performance.now();
+        this.stats.answered(now - asked, rows ?? 1, now);
         return outputs;
       },
       (err: unknown) => {
@@ -159,14 +162,16 @@ export class ServedModel {
     );
   }
 
+  /** `rows`, here and below: the inputs' common first dimension (rowsOf), if they have one. */
   private compute(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames: readonly string[],
     context: RunContext,
+    rows: number | undefined,
   ): Promise<Tensor[]> {
     return this.batcher
-      ? this.batcher.submit(inputs, outputNames, context)
-      : this.runOnce(inputs, outputNames, context);
+      ? this.batcher.submit(inputs, outputNames, context, rows)
+      : this.runOnce(inputs, outputNames, context, rows);
   }
 
   /** Rows found in the cache are not run; the rest run as one request, and are kept. */
@@ -175,9 +180,9 @@ export class ServedModel {
     inputs: Readonly<Record<string, Tensor>>,
     outputNames: readonly string[],
     context: RunContext,
+    rows: number | undefined,
   ): Promise<Tensor[]> {
-    const rows = commonRows(Object.values(inputs));
-    if (!rows) return this.compute(inputs, outputNames, context);
+    if (!rows) return this.compute(inputs, outputNames, context, rows);
     const keys = await cache.keys(inputs, outputNames, context.config, rows);
     const found = keys.map((key) => cache.get(key));
     const missing: number[] = [];
@@ -188,8 +193,8 @@ export class ServedModel {
     for (const [name, t] of Object.entries(inputs)) {
       subset[name] = missing.length === rows ? t : concatRows(missing.map((row) => sliceRows(t, row, row + 1)));
     }
-    const computed = await this.compute(subset, outputNames, context);
-    if (computed.some((t) => commonRows([t]) !== missing.length)) {
+    const computed = await this.compute(subset, outputNames, context, missing.length);
+    if (!haveRows(computed, missing.length)) {
       throw new GraphPipeError(
         'INTERNAL',
         `model "${this.name}" does not answer one row per input row; turn its cache off`,
@@ -209,16 +214,17 @@ export class ServedModel {
     inputs: Readonly<Record<string, Tensor>>,
     outputNames: readonly string[],
     context: RunContext,
+    rows: number | undefined,
   ): Promise<Tensor[]> {
     // A free slot is taken at once: most runs need not wait, so they need no promise for it.
     if (this.limiter.tryAcquire()) {
       this.stats.queued(0);
-      return this.runHolding(inputs, outputNames, context);
+      return this.runHolding(inputs, outputNames, context, rows);
     }
     const asked = performance.now();
     return this.limiter.acquire(context).then(() => {
       this.stats.queued(performance.now() - asked);
-      return this.runHolding(inputs, outputNames, context);
+      return this.runHolding(inputs, outputNames, context, rows);
     });
   }
 
@@ -227,6 +233,7 @@ export class ServedModel {
     inputs: Readonly<Record<string, Tensor>>,
     outputNames: readonly string[],
     context: RunContext,
+    rows: number | undefined,
   ): Promise<Tensor[]> {
     const started = performance.now();
     let running: Promise<Readonly<Record<string, Tensor>>>;
@@ -240,7 +247,7 @@ export class ServedModel {
       (outputs) => {
         this.limiter.release();
         const picked = pick(outputs, outputNames);
-        this.stats.ran(performance.now() - started, this.batcher ? rowsOf(inputs) : undefined);
+        this.stats.ran(performance.now() - started, this.batcher ? (rows ?? 1) : undefined);
         return picked;
       },
       (err: unknown) => {
@@ -250,17 +257,6 @@ export class ServedModel {
       },
     );
   }
-}
-
-/** A request's rows: its inputs' common first dimension, else 1 (commonRows, without an array per request). */
-function rowsOf(inputs: Readonly<Record<string, Tensor>>): number {
-  let rows: number | undefined;
-  for (const name in inputs) {
-    const { shape } = inputs[name]!;
-    if (shape.length === 0 || (rows !== undefined && shape[0] !== rows)) return 1;
-    rows = shape[0];
-  }
-  return rows ?? 1;
 }
 
 /** The requested outputs in request order; a backend that omits one is at fault (500). */

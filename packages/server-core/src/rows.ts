@@ -5,7 +5,10 @@ import { type DType, elementCount, type Tensor, type TypedArray, tensor, typedAr
  * and splits, and what the row cache stores.
  */
 
-/** Rows `start` to `end` (exclusive), as a view of the same memory. */
+/**
+ * Rows `start` to `end` (exclusive): for numeric tensors a view of the same memory; for string
+ * tensors a new array holding the same elements.
+ */
 export function sliceRows(t: Tensor, start: number, end: number): Tensor {
   const width = elementCount(t.shape.slice(1));
   const shape = [end - start, ...t.shape.slice(1)];
@@ -50,15 +53,24 @@ export function ownRows(t: Tensor): Tensor {
   return tensor(data as TypedArray, t.shape, t.dtype);
 }
 
-/** Whether every tensor has rows and all have the same number of them. */
-export function commonRows(tensors: readonly Tensor[]): number | undefined {
+/**
+ * A request's rows: its inputs' common first dimension, or undefined if one has no rows (a
+ * scalar), they disagree, or there are none. Loops over the record: no array per request.
+ */
+export function rowsOf(inputs: Readonly<Record<string, Tensor>>): number | undefined {
   let rows: number | undefined;
-  for (const t of tensors) {
-    if (t.shape.length === 0) return undefined;
-    if (rows === undefined) rows = t.shape[0];
-    else if (t.shape[0] !== rows) return undefined;
+  for (const name in inputs) {
+    const { shape } = inputs[name]!;
+    if (shape.length === 0 || (rows !== undefined && shape[0] !== rows)) return undefined;
+    rows = shape[0];
   }
   return rows;
+}
+
+/** Whether every tensor has exactly `rows` rows (a scalar has none): a model's answer, one row per input row. */
+export function haveRows(tensors: readonly Tensor[], rows: number): boolean {
+  for (const t of tensors) if (t.shape.length === 0 || t.shape[0] !== rows) return false;
+  return true;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

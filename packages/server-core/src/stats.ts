@@ -26,11 +26,12 @@ export class ModelStats {
   /** When the last request was answered, in ms since the epoch (0: never). */
   lastInference = 0;
 
-  answered(ms: number, rows: number): void {
+  /** `now`: performance.now() when it was answered, which the caller has just read for `ms`. */
+  answered(ms: number, rows: number, now: number): void {
     this.success.count++;
     this.success.ms += ms;
     this.inferences += rows;
-    this.lastInference = performance.timeOrigin + performance.now();
+    this.lastInference = performance.timeOrigin + now;
   }
 
   failed(ms: number): void {

@@ -183,6 +183,97 @@ describe('dynamic batching', () => {
     expect(runs.sort()).toEqual(['a|other|1x2', 'a||1x3', 'a||2x2', 'b||1x2']);
   });
 
+  test('maxQueue 0 still lets a batch form; the wait for batches stays bounded', async () => {
+    const { backend, runs } = recorded(({ input0 }) => ({ output0: input0! }));
+    const models = new ModelRegistry({ maxQueue: 0, batching: { maxBatchSize: 4, maxDelayMs: 50 } });
+    const served = models.add(backend);
+    const infer = (v: number, config = '') =>
+      served.infer({ input0: tensor(new Float32Array([v]), [1]) }, ['output0'], {
+        config,
+        signal: new AbortController().signal,
+      });
+    const answers = await Promise.all([0, 1, 2, 3].map((v) => infer(v)));
+    expect(answers.map(([y]) => Array.from(y!.data as Float32Array))).toEqual([[0], [1], [2], [3]]);
+    expect(runs).toEqual([4]);
+    // At most maxBatchSize requests wait for batches, across all forming batches.
+    const waiting = [infer(4, 'a'), infer(5, 'a'), infer(6, 'a'), infer(7, 'b')];
+    await expect(infer(8, 'c')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect((await Promise.all(waiting)).map(([y]) => Array.from(y!.data as Float32Array))).toEqual([
+      [4],
+      [5],
+      [6],
+      [7],
+    ]);
+  });
+
+  test('the batch signal aborts when every caller has left, counting those who left before it was read', async () => {
+    let release = gate();
+    let reads = 0;
+    const seen: { atRead: boolean; later: boolean }[] = [];
+    const backend = createFunctionBackend(async ({ input0 }, context) => {
+      await release.promise;
+      const { signal } = context; // read only now: the batch's signal is made when first read
+      const atRead = signal.aborted;
+      reads++;
+      const later = await new Promise<boolean>((resolve) => {
+        if (signal.aborted) return resolve(true);
+        const timer = setTimeout(() => resolve(false), 2000);
+        const onAbort = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+      seen.push({ atRead, later });
+      return input0!;
+    });
+    const models = new ModelRegistry({ batching: { maxBatchSize: 2, maxDelayMs: 60_000 } });
+    const served = models.add(backend);
+    const batchOfTwo = (callers: readonly AbortController[]) =>
+      Promise.all(
+        callers.map((caller, i) =>
+          served.infer({ input0: tensor(new Float32Array([i]), [1]) }, ['output0'], {
+            config: '',
+            signal: caller.signal,
+          }),
+        ),
+      );
+
+    // Both callers leave before the model reads the signal: it is aborted when read.
+    let callers = [new AbortController(), new AbortController()];
+    let running = batchOfTwo(callers);
+    for (const c of callers) c.abort();
+    release.open();
+    await running;
+    expect(seen).toEqual([{ atRead: true, later: true }]);
+
+    // One leaves before the read, the other after: the signal aborts when the second leaves.
+    release = gate();
+    reads = 0;
+    callers = [new AbortController(), new AbortController()];
+    running = batchOfTwo(callers);
+    callers[0]!.abort();
+    release.open();
+    await expect.poll(() => reads).toBe(1);
+    callers[1]!.abort();
+    await running;
+    expect(seen).toEqual([
+      { atRead: true, later: true },
+      { atRead: false, later: true },
+    ]);
+
+    // Two requests of one caller, who leaves after the read: the signal aborts.
+    release = gate();
+    reads = 0;
+    const caller = new AbortController();
+    running = batchOfTwo([caller, caller]);
+    release.open();
+    await expect.poll(() => reads).toBe(1);
+    caller.abort();
+    await running;
+    expect(seen[2]).toEqual({ atRead: false, later: true });
+  });
+
   test('the registry says which models batch; a version can opt out', () => {
     const models = new ModelRegistry({ batching: { maxBatchSize: 4, maxDelayMs: 1 } });
     const echo = createFunctionBackend(({ input0 }) => input0!);
