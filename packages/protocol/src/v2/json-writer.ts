@@ -417,11 +417,23 @@ function writeDigits(buf: Uint8Array, end: number, value: number, count: number)
   }
 }
 
-/** "0000" to "9999" as runs of four bytes (40 KB). */
-const DIGIT_QUADS = Uint8Array.from(
-  { length: 40_000 },
-  (_, i) => 0x30 + (Math.floor((i >> 2) / 10 ** (3 - (i & 3))) % 10),
-);
+/** "0000" to "9999" as runs of four bytes (40 KB); plain loops, as every importer builds it. */
+const DIGIT_QUADS = digitQuads();
+
+function digitQuads(): Uint8Array {
+  const quads = new Uint8Array(40_000);
+  let at = 0;
+  for (let a = 0x30; a <= 0x39; a++)
+    for (let b = 0x30; b <= 0x39; b++)
+      for (let c = 0x30; c <= 0x39; c++)
+        for (let d = 0x30; d <= 0x39; d++) {
+          quads[at++] = a;
+          quads[at++] = b;
+          quads[at++] = c;
+          quads[at++] = d;
+        }
+  return quads;
+}
 
 /** The shortest toPrecision that reads back, for magnitudes the fast path does not cover. */
 function slowFloat32(v: number): string {
