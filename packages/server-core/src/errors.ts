@@ -4,8 +4,12 @@ import type { Reply } from './exchange.js';
 /** Any thrown value as a GraphPipeError; what is not one already is the server's own fault. */
 export function asGraphPipeError(err: unknown): GraphPipeError {
   if (isGraphPipeError(err)) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new GraphPipeError('INTERNAL', `internal error: ${message}`, { cause: err });
+  return new GraphPipeError('INTERNAL', `internal error: ${messageOf(err)}`, { cause: err });
+}
+
+/** The message of anything thrown. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** The headers every error answer carries: its code, and when to retry. */

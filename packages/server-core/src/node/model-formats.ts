@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { GraphPipeError } from '@graphpipe/protocol';
 import { parse as parseYaml } from 'yaml';
 import type { Backend } from '../backend.js';
+import { messageOf } from '../errors.js';
 
 /**
  * The one table of model formats: how a model file or folder is recognised, and which package
@@ -159,8 +160,7 @@ export async function importOptional(name: string, importer: PackageImporter, fo
 /** True when importing `name` failed because it is not installed (not because it is broken). */
 export function isMissingPackage(err: unknown, name: string): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  const message = err instanceof Error ? err.message : String(err);
-  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message.includes(name);
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && messageOf(err).includes(name);
 }
 
 /** The same backend under another name. */

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { BatchingOptions } from '../../batcher.js';
+import { messageOf } from '../../errors.js';
 import type { RowCacheOptions } from '../../row-cache.js';
 
 /** Which numbered versions of a model to serve. */
@@ -52,7 +53,7 @@ export async function readModelConfig(path: string): Promise<ModelConfig> {
   try {
     doc = parseYaml(await readFile(path, 'utf8'));
   } catch (err) {
-    throw new Error(`${where}: ${oneLine(err)}`);
+    throw new Error(`${where}: ${firstLine(messageOf(err))}`);
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`${where}: expected a mapping of settings`);
@@ -123,8 +124,9 @@ function wholeNumber(value: unknown, min: number, what: string): number {
   return value;
 }
 
-function oneLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+/** Its first line: a YAML or JSON parser's message goes on to quote the text. */
+function firstLine(message: string): string {
+  return message.split('\n')[0]!;
 }
 
 /** The versions a policy picks from those present, in ascending order. */

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { GraphPipeError } from '@graphpipe/protocol';
 import type { Logger } from 'pino';
 import type { ServerCore } from '../../core.js';
-import { oneLine } from '../../errors.js';
+import { messageOf, oneLine } from '../../errors.js';
 import { ConcurrencyLimiter } from '../../limiter.js';
 import type { ModelState } from '../../registry.js';
 import { loadModel, type PackageImporter } from '../model-formats.js';
@@ -279,7 +279,7 @@ export class ModelRepository extends EventEmitter<RepositoryEvents> {
     try {
       stamp = await stampOf(this.realRoot, location.path, entry.configPath);
     } catch (err) {
-      return this.failed(name, version, oneLine(errorMessage(err)));
+      return this.failed(name, version, oneLine(messageOf(err)));
     }
     if (!force && stamps.get(version) === stamp) return undefined;
     const models = this.registry();
@@ -314,7 +314,7 @@ export class ModelRepository extends EventEmitter<RepositoryEvents> {
       // The instance it replaces closes after its last request (the registry retires it).
       if (replaced) this.track(replaced.retire(), name, version, true);
     } catch (err) {
-      return this.failed(name, version, oneLine(errorMessage(err)));
+      return this.failed(name, version, oneLine(messageOf(err)));
     }
     stamps.set(version, stamp);
     const seconds = (performance.now() - started) / 1000;
@@ -410,8 +410,4 @@ export class ModelRepository extends EventEmitter<RepositoryEvents> {
 interface Failure {
   readonly version?: string;
   readonly reason: string;
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
