@@ -1,7 +1,9 @@
 /** Loads an ONNX model into an onnxruntime-web (WebAssembly) session and wraps it as a GraphPipe backend. */
 import {
   bytesSource,
+  checkedConcurrency,
   describeModel,
+  loadError,
   type NameOverrides,
   OnnxBackend,
   modelHeaderOr,
@@ -9,7 +11,6 @@ import {
   resultsByName,
   type Runner,
 } from '@graphpipe/onnx-common';
-import { GraphPipeError } from '@graphpipe/protocol';
 import { env, InferenceSession, Tensor as OrtTensor } from 'onnxruntime-web/wasm';
 import { startingWith } from './compiled-wasm.js';
 
@@ -42,10 +43,7 @@ export async function createOnnxWebBackend(
   options: OnnxWebBackendOptions = {},
 ): Promise<OnnxWebBackend> {
   const bytes = model instanceof Uint8Array ? model : new Uint8Array(model);
-  const concurrency = options.concurrency ?? 1;
-  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
-    throw new TypeError(`concurrency must be a positive integer, got ${concurrency}`);
-  }
+  const concurrency = checkedConcurrency(options.concurrency ?? 1);
   const session = await loading(bytes, () => loadSession(bytes, options));
   const header = modelHeaderOr(() => parseModelHeader(bytesSource(bytes)));
   const description = describeModel(session, header, 'onnx-model', options);
@@ -97,9 +95,6 @@ async function loading<T>(bytes: Uint8Array, load: () => Promise<T>): Promise<T>
   try {
     return await load();
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    throw new GraphPipeError('INTERNAL', `cannot load ONNX model (${bytes.byteLength} bytes): ${message}`, {
-      cause: err,
-    });
+    throw loadError(`${bytes.byteLength} bytes`, err);
   }
 }

@@ -1,6 +1,6 @@
 /** Loads an ONNX model into onnxruntime sessions and wraps it as a GraphPipe backend. */
 import { basename, extname } from 'node:path';
-import { describeModel, modelHeaderOr, OnnxBackend } from '@graphpipe/onnx-common';
+import { describeModel, loadError, modelHeaderOr, OnnxBackend } from '@graphpipe/onnx-common';
 import { GraphPipeError } from '@graphpipe/protocol';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { readModelHeader } from './model-header.js';
@@ -58,7 +58,7 @@ async function loading<T>(
         },
       );
     }
-    throw new GraphPipeError('INTERNAL', `cannot load ONNX model (${from}): ${message}`, { cause: err });
+    throw loadError(from, err);
   }
 }
 

@@ -1,6 +1,6 @@
 /** The options of createOnnxBackend and the onnxruntime session options they make. */
 import type { InferenceSession } from 'onnxruntime-node';
-import type { NameOverrides } from '@graphpipe/onnx-common';
+import { checkedConcurrency, type NameOverrides } from '@graphpipe/onnx-common';
 
 export interface OnnxBackendOptions extends NameOverrides {
   /** Threads one operator may use. onnxruntime's default: one per physical core. */
@@ -87,7 +87,5 @@ const IN_THREAD_CONCURRENCY = 4;
 
 export function concurrencyOf(o: OnnxBackendOptions): number {
   const workers = workersOf(o);
-  const n = o.concurrency ?? (workers > 0 ? workers : IN_THREAD_CONCURRENCY);
-  if (!Number.isSafeInteger(n) || n < 1) throw new TypeError(`concurrency must be a positive integer, got ${n}`);
-  return n;
+  return checkedConcurrency(o.concurrency ?? (workers > 0 ? workers : IN_THREAD_CONCURRENCY));
 }

@@ -1,4 +1,4 @@
-/** Turns an onnxruntime run failure into a GraphPipeError. */
+/** Turns onnxruntime's failures (to load a model, to run it) into GraphPipeErrors, as every ONNX backend says them. */
 import { GraphPipeError } from '@graphpipe/protocol';
 
 // onnxruntime-node passes only the message on, not ORT's status code, so the message is all there
@@ -17,4 +17,16 @@ export function runError(err: unknown): GraphPipeError {
   const message = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
   const code = CALLER_FAULTS.some((re) => re.test(message)) ? 'INVALID_ARGUMENT' : 'INTERNAL';
   return new GraphPipeError(code, `onnxruntime: ${message}`, { cause: err });
+}
+
+/** A model that did not load; `from`: its path, or its size when given as bytes. */
+export function loadError(from: string, err: unknown): GraphPipeError {
+  const message = err instanceof Error ? err.message : String(err);
+  return new GraphPipeError('INTERNAL', `cannot load ONNX model (${from}): ${message}`, { cause: err });
+}
+
+/** A backend's `concurrency` option, checked the same way by every ONNX backend. */
+export function checkedConcurrency(n: number): number {
+  if (!Number.isSafeInteger(n) || n < 1) throw new TypeError(`concurrency must be a positive integer, got ${n}`);
+  return n;
 }
