@@ -54,6 +54,8 @@ export interface ServeAs {
 export class ModelRegistry {
   private readonly serving = new Map<string, Map<string, ServedModel>>();
   private readonly known = new Map<string, Map<string, VersionStatus>>();
+  /** Each name's latest version in service, worked out when its versions change, not per request. */
+  private readonly latest = new Map<string, ServedModel>();
   private defaultName: string | undefined;
 
   constructor(private readonly options: RegistryOptions = {}) {
@@ -89,6 +91,7 @@ export class ModelRegistry {
     const versions = getOrAdd(this.serving, model.name);
     const replaced = versions.get(model.version);
     versions.set(model.version, model);
+    this.updateLatest(model.name);
     this.setStatus({ name: model.name, version: model.version, state: 'READY' });
     // Whoever retires a version on purpose (the repository) reports a close that fails; here
     // nobody is waiting for it, and a rejection nobody handles would stop the process.
@@ -119,6 +122,7 @@ export class ModelRegistry {
       this.setStatus({ name, version: v, state: 'UNLOADING' });
     }
     if (versions?.size === 0) this.serving.delete(name);
+    this.updateLatest(name);
     await Promise.all(leaving.map(([, model]) => model.retire()));
     const statuses = this.known.get(name);
     for (const v of version === undefined ? [...(statuses?.keys() ?? [])] : [version]) {
@@ -135,7 +139,7 @@ export class ModelRegistry {
     const modelName = name ?? this.defaultModelName();
     const versions = this.serving.get(modelName);
     if (version === undefined) {
-      const latest = versions && latestOf(versions);
+      const latest = this.latest.get(modelName);
       if (latest) return latest;
     } else {
       const model = versions?.get(version);
@@ -209,18 +213,19 @@ export class ModelRegistry {
     );
   }
 
+  /** Works out a name's latest version in service again, after its versions changed. */
+  private updateLatest(name: string): void {
+    const latest = this.versionsOf(name).at(-1);
+    if (latest) this.latest.set(name, latest);
+    else this.latest.delete(name);
+  }
+
   private setStatus(status: VersionStatus): void {
     getOrAdd(this.known, status.name).set(status.version, status);
   }
 }
 
-/** The latest version: the highest number when versions are numbers, else the one added last. */
-function latestOf(versions: ReadonlyMap<string, ServedModel>): ServedModel | undefined {
-  // Asked on every request: one version in service (the usual case) needs no sorting.
-  if (versions.size === 1) return versions.values().next().value;
-  return sortVersions([...versions.values()]).at(-1);
-}
-
+/** Latest last: by number when every version is a number, else in the order they were added. */
 function sortVersions(models: ServedModel[]): ServedModel[] {
   const numeric = models.every((m) => /^\d+$/.test(m.version));
   return numeric ? models.sort((a, b) => Number(a.version) - Number(b.version)) : models;

@@ -103,7 +103,7 @@ describe('versions', () => {
     expect(models.find('m')).toBe(next);
   });
 
-  test('the latest numbered version serves by default; others by number', () => {
+  test('the latest numbered version serves by default; others by number; the latest follows unloads', async () => {
     const models = new ModelRegistry();
     models.add(adding('m', 1), { version: '2' });
     models.add(adding('m', 1), { version: '10' });
@@ -111,6 +111,12 @@ describe('versions', () => {
     expect(models.find('m').version).toBe('10');
     expect(models.find('m', '9').version).toBe('9');
     expect(models.versionsOf('m').map((m) => m.version)).toEqual(['2', '9', '10']);
+    await models.unserve('m', '10');
+    expect(models.find('m').version).toBe('9');
+    const replacing = models.add(adding('m', 1), { version: '9' });
+    expect(models.find('m')).toBe(replacing);
+    await models.unserve('m');
+    expect(() => models.find('m')).toThrow('no model "m"');
   });
 
   test('a failed load keeps the versions in service serving, and the index says why', async () => {
