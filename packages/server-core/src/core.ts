@@ -17,6 +17,7 @@ import type { RowCacheOptions } from './row-cache.js';
 import { SERVER_NAME } from './metadata.js';
 import { ModelRegistry } from './registry.js';
 import { NO_PARAMS, type Route, RouteTable } from './routes.js';
+import { isThenable } from './settles.js';
 import { addV2Routes } from './v2-routes.js';
 
 export interface ServerCoreOptions {
@@ -204,11 +205,11 @@ export function createServerCore(backends: Backend | readonly Backend[], options
     } catch (err) {
       answer = failed(ctx, route, err);
     }
-    if (!(answer instanceof Promise)) {
+    if (!isThenable(answer)) {
       reply(answer);
       return ANSWERED;
     }
-    return answer.then(reply, (err: unknown) => reply(failed(ctx, route, err)));
+    return Promise.resolve(answer).then(reply, (err: unknown) => reply(failed(ctx, route, err)));
   }
 
   return {

@@ -1,4 +1,5 @@
 import { isTensor, type Tensor } from '@graphpipe/protocol';
+import { isThenable } from './settles.js';
 import type { Backend, InferContext, TensorSpec, ModelMetadata } from './backend.js';
 
 export interface FunctionContext extends InferContext {
@@ -47,9 +48,9 @@ export function createFunctionBackend(fn: InferFunction, options: FunctionBacken
     infer(inputs, outputNames, run) {
       try {
         const result = fn(inputs, new FunctionCall(outputNames, run));
-        // A function that answers at once costs no await.
-        if (!(result instanceof Promise)) return Promise.resolve(byName(result, outputNames));
-        return result.then((r) => byName(r, outputNames));
+        // A function that answers at once costs no await; any thenable is awaited, as before.
+        if (!isThenable(result)) return Promise.resolve(byName(result, outputNames));
+        return Promise.resolve(result).then((r) => byName(r, outputNames));
       } catch (err) {
         return Promise.reject(err);
       }

@@ -14,3 +14,30 @@ test('an answer by name that leaves out an output called "constructor" is a 500 
     body: 'the model returned no output "constructor"\n',
   });
 });
+
+const run = { config: '', signal: new AbortController().signal };
+const t = tensor(new Float32Array([1, 2]), [2]);
+
+test('a function that throws gives a rejected promise, never a throw from infer', async () => {
+  const backend = createFunctionBackend(() => {
+    throw new Error('broken on purpose');
+  });
+  let answer: Promise<unknown> | undefined;
+  expect(() => {
+    answer = backend.infer({ input0: t }, ['output0'], run);
+  }).not.toThrow();
+  await expect(answer).rejects.toThrow('broken on purpose');
+});
+
+test('answers now, as a promise, or as any thenable are all taken by name', async () => {
+  const answers = [
+    () => t,
+    async () => t,
+    // biome-ignore lint/suspicious/noThenProperty: a thenable that is not a Promise, on purpose
+    () => ({ then: (resolve: (value: typeof t) => void) => resolve(t) }) as unknown as Promise<typeof t>,
+  ];
+  for (const answer of answers) {
+    const out = await createFunctionBackend(answer).infer({ input0: t }, ['output0'], run);
+    expect(out.output0).toBe(t);
+  }
+});
