@@ -83,3 +83,17 @@ test('alternating and repeated label sets each land in their own series, before 
   text = await registry.metrics();
   expect([count(text, 'a', '1'), count(text, 'b', '1')]).toEqual(['1', undefined]);
 });
+
+test('the same labels under another protocol, or another kind, are series of their own', async () => {
+  const registry = new Registry();
+  const series = new RequestSeries(BOUNDS);
+  series.registerHistogram(registry, 'duration_seconds', 'h');
+  series.record('graphpipe', 'infer', 200, 'm', '1', 0.001);
+  series.record('v2', 'infer', 200, 'm', '1', 0.001);
+  series.record('v2', 'metadata', 200, 'm', '1', 0.001);
+  series.record('v2', 'metadata', 200, 'm', '1', 0.001);
+  const text = await registry.metrics();
+  expect(text).toContain('duration_seconds_count{protocol="graphpipe",kind="infer",model="m",version="1"} 1');
+  expect(text).toContain('duration_seconds_count{protocol="v2",kind="infer",model="m",version="1"} 1');
+  expect(text).toContain('duration_seconds_count{protocol="v2",kind="metadata",model="m",version="1"} 2');
+});
