@@ -12,7 +12,6 @@ export interface InferCommandOptions extends RemoteOptions {
   json?: boolean;
   save?: string;
   timeout: string;
-  token?: string;
 }
 
 /** `--input name=value` names an input; a bare value takes the model's next default input. */

@@ -27,21 +27,15 @@ export type Label = string | { toString(): string };
 /** How messages name a tensor: `input "x"`, or `inputs[0]` until its name is known. */
 class TensorLabel {
   name: string | undefined;
-  private text: string | undefined;
-  private textName: string | undefined;
 
   constructor(
     private readonly role: 'input' | 'output',
     private readonly index: number,
   ) {}
 
+  // Only a message calls it, at most once per request: nothing to keep.
   toString(): string {
-    if (this.text === undefined || this.textName !== this.name) {
-      this.textName = this.name;
-      this.text =
-        this.name === undefined ? `${this.role}s[${this.index}]` : `${this.role} ${JSON.stringify(this.name)}`;
-    }
-    return this.text;
+    return this.name === undefined ? `${this.role}s[${this.index}]` : `${this.role} ${JSON.stringify(this.name)}`;
   }
 }
 
