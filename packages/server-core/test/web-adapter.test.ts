@@ -1,4 +1,4 @@
-import { decodeInferResponse, encodeInferRequest, tensor } from '@graphpipe/protocol';
+import { decodeInferResponse, encodeInferRequest, JOIN_BELOW_BYTES, tensor } from '@graphpipe/protocol';
 import { createFetchHandler, createFunctionBackend, createServerCore } from '@graphpipe/server-core';
 import { describe, expect, test, vi } from 'vitest';
 import { gate, sleep } from './helpers.js';
@@ -86,6 +86,58 @@ describe('bodies read whole (declared and small) keep the limits of streamed one
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).not.toBeNull();
     expect(core.load().bytesInFlight).toBe(0);
+    await core.close();
+  });
+
+  test('fewer bytes than declared: 400 naming how far the body got', async () => {
+    const core = createServerCore(echo());
+    const response = await createFetchHandler(core)(post(body.subarray(0, 10), body.length));
+    expect(response.status).toBe(400);
+    expect(await response.text()).toMatch(/ended after 10 of/);
+    expect(core.load().bytesInFlight).toBe(0);
+    await core.close();
+  });
+
+  test('a body stream that fails partway: an error answer, and the bytes held go back', async () => {
+    const core = createServerCore(echo());
+    let pulls = 0;
+    const request = new Request('http://server/', {
+      method: 'POST',
+      headers: { 'content-length': String(body.length) },
+      body: new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (pulls++ === 0) controller.enqueue(body.subarray(0, 10));
+          else controller.error(new Error('the upload broke'));
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    const response = await createFetchHandler(core)(request);
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(await response.text()).toMatch(/request body failed: the upload broke/);
+    expect(pulls).toBeGreaterThanOrEqual(2);
+    expect(core.load().bytesInFlight).toBe(0);
+    await core.close();
+  });
+
+  test('a small declared body is read with arrayBuffer(), a large one through the stream reader', async () => {
+    const core = createServerCore(echo());
+    const handle = createFetchHandler(core);
+    const counting = new Float32Array(20_000).map((_, i) => i);
+    const big = encodeInferRequest({ inputs: [tensor(counting, [counting.length])] });
+    expect(body.length).toBeLessThan(JOIN_BELOW_BYTES);
+    expect(big.length).toBeGreaterThanOrEqual(JOIN_BELOW_BYTES);
+    for (const [bytes, whole, values] of [
+      [body, true, new Float32Array([1, 2])],
+      [big, false, counting],
+    ] as const) {
+      const request = post(bytes, bytes.length);
+      const arrayBuffer = vi.spyOn(request, 'arrayBuffer');
+      const response = await handle(request);
+      expect(response.status).toBe(200);
+      expect(decodeInferResponse(new Uint8Array(await response.arrayBuffer())).outputs[0]!.data).toEqual(values);
+      expect(arrayBuffer).toHaveBeenCalledTimes(whole ? 1 : 0);
+    }
     await core.close();
   });
 
