@@ -1,6 +1,7 @@
 import { GraphPipeError } from '@graphpipe/protocol';
 import type { ByteBudget } from './budget.js';
 import { SMALL_BYTES, smallBytes } from './byte-pool.js';
+import { messageOf } from './errors.js';
 
 /** The default largest request body: 256 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024;
@@ -118,6 +119,11 @@ export class BodyCollector {
 
 export function bodyTimeout(limits: BodyLimits): GraphPipeError {
   return new GraphPipeError('REQUEST_TIMEOUT', `request body did not arrive within ${limits.timeoutMs} ms`);
+}
+
+/** The upload broke off (the connection failed or the client went away mid-body). */
+export function bodyFailed(err: unknown): GraphPipeError {
+  return new GraphPipeError('ABORTED', `request body failed: ${messageOf(err)}`, { cause: err });
 }
 
 /** A refusal for lack of room, after which the rest of the upload is read and dropped. */

@@ -1,5 +1,12 @@
-import { byteLengthOf, chunkStream, concatBytes, GraphPipeError, JOIN_BELOW_BYTES } from '@graphpipe/protocol';
-import { type BodyCollector, type BodyLimits, bodyTimeout, isBusy } from './body.js';
+import {
+  byteLengthOf,
+  chunkStream,
+  concatBytes,
+  GraphPipeError,
+  isGraphPipeError,
+  JOIN_BELOW_BYTES,
+} from '@graphpipe/protocol';
+import { type BodyCollector, type BodyLimits, bodyFailed, bodyTimeout, isBusy } from './body.js';
 import { clearDeadline, setDeadline } from './deadlines.js';
 import type { ServerCore } from './core.js';
 import { type Exchange, LazyAbort, type Reply } from './exchange.js';
@@ -105,7 +112,7 @@ class WebExchange extends LazyAbort implements Exchange {
         },
         (err: unknown) => {
           clearDeadline(deadline);
-          reject(busy ?? new GraphPipeError('ABORTED', `request body failed: ${(err as Error)?.message ?? err}`));
+          reject(busy ?? bodyFailed(err));
         },
       );
     });
@@ -135,7 +142,9 @@ async function readStream(
     // client gets its 503 instead of a connection reset in the middle of its upload.
     if (isBusy(err)) await discard(reader, () => timedOut);
     void reader.cancel().catch(() => {});
-    throw timedOut ? bodyTimeout(limits) : err;
+    if (timedOut) throw bodyTimeout(limits);
+    // The collector's refusals (413, 400, 503) as they are; the stream's own failure is the upload's.
+    throw isGraphPipeError(err) ? err : bodyFailed(err);
   } finally {
     clearDeadline(deadline);
   }

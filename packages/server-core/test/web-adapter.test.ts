@@ -120,6 +120,32 @@ describe('bodies read whole (declared and small) keep the limits of streamed one
     await core.close();
   });
 
+  test('an upload that breaks answers 499 "request body failed" whether the body is read whole or streamed', async () => {
+    const core = createServerCore(echo());
+    const breaking = (headers: Record<string, string>) =>
+      new Request('http://server/', {
+        method: 'POST',
+        headers,
+        body: new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(body.subarray(0, 10));
+            controller.error(new Error('the upload broke'));
+          },
+        }),
+        duplex: 'half',
+      } as RequestInit);
+    // Declared and small: read whole. Undeclared: streamed.
+    for (const headers of [{ 'content-length': String(body.length) }, {}] as Record<string, string>[]) {
+      const response = await createFetchHandler(core)(breaking(headers));
+      expect({ status: response.status, text: await response.text() }).toEqual({
+        status: 499,
+        text: 'request body failed: the upload broke\n',
+      });
+      expect(core.load().bytesInFlight).toBe(0);
+    }
+    await core.close();
+  });
+
   test('a small declared body is read with arrayBuffer(), a large one through the stream reader', async () => {
     const core = createServerCore(echo());
     const handle = createFetchHandler(core);

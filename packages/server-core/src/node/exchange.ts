@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { byteLengthOf, concatBytes, GraphPipeError, JOIN_BELOW_BYTES } from '@graphpipe/protocol';
-import { bodyTimeout, isBusy } from '../body.js';
+import { bodyFailed, bodyTimeout, isBusy } from '../body.js';
 import { clearDeadline, setDeadline } from '../deadlines.js';
 import { type Exchange, LazyAbort, type Reply } from '../exchange.js';
 
@@ -78,7 +78,7 @@ export class NodeExchange extends LazyAbort implements Exchange {
           reject(err);
         }
       };
-      const onError = (err: Error) => fail(new GraphPipeError('ABORTED', `request body failed: ${err.message}`));
+      const onError = (err: Error) => fail(bodyFailed(err));
       const onClose = () => fail(new GraphPipeError('ABORTED', 'the client went away before sending the whole body'));
       const deadline = setDeadline(limits.timeoutMs, () => fail(bodyTimeout(limits)));
       try {
