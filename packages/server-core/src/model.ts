@@ -247,7 +247,8 @@ export class ServedModel {
       (outputs) => {
         this.limiter.release();
         const picked = pick(outputs, outputNames);
-        this.stats.ran(performance.now() - started, this.batcher ? (rows ?? 1) : undefined);
+        // A run without a batch dimension is a batch of one, as Triton counts a model that has none.
+        this.stats.ran(performance.now() - started, rows ?? 1);
         return picked;
       },
       (err: unknown) => {
