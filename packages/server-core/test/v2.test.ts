@@ -166,11 +166,11 @@ describe('health and metadata', () => {
     expect((await getJson(`${url}/v2`)).body).toEqual({
       name: 'graphpipe-ts',
       version: '0.1.0',
-      extensions: ['binary_tensor_data', 'statistics'],
+      extensions: ['binary_tensor_data', 'statistics', 'model_configuration'],
     });
     core.extensions.add('model_repository');
     expect((await getJson(`${url}/v2`)).body).toMatchObject({
-      extensions: ['binary_tensor_data', 'statistics', 'model_repository'],
+      extensions: ['binary_tensor_data', 'statistics', 'model_configuration', 'model_repository'],
     });
   });
 
