@@ -57,6 +57,10 @@ export class ServedModel {
   readonly metadataBytes: Uint8Array;
   /** The GET metadata: the original Go server's indented JSON. */
   readonly metadataText: string;
+  /** Inferences it runs at once. */
+  readonly concurrency: number;
+  /** Its dynamic batching, when on. */
+  readonly batching: BatchingOptions | undefined;
   /** Its inferences so far, whichever protocol asked for them. */
   readonly stats = new ModelStats();
   private readonly limiter: ConcurrencyLimiter;
@@ -84,9 +88,11 @@ export class ServedModel {
     this.metadataBytes = metadataBytes(this.metadata, options.serverName);
     this.metadataText = JSON.stringify(metadataJson(this.metadata, options.serverName), null, 2);
     const maxQueue = options.maxQueue ?? 64;
-    this.limiter = new ConcurrencyLimiter(options.concurrency ?? backend.concurrency ?? 4, maxQueue);
+    this.concurrency = options.concurrency ?? backend.concurrency ?? 4;
+    this.limiter = new ConcurrencyLimiter(this.concurrency, maxQueue);
     this.events = options.events;
     const batching = options.batching;
+    this.batching = batching;
     if (batching) {
       this.batcher = new Batcher(
         (i, o, c, rows) => this.runOnce(i, o, c, rows),
@@ -247,7 +253,8 @@ export class ServedModel {
       (outputs) => {
         this.limiter.release();
         const picked = pick(outputs, outputNames);
-        this.stats.ran(performance.now() - started, this.batcher ? (rows ?? 1) : undefined);
+        // A run without a batch dimension is a batch of one, as Triton counts a model that has none.
+        this.stats.ran(performance.now() - started, rows ?? 1);
         return picked;
       },
       (err: unknown) => {

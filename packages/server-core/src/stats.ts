@@ -19,7 +19,7 @@ export class ModelStats {
   readonly queue: DurationTotal = { count: 0, ms: 0 };
   /** Runs of the backend that answered, and their time in it. With batching one run answers several requests. */
   readonly compute: DurationTotal = { count: 0, ms: 0 };
-  /** Runs of batches, by rows in the batch (only with batching on). */
+  /** Every run of the backend, by its rows (batched dynamically or not). */
   readonly batches = new Map<number, DurationTotal>();
   /** Rows answered: a request of 8 rows counts 8 (one without a batch dimension, 1). */
   inferences = 0;
@@ -44,13 +44,15 @@ export class ModelStats {
     this.queue.ms += ms;
   }
 
-  ran(ms: number, batchRows?: number): void {
+  ran(ms: number, rows: number): void {
     this.compute.count++;
     this.compute.ms += ms;
-    if (batchRows === undefined) return;
-    const batch = this.batches.get(batchRows) ?? { count: 0, ms: 0 };
+    let batch = this.batches.get(rows);
+    if (!batch) {
+      batch = { count: 0, ms: 0 };
+      this.batches.set(rows, batch);
+    }
     batch.count++;
     batch.ms += ms;
-    this.batches.set(batchRows, batch);
   }
 }

@@ -8,6 +8,7 @@ import {
   type V2Body,
   type V2InferRequest,
   type V2RawRequest,
+  v2ModelConfig,
   v2ModelMetadata,
 } from '@graphpipe/protocol/v2';
 import type { DecodeLimits } from '@graphpipe/protocol';
@@ -32,14 +33,14 @@ export interface V2RouteOptions {
 }
 
 /** The extensions these routes provide. */
-export const V2_EXTENSIONS = ['binary_tensor_data', 'statistics'] as const;
+export const V2_EXTENSIONS = ['binary_tensor_data', 'statistics', 'model_configuration'] as const;
 
 const EMPTY: Reply = { status: 200, headers: {}, body: '' };
 
 /**
  * The Open Inference Protocol, version 2 (KServe / Triton REST), over the same models as
  * GraphPipe: health, server and model metadata, model readiness, inference (JSON, binary tensor
- * data, the raw single-input form) and statistics. Errors are `{"error": "<one line>"}`.
+ * data, the raw single-input form), statistics and Triton's model configuration. Errors are `{"error": "<one line>"}`.
  * Readiness answers 503 when not ready, as KServe does.
  */
 export function addV2Routes(
@@ -104,6 +105,18 @@ export function addV2Routes(
     const platform = model.metadata.platform ?? options.serverName;
     return jsonReply(JSON.stringify(v2ModelMetadata(model.metadata, versions, platform)));
   });
+  // Triton's model configuration, which its tools read before anything else.
+  const config = route((ctx) => {
+    const model = named(ctx);
+    ctx.kind = 'config';
+    ctx.model = model.name;
+    ctx.version = model.version;
+    const { inputs, outputs, platform = options.serverName } = model.metadata;
+    const { batching, concurrency: instances } = model;
+    return jsonReply(
+      JSON.stringify(v2ModelConfig({ name: model.name, platform, inputs, outputs, batching, instances })),
+    );
+  });
   // A model is ready when it is served and the server is not shutting down; probes get that answer
   // (503) during shutdown too, rather than the 503 that closes their connection.
   const ready = route(
@@ -140,6 +153,7 @@ export function addV2Routes(
     table.add('GET', prefix, metadata);
     table.add('GET', `${prefix}/ready`, ready);
     table.add('GET', `${prefix}/stats`, stats);
+    table.add('GET', `${prefix}/config`, config);
     table.add('POST', `${prefix}/infer`, infer);
   }
   // Anything else under these paths is a mistake, answered in the protocol's own error form.
@@ -148,7 +162,7 @@ export function addV2Routes(
       const { method, path } = ctx.exchange;
       throw new GraphPipeError(
         'NOT_FOUND',
-        `no route for ${method} ${path}; use /v2/models/<name>[/versions/<version>][/ready|/infer|/stats]`,
+        `no route for ${method} ${path}; use /v2/models/<name>[/versions/<version>][/ready|/infer|/stats|/config]`,
       );
     },
     { access: 'open', duringShutdown: true },

@@ -100,7 +100,12 @@ interface ModelStat {
   inference_count: number;
   execution_count: number;
   inference_stats: Record<string, { count: number; ns: number }>;
-  batch_stats: { batch_size: number; compute_infer: { count: number; ns: number } }[];
+  batch_stats: {
+    batch_size: number;
+    compute_input: { count: number; ns: number };
+    compute_infer: { count: number; ns: number };
+    compute_output: { count: number; ns: number };
+  }[];
 }
 
 /** Splits a binary answer into its JSON and the bytes after it. */
@@ -161,11 +166,11 @@ describe('health and metadata', () => {
     expect((await getJson(`${url}/v2`)).body).toEqual({
       name: 'graphpipe-ts',
       version: '0.1.0',
-      extensions: ['binary_tensor_data', 'statistics'],
+      extensions: ['binary_tensor_data', 'statistics', 'model_configuration'],
     });
     core.extensions.add('model_repository');
     expect((await getJson(`${url}/v2`)).body).toMatchObject({
-      extensions: ['binary_tensor_data', 'statistics', 'model_repository'],
+      extensions: ['binary_tensor_data', 'statistics', 'model_configuration', 'model_repository'],
     });
   });
 
@@ -562,8 +567,9 @@ describe('one server, both protocols', () => {
       version: '1',
       inference_count: 3,
       execution_count: 3,
-      batch_stats: [],
     });
+    // Every run is recorded by its rows, batching or not (as Triton records a model without it).
+    expect(stat.batch_stats.map((b) => [b.batch_size, b.compute_infer.count])).toEqual([[1, 3]]);
     expect(stat.inference_stats.success.count).toBe(3);
     expect(stat.inference_stats.fail).toEqual({ count: 0, ns: 0 });
     expect(stat.inference_stats.queue.count).toBe(3);
@@ -597,6 +603,35 @@ describe('one server, both protocols', () => {
       [4, 1],
       [8, 1],
     ]);
+  });
+
+  test('without batching, each run is in batch_stats by its rows; one without a batch dimension is a batch of 1', async () => {
+    const { url } = await start([doubler(), echo()]);
+    for (const rows of [2, 1, 2, 5]) {
+      const res = await postJson(`${url}/v2/models/doubler/infer`, {
+        inputs: [{ name: 'x', shape: [rows, 4], datatype: 'FP32', data: new Array(rows * 4).fill(1) }],
+      });
+      expect(res.status).toBe(200);
+    }
+    const scalar = await postJson(`${url}/v2/models/echo/infer`, {
+      inputs: [{ name: 'input0', shape: [], datatype: 'FP32', data: [1] }],
+    });
+    expect(scalar.status).toBe(200);
+    const stats = (await getJson(`${url}/v2/models/stats`)).body as { model_stats: ModelStat[] };
+    const [doubled, echoed] = stats.model_stats;
+    expect(doubled).toMatchObject({ name: 'doubler', inference_count: 10, execution_count: 4 });
+    expect(doubled!.batch_stats.map((b) => [b.batch_size, b.compute_infer.count])).toEqual([
+      [1, 1],
+      [2, 2],
+      [5, 1],
+    ]);
+    for (const batch of doubled!.batch_stats) {
+      expect(batch.compute_infer.ns).toBeGreaterThan(0);
+      expect(batch.compute_input).toEqual({ count: batch.compute_infer.count, ns: 0 });
+      expect(batch.compute_output).toEqual({ count: batch.compute_infer.count, ns: 0 });
+    }
+    expect(echoed).toMatchObject({ name: 'echo', inference_count: 1, execution_count: 1 });
+    expect(echoed!.batch_stats.map((b) => [b.batch_size, b.compute_infer.count])).toEqual([[1, 1]]);
   });
 
   test('a failed inference counts as a failure', async () => {

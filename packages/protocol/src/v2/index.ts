@@ -1,7 +1,7 @@
 /**
  * The Open Inference Protocol, version 2 (KServe / Triton REST): inference requests and
- * responses in JSON and with the binary tensor data extension, model metadata, and the
- * datatypes. No Node-only APIs.
+ * responses in JSON and with the binary tensor data extension, model metadata and configuration,
+ * and the datatypes. No Node-only APIs.
  */
 export { binaryChunks, lengthPrefixed, tensorFromBinary } from './binary.js';
 export { DATATYPES, type Datatype, datatypeOf, dtypeOfDatatype } from './datatype.js';
@@ -14,6 +14,13 @@ export {
   v2ModelMetadata,
   v2TensorMetadata,
 } from './metadata.js';
+export {
+  tritonDataType,
+  type V2ModelConfig,
+  type V2ModelConfigInit,
+  type V2TensorConfig,
+  v2ModelConfig,
+} from './model-config.js';
 export {
   decodeV2RawInput,
   decodeV2Request,
