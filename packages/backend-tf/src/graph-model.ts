@@ -21,7 +21,9 @@ interface Signature {
 
 export async function loadGraphModel(dir: string, json: io.ModelJSON, tf: Tf): Promise<LoadedModel> {
   const model = await tf.loadGraphModel(fileLoadHandler(dir, json, tf.io));
-  const signature = (json.signature ?? {}) as Signature;
+  // TF.js's own choice: userDefinedMetadata.signature (all converters before tfjs 2 wrote it only there) over the
+  // top-level signature. Reading the same one keeps names, dtypes and shapes in step with what execute() accepts.
+  const signature = (model.modelSignature ?? {}) as Signature;
   // Signature keys are the public names (execute() accepts them); without a signature, node names are all there is.
   const inputs =
     fromSignature(signature.inputs) ??

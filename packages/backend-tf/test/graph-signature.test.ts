@@ -1,0 +1,79 @@
+/**
+ * Where a graph model's signature lives, as seen by clients of a real server on both protocols:
+ * top level (tfjs >= 2) or userDefinedMetadata (older converters).
+ */
+import { RemoteModel } from '@graphpipe/client';
+import { serve } from '@graphpipe/server-core/node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTfBackend } from '../src/index.js';
+import { float32, modelDir } from './helpers.js';
+
+type Served = Awaited<ReturnType<typeof serve>>;
+
+async function served(path: string): Promise<Served> {
+  return serve(await createTfBackend(path), { port: 0, logger: false });
+}
+
+const v2Metadata = async (server: Served, name: string) =>
+  (await fetch(`${server.url}/v2/models/${name}`)).json() as Promise<Record<string, unknown>>;
+
+describe('a graph model whose signature is only in userDefinedMetadata', () => {
+  let legacy: Served;
+  let current: Served;
+  beforeAll(async () => {
+    legacy = await served(modelDir('tf-graph-legacy'));
+    current = await served(modelDir('tf-graph'));
+  });
+  afterAll(async () => {
+    await legacy.close();
+    await current.close();
+  });
+
+  it('declares its inputs and outputs over GraphPipe, as TF.js reads the signature', async () => {
+    const meta = await new RemoteModel(legacy.url).metadata();
+    expect(meta.inputs.map((io) => [io.name, io.dtype, io.shape])).toEqual([['features', 'float32', [-1, 4]]]);
+    expect(meta.outputs.map((io) => [io.name, io.dtype, io.shape])).toEqual([
+      ['scores', 'float32', [-1, 3]],
+      ['class', 'int32', [-1]],
+    ]);
+    const json = (await (await fetch(legacy.url)).json()) as { Outputs: unknown };
+    expect(json.Outputs).toEqual([
+      { Name: 'scores', Description: '', Shape: [-1, 3], Type: 10 },
+      { Name: 'class', Description: '', Shape: [-1], Type: 6 },
+    ]);
+  });
+
+  it('declares them over the Open Inference Protocol', async () => {
+    expect(await v2Metadata(legacy, 'tf-graph-legacy')).toMatchObject({
+      platform: 'tensorflowjs_graph',
+      inputs: [{ name: 'features', datatype: 'FP32', shape: [-1, 4] }],
+      outputs: [
+        { name: 'scores', datatype: 'FP32', shape: [-1, 3] },
+        { name: 'class', datatype: 'INT32', shape: [-1] },
+      ],
+    });
+  });
+
+  it('answers what the same graph with a top-level signature answers, on both protocols', async () => {
+    const features = float32([5, 4], 7);
+    const want = await new RemoteModel(current.url).infer({ features }, { outputNames: ['scores', 'class'] });
+    const got = await new RemoteModel(legacy.url).infer({ features }, { outputNames: ['scores', 'class'] });
+    expect(got.byName).toEqual(want.byName);
+
+    const res = await fetch(`${legacy.url}/v2/models/tf-graph-legacy/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        inputs: [
+          { name: 'features', datatype: 'FP32', shape: [5, 4], data: Array.from(features.data as Float32Array) },
+        ],
+        outputs: [{ name: 'class' }],
+      }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { outputs: unknown };
+    expect(body.outputs).toEqual([
+      { name: 'class', datatype: 'INT32', shape: [5], data: Array.from(want.byName.class!.data as Int32Array) },
+    ]);
+  });
+});
