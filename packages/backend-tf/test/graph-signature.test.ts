@@ -1,12 +1,12 @@
 /**
  * Where a graph model's signature lives, as seen by clients of a real server on both protocols:
- * top level (tfjs >= 2) or userDefinedMetadata (older converters).
+ * top level (tfjs >= 2) or userDefinedMetadata (older converters), and none at all.
  */
 import { RemoteModel } from '@graphpipe/client';
 import { serve } from '@graphpipe/server-core/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTfBackend } from '../src/index.js';
-import { float32, modelDir } from './helpers.js';
+import { createTfBackend, type TfBackend } from '../src/index.js';
+import { float32, modelDir, tfGraphWith } from './helpers.js';
 
 type Served = Awaited<ReturnType<typeof serve>>;
 
@@ -75,5 +75,45 @@ describe('a graph model whose signature is only in userDefinedMetadata', () => {
     expect(body.outputs).toEqual([
       { name: 'class', datatype: 'INT32', shape: [5], data: Array.from(want.byName.class!.data as Int32Array) },
     ]);
+  });
+});
+
+describe('a graph model with no signature', () => {
+  /** tf-graph without its signature: the outputs are the leaf nodes, whose dtype and shape the graph does not say. */
+  const unsigned = () =>
+    tfGraphWith((json) => {
+      delete json.signature;
+    });
+
+  let server: Served;
+  let backend: TfBackend;
+  const warnings: string[] = [];
+  beforeAll(async () => {
+    backend = await createTfBackend(unsigned(), { onWarning: (message) => warnings.push(message) });
+    server = await serve(backend, { port: 0, logger: false });
+  });
+  afterAll(() => server.close());
+
+  it('says so when it loads', () => {
+    expect(warnings).toEqual([
+      'output "class" is listed as "dtype unknown, shape unknown": the model does not declare these (its answers still say)',
+    ]);
+    expect(backend.warnings).toEqual(warnings);
+  });
+
+  it('lists an unknown shape as unknown, never as a scalar, over GraphPipe', async () => {
+    const meta = await new RemoteModel(server.url).metadata();
+    expect(meta.outputs).toEqual([{ name: 'class', description: 'dtype unknown, shape unknown' }]);
+    const json = (await (await fetch(server.url)).json()) as { Outputs: unknown };
+    expect(json.Outputs).toEqual([
+      { Name: 'class', Description: 'dtype unknown, shape unknown', Shape: null, Type: 0 },
+    ]);
+  });
+
+  it('lists them as "ANY" of any rank over the Open Inference Protocol, and still runs', async () => {
+    const name = (await new RemoteModel(server.url).metadata()).name;
+    expect((await v2Metadata(server, name)).outputs).toEqual([{ name: 'class', datatype: 'ANY', shape: [-1] }]);
+    const { byName } = await new RemoteModel(server.url).infer({ features: float32([2, 4]) });
+    expect(byName.class).toMatchObject({ dtype: 'int32', shape: [2] });
   });
 });
