@@ -10,6 +10,7 @@ import type { ModelFormat, TfTensorSpec } from './loaded-model.js';
 import { loadModel } from './model.js';
 import { processEngine } from './process-engine.js';
 import type { SavedModelOptions } from './saved-model.js';
+import { declaredName, inputNamed } from './tensor-names.js';
 import { checkInput, checkOutputs } from './validate.js';
 
 export interface TfBackendOptions {
@@ -80,6 +81,7 @@ export async function createTfBackend(path: string, options: TfBackendOptions = 
     ...model.inputs.map((io) => undeclared(io, 'input')),
     ...model.outputs.map((io) => undeclared(io, 'output')),
   ].filter((w) => w !== undefined);
+  const outputNameSet = new Set(outputs.map((io) => io.name));
   const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, 'GraphPipeWarning'));
   for (const message of warnings) warn(message);
   const metadata: ModelMetadata = {
@@ -100,17 +102,19 @@ export async function createTfBackend(path: string, options: TfBackendOptions = 
     concurrency: 1,
     async infer(request, outputNames, { signal }) {
       if (signal.aborted) throw new GraphPipeError('ABORTED', 'the request was aborted before inference started');
-      checkOutputs(outputs, outputNames);
+      // `x:0` for `x` and the other way round (tensor-names.ts); answers keep the names asked for.
+      const wanted = outputNames.map((name) => declaredName(name, outputNameSet));
+      checkOutputs(outputs, wanted);
       // Keyed by the model's tensor names, which a graph model's signature may choose freely: without a
       // prototype, "__proto__" is a key like any other (and its tensor is disposed with the rest).
       const feeds: NamedTensorMap = Object.create(null);
       let results: TfTensor[] = [];
       try {
         inputs.forEach((spec, i) => {
-          const t = checkInput(spec, Object.hasOwn(request, spec.name) ? request[spec.name] : undefined);
+          const t = checkInput(spec, inputNamed(request, spec.name));
           feeds[spec.name] = toTf(tf, t, model.inputs[i]!.dtype ?? requestDType(t, spec.name));
         });
-        results = await model.run(feeds, outputNames);
+        results = await model.run(feeds, wanted);
         const answer: [string, Tensor][] = [];
         for (let i = 0; i < outputNames.length; i++) answer.push([outputNames[i]!, await fromTf(results[i]!)]);
         return Object.fromEntries(answer);

@@ -6,7 +6,7 @@ import { RemoteModel } from '@graphpipe/client';
 import { serve } from '@graphpipe/server-core/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTfBackend, type TfBackend } from '../src/index.js';
-import { float32, modelDir, tfGraphWith } from './helpers.js';
+import { float32, modelDir, options, tfGraphWith } from './helpers.js';
 
 type Served = Awaited<ReturnType<typeof serve>>;
 
@@ -115,5 +115,42 @@ describe('a graph model with no signature', () => {
     expect((await v2Metadata(server, name)).outputs).toEqual([{ name: 'class', datatype: 'ANY', shape: [-1] }]);
     const { byName } = await new RemoteModel(server.url).infer({ features: float32([2, 4]) });
     expect(byName.class).toMatchObject({ dtype: 'int32', shape: [2] });
+  });
+});
+
+describe('tensor names', () => {
+  /** tf-graph with its signature keyed by tensor names (`features:0`), as some converters key it. */
+  const keyedByTensor = () =>
+    tfGraphWith((json) => {
+      const { inputs, outputs } = json.signature!;
+      json.signature = {
+        inputs: { 'features:0': inputs.features },
+        outputs: { 'scores:0': outputs.scores, 'class:0': outputs.class },
+      };
+    });
+
+  it('are published as x, not x:0, whichever form the signature uses', async () => {
+    const [plain, keyed] = [await served(modelDir('tf-graph')), await served(keyedByTensor())];
+    try {
+      const meta = await new RemoteModel(keyed.url).metadata();
+      expect([...meta.inputs, ...meta.outputs].map((io) => io.name)).toEqual(['features', 'scores', 'class']);
+      const features = float32([3, 4], 3);
+      const want = await new RemoteModel(plain.url).infer({ features });
+      expect((await new RemoteModel(keyed.url).infer({ features })).byName).toEqual(want.byName);
+    } finally {
+      await Promise.all([plain.close(), keyed.close()]);
+    }
+  });
+
+  it('are also accepted as x:0 by the backend, and answered under the name asked for', async () => {
+    const backend = await createTfBackend(modelDir('tf-graph'));
+    try {
+      const features = float32([2, 4], 4);
+      const want = await backend.infer({ features }, ['scores', 'class'], options());
+      const got = await backend.infer({ 'features:0': features }, ['scores:0', 'class'], options());
+      expect(got).toEqual({ 'scores:0': want.scores, class: want.class });
+    } finally {
+      await backend.close?.();
+    }
   });
 });
