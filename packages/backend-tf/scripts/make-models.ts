@@ -3,6 +3,7 @@
  *   tf-iris   a trained Iris classifier (layers model) + test-set.json with held-out rows
  *   tf-conv   a small untrained conv net (layers model) with seeded weights
  *   tf-graph  a hand-written graph model (GraphDef JSON): relu(features · W + b) and its argmax
+ *   tf-graph-legacy  the same graph model with its signature only in userDefinedMetadata (pre-tfjs-2 converters)
  * Deterministic: seeded initializers, a seeded stratified split, no shuffling inside fit().
  * Run from the repo root: `npx tsx packages/backend-tf/scripts/make-models.ts [outDir]`
  * (outDir defaults to models/; the tests pass a temporary one to check the output is reproducible).
@@ -151,8 +152,12 @@ async function makeConv(): Promise<void> {
   console.log('tf-conv: written');
 }
 
-/** A graph model needs no tfjs API at all: it is GraphDef JSON plus a weights manifest. */
-function makeGraph(): void {
+/**
+ * A graph model needs no tfjs API at all: it is GraphDef JSON plus a weights manifest. Written twice:
+ * tf-graph with the signature at the top level (tfjs >= 2), tf-graph-legacy with it only under
+ * userDefinedMetadata, as converters before tfjs 2 (and many published models) have it.
+ */
+function makeGraph(dirName: string, placement: 'top-level' | 'userDefinedMetadata'): void {
   const random = seededRandom(SEED + 3);
   const w = uniformFloats(random, 4 * 3, -1, 1);
   const b = uniformFloats(random, 3, -0.1, 0.1);
@@ -165,6 +170,13 @@ function makeGraph(): void {
     op: 'Const',
     attr: { dtype: { type: dtype }, value: { tensor: { dtype, tensorShape: shape(...dims) } } },
   });
+  const signature = {
+    inputs: { features: { name: 'features:0', dtype: 'DT_FLOAT', tensorShape: shape(-1, 4) } },
+    outputs: {
+      scores: { name: 'scores:0', dtype: 'DT_FLOAT', tensorShape: shape(-1, 3) },
+      class: { name: 'class:0', dtype: 'DT_INT32', tensorShape: shape(-1) },
+    },
+  };
   const modelJson = {
     format: 'graph-model',
     generatedBy: 'graphpipe-ts make-models.ts',
@@ -194,13 +206,7 @@ function makeGraph(): void {
       versions: { producer: 1 },
     },
     // The signature names the outputs (without one, only leaf nodes would count, and "scores" is not a leaf).
-    signature: {
-      inputs: { features: { name: 'features:0', dtype: 'DT_FLOAT', tensorShape: shape(-1, 4) } },
-      outputs: {
-        scores: { name: 'scores:0', dtype: 'DT_FLOAT', tensorShape: shape(-1, 3) },
-        class: { name: 'class:0', dtype: 'DT_INT32', tensorShape: shape(-1) },
-      },
-    },
+    ...(placement === 'top-level' ? { signature } : { userDefinedMetadata: { signature } }),
     weightsManifest: [
       {
         paths: ['weights.bin'],
@@ -212,15 +218,16 @@ function makeGraph(): void {
       },
     ],
   };
-  const dir = join(MODELS, 'tf-graph');
+  const dir = join(MODELS, dirName);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'model.json'), `${JSON.stringify(modelJson, null, 1)}\n`);
   writeFileSync(join(dir, 'weights.bin'), Buffer.concat([w, b, axis].map((a) => new Uint8Array(a.buffer))));
-  console.log('tf-graph: written');
+  console.log(`${dirName}: written`);
 }
 
 // The cpu backend gives the same numbers on every machine (wasm's SIMD kernels may not).
 await tf.setBackend('cpu');
 await makeIris();
 await makeConv();
-makeGraph();
+makeGraph('tf-graph', 'top-level');
+makeGraph('tf-graph-legacy', 'userDefinedMetadata');

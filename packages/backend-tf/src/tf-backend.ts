@@ -10,6 +10,7 @@ import type { ModelFormat, TfTensorSpec } from './loaded-model.js';
 import { loadModel } from './model.js';
 import { processEngine } from './process-engine.js';
 import type { SavedModelOptions } from './saved-model.js';
+import { declaredName, inputNamed } from './tensor-names.js';
 import { checkInput, checkOutputs } from './validate.js';
 
 export interface TfBackendOptions {
@@ -32,12 +33,16 @@ export interface TfBackendOptions {
   readonly savedModel?: SavedModelOptions;
   /** How engine packages are imported (by the call that selects the process's engine); tests replace it. */
   readonly importer?: Importer;
+  /** Told about each load-time warning (see `TfBackend.warnings`). Default: `process.emitWarning`. */
+  readonly onWarning?: (message: string) => void;
 }
 
 export interface TfBackend extends Backend {
   /** The engine in use; log `engine.description` at startup. */
   readonly engine: Engine;
   readonly format: ModelFormat;
+  /** What loading noticed, one line each: inputs and outputs the model declares no dtype or shape for. */
+  readonly warnings: readonly string[];
 }
 
 const GPU_HINT =
@@ -72,6 +77,13 @@ export async function createTfBackend(path: string, options: TfBackendOptions = 
   const { tf } = engine;
   const inputs = model.inputs.map((io) => toSpec(io, 'input'));
   const outputs = model.outputs.map((io) => toSpec(io, 'output'));
+  const warnings = [
+    ...model.inputs.map((io) => undeclared(io, 'input')),
+    ...model.outputs.map((io) => undeclared(io, 'output')),
+  ].filter((w) => w !== undefined);
+  const outputNameSet = new Set(outputs.map((io) => io.name));
+  const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, 'GraphPipeWarning'));
+  for (const message of warnings) warn(message);
   const metadata: ModelMetadata = {
     name: options.name ?? basename(statSync(path).isFile() ? dirname(path) : path),
     version: options.version,
@@ -85,21 +97,24 @@ export async function createTfBackend(path: string, options: TfBackendOptions = 
     metadata,
     engine,
     format: model.format,
+    warnings,
     // TF.js runs kernels on the JS thread (native ones block it too): parallel requests only queue up inside.
     concurrency: 1,
     async infer(request, outputNames, { signal }) {
       if (signal.aborted) throw new GraphPipeError('ABORTED', 'the request was aborted before inference started');
-      checkOutputs(outputs, outputNames);
+      // `x:0` for `x` and the other way round (tensor-names.ts); answers keep the names asked for.
+      const wanted = outputNames.map((name) => declaredName(name, outputNameSet));
+      checkOutputs(outputs, wanted);
       // Keyed by the model's tensor names, which a graph model's signature may choose freely: without a
       // prototype, "__proto__" is a key like any other (and its tensor is disposed with the rest).
       const feeds: NamedTensorMap = Object.create(null);
       let results: TfTensor[] = [];
       try {
         inputs.forEach((spec, i) => {
-          const t = checkInput(spec, Object.hasOwn(request, spec.name) ? request[spec.name] : undefined);
+          const t = checkInput(spec, inputNamed(request, spec.name));
           feeds[spec.name] = toTf(tf, t, model.inputs[i]!.dtype ?? requestDType(t, spec.name));
         });
-        results = await model.run(feeds, outputNames);
+        results = await model.run(feeds, wanted);
         const answer: [string, Tensor][] = [];
         for (let i = 0; i < outputNames.length; i++) answer.push([outputNames[i]!, await fromTf(results[i]!)]);
         return Object.fromEntries(answer);
@@ -115,7 +130,27 @@ export async function createTfBackend(path: string, options: TfBackendOptions = 
 }
 
 function toSpec(io: TfTensorSpec, what: 'input' | 'output'): TensorSpec {
-  return { name: io.name, dtype: io.dtype && graphPipeDType(io.dtype, `${what} "${io.name}"`), shape: io.shape };
+  const dtype = io.dtype && graphPipeDType(io.dtype, `${what} "${io.name}"`);
+  const note = unknownNote(io);
+  // The wire leaves an undeclared dtype or shape out (GraphPipe type 0 and no shape; v2 "ANY" and [-1]); the
+  // description says it in words, because the original clients read a missing shape as [], a scalar.
+  return note
+    ? { name: io.name, description: note, dtype, shape: io.shape }
+    : { name: io.name, dtype, shape: io.shape };
+}
+
+/** "dtype unknown", "shape unknown" or both for what the model leaves undeclared; undefined when it declares both. */
+function unknownNote(io: TfTensorSpec): string | undefined {
+  const parts = [...(io.dtype ? [] : ['dtype unknown']), ...(io.shape ? [] : ['shape unknown'])];
+  return parts.length > 0 ? parts.join(', ') : undefined;
+}
+
+/** The load-time warning for an input or output the model declares no dtype or shape for. */
+function undeclared(io: TfTensorSpec, what: 'input' | 'output'): string | undefined {
+  const note = unknownNote(io);
+  return (
+    note && `${what} "${io.name}" is listed as "${note}": the model does not declare these (its answers still say)`
+  );
 }
 
 /** An input the model declares without a dtype takes whatever TF.js can hold. */

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { isGraphPipeError, type Tensor } from '@graphpipe/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTfBackend, NATIVE_HINT, type TfBackend } from '../src/index.js';
-import { artifactsOf, float32, modelDir, options } from './helpers.js';
+import { artifactsOf, float32, modelDir, options, tfGraphWith } from './helpers.js';
 
 /** What tfjs itself answers for the same input, on the same backend. */
 function predictDirect(model: tf.LayersModel, input: Tensor): Float32Array {
@@ -224,21 +224,17 @@ describe('formats', () => {
 
 describe('names that are Object.prototype members', () => {
   /** tf-graph with its signature renamed: input features → __proto__, outputs scores → __proto__, class → toString. */
-  function renamedGraph(): string {
-    const dir = mkdtempSync(join(tmpdir(), 'tf-graph-'));
-    const json = JSON.parse(readFileSync(join(modelDir('tf-graph'), 'model.json'), 'utf8'));
-    const { inputs, outputs } = json.signature;
-    json.signature = {
-      inputs: Object.fromEntries([['__proto__', inputs.features]]),
-      outputs: Object.fromEntries([
-        ['__proto__', outputs.scores],
-        ['toString', outputs.class],
-      ]),
-    };
-    writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
-    writeFileSync(join(dir, 'weights.bin'), readFileSync(join(modelDir('tf-graph'), 'weights.bin')));
-    return dir;
-  }
+  const renamedGraph = () =>
+    tfGraphWith((json) => {
+      const { inputs, outputs } = json.signature!;
+      json.signature = {
+        inputs: Object.fromEntries([['__proto__', inputs.features]]),
+        outputs: Object.fromEntries([
+          ['__proto__', outputs.scores],
+          ['toString', outputs.class],
+        ]),
+      };
+    });
 
   it('serve as input and output names, leaving no tensor behind', async () => {
     const [plain, renamed] = [

@@ -4,6 +4,6 @@ import { createTfBackend } from '../src/index.js';
 import { modelDir } from './helpers.js';
 
 // No case is skipped: each model declares every input's dtype and shape, and runs deterministically.
-describe.each(['tf-iris', 'tf-graph', 'tf-conv'])('backend conformance: %s', (model) => {
+describe.each(['tf-iris', 'tf-graph', 'tf-graph-legacy', 'tf-conv'])('backend conformance: %s', (model) => {
   for (const c of backendConformanceCases(() => createTfBackend(modelDir(model)))) test(c.name, c.run);
 });

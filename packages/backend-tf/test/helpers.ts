@@ -1,5 +1,7 @@
 /** Shared by the tests: the generated model files, and tfjs loading them on its own (without src/io.ts). */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as tf from '@tensorflow/tfjs';
 import type { Tensor } from '@graphpipe/protocol';
@@ -9,6 +11,21 @@ import { seededRandom, uniformFloats } from '@graphpipe/test-utils';
 export const modelDir = (name: string) => fileURLToPath(new URL(`../../../models/${name}`, import.meta.url));
 
 export const options = (): InferContext => ({ config: '', signal: new AbortController().signal });
+
+/** The part of tf-graph's model.json the tests change. */
+interface GraphJson {
+  signature?: { inputs: Record<string, unknown>; outputs: Record<string, unknown> };
+}
+
+/** A copy of models/tf-graph in a temporary directory, its model.json changed by `edit`. */
+export function tfGraphWith(edit: (json: GraphJson) => void): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tf-graph-'));
+  const json = JSON.parse(readFileSync(join(modelDir('tf-graph'), 'model.json'), 'utf8')) as GraphJson;
+  edit(json);
+  writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+  writeFileSync(join(dir, 'weights.bin'), readFileSync(join(modelDir('tf-graph'), 'weights.bin')));
+  return dir;
+}
 
 /** The model's artifacts straight from disk; every model here has one shard, weights.bin. */
 export function artifactsOf(name: string): tf.io.ModelArtifacts {

@@ -10,6 +10,8 @@ test('make-models rebuilds the committed TF.js model files byte for byte', async
   expect([...same.keys()]).toEqual([
     'tf-conv/model.json',
     'tf-conv/weights.bin',
+    'tf-graph-legacy/model.json',
+    'tf-graph-legacy/weights.bin',
     'tf-graph/model.json',
     'tf-graph/weights.bin',
     'tf-iris/model.json',

@@ -19,14 +19,16 @@ export function metadataBytes(meta: ModelMetadata, server: string): Uint8Array {
 }
 
 /**
- * The JSON the original Go server answers a GET with: capitalised keys, Type as the wire number;
+ * The JSON the original Go server answers a GET with: capitalised keys, Type as the wire number
+ * (0 for any dtype), Shape null for any rank;
  * and the model's class names as `Labels` when it has them.
  */
 export function metadataJson(meta: ModelMetadata, server: string) {
   const io = (spec: TensorSpec) => ({
     Name: spec.name,
     Description: spec.description ?? '',
-    Shape: spec.shape ?? [],
+    // null (Go's nil slice) for any rank: [] is a scalar's shape.
+    Shape: spec.shape ?? null,
     Type: spec.dtype === undefined ? 0 : wireFromDType(spec.dtype),
   });
   return {

@@ -44,11 +44,12 @@ describe('GET endpoints', () => {
       Description: 'classifies images',
       Inputs: [
         { Name: 'image', Description: 'RGB pixels', Shape: [-1, 224, 224, 3], Type: 1 },
-        { Name: 'anything', Description: '', Shape: [], Type: 0 },
+        // Any rank is null, apart from a scalar's [] (as the binary metadata leaves the field out).
+        { Name: 'anything', Description: '', Shape: null, Type: 0 },
       ],
       Outputs: [
         { Name: 'probs', Description: 'class probabilities', Shape: [-1, 1000], Type: 10 },
-        { Name: 'label', Description: '', Shape: [], Type: 12 },
+        { Name: 'label', Description: '', Shape: null, Type: 12 },
       ],
     });
     // The binary metadata says the same.
@@ -73,8 +74,8 @@ describe('GET endpoints', () => {
       Version: '',
       Server: 'graphpipe-ts',
       Description: '',
-      Inputs: [{ Name: 'input0', Description: '', Shape: [], Type: 0 }],
-      Outputs: [{ Name: 'output0', Description: '', Shape: [], Type: 0 }],
+      Inputs: [{ Name: 'input0', Description: '', Shape: null, Type: 0 }],
+      Outputs: [{ Name: 'output0', Description: '', Shape: null, Type: 0 }],
     });
   });
 
