@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
 import { isGraphPipeError, isModelName, MODEL_NAME_RULE } from '@graphpipe/protocol';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { inferCommand } from './commands/infer.js';
@@ -26,9 +27,16 @@ const modelNameArg = (value: string) => {
 /** --workers: a whole number of at least 1, or auto. */
 const workers = (value: string) => (value === 'auto' ? value : wholeNumber(1)(value));
 
+/** This package's version, from its package.json (beside dist/ and src/ alike). */
+function cliVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
 export function buildProgram(): Command {
   const program = new Command('graphpipe')
     .description('Serve machine learning models over the GraphPipe protocol, and query them.')
+    .version(cliVersion(), '-v, --version', 'print the version of graphpipe')
     .showHelpAfterError();
 
   program

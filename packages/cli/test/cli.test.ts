@@ -48,6 +48,15 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
+test('--version and -v print the package version', async () => {
+  const { version } = JSON.parse(await readFile(join(repoRoot, 'packages/cli/package.json'), 'utf8')) as {
+    version: string;
+  };
+  for (const flag of ['--version', '-v']) {
+    expect(await runCli([flag])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  }
+});
+
 describe('graphpipe info', () => {
   test('prints the metadata as a table', async () => {
     const { code, stdout } = await runCli(['info', server.url]);
