@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
-import { isGraphPipeError } from '@graphpipe/protocol';
+import { readFileSync } from 'node:fs';
+import { isGraphPipeError, isModelName, MODEL_NAME_RULE } from '@graphpipe/protocol';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { inferCommand } from './commands/infer.js';
 import { infoCommand } from './commands/info.js';
@@ -17,12 +18,25 @@ const wholeNumber = (min: number) => (value: string) => {
 const tokenOption = () =>
   new Option('--token <token>', "the server's token for models (Authorization: Bearer)").env('GRAPHPIPE_AUTH_TOKEN');
 
+/** A model name, checked while parsing: a name the server would refuse fails here, saying the rule. */
+const modelNameArg = (value: string) => {
+  if (!isModelName(value)) throw new InvalidArgumentError(`not a model name: ${MODEL_NAME_RULE}`);
+  return value;
+};
+
 /** --workers: a whole number of at least 1, or auto. */
 const workers = (value: string) => (value === 'auto' ? value : wholeNumber(1)(value));
+
+/** This package's version, from its package.json (beside dist/ and src/ alike). */
+function cliVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
 export function buildProgram(): Command {
   const program = new Command('graphpipe')
     .description('Serve machine learning models over the GraphPipe protocol, and query them.')
+    .version(cliVersion(), '-v, --version', 'print the version of graphpipe')
     .showHelpAfterError();
 
   program
@@ -33,8 +47,8 @@ export function buildProgram(): Command {
     .argument('<model>', 'path to the model, or to a directory of models (a model repository)')
     .option('--host <host>', 'interface to listen on (0.0.0.0 for all)', '127.0.0.1')
     .option('-p, --port <port>', 'port to listen on', wholeNumber(0), '9000')
-    .option('--name <name>', 'model name reported in metadata (one model)')
-    .option('--default <name>', 'with several models: the one that POST / and GET / use')
+    .option('--name <name>', 'model name reported in metadata (one model)', modelNameArg)
+    .option('--default <name>', 'with several models: the one that POST / and GET / use', modelNameArg)
     .option('--no-watch', "a repository: do not load, reload or unload models as the directory's files change")
     .addOption(
       new Option('--auth-token <token>', 'a token callers of models must send (Authorization: Bearer)').env(

@@ -6,7 +6,18 @@ import { parseNpy, tensor, toNpy } from '@graphpipe/protocol';
 import { createFunctionBackend } from '@graphpipe/server-core';
 import { serve, type ServerHandle } from '@graphpipe/server-core/node';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { encodeModel, floatInit, node, valueInfo } from '@graphpipe/test-utils/onnx';
 import { cliBin, hasScript, repoRoot, runCli, runCliOnTerminal, startUntil, stop } from './helpers.js';
+
+/** y = x + 1, declaring no name of its own unless given one. */
+const addingSpec = {
+  name: 'add',
+  doc: 'x + 1',
+  inputs: [valueInfo('x', 'float32', ['n'])],
+  outputs: [valueInfo('y', 'float32', ['n'])],
+  nodes: [node('Add', ['x', 'k'], ['y'])],
+  initializers: [floatInit('k', [1], new Float32Array([1]))],
+};
 
 /** The environment of a colour terminal, whatever the test runs under (CI, NO_COLOR, no TERM). */
 function terminalEnv(): NodeJS.ProcessEnv {
@@ -36,6 +47,15 @@ beforeAll(async () => {
   server = await serve(backend, { port: 0, logger: false });
 });
 afterAll(() => server.close());
+
+test('--version and -v print the package version', async () => {
+  const { version } = JSON.parse(await readFile(join(repoRoot, 'packages/cli/package.json'), 'utf8')) as {
+    version: string;
+  };
+  for (const flag of ['--version', '-v']) {
+    expect(await runCli([flag])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  }
+});
 
 describe('graphpipe info', () => {
   test('prints the metadata as a table', async () => {
@@ -282,6 +302,47 @@ describe('graphpipe serve', () => {
       'graphpipe: input JSON: nested arrays are not rectangular: expected shape [2, 2]',
     );
   });
+
+  test('--name and --default refuse a name the server could not serve, saying the rule', async () => {
+    for (const option of ['--name', '--default']) {
+      const { code, stderr } = await runCli(['serve', 'models/iris-classifier.onnx', option, 'my model']);
+      expect(code).toBe(1);
+      expect(stderr.split('\n')[0]).toBe(
+        `error: option '${option} <name>' argument 'my model' is invalid. not a model name: use letters, digits, "_", "-" and "." (not only dots)`,
+      );
+    }
+  });
+
+  test('a model file named with spaces is served with "_" for them; one declaring such a name needs --name', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'graphpipe-spaces-'));
+    await writeFile(join(dir, 'my adding model.onnx'), encodeModel(addingSpec));
+    const { child, match } = await startUntil(
+      process.execPath,
+      [cliBin, 'serve', join(dir, 'my adding model.onnx'), '--port', '0', '--quiet'],
+      /serving (\S+) on (http:\/\/\S+)/,
+    );
+    try {
+      expect(match[1]).toBe('my_adding_model');
+      expect((await fetch(`${match[2]}/v2/models/my_adding_model/ready`)).status).toBe(200);
+    } finally {
+      expect(await stop(child)).toBe(0);
+    }
+
+    const declaring = join(dir, 'declaring.onnx');
+    await writeFile(declaring, encodeModel({ ...addingSpec, metadata: { name: 'my model' } }));
+    const refused = await runCli(['serve', declaring, '--port', '0']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toBe(
+      `graphpipe: invalid model name "my model": use letters, digits, "_", "-" and "." (not only dots); serve it under another name (the CLI's --name, or the backend's name option)`,
+    );
+    const renamed = await startUntil(
+      process.execPath,
+      [cliBin, 'serve', declaring, '--port', '0', '--quiet', '--name', 'mine'],
+      /serving (\S+) on (http:\/\/\S+)/,
+    );
+    expect(renamed.match[1]).toBe('mine');
+    expect(await stop(renamed.child)).toBe(0);
+  }, 60_000);
 
   test('--name renames a composition too', async () => {
     const { child, match } = await startUntil(

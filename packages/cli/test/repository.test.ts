@@ -214,6 +214,27 @@ describe('a model repository', () => {
     expect(withFiles.status).toBe(400);
   });
 
+  test('loads and unloads of names the repository does not have never label the metrics', async () => {
+    const dir = await tempDir();
+    await put(dir, 'counter/1/model.onnx', addingModel(1));
+    const { server } = await serveRepository(dir);
+    const scrape = async () => (await fetch(`${server.url}/metrics`)).text();
+    expect((await adminPost(server, '/v2/repository/models/counter/load')).status).toBe(200);
+    const before = (await scrape()).length;
+    for (let i = 0; i < 30; i++) {
+      const name = `nobody-${i}-${'x'.repeat(10_000)}`;
+      expect((await adminPost(server, `/v2/repository/models/${name}/load`)).status).toBe(404);
+      expect((await adminPost(server, `/v2/repository/models/${name}/unload`)).status).toBe(404);
+    }
+    const text = await scrape();
+    expect(text).not.toContain('nobody-');
+    expect(text.length - before).toBeLessThan(20_000);
+    // A name it has still labels its loads.
+    expect(text).toContain(
+      'graphpipe_requests_total{protocol="v2",kind="repository-load",status="200",model="counter",version=""} 1',
+    );
+  });
+
   test('the repository API needs the admin token (401 without, 403 wrong) and is off without one', async () => {
     const dir = await tempDir();
     await put(dir, 'counter/1/model.onnx', addingModel(1));

@@ -1,4 +1,5 @@
-import type { Backend, TensorSpec, ModelMetadata } from '@graphpipe/server-core';
+import { checkModelName } from '@graphpipe/protocol';
+import type { Backend, ModelMetadata, TensorSpec } from '@graphpipe/server-core';
 import { type Combiner, combinerFor, type CombineRule } from './combine.js';
 import { mismatch, renamed } from './io-spec.js';
 import { closeAll, concurrencyOf, runStage, sourceOf, type Stage, type StageInit, targetOf, toStage } from './stage.js';
@@ -21,6 +22,7 @@ export interface EnsembleOptions {
  * When one member fails, the others are cancelled and the failure names the member.
  */
 export function createEnsembleBackend(options: EnsembleOptions): Backend {
+  checkModelName(options.name);
   const members = Object.entries(options.members).map(([name, init]) => toStage(name, init));
   if (members.length === 0) throw new TypeError(`ensemble '${options.name}' has no members`);
   const rules = rulesFor(members, options.combine ?? 'mean');

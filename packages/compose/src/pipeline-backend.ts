@@ -1,5 +1,5 @@
-import { GraphPipeError, type Tensor } from '@graphpipe/protocol';
-import type { Backend, TensorSpec, ModelMetadata } from '@graphpipe/server-core';
+import { checkModelName, GraphPipeError, type Tensor } from '@graphpipe/protocol';
+import type { Backend, ModelMetadata, TensorSpec } from '@graphpipe/server-core';
 import { mismatch, renamed } from './io-spec.js';
 import { closeAll, concurrencyOf, runStage, sourceOf, type Stage, targetOf } from './stage.js';
 
@@ -19,6 +19,7 @@ export interface PipelineOptions {
  * `inputs` map, else by the same name). A stage whose outputs nobody needs is skipped.
  */
 export function createPipelineBackend(options: PipelineOptions): Backend {
+  checkModelName(options.name);
   const { stages } = options;
   if (stages.length === 0) throw new TypeError(`pipeline '${options.name}' has no stages`);
   const plan = planPipeline(stages, options.returns);

@@ -181,3 +181,13 @@ describe('createEnsembleBackend', () => {
     ).toThrow('no output in common');
   });
 });
+
+describe('a composition is named by the rule for model names', () => {
+  it('refuses a pipeline or an ensemble named with a space, saying the rule', () => {
+    const stage = { name: 'double', backend: scale(2) };
+    const rule = 'invalid model name "my pipeline": use letters, digits, "_", "-" and "." (not only dots)';
+    expect(() => createPipelineBackend({ name: 'my pipeline', stages: [stage] })).toThrow(rule);
+    expect(() => createEnsembleBackend({ name: 'my pipeline', members: { a: scale(2) } })).toThrow(rule);
+    expect(createPipelineBackend({ name: 'my_pipeline', stages: [stage] }).metadata.name).toBe('my_pipeline');
+  });
+});

@@ -1,5 +1,5 @@
 /** What the backend tells GraphPipe about a model: its name and its inputs and outputs. */
-import { GraphPipeError, type Tensor, tensorFromJson } from '@graphpipe/protocol';
+import { checkModelName, GraphPipeError, type Tensor, tensorFromJson, toModelName } from '@graphpipe/protocol';
 import type { ModelMetadata, TensorSpec } from '@graphpipe/server-core';
 import { dtypeFromOnnx } from './dtype-map.js';
 import type { ModelHeader } from './model-header.js';
@@ -41,7 +41,7 @@ export function describeModel(
   const examples = readExamples(props.get('examples'), inputs);
   return {
     metadata: {
-      name: overrides.name ?? props.get('name') ?? fallbackName,
+      name: nameOf(overrides.name, props.get('name'), fallbackName),
       ...(version === undefined ? {} : { version }),
       ...(description === undefined ? {} : { description }),
       platform: 'onnxruntime_onnx',
@@ -53,6 +53,15 @@ export function describeModel(
     inputs,
     outputs,
   };
+}
+
+/**
+ * The name given (checked now), else the one the file declares (a server refuses it, saying to
+ * give another, if it breaks the rule), else the fallback (a file's name), made into a model name.
+ */
+function nameOf(given: string | undefined, declared: string | undefined, fallback: string): string {
+  if (given !== undefined) return checkModelName(given);
+  return declared ?? toModelName(fallback);
 }
 
 function describeValue(m: OrtValueMetadata, role: 'input' | 'output'): OnnxValueInfo {

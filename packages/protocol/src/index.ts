@@ -3,6 +3,7 @@ export * from './tensor.js';
 export * from './errors.js';
 export type * from './messages.js';
 export * from './limits.js';
+export { checkModelName, isModelName, MODEL_NAME_RULE, toModelName } from './model-name.js';
 export { parseNpy, toNpy } from './npy.js';
 export { type JsonTensor, tensorFromJson, tensorToJson } from './json-tensor.js';
 export { byteLengthOf, chunkStream, concatBytes, JOIN_BELOW_BYTES } from './bytes.js';

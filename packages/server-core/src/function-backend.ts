@@ -1,4 +1,4 @@
-import { isTensor, type Tensor } from '@graphpipe/protocol';
+import { checkModelName, isTensor, type Tensor, toModelName } from '@graphpipe/protocol';
 import { isThenable } from './settles.js';
 import type { Backend, InferContext, TensorSpec, ModelMetadata } from './backend.js';
 
@@ -34,7 +34,8 @@ export interface FunctionBackendOptions {
 /** Serves a plain function as a model, as the original Go server's `Serve` did. */
 export function createFunctionBackend(fn: InferFunction, options: FunctionBackendOptions = {}): Backend {
   const metadata: ModelMetadata = {
-    name: options.name ?? (fn.name || 'function'),
+    // A name given is checked now; a function's own name (`bound f`, say) is made into one.
+    name: options.name === undefined ? toModelName(fn.name || 'function') : checkModelName(options.name),
     version: options.version,
     description: options.description,
     inputs: options.inputs ?? [{ name: 'input0' }],

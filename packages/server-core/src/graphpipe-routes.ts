@@ -4,6 +4,7 @@ import {
   decodeRequest,
   encodeInferResponse,
   encodeInferResponseChunks,
+  checkModelName,
   GraphPipeError,
   JOIN_BELOW_BYTES,
   type Tensor,
@@ -132,29 +133,12 @@ function listModels(models: ModelRegistry) {
  * paths; ones that could mean a path elsewhere are refused outright.
  */
 export function modelName(raw: string): string {
-  const name = decoded(raw, 'model name');
-  if (!isModelName(name)) {
-    throw new GraphPipeError(
-      'INVALID_ARGUMENT',
-      `invalid model name "${printable(name)}": use letters, digits, "_", "-" and "."`,
-    );
-  }
-  return name;
+  return checkModelName(decoded(raw, 'model name'));
 }
 
-/** Letters, digits, "_", "-" and "." (not only dots): a name that can never mean a path. */
-export function isModelName(name: string): boolean {
-  return /^[\w.-]+$/.test(name) && !/^\.+$/.test(name);
-}
-
-/** A version from a URL, decoded: digits, letters, "_", "-" and "." (not only dots). */
+/** A version from a URL, decoded: the same rule as for names. */
 export function versionOf(raw: string | undefined): string | undefined {
-  if (raw === undefined) return undefined;
-  const version = decoded(raw, 'version');
-  if (!isModelName(version)) {
-    throw new GraphPipeError('INVALID_ARGUMENT', `invalid version "${printable(version)}"`);
-  }
-  return version;
+  return raw === undefined ? undefined : checkModelName(decoded(raw, 'version'), undefined, 'version');
 }
 
 function decoded(raw: string, what: string): string {
@@ -162,12 +146,6 @@ function decoded(raw: string, what: string): string {
   try {
     return decodeURIComponent(raw);
   } catch {
-    throw new GraphPipeError('INVALID_ARGUMENT', `the ${what} "${printable(raw)}" is not valid percent-encoding`);
+    throw new GraphPipeError('INVALID_ARGUMENT', `the ${what} ${JSON.stringify(raw)} is not valid percent-encoding`);
   }
-}
-
-/** For messages: control characters (NUL among them) shown as escapes. */
-function printable(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

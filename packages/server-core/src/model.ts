@@ -1,4 +1,4 @@
-import { GraphPipeError, type Tensor } from '@graphpipe/protocol';
+import { checkModelName, GraphPipeError, type Tensor } from '@graphpipe/protocol';
 import type { Backend, ModelMetadata } from './backend.js';
 import { Batcher, type BatchingOptions } from './batcher.js';
 import { asGraphPipeError } from './errors.js';
@@ -9,6 +9,9 @@ import { type ModelSignature, signatureOf } from './resolve.js';
 import { RowCache, type RowCacheOptions } from './row-cache.js';
 import { concatRows, haveRows, ownRows, rowsOf, sliceRows } from './rows.js';
 import { ModelStats } from './stats.js';
+
+/** What a refused name's error adds: where a name is given. */
+const NAME_IT = "serve it under another name (the CLI's --name, or the backend's name option)";
 
 export interface ServedModelOptions {
   /** The metadata's `server` field. */
@@ -75,7 +78,8 @@ export class ServedModel {
     readonly backend: Backend,
     options: ServedModelOptions,
   ) {
-    this.name = options.name ?? backend.metadata.name;
+    // Refused here, when it is served, rather than with a 400 on every request that names it.
+    this.name = checkModelName(options.name ?? backend.metadata.name, NAME_IT);
     this.version = options.version ?? backend.metadata.version ?? '1';
     // The metadata answers say the version only when the model or its server declared one.
     this.metadata = {

@@ -49,11 +49,14 @@ export class RouteTable {
    */
   private readonly recent = new Map<string, Map<string, readonly RouteMatch[]>>();
 
+  /** Adds a route; one for GET answers HEAD too (the runtime sends its headers without the body). */
   add(method: string, path: string, route: Route): this {
     this.recent.clear();
     const wildcard = path.indexOf('*');
-    if (wildcard < 0) this.exact.add(method, path, { route, specificity: 0 });
-    else this.fallbacks.add(method, path, { route, specificity: wildcard });
+    const router = wildcard < 0 ? this.exact : this.fallbacks;
+    const entry = { route, specificity: Math.max(wildcard, 0) };
+    router.add(method, path, entry);
+    if (method === 'GET') router.add('HEAD', path, entry);
     return this;
   }
 

@@ -41,3 +41,18 @@ test('answers now, as a promise, or as any thenable are all taken by name', asyn
     expect(out.output0).toBe(t);
   }
 });
+
+test('a model name is checked where it is set, and a name the routes would refuse is never served', async () => {
+  const rule = 'invalid model name "my model": use letters, digits, "_", "-" and "." (not only dots)';
+  expect(() => createFunctionBackend(() => ({}), { name: 'my model' })).toThrow(rule);
+  // A function's own name is made into one: bound functions are called "bound f".
+  const bound = createFunctionBackend(
+    function f() {
+      return {};
+    }.bind(null),
+  );
+  expect(bound.metadata.name).toBe('bound_f');
+  // A backend declaring such a name itself is refused when served.
+  const declaring = { ...bound, metadata: { ...bound.metadata, name: 'my model' } };
+  await expect(start(declaring)).rejects.toThrow(`${rule}; serve it under another name`);
+});

@@ -44,3 +44,30 @@ test('with custom CORS options (POSTs answered through the Hono app), requests a
     'graphpipe_requests_total{protocol="graphpipe",kind="infer",status="200",model="echo",version="1"} 1',
   );
 });
+
+test('names that no model has never label the metrics, whatever route they come by', async () => {
+  const server = await start(echo());
+  const scrapeSize = async () => (await (await fetch(`${server.url}/metrics`)).text()).length;
+  const before = await scrapeSize();
+  for (let i = 0; i < 10; i++) {
+    const name = `nobody-${i}-${'x'.repeat(2000)}`;
+    for (const [method, path] of [
+      ['GET', `/models/${name}`],
+      ['GET', `/models/${name}/versions/1`],
+      ['GET', `/models/${name}/examples`],
+      ['POST', `/models/${name}`],
+      ['GET', `/v2/models/${name}`],
+      ['GET', `/v2/models/${name}/ready`],
+      ['GET', `/v2/models/${name}/versions/1/ready`],
+      ['POST', `/v2/models/${name}/infer`],
+      ['GET', `/models/echo/versions/${name}`],
+      ['POST', `/v2/models/echo/versions/${name}/infer`],
+    ] as const) {
+      expect((await fetch(`${server.url}${path}`, { method })).status).toBe(404);
+    }
+  }
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  expect(text).not.toContain('nobody-');
+  // A few new series (404s by route kind, the scrape's own numbers), not one per name.
+  expect(text.length - before).toBeLessThan(20_000);
+});

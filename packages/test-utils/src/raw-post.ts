@@ -27,3 +27,23 @@ export function rawPostStatus(
     socket.write(body);
   });
 }
+
+/**
+ * Writes `request` (its head, the blank line, and any body; as latin1) over a bare socket and
+ * resolves with every byte the server sends, as latin1 text, once it closes the connection (or
+ * after `waitMs`): what a client sees, interim answers (100 Continue) and bodies included.
+ */
+export function rawExchange(port: number, request: string, { waitMs = 5000 } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let answer = '';
+    const timer = setTimeout(() => socket.destroy(), waitMs);
+    socket.on('data', (d) => (answer += d.toString('latin1')));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(answer);
+    });
+    socket.on('error', reject);
+    socket.write(request, 'latin1');
+  });
+}

@@ -9,6 +9,7 @@ import { Server as NetServer } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { honoAppFor } from '../app.js';
 import type { Backend } from '../backend.js';
+import { DEFAULT_MAX_BODY_BYTES } from '../body.js';
 import { type CorsOptions, corsSetup } from '../cors.js';
 import { createServerCore, type ServerCore, type ServerCoreOptions } from '../core.js';
 import { resolveLogger } from '../logger.js';
@@ -103,6 +104,7 @@ export async function serve(backends: Backend | readonly Backend[], options: Ser
     else void served.handle(new NodeExchange(req, res, extraHeaders));
   };
   const server = tls ? createHttpsServer(tls, listener) : createServer(listener);
+  server.on('checkContinue', continueUnlessTooLarge(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, listener));
   // Bodies are bounded by the core's own timeout; Node's defaults would cut long inferences.
   server.requestTimeout = 0;
   server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 65_000;
@@ -160,4 +162,18 @@ export async function serve(backends: Backend | readonly Backend[], options: Ser
  */
 function stopListening(server: Server): Promise<void> {
   return new Promise((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+}
+
+/**
+ * `Expect: 100-continue`: the upload is invited (100 Continue) unless its declared length is over
+ * the limit; then the request goes on uninvited, and its 413 is the only answer the client gets.
+ */
+function continueUnlessTooLarge(
+  maxBodyBytes: number,
+  listener: (req: IncomingMessage, res: ServerResponse) => void,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    if (!(Number(req.headers['content-length']) > maxBodyBytes)) res.writeContinue();
+    listener(req, res);
+  };
 }

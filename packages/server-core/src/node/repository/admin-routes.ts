@@ -33,20 +33,28 @@ export function addRepositoryRoutes(table: RouteTable, repository: ModelReposito
       return jsonReply(JSON.stringify(await repository.index({ ready: ready === true })));
     }),
   );
+  /**
+   * A name the repository knows: now it may label the request's metrics. Names it does not know
+   * never do, so that calls with made-up names cannot grow the metrics without bound.
+   */
+  const administered = (ctx: RequestContext, action: 'load' | 'unload', name: string) => {
+    ctx.model = name;
+    repository.emit('administered', { action, name });
+  };
   /** Load or unload by name; `ignored`: parameters Triton's clients may send that mean nothing here. */
   const byName = (kind: 'load' | 'unload', ignored: readonly string[], act: (name: string) => Promise<void>) =>
     admin(`repository-${kind}`, async (ctx) => {
       const name = modelName(ctx.params.name!);
-      ctx.model = name;
       noParameters(await jsonBody(ctx, ['parameters']), ignored);
       try {
         await act(name);
       } catch (err) {
+        if ((err as GraphPipeError).code === 'NOT_FOUND') throw err;
         // A load that failed may still have changed what is served (another version, a failure noted).
-        if ((err as GraphPipeError).code !== 'NOT_FOUND') repository.emit('administered', { action: kind, name });
+        administered(ctx, kind, name);
         throw err;
       }
-      repository.emit('administered', { action: kind, name });
+      administered(ctx, kind, name);
       return DONE;
     });
   table.add(

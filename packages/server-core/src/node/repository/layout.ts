@@ -1,7 +1,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
-import { isModelName } from '../../graphpipe-routes.js';
+import { isModelName, MODEL_NAME_RULE } from '@graphpipe/protocol';
 import { importOptional, type PackageImporter, recogniseModel } from '../model-formats.js';
 import { FOLDER_CONFIG_NAMES, fileConfigNames, isConfigFile, type ModelConfig, readModelConfig } from './config.js';
 
@@ -221,12 +221,12 @@ async function nameOf(
   if (config.name !== undefined) {
     return isModelName(config.name)
       ? { name: config.name }
-      : { problem: `the config's name "${config.name}" is not a model name (letters, digits, "_", "-", ".")` };
+      : { problem: `the config's name "${config.name}" is not a model name: ${MODEL_NAME_RULE}` };
   }
   const declared = location === undefined ? undefined : await declaredName(location, importer);
   if (declared !== undefined && isModelName(declared)) return { name: declared };
   if (isModelName(key)) return { name: key };
-  return { problem: `"${key}" is not a model name (letters, digits, "_", "-", "."); rename it or name it in a config` };
+  return { problem: `"${key}" is not a model name (${MODEL_NAME_RULE}); rename it or name it in a config` };
 }
 
 async function declaredName(location: string, importer: PackageImporter): Promise<string | undefined> {
