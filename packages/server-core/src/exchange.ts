@@ -90,7 +90,12 @@ export function compressed(reply: Reply, coding: Coding | undefined): Reply {
   const { body } = reply;
   const empty = typeof body === 'string' || body instanceof Uint8Array ? body.length === 0 : byteLengthOf(body) === 0;
   if (empty) return reply;
-  const headers = { ...reply.headers, 'content-encoding': coding, vary: 'Accept-Encoding' };
+  const { vary } = reply.headers;
+  const headers = {
+    ...reply.headers,
+    'content-encoding': coding,
+    vary: vary ? `${vary}, Accept-Encoding` : 'Accept-Encoding',
+  };
   return { status: reply.status, headers, body, coding };
 }
 
