@@ -4,7 +4,7 @@
 // within the body limit; answers are compressed when Accept-Encoding asks.
 import * as http from 'node:http';
 import { deflateSync, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
-import { decodeInferResponse, encodeInferRequest, type TensorOf, tensor } from '@graphpipe/client';
+import { decodeInferResponse, encodeInferRequest, RemoteModel, type TensorOf, tensor } from '@graphpipe/client';
 import { createFunctionBackend } from '@graphpipe/server-core';
 import type { ServeOptions } from '@graphpipe/server-core/node';
 import { describe, expect, test } from 'vitest';
@@ -197,6 +197,19 @@ describe.each(entries)('through %s', (_entry, entryOptions) => {
     });
     expect(res.status).toBe(503);
     expect(res.bytes.toString()).toMatch(/server busy/);
+  });
+
+  test.each(['gzip', 'deflate'] as const)('the client with compression: %s, on both protocols', async (coding) => {
+    const { url } = await serveDoubler();
+    const x = tensor(new Float32Array(ROW), [1, 4]);
+    for (const model of [
+      new RemoteModel(url, { compression: coding }),
+      new RemoteModel(`${url}/v2/models/doubler`, { compression: coding }),
+      new RemoteModel(`${url}/v2/models/doubler`, { compression: coding, encoding: 'json' }),
+    ]) {
+      const { byName } = await model.infer({ x }, { outputNames: ['y'] });
+      expect(byName.y!.data).toEqual(new Float32Array([2, 4, 6, 8]));
+    }
   });
 
   describe('answers', () => {
