@@ -1,5 +1,6 @@
 import { rm, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { RemoteModel, type Tensor, tensor } from '@graphpipe/client';
 import { ModelRepository, type ModelRepositoryOptions, type ServeOptions, serve } from '@graphpipe/server-core/node';
 import { rawPostStatus } from '@graphpipe/test-utils';
@@ -372,3 +373,22 @@ stages:
   - name: label
     argmax: { input: probabilities, output: label, shape: [-1, 3] }
 `;
+
+test('the administration routes take gzip and deflate bodies, as Triton does', async () => {
+  const dir = await tempDir();
+  await put(dir, 'counter/1/model.onnx', addingModel(1));
+  const { server } = await serveRepository(dir);
+  for (const [coding, zip] of [
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+  ] as const) {
+    const res = await fetch(`${server.url}/v2/repository/index`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-encoding': coding },
+      body: zip('{"ready": true}'),
+    });
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    expect(JSON.parse(text)).toMatchObject([{ name: 'counter', state: 'READY' }]);
+  }
+});

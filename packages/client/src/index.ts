@@ -6,4 +6,5 @@ export {
   type InferInputs,
   type InferResult,
 } from './remote-model.js';
+export type { Compression } from './compression.js';
 export * from '@graphpipe/protocol';

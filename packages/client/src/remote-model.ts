@@ -9,6 +9,7 @@ import {
   type Tensor,
 } from '@graphpipe/protocol';
 import { canStreamUploads } from './body.js';
+import type { Compression } from './compression.js';
 import { callSignal, decodeAnswer, type PostOptions, post } from './transport.js';
 import { isV2ModelUrl, V2Client, v2Target } from './v2-client.js';
 
@@ -39,6 +40,13 @@ export interface RemoteModelOptions {
   version?: string;
   /** v2: tensors as binary data (default), or as JSON. */
   encoding?: 'binary' | 'json';
+  /**
+   * Send request bodies compressed ('gzip' or 'deflate', as Content-Encoding) and ask for
+   * compressed answers (Accept-Encoding), which fetch inflates. Worth it on slow links for
+   * tensors that compress; on a fast one it costs more time than it saves. Default: neither,
+   * and answers are asked for uncompressed.
+   */
+  compression?: Compression;
 }
 
 export interface CallOptions {
@@ -92,6 +100,10 @@ export class RemoteModel {
   constructor(url: string | URL, options: RemoteModelOptions = {}) {
     this.url = String(url);
     this.options = { retries: 2, headers: {}, ...options };
+    const { compression } = options;
+    if (compression !== undefined && compression !== 'gzip' && compression !== 'deflate') {
+      throw new TypeError(`compression must be 'gzip' or 'deflate', not ${JSON.stringify(compression)}`);
+    }
     this.protocol = options.protocol ?? (options.model !== undefined || isV2ModelUrl(this.url) ? 'v2' : 'graphpipe');
     if (this.protocol === 'v2') {
       this.v2 = new V2Client(v2Target(this.url, options.model, options.version), options.encoding !== 'json');
@@ -213,6 +225,7 @@ export class RemoteModel {
       timeoutMs: call.timeoutMs,
       retries,
       streamUploads: this.options.streamUploads ?? canStreamUploads,
+      compression: this.options.compression,
     };
   }
 }

@@ -7,6 +7,7 @@ import {
   isGraphPipeError,
 } from '@graphpipe/protocol';
 import { outgoingBody, readAll } from './body.js';
+import { acceptEncoding, type Compression, compressBody } from './compression.js';
 
 export interface PostOptions {
   readonly fetch: typeof fetch;
@@ -19,6 +20,8 @@ export interface PostOptions {
   readonly retries: number;
   /** Send large bodies as a stream of their chunks instead of joining them first. */
   readonly streamUploads: boolean;
+  /** Compress request bodies so, and ask for answers so; without it, ask for them uncompressed. */
+  readonly compression?: Compression;
 }
 
 /**
@@ -50,18 +53,22 @@ export async function send<T>(
 ): Promise<T> {
   // fetch is called on its own, never as options.fetch(…): browsers refuse fetch called as a method
   // of another object ("Illegal invocation").
-  const { signal, fetch: fetchAlone } = options;
+  const { signal, fetch: fetchAlone, compression } = options;
+  const zipped = outgoing.chunks && compression ? [await compressBody(outgoing.chunks, compression)] : undefined;
+  const chunks = zipped ?? outgoing.chunks;
   for (let attempt = 0; ; attempt++) {
     let response: Response;
     try {
-      const { body, headers, duplex } = outgoing.chunks
-        ? outgoingBody(outgoing.chunks, options.streamUploads)
+      const { body, headers, duplex } = chunks
+        ? outgoingBody(chunks, options.streamUploads)
         : { body: undefined, headers: {}, duplex: undefined };
       response = await fetchAlone(url, {
-        method: outgoing.chunks ? 'POST' : 'GET',
+        method: chunks ? 'POST' : 'GET',
         body,
         headers: {
           ...(outgoing.contentType ? { 'content-type': outgoing.contentType } : {}),
+          ...(zipped ? { 'content-encoding': compression } : {}),
+          'accept-encoding': acceptEncoding(compression),
           ...outgoing.headers,
           ...headers,
           ...options.headers,

@@ -1,5 +1,6 @@
 import { BodyCollector, type BodyLimits } from './body.js';
 import type { ByteBudget } from './budget.js';
+import { requestCoding } from './encoding.js';
 import type { Exchange } from './exchange.js';
 import type { RunContext, ServedModel } from './model.js';
 import type { Route } from './routes.js';
@@ -41,18 +42,27 @@ export class RequestContext {
    * The whole body, within the size and time limits, its bytes taken from the shared budget
    * until the reply has been sent. `shared`: in shared memory (see Backend.sharedInputs).
    * `alignAt`: the body offset to place 8-aligned (where binary tensors start after a header).
+   * A gzip or deflate body (Content-Encoding) is inflated, its limits counted in inflated bytes.
    */
   readBody(options: { readonly shared?: boolean; readonly alignAt?: number } = {}): Promise<Uint8Array> {
     const { bodyLimits, budget } = this.shared;
+    const { exchange } = this;
+    let coding: ReturnType<typeof requestCoding>;
+    try {
+      coding = requestCoding(exchange.header('content-encoding'));
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const collector = new BodyCollector(
-      this.exchange.header('content-length'),
+      // A compressed body's Content-Length is not the size it inflates to: the collector counts as it inflates.
+      coding ? undefined : exchange.header('content-length'),
       bodyLimits,
       budget,
       options.shared,
       options.alignAt,
     );
     this.collector = collector;
-    return this.exchange.readBody(collector, bodyLimits);
+    return exchange.readBody(collector, bodyLimits, coding);
   }
 
   /**

@@ -6,7 +6,8 @@ import { type BodyLimits, DEFAULT_MAX_BODY_BYTES } from './body.js';
 import { ByteBudget } from './budget.js';
 import { RequestContext } from './context.js';
 import { asGraphPipeError, errorReply, SHUTTING_DOWN } from './errors.js';
-import type { Exchange, Reply } from './exchange.js';
+import { answerCoding } from './encoding.js';
+import { compressed, type Exchange, type Reply } from './exchange.js';
 import { addGraphPipeRoutes } from './graphpipe-routes.js';
 import { addHealthRoutes } from './health-routes.js';
 import { addPlaygroundRoutes } from './playground-routes.js';
@@ -155,9 +156,10 @@ export function createServerCore(backends: Backend | readonly Backend[], options
     throw SHUTTING_DOWN();
   }
 
-  /** Sends the reply; once it is out: leave the lifecycle, release the body and model, log, count. */
+  /** Sends the reply (compressed when the caller asks); once it is out: leave the lifecycle, release the body and model, log, count. */
   function send(ctx: RequestContext, reply: Reply, started: number, close: boolean): void {
     ctx.replied = true;
+    reply = compressed(reply, answerCoding(ctx.exchange.header('accept-encoding')));
     ctx.exchange.send(reply, close, () => {
       lifecycle.leave(ctx);
       ctx.release();

@@ -1,4 +1,6 @@
+import { byteLengthOf } from '@graphpipe/protocol';
 import type { BodyCollector, BodyLimits } from './body.js';
+import type { Coding } from './encoding.js';
 
 /**
  * One request as a runtime adapter hands it to the core: what was asked, how to read the body,
@@ -11,8 +13,12 @@ export interface Exchange {
   readonly path: string;
   /** A request header by lower-case name; repeated headers joined with ', '. */
   header(name: string): string | undefined;
-  /** Fills `collector` with the body and returns it; rejects with 408 after `limits.timeoutMs`. */
-  readBody(collector: BodyCollector, limits: BodyLimits): Promise<Uint8Array>;
+  /**
+   * Fills `collector` with the body and returns it; rejects with 408 after `limits.timeoutMs`.
+   * With a `coding` the body is inflated as it arrives and the collector counts inflated bytes,
+   * so its limits stop a decompression bomb early (400 when the bytes do not inflate).
+   */
+  readBody(collector: BodyCollector, limits: BodyLimits, coding?: Coding): Promise<Uint8Array>;
   /** Aborted when the caller goes away or the server gives up on the request. Made on first use. */
   readonly signal: AbortSignal;
   /** Aborts `signal` (the server gave up on the request). */
@@ -59,6 +65,8 @@ export interface Reply {
   /** Lower-case names. Adapters add Content-Length and their own headers (CORS, Connection). */
   readonly headers: Readonly<Record<string, string>>;
   readonly body: ReplyBody;
+  /** Compress the body so on the way out (the headers already say so); see compressed(). */
+  readonly coding?: Coding;
 }
 
 const TEXT = { 'content-type': 'text/plain; charset=utf-8' } as const;
@@ -71,6 +79,24 @@ export function textReply(text: string, status = 200): Reply {
 
 export function jsonReply(text: string, status = 200): Reply {
   return { status, headers: JSON_TYPE, body: text };
+}
+
+/**
+ * The reply compressed as the caller asked (Accept-Encoding), or as it is: empty bodies, and
+ * bodies already encoded, go as they are. The adapter compresses the bytes as it sends them.
+ */
+export function compressed(reply: Reply, coding: Coding | undefined): Reply {
+  if (!coding || reply.status === 204 || reply.status === 304 || reply.headers['content-encoding']) return reply;
+  const { body } = reply;
+  const empty = typeof body === 'string' || body instanceof Uint8Array ? body.length === 0 : byteLengthOf(body) === 0;
+  if (empty) return reply;
+  const { vary } = reply.headers;
+  const headers = {
+    ...reply.headers,
+    'content-encoding': coding,
+    vary: vary ? `${vary}, Accept-Encoding` : 'Accept-Encoding',
+  };
+  return { status: reply.status, headers, body, coding };
 }
 
 /** Binary bytes: one buffer or the encoder's chunks. */

@@ -8,6 +8,7 @@ import {
 } from '@graphpipe/protocol';
 import { type BodyCollector, type BodyLimits, bodyFailed, bodyTimeout, isBusy } from './body.js';
 import { clearDeadline, setDeadline } from './deadlines.js';
+import { type Coding, corruptBody } from './encoding.js';
 import type { ServerCore } from './core.js';
 import { type Exchange, LazyAbort, type Reply } from './exchange.js';
 
@@ -77,9 +78,10 @@ class WebExchange extends LazyAbort implements Exchange {
     this.onReply(reply, done);
   }
 
-  readBody(collector: BodyCollector, limits: BodyLimits): Promise<Uint8Array> {
+  readBody(collector: BodyCollector, limits: BodyLimits, coding?: Coding): Promise<Uint8Array> {
     const body = this.request.body;
     if (!body || collector.empty) return Promise.resolve(collector.finish());
+    if (coding) return readInflated(body, coding, collector, limits);
     const declared = collector.declared;
     // A small declared body in one call: far cheaper than a stream reader on Bun and Deno.
     if (declared >= 0 && declared < WHOLE_BELOW_BYTES) return this.readWhole(collector, limits);
@@ -119,10 +121,58 @@ class WebExchange extends LazyAbort implements Exchange {
   }
 }
 
+/**
+ * A compressed body through the runtime's DecompressionStream, its upload read here rather than
+ * piped so that an upload that broke off (499) stays apart from bytes that do not inflate (400),
+ * and a body turned away for lack of room is drained as it came, not inflated for nothing.
+ */
+function readInflated(
+  body: ReadableStream<Uint8Array>,
+  coding: Coding,
+  collector: BodyCollector,
+  limits: BodyLimits,
+): Promise<Uint8Array> {
+  const upload = body.getReader();
+  let draining = false;
+  const source = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { done, value } = await upload.read();
+          if (done) controller.close();
+          else controller.enqueue(value);
+        } catch (err) {
+          controller.error(bodyFailed(err));
+        }
+      },
+      cancel: (reason) => (draining ? undefined : upload.cancel(reason)),
+    },
+    { highWaterMark: 0 },
+  );
+  const inflated = source.pipeThrough(
+    new DecompressionStream(coding) as unknown as TransformStream<Uint8Array, Uint8Array>,
+  );
+  return readStream(inflated.getReader(), collector, limits, {
+    failed: (err) => corruptBody(coding, err),
+    discard: (stop) => {
+      draining = true;
+      return discard(upload, stop);
+    },
+  });
+}
+
+interface StreamFailures {
+  /** The error for a stream that failed on its own (not by the collector's refusal). */
+  readonly failed: (err: unknown) => GraphPipeError;
+  /** Reads the rest of the upload and drops it. */
+  readonly discard: (stop: () => boolean) => Promise<void>;
+}
+
 async function readStream(
   reader: ReadableStreamDefaultReader<Uint8Array>,
   collector: BodyCollector,
   limits: BodyLimits,
+  failures: StreamFailures = { failed: bodyFailed, discard: (stop) => discard(reader, stop) },
 ): Promise<Uint8Array> {
   let timedOut = false;
   const deadline = setDeadline(limits.timeoutMs, () => {
@@ -140,22 +190,33 @@ async function readStream(
   } catch (err) {
     // Turned away for lack of room: read the rest and drop it, holding nothing, so the
     // client gets its 503 instead of a connection reset in the middle of its upload.
-    if (isBusy(err)) await discard(reader, () => timedOut);
+    if (isBusy(err)) await failures.discard(() => timedOut);
     void reader.cancel().catch(() => {});
     if (timedOut) throw bodyTimeout(limits);
-    // The collector's refusals (413, 400, 503) as they are; the stream's own failure is the upload's.
-    throw isGraphPipeError(err) ? err : bodyFailed(err);
+    // The collector's refusals (413, 400, 503) and a failed upload as they are; the stream's own
+    // failure is the upload's (or, inflating, the compressed bytes').
+    throw isGraphPipeError(err) ? err : failures.failed(err);
   } finally {
     clearDeadline(deadline);
   }
 }
 
-/** A Response for a reply: one buffer when small, its chunks streamed uncopied when large. */
+/**
+ * A Response for a reply: one buffer when small, its chunks streamed uncopied when large, or
+ * streamed through the runtime's CompressionStream when the caller asked for it compressed.
+ */
 export function toResponse(reply: Reply, extraHeaders: Readonly<Record<string, string>>): Response {
   // A fresh object per answer: @hono/node-server writes Content-Length into the headers it is
   // given, so a shared one would give every later answer the first one's length.
   const headers: Record<string, string> = { ...reply.headers, ...extraHeaders };
-  const { body, status } = reply;
+  const { body, status, coding } = reply;
+  if (coding) {
+    const plain = typeof body === 'string' || body instanceof Uint8Array ? new Response(body).body! : chunkStream(body);
+    const zipped = plain.pipeThrough(
+      new CompressionStream(coding) as unknown as TransformStream<Uint8Array, Uint8Array>,
+    );
+    return new Response(zipped, { status, headers });
+  }
   if (typeof body === 'string' || body instanceof Uint8Array) {
     return new Response(body as string | Uint8Array<ArrayBuffer>, { status, headers });
   }

@@ -1,6 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { byteLengthOf, concatBytes, GraphPipeError, JOIN_BELOW_BYTES } from '@graphpipe/protocol';
-import { bodyFailed, bodyTimeout, isBusy } from '../body.js';
+import type { ReplyBody } from '../exchange.js';
+import {
+  createDeflate,
+  createGunzip,
+  createGzip,
+  createInflate,
+  deflateSync,
+  type Gunzip,
+  gzipSync,
+  type Inflate,
+} from 'node:zlib';
+import { type BodyCollector, type BodyLimits, bodyFailed, bodyTimeout, isBusy } from '../body.js';
+import { type Coding, corruptBody } from '../encoding.js';
 import { clearDeadline, setDeadline } from '../deadlines.js';
 import { type Exchange, LazyAbort, type Reply } from '../exchange.js';
 
@@ -41,14 +53,17 @@ export class NodeExchange extends LazyAbort implements Exchange {
     });
   }
 
-  readBody(collector: Parameters<Exchange['readBody']>[0], limits: Parameters<Exchange['readBody']>[1]) {
+  readBody(collector: BodyCollector, limits: BodyLimits, coding?: Coding) {
     const incoming = this.req;
     if (collector.empty) return Promise.resolve(collector.finish());
     return new Promise<Uint8Array>((resolve, reject) => {
       let busy: unknown;
+      // A compressed body goes through zlib chunk by chunk; the collector counts what comes out.
+      const inflater = coding ? inflaterFor(coding) : undefined;
       const cleanup = () => {
         clearDeadline(deadline);
         incoming.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+        inflater?.destroy();
       };
       const fail = (err: unknown) => {
         cleanup();
@@ -60,8 +75,13 @@ export class NodeExchange extends LazyAbort implements Exchange {
       const dropRest = (err: unknown) => {
         incoming.off('data', onData).on('data', () => {});
         busy = err;
+        if (!inflater) return;
+        inflater.destroy();
+        // Inflating lags the upload: it may be in already, with no 'end' left to come.
+        if (incoming.readableEnded) finish();
+        else incoming.resume();
       };
-      const onData = (chunk: Buffer) => {
+      const collect = (chunk: Buffer) => {
         try {
           collector.add(chunk);
         } catch (err) {
@@ -69,7 +89,7 @@ export class NodeExchange extends LazyAbort implements Exchange {
           dropRest(err);
         }
       };
-      const onEnd = () => {
+      const finish = () => {
         cleanup();
         if (busy) return reject(busy);
         try {
@@ -78,9 +98,29 @@ export class NodeExchange extends LazyAbort implements Exchange {
           reject(err);
         }
       };
+      // zlib's own backpressure: a client sending faster than it inflates waits, rather than
+      // its compressed bytes piling up here.
+      const onData = inflater
+        ? (chunk: Buffer) => {
+            if (!inflater.write(chunk)) incoming.pause();
+          }
+        : collect;
+      const onEnd = () => {
+        if (!inflater || busy) return finish();
+        // The upload is whole (its 'close' follows at once); what is left is zlib's work.
+        incoming.off('close', onClose);
+        inflater.end();
+      };
       const onError = (err: Error) => fail(bodyFailed(err));
       const onClose = () => fail(new GraphPipeError('ABORTED', 'the client went away before sending the whole body'));
       const deadline = setDeadline(limits.timeoutMs, () => fail(bodyTimeout(limits)));
+      if (inflater) {
+        inflater
+          .on('data', collect)
+          .on('drain', () => incoming.resume())
+          .on('end', finish)
+          .on('error', (err) => fail(corruptBody(coding!, err)));
+      }
       try {
         collector.begin();
       } catch (err) {
@@ -128,7 +168,9 @@ export class NodeExchange extends LazyAbort implements Exchange {
     for (const h of this.extraHeaders) headers.push(h);
     // A body we stopped reading (too large, too slow) is not worth draining: close after answering.
     if (close || this.bodyLeft()) headers.push('connection', 'close');
-    if (typeof body === 'string') {
+    if (reply.coding) {
+      sendCompressed(res, reply.status, headers, body, reply.coding);
+    } else if (typeof body === 'string') {
       headers.push('content-length', String(Buffer.byteLength(body)));
       res.writeHead(reply.status, headers).end(body);
     } else if (body instanceof Uint8Array) {
@@ -146,5 +188,36 @@ export class NodeExchange extends LazyAbort implements Exchange {
       for (let i = 0; i < body.length - 1; i++) res.write(body[i]);
       res.end(body[body.length - 1]);
     }
+  }
+}
+
+function inflaterFor(coding: Coding): Gunzip | Inflate {
+  return coding === 'gzip' ? createGunzip() : createInflate();
+}
+
+/**
+ * A compressed answer: a small body at once, with its length; a large one streamed through zlib
+ * off the main thread (chunked, its compressed length unknown until the end).
+ */
+function sendCompressed(res: ServerResponse, status: number, headers: string[], body: ReplyBody, coding: Coding): void {
+  const length =
+    typeof body === 'string' ? Buffer.byteLength(body) : body instanceof Uint8Array ? body.length : byteLengthOf(body);
+  if (length < JOIN_BELOW_BYTES) {
+    const whole = typeof body === 'string' || body instanceof Uint8Array ? body : concatBytes(body, length);
+    const bytes = coding === 'gzip' ? gzipSync(whole) : deflateSync(whole);
+    headers.push('content-length', String(bytes.length));
+    res.writeHead(status, headers).end(bytes);
+    return;
+  }
+  res.writeHead(status, headers);
+  const zip = coding === 'gzip' ? createGzip() : createDeflate();
+  // A failure here is the server's own; the answer is already under way, so cut it off.
+  zip.on('error', (err) => res.destroy(err));
+  res.once('close', () => zip.destroy());
+  zip.pipe(res);
+  if (typeof body === 'string' || body instanceof Uint8Array) zip.end(body);
+  else {
+    for (const chunk of body) zip.write(chunk);
+    zip.end();
   }
 }
