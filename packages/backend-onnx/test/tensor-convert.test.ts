@@ -5,7 +5,7 @@ import { fromOrtTensor, toOrtTensor } from '@graphpipe/onnx-common';
 
 test('inputs keep their typed array', () => {
   const t = tensor(new BigInt64Array([1n, -2n]), [2, 1]);
-  const ort = toOrtTensor(OrtTensor, t);
+  const ort = toOrtTensor(OrtTensor, t, 'x');
   expect(ort.type).toBe('int64');
   expect(ort.data).toBe(t.data);
   expect(ort.dims).toEqual([2, 1]);
@@ -13,7 +13,7 @@ test('inputs keep their typed array', () => {
 
 test('string elements given as UTF-8 bytes become JS strings', () => {
   const t = tensor([new TextEncoder().encode('ünï') as unknown as string, 'plain'], [2], 'string');
-  expect(toOrtTensor(OrtTensor, t).data).toEqual(['ünï', 'plain']);
+  expect(toOrtTensor(OrtTensor, t, 'x').data).toEqual(['ünï', 'plain']);
 });
 
 test("outputs keep onnxruntime's typed array; bool comes out as bool bytes", () => {
@@ -21,7 +21,7 @@ test("outputs keep onnxruntime's typed array; bool comes out as bool bytes", () 
   const t = fromOrtTensor(ort, 'bool');
   expect(t).toEqual({ dtype: 'bool', shape: [3], data: new Uint8Array([1, 0, 1]) });
   expect(t.data).toBe(ort.data);
-  expect(toOrtTensor(OrtTensor, t).type).toBe('bool');
+  expect(toOrtTensor(OrtTensor, t, 'x').type).toBe('bool');
 });
 
 test('float16 held in another 16-bit array (Float16Array on newer runtimes) is viewed as Uint16Array', () => {

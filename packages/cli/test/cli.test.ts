@@ -117,6 +117,30 @@ describe('graphpipe infer', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/400: input "a" must be float32, got int32/);
   });
+
+  test('String outputs are shown and saved as their bytes: not UTF-8 in hex, never U+FFFD', async () => {
+    const bytes = createFunctionBackend(
+      () => tensor([Uint8Array.of(0xff, 0xfe), new TextEncoder().encode('a\0b'), Uint8Array.of(0, 0x61)]),
+      { name: 'bytes' },
+    );
+    const bytesServer = await serve(bytes, { port: 0, logger: false });
+    try {
+      const dir = await mkdtemp(join(tmpdir(), 'graphpipe-cli-'));
+      const shown = await runCli(['infer', bytesServer.url, '-i', '["q"]', '--save', dir]);
+      expect(shown.stdout.trim()).toBe('output0: string[3] 0xfffe, "a\\u0000b", "\\u0000a"');
+      const saved = parseNpy(new Uint8Array(await readFile(join(dir, 'output0.npy'))));
+      expect((saved.data as Uint8Array[]).map((b) => [...b])).toEqual([
+        [0xff, 0xfe],
+        [0x61, 0, 0x62],
+        [0, 0x61],
+      ]);
+      const json = await runCli(['infer', bytesServer.url, '-i', '["q"]', '--json']);
+      expect(json.code).toBe(1);
+      expect(json.stderr).toMatch(/element 0 is not valid UTF-8 text; JSON holds only text, so save it as \.npy/);
+    } finally {
+      await bytesServer.close();
+    }
+  });
 });
 
 describe('--token', () => {

@@ -6,7 +6,7 @@ import {
   type GraphPipeError,
   isGraphPipeError,
   RemoteModel,
-  stringValues,
+  utf8Values,
   type Tensor,
   tensor,
 } from '@graphpipe/client';
@@ -75,7 +75,7 @@ describe('what the client sends', () => {
       ['string', [2]],
     ]);
     expect(Array.from(outputs[0]!.data as Float32Array)).toEqual([1, 2, 3, 4]);
-    expect(stringValues(outputs[1] as Tensor & { dtype: 'string' })).toEqual(['x', 'yz']);
+    expect(utf8Values(outputs[1] as Tensor & { dtype: 'string' }, 'output')).toEqual(['x', 'yz']);
   });
 
   test("a large tensor streams out with a Content-Length, from the caller's own memory, and comes back whole", async () => {

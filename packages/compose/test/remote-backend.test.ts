@@ -5,7 +5,7 @@ import {
   decodeRequest,
   encodeMetadataResponse,
   GraphPipeError,
-  stringValues,
+  utf8Values,
   type Tensor,
   tensor,
 } from '@graphpipe/protocol';
@@ -61,7 +61,7 @@ describe('createRemoteBackend', () => {
       { b, a },
       { outputNames: ['b2', 'config', 'a2'], config: 'temperature=0.5;ü' },
     );
-    expect(stringValues(byName.config as Tensor & { dtype: 'string' })).toEqual(['temperature=0.5;ü']);
+    expect(utf8Values(byName.config as Tensor & { dtype: 'string' }, 'output')).toEqual(['temperature=0.5;ü']);
     expect(byName.a2).toMatchObject({ dtype: 'float32', shape: [2, 2] });
     expect(Array.from(byName.a2!.data as Float32Array)).toEqual([1, 2, 3, 4]);
     expect(byName.b2).toMatchObject({ dtype: 'int64', shape: [2] });

@@ -62,7 +62,7 @@ export class OnnxBackend<T extends OrtTensorLike = OrtTensorLike> implements Bac
     const feeds: Record<string, T> = Object.create(null);
     for (const [name, tensor] of Object.entries(inputs)) {
       usable(this.#model.inputs, name, 'input');
-      feeds[name] = toOrtTensor(this.#OrtTensor, tensor);
+      feeds[name] = toOrtTensor(this.#OrtTensor, tensor, name);
     }
     const wanted = outputNames.length > 0 ? outputNames : this.defaultOutputs;
     const ports = wanted.map((name) => usable(this.#model.outputs, name, 'output'));

@@ -1,12 +1,15 @@
 /** Protocol tensors <-> onnxruntime tensors, sharing the typed arrays rather than copying them. */
-import { type DType, type Tensor, stringValues } from '@graphpipe/protocol';
+import { type DType, type Tensor, textValues } from '@graphpipe/protocol';
 import type { OrtOutput, OrtTensorConstructor, OrtTensorLike } from './ort-types.js';
 
-/** An onnxruntime tensor made with the runtime's own `Tensor` class; the type names coincide. */
-export function toOrtTensor<T extends OrtTensorLike>(OrtTensor: OrtTensorConstructor<T>, t: Tensor): T {
+/**
+ * An onnxruntime tensor made with the runtime's own `Tensor` class; the type names coincide.
+ * `name` is the input's, for errors.
+ */
+export function toOrtTensor<T extends OrtTensorLike>(OrtTensor: OrtTensorConstructor<T>, t: Tensor, name: string): T {
   const dims = t.shape as number[];
-  // onnxruntime wants JS strings; our decoder hands over raw UTF-8 bytes.
-  const data = t.dtype === 'string' ? stringValues(t) : t.data;
+  // onnxruntime's string tensors are JS strings, cut at NUL: elements it cannot carry exactly are refused.
+  const data = t.dtype === 'string' ? textValues(t, `input ${JSON.stringify(name)}`) : t.data;
   return new OrtTensor(t.dtype as never, data as never, dims);
 }
 

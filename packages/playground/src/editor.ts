@@ -5,7 +5,7 @@
 import {
   type DType,
   elementCount,
-  stringValues,
+  displayStrings,
   type Tensor,
   type TensorSpec,
   tensor,
@@ -114,7 +114,7 @@ export function exampleAt(example: Tensor, spec: TensorSpec, index: number): { t
 export function formatTensor(t: Tensor): string {
   const values: string[] =
     t.dtype === 'string'
-      ? stringValues(t).map((s) => JSON.stringify(s))
+      ? displayStrings(t).map((s) => JSON.stringify(s))
       : Array.from(t.data as ArrayLike<number | bigint>, (v) => formatNumber(v, t.dtype));
   if (t.shape.length === 0) return values[0] ?? '';
   return nest(values, t.shape, 0, 0).text;

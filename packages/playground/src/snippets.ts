@@ -1,5 +1,5 @@
 /** Copy-ready code that calls the chosen model with the inputs on the page. */
-import { type DType, elementCount, stringValues, type Tensor } from '@graphpipe/client';
+import { type DType, elementCount, displayStrings, type Tensor } from '@graphpipe/client';
 import { datatypeOf, encodeV2Request, type NamedTensor } from '@graphpipe/protocol/v2';
 import { formatNumber, formatTensor } from './editor.js';
 
@@ -77,7 +77,7 @@ function tensorExpression(t: Tensor): string {
   // Typed arrays that more than one dtype uses say which one they hold.
   const dtypeArg = t.dtype === 'float16' || t.dtype === 'bool' ? `, '${t.dtype}'` : '';
   if (t.dtype === 'string') {
-    return `tensor(${JSON.stringify(count <= INLINE_LIMIT ? stringValues(t) : [])}, ${shape})`;
+    return `tensor(${JSON.stringify(count <= INLINE_LIMIT ? displayStrings(t) : [])}, ${shape})`;
   }
   const type = ARRAY_BY_DTYPE[t.dtype];
   if (count > INLINE_LIMIT) return `tensor(new ${type}(${count}), ${shape}${dtypeArg}) /* your ${count} values */`;

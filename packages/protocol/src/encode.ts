@@ -1,5 +1,6 @@
 import { type DType, isDType, typedArrayFor, wireFromDType } from './dtype.js';
 import type { MetadataResponse, ResponseError, TensorSpec } from './messages.js';
+import { elementBytes } from './string-elements.js';
 import { elementCount, type Tensor } from './tensor.js';
 import { alignUp, Emitter } from './wire/emitter.js';
 import {
@@ -194,7 +195,7 @@ function prepareTensor(t: Tensor, payloads: Uint8Array[]): PreparedTensor {
       wire,
       shape: t.shape,
       payload: -1,
-      strings: t.data.map((s) => (typeof s === 'string' ? utf8.encode(s) : s)),
+      strings: t.data.map((s, i) => elementBytes(s, 'a String tensor', i)),
     };
   }
   const data = t.data;

@@ -1,5 +1,6 @@
 export * from './dtype.js';
 export * from './tensor.js';
+export { byteValues, displayStrings, textValues, utf8Values } from './string-elements.js';
 export * from './errors.js';
 export type * from './messages.js';
 export * from './limits.js';

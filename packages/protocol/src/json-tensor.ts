@@ -1,6 +1,7 @@
 import { type DType, isDType, type NumericDType, typedArrayFor } from './dtype.js';
 import { GraphPipeError } from './errors.js';
-import { stringValues, type Tensor, tensor } from './tensor.js';
+import { utf8Values } from './string-elements.js';
+import { type Tensor, tensor } from './tensor.js';
 
 /** A tensor as plain JSON: its dtype, its shape and its values in row-major order. */
 export interface JsonTensor {
@@ -38,11 +39,14 @@ export function tensorFromJson(value: unknown, dtype?: DType): Tensor {
   return fromNumbers(declared, shape, flat);
 }
 
-/** The JSON form of a tensor (see JsonTensor), which `tensorFromJson` reads back exactly. */
+/**
+ * The JSON form of a tensor (see JsonTensor), which `tensorFromJson` reads back exactly. JSON
+ * holds text, so a String element that is not UTF-8 is refused (INVALID_ARGUMENT), not altered.
+ */
 export function tensorToJson(t: Tensor): JsonTensor {
   const data =
     t.dtype === 'string'
-      ? stringValues(t)
+      ? utf8Values(t, 'String tensor', '; JSON holds only text, so save it as .npy')
       : t.dtype === 'bool'
         ? Array.from(t.data, (b) => b !== 0)
         : Array.from(t.data as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? v.toString() : v));

@@ -1,5 +1,6 @@
 import { elementSize, type NumericDType, typedArrayFor } from './dtype.js';
 import { GraphPipeError } from './errors.js';
+import { byteValues } from './string-elements.js';
 import { elementCount, type Tensor, tensor } from './tensor.js';
 
 /**
@@ -78,8 +79,10 @@ function readFixedStrings(body: Uint8Array, count: number, kind: 'U' | 'S', widt
   for (let i = 0; i < count; i++) {
     const cell = body.subarray(i * stride, (i + 1) * stride);
     if (kind === 'S') {
-      const end = cell.indexOf(0);
-      out.push(cell.slice(0, end < 0 ? cell.length : end));
+      // NumPy pads bytes_ cells with NULs and drops trailing ones; NULs inside are the element's.
+      let end = cell.length;
+      while (end > 0 && cell[end - 1] === 0) end--;
+      out.push(cell.slice(0, end));
     } else {
       const points = new Uint32Array(cell.slice().buffer);
       const end = points.indexOf(0);
@@ -95,7 +98,10 @@ export function toNpy(t: Tensor): Uint8Array {
   let body: Uint8Array;
   if (t.dtype === 'string') {
     // Bytes arrays ('|S') keep arbitrary bytes exactly; NumPy reads them as dtype bytes_.
-    const cells = t.data.map((s) => (typeof s === 'string' ? new TextEncoder().encode(s) : s));
+    const cells = byteValues(t);
+    // The padding is NULs, so an element's own trailing NULs would not come back.
+    const cut = cells.findIndex((c) => c.length > 0 && c[c.length - 1] === 0);
+    if (cut >= 0) throw invalid(`String element ${cut} ends in a NUL byte, which a .npy bytes array cannot keep`);
     const width = Math.max(1, ...cells.map((c) => c.length));
     descr = `|S${width}`;
     body = new Uint8Array(width * cells.length);

@@ -110,10 +110,3 @@ export function isTensor(value: unknown): value is Tensor {
 export function byteLength(t: Tensor): number {
   return t.dtype === 'string' ? 0 : elementCount(t.shape) * elementSize(t.dtype);
 }
-
-const utf8 = new TextDecoder('utf-8');
-
-/** The elements of a String tensor as JS strings (bytes are read as UTF-8). */
-export function stringValues(t: TensorOf<'string'>): string[] {
-  return t.data.map((v) => (typeof v === 'string' ? v : utf8.decode(v)));
-}

@@ -15,7 +15,7 @@ import {
   invalidMessage,
   isDType,
   isGraphPipeError,
-  stringValues,
+  displayStrings,
   tensor,
   typedArrayFor,
   wireFromDType,
@@ -139,7 +139,7 @@ describe('tensor()', () => {
   it('takes raw bytes as String elements', () => {
     const t = tensor([new Uint8Array([0xff]), 'x'], [2]);
     expect(t.dtype).toBe('string');
-    expect(stringValues(t as never)).toEqual(['\ufffd', 'x']);
+    expect(displayStrings(t as never)).toEqual(['\ufffd', 'x']);
   });
 
   it('scalars and zero-size shapes', () => {

@@ -43,7 +43,7 @@ describe('.npy', () => {
   test('every numeric dtype and byte strings round-trip', () => {
     for (const dtype of DTYPES) {
       let t: Tensor;
-      if (dtype === 'string') t = tensor([new Uint8Array([0xff, 0]), new Uint8Array([1, 2, 3])]);
+      if (dtype === 'string') t = tensor([new Uint8Array([0xff, 0, 0x61]), new Uint8Array([1, 2, 3])]);
       else {
         const data = new (typedArrayFor(dtype))(6);
         for (let i = 0; i < 6; i++) (data as unknown as unknown[])[i] = typeof data[0] === 'bigint' ? BigInt(i) : i;
@@ -51,12 +51,25 @@ describe('.npy', () => {
       }
       const back = parseNpy(toNpy(t));
       expect(back.shape, dtype).toEqual(t.shape);
-      if (dtype === 'string') expect((back.data as Uint8Array[]).map((b) => [...b])).toEqual([[0xff], [1, 2, 3]]);
+      if (dtype === 'string')
+        expect((back.data as Uint8Array[]).map((b) => [...b])).toEqual([
+          [0xff, 0, 0x61],
+          [1, 2, 3],
+        ]);
       else
         expect([back.dtype === 'float16' || back.dtype === 'uint16' ? back.data : back.data].map(String)).toEqual(
           [t.data].map(String),
         );
     }
+  });
+
+  test("a byte string's own NULs stay, inside it; one ending in NUL is refused, not cut", () => {
+    // NumPy pads bytes_ cells with NULs and strips trailing ones only.
+    const t = tensor([new Uint8Array([0, 0x61, 0, 0x62]), new Uint8Array([])]);
+    expect((parseNpy(toNpy(t)).data as Uint8Array[]).map((b) => [...b])).toEqual([[0, 0x61, 0, 0x62], []]);
+    expect(() => toNpy(tensor([new Uint8Array([1]), new Uint8Array([0x61, 0])]))).toThrow(
+      /String element 1 ends in a NUL byte/,
+    );
   });
 
   test('bool arrays read and write as bool tensors', () => {

@@ -34,7 +34,7 @@ export function concatRows(parts: readonly Tensor[]): Tensor {
   const shape = [rows, ...rowShape];
   if (first.dtype === 'string')
     return tensor(
-      parts.flatMap((p) => p.data as readonly string[]),
+      parts.flatMap((p) => p.data as readonly (string | Uint8Array)[]),
       shape,
       'string',
     );

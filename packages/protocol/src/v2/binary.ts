@@ -7,9 +7,8 @@
  */
 import { type DType, elementSize, typedArrayFor } from '../dtype.js';
 import { GraphPipeError } from '../errors.js';
+import { elementBytes } from '../string-elements.js';
 import type { Tensor } from '../tensor.js';
-
-const utf8 = new TextEncoder();
 
 export function shapeText(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
@@ -102,7 +101,7 @@ export function binaryChunks(t: Tensor): Uint8Array[] {
 
 /** BYTES elements as the extension lays them out: each after its length, 4 bytes little-endian. */
 export function lengthPrefixed(elements: readonly (string | Uint8Array)[]): Uint8Array {
-  const parts = elements.map((s) => (typeof s === 'string' ? utf8.encode(s) : s));
+  const parts = elements.map((s, i) => elementBytes(s, 'a BYTES tensor', i));
   let size = 0;
   for (const p of parts) size += 4 + p.length;
   const out = new Uint8Array(size);

@@ -5,6 +5,7 @@
  * INVALID_MESSAGE naming what was expected and the byte where it went wrong.
  */
 import { invalidMessage } from '../errors.js';
+import { isWellFormed } from '../string-elements.js';
 
 /** Exact powers of ten: every one up to 1e22 is a double without rounding. */
 export const POW10: readonly number[] = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
@@ -27,7 +28,8 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a string's leading U+FEFF is its own, not a marker to drop.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** A JSON object as read: no prototype, so a key such as `__proto__` is a plain key. */
 export type JsonObject = { [key: string]: unknown };
@@ -212,6 +214,7 @@ export class JsonReader {
     let out = '';
     let run = start;
     let p = start;
+    let surrogates = false;
     for (;;) {
       if (p >= end) this.fail('unterminated string', start - 1);
       const c = b[p]!;
@@ -257,6 +260,7 @@ export class JsonReader {
             code = code * 16 + h;
           }
           p += 4;
+          if (code >= 0xd800 && code <= 0xdfff) surrogates = true;
           out += String.fromCharCode(code);
           break;
         }
@@ -266,6 +270,8 @@ export class JsonReader {
       run = p;
     }
     out += this.utf8(run, p);
+    // A \u escape of half a surrogate pair, unpaired, is no text: it has no UTF-8 bytes to carry.
+    if (surrogates && !isWellFormed(out)) this.fail('a \\u escape leaves a lone surrogate (not text)', start);
     this.pos = p + 1;
     return out;
   }

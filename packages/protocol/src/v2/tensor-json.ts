@@ -6,6 +6,7 @@ import { byteLengthOf } from '../bytes.js';
 import type { DType } from '../dtype.js';
 import { GraphPipeError, invalidMessage } from '../errors.js';
 import { countWithin, type DecodeLimits } from '../limits.js';
+import { isWellFormed } from '../string-elements.js';
 import type { Tensor } from '../tensor.js';
 import { binaryChunks, shapeText, tensorFromBinary } from './binary.js';
 import { datatypeOf, requireDtype } from './datatype.js';
@@ -241,7 +242,8 @@ export function jsonLengthOf(header: string | null | undefined, bodyLength: numb
   return length;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a string's leading U+FEFF is its own, not a marker to drop.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * A tensor's elements as JSON can carry them: strings for BYTES (undefined when an element is
@@ -253,8 +255,11 @@ function jsonForm(t: Tensor): { strings?: string[] } | undefined {
   const strings = new Array<string>(t.data.length);
   for (let i = 0; i < strings.length; i++) {
     const s = t.data[i]!;
-    if (typeof s === 'string') strings[i] = s;
-    else {
+    if (typeof s === 'string') {
+      // A lone surrogate has no bytes: the binary form refuses it, naming the element.
+      if (!isWellFormed(s)) return undefined;
+      strings[i] = s;
+    } else {
       try {
         strings[i] = utf8.decode(s);
       } catch {

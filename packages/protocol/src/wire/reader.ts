@@ -15,7 +15,7 @@ export interface VectorRef {
 }
 
 const EMPTY: VectorRef = { start: 0, length: 0 };
-const utf8 = new TextDecoder('utf-8');
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
  * Bounds-checked access to a FlatBuffer. The flatbuffers JS runtime trusts its input; this
