@@ -34,32 +34,17 @@ export function addRepositoryRoutes(table: RouteTable, repository: ModelReposito
     }),
   );
   /** Load or unload by name; `ignored`: parameters Triton's clients may send that mean nothing here. */
-  const byName = (kind: 'load' | 'unload', ignored: readonly string[], act: (name: string) => Promise<void>) =>
-    admin(`repository-${kind}`, async (ctx) => {
+  const byName = (action: 'load' | 'unload', ignored: readonly string[]) =>
+    admin(`repository-${action}`, async (ctx) => {
       const name = modelName(ctx.params.name!);
       ctx.model = name;
       noParameters(await jsonBody(ctx, ['parameters']), ignored);
-      try {
-        await act(name);
-      } catch (err) {
-        // A load that failed may still have changed what is served (another version, a failure noted).
-        if ((err as GraphPipeError).code !== 'NOT_FOUND') repository.emit('administered', { action: kind, name });
-        throw err;
-      }
-      repository.emit('administered', { action: kind, name });
+      await repository.administer({ action, name });
       return DONE;
     });
-  table.add(
-    'POST',
-    '/v2/repository/models/:name/load',
-    byName('load', [], (name) => repository.load(name)),
-  );
+  table.add('POST', '/v2/repository/models/:name/load', byName('load', []));
   // Triton's clients may ask to unload dependents; no model here depends on another.
-  table.add(
-    'POST',
-    '/v2/repository/models/:name/unload',
-    byName('unload', ['unload_dependents'], (name) => repository.unload(name)),
-  );
+  table.add('POST', '/v2/repository/models/:name/unload', byName('unload', ['unload_dependents']));
   // Anything else under /v2/repository: a name that could mean a path is refused as such.
   table.add(
     'POST',
