@@ -85,7 +85,7 @@ function servingPids(output: string): Set<number> {
 }
 
 describe('graphpipe serve --workers', () => {
-  test('two workers share the port and the metrics, a dead one is replaced, SIGTERM drains both', async () => {
+  test('two workers share the port and the metrics, SIGTERM drains both', async () => {
     const cluster = await startCluster(['models/iris-classifier.onnx']);
     try {
       for (let i = 0; i < 20; i++) expect(await post(cluster.url, iris)).toBe(200);
@@ -97,15 +97,10 @@ describe('graphpipe serve --workers', () => {
           /graphpipe_requests_total\{protocol="graphpipe",kind="infer",status="200",model="iris-classifier",version="[^"]*"\} 20\b/,
         );
       }
-
-      process.kill(cluster.pids[0]!, 'SIGKILL');
-      await vi.waitFor(() => expect(cluster.output()).toContain('worker restarted and serving'), { timeout: 20_000 });
-      expect(cluster.output()).toContain('worker died; starting another');
-      for (let i = 0; i < 6; i++) expect(await post(cluster.url, iris)).toBe(200);
     } finally {
       expect(await stop(cluster.child, 'SIGTERM')).toBe(0);
     }
-    for (const pid of cluster.pids.slice(1)) expect(() => process.kill(pid, 0)).toThrow();
+    for (const pid of cluster.pids) expect(() => process.kill(pid, 0)).toThrow();
   }, 60_000);
 
   test('workers killed under load leave no request waiting: each gets an answer or a closed connection', async () => {
@@ -147,11 +142,14 @@ describe('graphpipe serve --workers', () => {
     expect(outcomes.get(200)).toBeGreaterThan(kills * 10);
   }, 150_000);
 
-  test("an administrator's unload and load reach every worker", async () => {
+  test("an administrator's unload and load reach every worker; --quiet keeps the workers' errors", async () => {
     const dir = await tempDir();
     await put(dir, 'iris.onnx', { bundled: 'iris-classifier.onnx' });
     await put(dir, 'conv.onnx', { bundled: 'tiny-conv.onnx' });
+    await put(dir, 'broken.onnx', 'not a model');
     const cluster = await startCluster([dir, '--admin-token', ADMIN_TOKEN, '--no-watch', '--quiet']);
+    // Quiet drops the request lines, not the errors: each worker says what failed to load.
+    expect(cluster.output().match(/"msg":"model failed to load"/g)).toHaveLength(2);
     const admin = (path: string) =>
       post(`${cluster.url}${path}`, new Uint8Array(0), { authorization: `Bearer ${ADMIN_TOKEN}` });
     // The model declares its own name.
@@ -212,7 +210,7 @@ describe('graphpipe serve --workers', () => {
     expect(answering).toEqual(new Set(cluster.pids));
   }, 60_000);
 
-  test('a replacement killed before it is ready is replaced in turn, and the other worker serves on', async () => {
+  test('a dead worker is replaced; a replacement killed before it is ready is replaced in turn; the other serves on', async () => {
     const cluster = await startCluster(['models/iris-classifier.onnx', '--quiet']);
     try {
       const [victim, survivor] = cluster.pids as [number, number];
@@ -224,6 +222,7 @@ describe('graphpipe serve --workers', () => {
       // The survivor answers while the next replacement starts, and once it serves.
       for (let i = 0; i < 10; i++) expect(await post(cluster.url, iris)).toBe(200);
       await vi.waitFor(() => expect(cluster.output()).toContain('worker restarted and serving'), { timeout: 20_000 });
+      expect(cluster.output()).toContain('worker died; starting another');
       expect(cluster.output()).toContain('worker died while starting; starting another');
       expect(cluster.output()).not.toContain('stopping');
       expect(() => process.kill(survivor, 0)).not.toThrow();
