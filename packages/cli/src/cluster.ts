@@ -18,7 +18,10 @@ const SHUTDOWN = 'graphpipe:shutdown';
  * Restarts allowed per worker within a minute before the primary gives up (a crash loop):
  * GRAPHPIPE_WORKER_RESTARTS, default 3.
  */
-const restartsPerMinute = () => Number(process.env.GRAPHPIPE_WORKER_RESTARTS ?? 3);
+const restartsPerMinute = () => {
+  const value = Number(process.env.GRAPHPIPE_WORKER_RESTARTS);
+  return Number.isInteger(value) && value >= 0 ? value : 3;
+};
 
 type Message = { type: typeof READY; summary: string } | { type: typeof SHUTDOWN; graceMs?: number };
 
