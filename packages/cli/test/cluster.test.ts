@@ -232,6 +232,19 @@ describe('graphpipe serve --workers', () => {
     }
   }, 60_000);
 
+  test('past the restart limit the server drains as on SIGTERM and exits 1', async () => {
+    const cluster = await startCluster(['models/iris-classifier.onnx', '--quiet', '--shutdown-grace', '2000'], {
+      env: { GRAPHPIPE_WORKER_RESTARTS: '0' },
+    });
+    const exited = new Promise((resolve) => cluster.child.once('exit', resolve));
+    process.kill(cluster.pids[0]!, 'SIGKILL');
+    await vi.waitFor(() => expect(cluster.output()).toContain('workers keep dying; stopping'));
+    // The survivor waits out its grace period: not ready, answering 503.
+    const ready = await fetch(`${cluster.url}/readyz`, { headers: { connection: 'close' } });
+    expect(ready.status).toBe(503);
+    expect(await exited).toBe(1);
+  }, 60_000);
+
   test('a model that does not load stops the whole cluster, saying why', async () => {
     const dir = await tempDir();
     await put(dir, 'broken.onnx', 'not a model');
