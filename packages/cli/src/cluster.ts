@@ -9,18 +9,21 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { createLogger } from '@graphpipe/server-core';
 import { answerClusterMetrics, type ModelRepository, type ServerHandle } from '@graphpipe/server-core/node';
+import { applyChanges, type ChangeMessage, ChangeSequencer } from './cluster-changes.js';
 
 const READY = 'graphpipe:ready';
-const ADMINISTERED = 'graphpipe:administered';
 const SHUTDOWN = 'graphpipe:shutdown';
 
-/** Restarts allowed per worker slot within a minute before the primary gives up. */
-const RESTARTS_PER_MINUTE = 3;
+/**
+ * Restarts allowed per worker within a minute before the primary gives up (a crash loop):
+ * GRAPHPIPE_WORKER_RESTARTS, default 3.
+ */
+const restartsPerMinute = () => {
+  const value = Number(process.env.GRAPHPIPE_WORKER_RESTARTS);
+  return Number.isInteger(value) && value >= 0 ? value : 3;
+};
 
-type Message =
-  | { type: typeof READY; summary: string }
-  | { type: typeof ADMINISTERED; action: 'load' | 'unload'; name: string }
-  | { type: typeof SHUTDOWN; graceMs?: number };
+type Message = { type: typeof READY; summary: string } | { type: typeof SHUTDOWN; graceMs?: number };
 
 /** `--workers`: a whole number of processes, or `auto` for one per core. */
 export function workerCount(value: string): number {
@@ -33,19 +36,12 @@ export function announce(summary: string): void {
   else console.log(summary);
 }
 
-/** In a worker: what the primary asks of it, and administrators' loads and unloads to share. */
+/** In a worker: what the primary asks of it, and the repository changes it has every worker apply. */
 export function joinCluster(handle: ServerHandle, repository?: ModelRepository): void {
   if (!cluster.isWorker) return;
-  repository?.on('administered', ({ action, name }) =>
-    process.send!({ type: ADMINISTERED, action, name } satisfies Message),
-  );
+  applyChanges(repository);
   process.on('message', (message: Message) => {
-    if (message?.type === ADMINISTERED && repository) {
-      // The worker that was asked has reported any failure; here it only has to match it.
-      void (message.action === 'load' ? repository.load(message.name) : repository.unload(message.name)).catch(
-        () => {},
-      );
-    } else if (message?.type === SHUTDOWN) {
+    if (message?.type === SHUTDOWN) {
       handle.close(message.graceMs === undefined ? {} : { graceMs: message.graceMs }).then(
         () => process.exit(0),
         () => process.exit(1),
@@ -56,8 +52,12 @@ export function joinCluster(handle: ServerHandle, repository?: ModelRepository):
 
 /** The primary: starts `count` workers running this same command, and looks after them until they have all stopped. */
 export function runPrimary(count: number): Promise<void> {
+  // Each worker accepts its connections itself. In round-robin mode the primary accepts them and
+  // hands each to a worker: one handed to a worker as it dies is lost, its client left waiting forever.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   const logger = createLogger();
   const stopAnswering = answerClusterMetrics();
+  const changes = new ChangeSequencer();
   const ready = new Set<number>();
   const restarts: number[] = [];
   let stopping = false;
@@ -74,41 +74,47 @@ export function runPrimary(count: number): Promise<void> {
     each((worker) => worker.isConnected() && worker.send({ type: SHUTDOWN, graceMs } satisfies Message));
   };
 
-  cluster.on('message', (worker, message: Message) => {
-    if (message?.type === READY) {
-      ready.add(worker.id);
-      if (!announced && ready.size === count) {
-        announced = true;
-        const pids = Object.values(cluster.workers ?? {}).map((w) => w!.process.pid);
-        const [first = '', ...rest] = message.summary.split('\n');
-        console.log([`${first} (${count} workers: pids ${pids.join(', ')})`, ...rest].join('\n'));
-      } else if (announced) {
-        logger.info({ pid: worker.process.pid }, 'worker restarted and serving');
-      }
-    } else if (message?.type === ADMINISTERED) {
-      each((other) => other !== worker && other.isConnected() && other.send(message));
+  cluster.on('message', (worker, message: Message | ChangeMessage) => {
+    if (changes.receive(worker, message as ChangeMessage)) return;
+    if (message?.type !== READY) return;
+    ready.add(worker.id);
+    changes.join(worker);
+    if (!announced && ready.size === count) {
+      announced = true;
+      const pids = Object.values(cluster.workers ?? {}).map((w) => w!.process.pid);
+      const [first = '', ...rest] = message.summary.split('\n');
+      console.log([`${first} (${count} workers: pids ${pids.join(', ')})`, ...rest].join('\n'));
+    } else if (announced) {
+      logger.info({ workerPid: worker.process.pid }, 'worker restarted and serving');
     }
   });
 
   return new Promise((resolve) => {
     cluster.on('exit', (worker, code, signal) => {
       const wasReady = ready.delete(worker.id);
-      // The exit code says how the shutdown went, or that the server never came up; a crash
-      // along the way was answered with a new worker.
-      if (stopping ? code !== 0 : !wasReady) failed = true;
-      if (!stopping) {
+      changes.leave(worker);
+      const workerPid = worker.process.pid;
+      if (stopping) {
+        // The exit code says how the shutdown went (a worker still starting has nothing to drain, and
+        // a signal stops it); a crash along the way was answered with a new worker.
+        if (wasReady && code !== 0) failed = true;
+      } else if (!announced) {
+        // The server never came up: a worker that cannot start (a model that does not load, say) would fail again.
+        failed = true;
+        logger.error({ workerPid, code, signal }, 'a worker failed to start; stopping');
+        stopAll(0);
+      } else {
+        // Once the server is up, a worker that dies, even one still starting, is a crash like any other.
         const now = Date.now();
         restarts.push(now);
         while (restarts[0]! < now - 60_000) restarts.shift();
-        if (!wasReady || restarts.length > RESTARTS_PER_MINUTE * count) {
-          // A worker that never came up (a model that does not load, say) would fail again.
-          logger.error(
-            { pid: worker.process.pid, code, signal },
-            wasReady ? 'workers keep dying; stopping' : 'a worker failed to start; stopping',
-          );
-          stopAll(0);
+        if (restarts.length > restartsPerMinute() * count) {
+          failed = true;
+          logger.error({ workerPid, code, signal }, 'workers keep dying; stopping');
+          stopAll();
         } else {
-          logger.warn({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
+          const what = wasReady ? 'worker died' : 'worker died while starting';
+          logger.warn({ workerPid, code, signal }, `${what}; starting another`);
           start();
         }
       }

@@ -105,7 +105,7 @@ export function buildProgram(): Command {
       wholeNumber(0),
       '10000',
     )
-    .option('-q, --quiet', 'no request log lines')
+    .option('-q, --quiet', 'no request log lines (warnings and errors stay)')
     .action(serveCommand);
 
   program

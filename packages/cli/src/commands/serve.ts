@@ -1,8 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
-import type { Backend } from '@graphpipe/server-core';
+import { type Backend, createLogger } from '@graphpipe/server-core';
 import { ModelRepository, recogniseModel, type ServeOptions, serve } from '@graphpipe/server-core/node';
 import cluster from 'node:cluster';
 import { announce, joinCluster, runPrimary, workerCount } from '../cluster.js';
+import { sequenceThroughPrimary } from '../cluster-changes.js';
 import { loadBackend } from '../load-backend.js';
 
 export interface ServeCommandOptions {
@@ -45,7 +46,8 @@ export async function serveCommand(model: string, opts: ServeCommandOptions): Pr
       ? { maxBatchSize: Number(opts.maxBatchSize), maxDelayMs: Number(opts.maxBatchDelay) }
       : undefined,
     cache: opts.cacheMb ? { maxBytes: Number(opts.cacheMb) * 1024 * 1024 } : undefined,
-    logger: opts.quiet ? false : undefined,
+    // Quiet drops the request lines (info), not warnings and errors (a model that failed to load).
+    logger: opts.quiet ? createLogger('warn') : undefined,
     shutdownGraceMs: Number(opts.shutdownGrace),
     drainTimeoutMs: Number(opts.drainTimeout),
     handleSignals: true,
@@ -83,6 +85,8 @@ async function serveRepository(dir: string, opts: ServeCommandOptions, options: 
     importer: (name) => import(name),
     watch: opts.watch,
     backendOptions: { device: opts.device },
+    // A cluster's workers apply loads, unloads and the watcher's changes in one order, the primary's.
+    sequence: cluster.isWorker ? sequenceThroughPrimary : undefined,
   });
   const handle = await serve([], { ...options, repository });
   joinCluster(handle, repository);

@@ -18,6 +18,7 @@ export {
   readModelConfig,
   selectVersions,
   type ModelRepositoryOptions,
+  type RepositoryChange,
   type RepositoryEvents,
   type RepositoryIndexEntry,
   type VersionPolicy,

@@ -33,41 +33,25 @@ export function addRepositoryRoutes(table: RouteTable, repository: ModelReposito
       return jsonReply(JSON.stringify(await repository.index({ ready: ready === true })));
     }),
   );
-  /**
-   * A name the repository knows: now it may label the request's metrics. Names it does not know
-   * never do, so that calls with made-up names cannot grow the metrics without bound.
-   */
-  const administered = (ctx: RequestContext, action: 'load' | 'unload', name: string) => {
-    ctx.model = name;
-    repository.emit('administered', { action, name });
-  };
   /** Load or unload by name; `ignored`: parameters Triton's clients may send that mean nothing here. */
-  const byName = (kind: 'load' | 'unload', ignored: readonly string[], act: (name: string) => Promise<void>) =>
-    admin(`repository-${kind}`, async (ctx) => {
+  const byName = (action: 'load' | 'unload', ignored: readonly string[]) =>
+    admin(`repository-${action}`, async (ctx) => {
       const name = modelName(ctx.params.name!);
       noParameters(await jsonBody(ctx, ['parameters']), ignored);
       try {
-        await act(name);
+        await repository.administer({ action, name });
       } catch (err) {
-        if ((err as GraphPipeError).code === 'NOT_FOUND') throw err;
-        // A load that failed may still have changed what is served (another version, a failure noted).
-        administered(ctx, kind, name);
+        // A made-up name never labels metrics (they would grow without bound); a known one does,
+        // even when its load failed.
+        if ((err as GraphPipeError).code !== 'NOT_FOUND') ctx.model = name;
         throw err;
       }
-      administered(ctx, kind, name);
+      ctx.model = name;
       return DONE;
     });
-  table.add(
-    'POST',
-    '/v2/repository/models/:name/load',
-    byName('load', [], (name) => repository.load(name)),
-  );
+  table.add('POST', '/v2/repository/models/:name/load', byName('load', []));
   // Triton's clients may ask to unload dependents; no model here depends on another.
-  table.add(
-    'POST',
-    '/v2/repository/models/:name/unload',
-    byName('unload', ['unload_dependents'], (name) => repository.unload(name)),
-  );
+  table.add('POST', '/v2/repository/models/:name/unload', byName('unload', ['unload_dependents']));
   // Anything else under /v2/repository: a name that could mean a path is refused as such.
   table.add(
     'POST',

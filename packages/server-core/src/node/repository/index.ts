@@ -4,6 +4,7 @@ export { type RepositoryEntry, scanRepository } from './layout.js';
 export {
   ModelRepository,
   type ModelRepositoryOptions,
+  type RepositoryChange,
   type RepositoryEvents,
   type RepositoryIndexEntry,
 } from './repository.js';

@@ -29,7 +29,18 @@ export interface ModelRepositoryOptions {
   readonly loadConcurrency?: number;
   /** Backend options every model gets (e.g. `{ device: 'cuda' }`); a model's config adds to them. */
   readonly backendOptions?: Readonly<Record<string, unknown>>;
+  /**
+   * Where administrators' loads and unloads and the watcher's changes go instead of being applied
+   * at once: processes serving one directory (a cluster's workers) hand them to one sequencer,
+   * which has each process `apply` them in the same order. Resolves once the change is applied.
+   */
+  readonly sequence?: (change: RepositoryChange) => Promise<void>;
 }
+
+/** A change to what the repository serves: an administrator's load or unload, or the watcher's news of an entry. */
+export type RepositoryChange =
+  | { readonly action: 'load' | 'unload'; readonly name: string }
+  | { readonly action: 'resync'; readonly key: string };
 
 /** One line of the repository index (OIP v2's `POST /v2/repository/index`). */
 export interface RepositoryIndexEntry {
@@ -46,11 +57,6 @@ export interface RepositoryEvents {
   /** A version that failed to load, or a model that cannot be served at all (no version). */
   failed: [{ name: string; version?: string; reason: string }];
   unloaded: [{ name: string; version: string }];
-  /**
-   * An administrator loaded or unloaded a model through the repository routes: other processes
-   * serving the same directory (a cluster's workers) do the same.
-   */
-  administered: [{ action: 'load' | 'unload'; name: string }];
 }
 
 /** What one entry of the directory serves: its name and, per version, the files it was loaded from. */
@@ -124,7 +130,7 @@ export class ModelRepository extends EventEmitter<RepositoryEvents> {
       this.watcher = await watchRepository(
         this.dir,
         this.options.settleMs ?? 500,
-        (key) => void this.resync(key),
+        (key) => void this.changed(key),
         (err) => this.log('error', { err }, 'watching the model repository failed'),
       );
     }
@@ -188,6 +194,17 @@ export class ModelRepository extends EventEmitter<RepositoryEvents> {
     });
   }
 
+  /** An administrator's load or unload: through the sequencer when there is one. */
+  administer(change: RepositoryChange & { action: 'load' | 'unload' }): Promise<void> {
+    return this.options.sequence ? this.options.sequence(change) : this.apply(change);
+  }
+
+  /** Applies a change here (what the sequencer has every process do). */
+  apply(change: RepositoryChange): Promise<void> {
+    if (change.action === 'resync') return this.resync(change.key);
+    return change.action === 'load' ? this.load(change.name) : this.unload(change.name);
+  }
+
   /** Stops watching and waits for loads and unloads under way; the server then closes the models. */
   async close(): Promise<void> {
     this.closed = true;
@@ -196,7 +213,15 @@ export class ModelRepository extends EventEmitter<RepositoryEvents> {
     await Promise.all(this.closing);
   }
 
-  /** What the watcher calls: never rejects (nobody awaits it), failures go to the log. */
+  /** What the watcher calls: the entry's files changed. */
+  private changed(key: string): void {
+    if (!this.options.sequence) return void this.resync(key);
+    this.options
+      .sequence({ action: 'resync', key })
+      .catch((err: unknown) => this.log('error', { err, entry: key }, 'updating a model from the repository failed'));
+  }
+
+  /** Applies the watcher's news of an entry: never rejects (nobody awaits it), failures go to the log. */
   private async resync(key: string): Promise<void> {
     if (this.closed) return;
     try {
