@@ -1,0 +1,50 @@
+/**
+ * What the registry shows of each published package besides its code: where it comes from, its
+ * license (the file itself, which npm takes from the package's own directory only), and what finds it.
+ */
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { publishedPackages, repoRoot } from '../../scripts/published-packages.mjs';
+
+const REPOSITORY = 'git+https://github.com/graphpipe-ts/graphpipe-ts.git';
+const rootLicense = readFileSync(join(repoRoot, 'LICENSE'), 'utf8');
+
+test('the published packages are the ones under packages/ that are not private', () => {
+  expect(publishedPackages().map(({ manifest }) => manifest.name)).toEqual([
+    '@graphpipe/backend-onnx',
+    '@graphpipe/backend-onnx-web',
+    '@graphpipe/backend-tf',
+    '@graphpipe/cli',
+    '@graphpipe/client',
+    '@graphpipe/compose',
+    '@graphpipe/onnx-common',
+    '@graphpipe/playground',
+    '@graphpipe/protocol',
+    '@graphpipe/server-core',
+  ]);
+});
+
+test('the root LICENSE is the Universal Permissive License', () => {
+  expect(rootLicense).toContain('The Universal Permissive License (UPL), Version 1.0');
+  expect(rootLicense).toMatch(/^Copyright \(c\) \d{4} the GraphPipe-TS authors\n/);
+});
+
+describe.each(publishedPackages())('$manifest.name', ({ dir, manifest }) => {
+  test('ships a copy of the root LICENSE, as its package.json says', () => {
+    expect(manifest.license).toBe('UPL-1.0');
+    expect(readFileSync(join(dir, 'LICENSE'), 'utf8')).toBe(rootLicense);
+  });
+
+  test('says where it comes from, where its docs are and where to report a bug', () => {
+    const directory = relative(repoRoot, dir).split('\\').join('/');
+    expect(manifest.repository).toEqual({ type: 'git', url: REPOSITORY, directory });
+    expect(manifest.homepage).toBe(`https://github.com/graphpipe-ts/graphpipe-ts/tree/main/${directory}#readme`);
+    expect(manifest.bugs).toEqual({ url: 'https://github.com/graphpipe-ts/graphpipe-ts/issues' });
+  });
+
+  test('has keywords, graphpipe first', () => {
+    expect(manifest.keywords[0]).toBe('graphpipe');
+    expect(new Set(manifest.keywords).size).toBe(manifest.keywords.length);
+  });
+});
