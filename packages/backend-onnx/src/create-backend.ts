@@ -13,7 +13,7 @@ import {
   workersOf,
 } from './options.js';
 import { inThreadRunner } from './runner.js';
-import { startWorkers } from './worker-runner.js';
+import { startWorkers } from './workers/worker-runner.js';
 
 /** `source` is a path to a .onnx (or .ort) file, or the model's bytes. */
 export async function createOnnxBackend(

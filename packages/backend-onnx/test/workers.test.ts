@@ -10,10 +10,10 @@ import { backendConformanceCases } from '@graphpipe/server-core/testing';
 import { InferenceSession } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
-import { WorkerPool } from '../src/worker-pool.js';
-import type { RunRequest } from '../src/worker-protocol.js';
-import { workerInit } from '../src/worker-runner.js';
-import { spawnSessionWorker } from '../src/worker-script.js';
+import { WorkerPool } from '../src/workers/worker-pool.js';
+import type { RunRequest } from '../src/workers/worker-protocol.js';
+import { workerInit } from '../src/workers/worker-runner.js';
+import { spawnSessionWorker } from '../src/workers/worker-script.js';
 import { floats, infer, modelPath } from './helpers.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
