@@ -10,14 +10,30 @@ import { type CorsOptions, corsSetup } from '../http/cors.js';
 import { createServerCore, type ServerCore, type ServerCoreOptions } from '../http/core.js';
 import { resolveLogger } from '../logger.js';
 import { createMetrics } from '../metrics/metrics.js';
-import type { ServeOptions } from './node/serve.js';
 import { settlesWithin } from '../settles.js';
 import { createFetchHandler } from './web.js';
 
-/** The Node entry point's options that mean the same on every runtime (see ServeOptions there). */
-export interface RuntimeServeOptions
-  extends Omit<ServerCoreOptions, 'metrics'>,
-    Pick<ServeOptions, 'host' | 'port' | 'cors' | 'drainTimeoutMs' | 'shutdownGraceMs' | 'handleSignals'> {
+/** The options that mean the same on every runtime (Node's ServeOptions adds its own). */
+export interface RuntimeServeOptions extends Omit<ServerCoreOptions, 'metrics'> {
+  /** Interface to listen on. Default 127.0.0.1; use 0.0.0.0 to accept remote callers. */
+  host?: string;
+  /** Port; 0 picks a free one. Default 9000. */
+  port?: number;
+  /** CORS for browser callers: true (any origin, the default), false, or hono's cors options. */
+  cors?: boolean | CorsOptions;
+  /**
+   * How long shutdown waits for requests in flight to be answered, in ms, after which the ones
+   * not answered yet get 503. Answers already being written always finish. Default 10 000.
+   */
+  drainTimeoutMs?: number;
+  /**
+   * How long to keep answering after SIGTERM (or `close()`) before no longer accepting
+   * connections, in ms: readiness says not ready and new requests get 503 with Retry-After and
+   * Connection: close, so a load balancer moves traffic away without errors. Default 0.
+   */
+  shutdownGraceMs?: number;
+  /** Close gracefully on SIGTERM and SIGINT, then exit. Default false (a library should not own signals). */
+  handleSignals?: boolean;
   /** Serve Prometheus metrics at GET /metrics. Default true. (Clusters are Node's only.) */
   metrics?: boolean;
 }

@@ -10,35 +10,17 @@ import { getRequestListener } from '@hono/node-server';
 import { honoAppFor } from '../app.js';
 import type { Backend } from '../../backend.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../../http/body.js';
-import { type CorsOptions, corsSetup } from '../../http/cors.js';
-import { createServerCore, type ServerCore, type ServerCoreOptions } from '../../http/core.js';
+import { corsSetup } from '../../http/cors.js';
+import { createServerCore, type ServerCore } from '../../http/core.js';
 import { resolveLogger } from '../../logger.js';
-import { closeOnSignals, gracefulClose, type Listener, urlOf } from '../runtime-serve.js';
+import { closeOnSignals, gracefulClose, type Listener, type RuntimeServeOptions, urlOf } from '../runtime-serve.js';
 import { FreshConnections } from './connections.js';
 import { NodeExchange } from './exchange.js';
 import { createMetrics, type NodeMetrics } from '../../metrics/metrics.js';
 import type { ModelRepository } from '../../repository/index.js';
 
-export interface ServeOptions extends Omit<ServerCoreOptions, 'metrics'> {
-  /** Interface to listen on. Default 127.0.0.1; use 0.0.0.0 to accept remote callers. */
-  host?: string;
-  /** Port; 0 picks a free one. Default 9000. */
-  port?: number;
-  /** CORS for browser callers: true (any origin, the default), false, or hono's cors options. */
-  cors?: boolean | CorsOptions;
-  /**
-   * How long shutdown waits for requests in flight to be answered, in ms, after which the ones
-   * not answered yet get 503. Answers already being written always finish. Default 10 000.
-   */
-  drainTimeoutMs?: number;
-  /**
-   * How long to keep answering after SIGTERM (or `close()`) before no longer accepting
-   * connections, in ms: readiness says not ready and new requests get 503 with Retry-After and
-   * Connection: close, so a load balancer moves traffic away without errors. Default 0.
-   */
-  shutdownGraceMs?: number;
-  /** Close gracefully on SIGTERM and SIGINT, then exit. Default false (a library should not own signals). */
-  handleSignals?: boolean;
+/** Node's options: every runtime's (see RuntimeServeOptions) and Node's own. */
+export interface ServeOptions extends Omit<RuntimeServeOptions, 'metrics'> {
   /**
    * How long an idle keep-alive connection stays open, in ms. Default 65 000: longer than
    * common load balancers' idle timeouts, so the server is never the one to close a
