@@ -31,8 +31,11 @@ export {
 export { asGraphPipeError, errorReply, jsonErrorReply } from './http/errors.js';
 export { createLogger, resolveLogger } from './logger.js';
 export { metadataJson } from './models/metadata.js';
-export { type ModelEvents, ServedModel, type ServedModelOptions, type RunContext } from './models/model.js';
+export { type ModelEvents, ServedModel, type ServedModelOptions } from './models/model.js';
+/** The old name of InferContext, kept for callers that use it. */
+export type { InferContext as RunContext } from './backend.js';
 export type { BatchingOptions } from './models/batcher.js';
 export type { RowCacheOptions } from './models/row-cache.js';
 export { ModelRegistry } from './models/registry.js';
-export { type Route, type RouteMatch, RouteTable } from './http/routes.js';
+export type { Route } from './http/context.js';
+export { type RouteMatch, RouteTable } from './http/routes.js';

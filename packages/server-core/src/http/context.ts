@@ -1,9 +1,32 @@
 import { BodyCollector, type BodyLimits } from './body.js';
 import type { ByteBudget } from './budget.js';
 import { requestCoding } from './encoding.js';
-import type { Exchange } from './exchange.js';
-import type { RunContext, ServedModel } from '../models/model.js';
-import type { Route } from './routes.js';
+import type { Exchange, Reply } from './exchange.js';
+import type { Access } from './auth.js';
+import type { GraphPipeError } from '@graphpipe/protocol';
+import type { InferContext } from '../backend.js';
+import type { ServedModel } from '../models/model.js';
+
+/** One endpoint: how it answers, how its errors look, and whether it answers during shutdown. */
+export interface Route {
+  /** For logs and metrics: which protocol the endpoint speaks. */
+  readonly protocol: string;
+  /** Health and metrics keep answering while the server drains; everything else gets 503. */
+  readonly duringShutdown?: boolean;
+  /** Who may call it (see auth.ts). Default 'models': the inference token, when one is set. */
+  readonly access?: Access;
+  handle(ctx: RequestContext): Reply | Promise<Reply>;
+  /** The protocol's error form; default: one text line (see errors.ts). */
+  errorReply?(error: GraphPipeError): Reply;
+  /**
+   * For a route that answers only some requests to its path (those that ask for HTML, say):
+   * whether it answers this one. The others go to the next route that matches.
+   */
+  accepts?(request: RouteRequest): boolean;
+}
+
+/** What a route's `accepts` may look at. */
+export type RouteRequest = Pick<Exchange, 'method' | 'path' | 'header'>;
 
 /** What the core shares with every request's context. */
 export interface ContextShared {
@@ -79,7 +102,7 @@ export class RequestContext {
   }
 
   /** What a model run is told of this request: its config, and the signal, made only if read. */
-  run(config: string): RunContext {
+  run(config: string): InferContext {
     return new RequestRun(this, config);
   }
 
@@ -95,7 +118,7 @@ export class RequestContext {
 }
 
 /** A class rather than an object literal with a getter: cheaper to make once per request. */
-class RequestRun implements RunContext {
+class RequestRun implements InferContext {
   constructor(
     private readonly request: RequestContext,
     readonly config: string,

@@ -17,7 +17,8 @@ import type { BatchingOptions } from '../models/batcher.js';
 import type { RowCacheOptions } from '../models/row-cache.js';
 import { SERVER_NAME } from '../models/metadata.js';
 import { ModelRegistry } from '../models/registry.js';
-import { NO_PARAMS, type Route, RouteTable } from './routes.js';
+import { NO_PARAMS, RouteTable } from './routes.js';
+import type { Route } from './context.js';
 import { isThenable } from '../settles.js';
 import { addV2Routes } from '../protocols/v2-routes.js';
 

@@ -1,31 +1,7 @@
-import type { GraphPipeError } from '@graphpipe/protocol';
 import { RegExpRouter } from 'hono/router/reg-exp-router';
 import { SmartRouter } from 'hono/router/smart-router';
 import { TrieRouter } from 'hono/router/trie-router';
-import type { Access } from './auth.js';
-import type { RequestContext } from './context.js';
-import type { Exchange, Reply } from './exchange.js';
-
-/** One endpoint: how it answers, how its errors look, and whether it answers during shutdown. */
-export interface Route {
-  /** For logs and metrics: which protocol the endpoint speaks. */
-  readonly protocol: string;
-  /** Health and metrics keep answering while the server drains; everything else gets 503. */
-  readonly duringShutdown?: boolean;
-  /** Who may call it (see auth.ts). Default 'models': the inference token, when one is set. */
-  readonly access?: Access;
-  handle(ctx: RequestContext): Reply | Promise<Reply>;
-  /** The protocol's error form; default: one text line (see errors.ts). */
-  errorReply?(error: GraphPipeError): Reply;
-  /**
-   * For a route that answers only some requests to its path (those that ask for HTML, say):
-   * whether it answers this one. The others go to the next route that matches.
-   */
-  accepts?(request: RouteRequest): boolean;
-}
-
-/** What a route's `accepts` may look at. */
-export type RouteRequest = Pick<Exchange, 'method' | 'path' | 'header'>;
+import type { Route, RouteRequest } from './context.js';
 
 export interface RouteMatch {
   readonly route: Route;

@@ -1,5 +1,5 @@
 import { GraphPipeError, type Tensor } from '@graphpipe/protocol';
-import type { RunContext } from './model.js';
+import type { InferContext } from '../backend.js';
 import { concatRows, haveRows, sliceRows } from './rows.js';
 
 export interface BatchingOptions {
@@ -16,7 +16,7 @@ export interface BatchingOptions {
 export type RunOnce = (
   inputs: Readonly<Record<string, Tensor>>,
   outputNames: readonly string[],
-  context: RunContext,
+  context: InferContext,
   rows: number | undefined,
 ) => Promise<Tensor[]>;
 
@@ -26,7 +26,7 @@ export type BatchObserver = (requests: number, rows: number, waitedSeconds: read
 interface Entry {
   readonly inputs: Readonly<Record<string, Tensor>>;
   readonly rows: number;
-  readonly context: RunContext;
+  readonly context: InferContext;
   readonly queued: number;
   readonly resolve: (outputs: Tensor[]) => void;
   readonly reject: (err: unknown) => void;
@@ -78,7 +78,7 @@ export class Batcher {
   submit(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames: readonly string[],
-    context: RunContext,
+    context: InferContext,
     rows: number | undefined,
   ): Promise<Tensor[]> {
     // Nothing to join it with: inputs without a shared first dimension, or a batch on its own.
@@ -212,7 +212,7 @@ function batchKey(inputs: Readonly<Record<string, Tensor>>, outputNames: readonl
  * The signal is made when first read; callers who left before that count as gone already.
  * `settled` takes its listeners off the callers' signals once the run is over.
  */
-function batchContext(config: string, entries: readonly Entry[]): RunContext & { settled(): void } {
+function batchContext(config: string, entries: readonly Entry[]): InferContext & { settled(): void } {
   let controller: AbortController | undefined;
   // Each caller's signal once, though several requests may share one.
   let listening = new Set<AbortSignal>();

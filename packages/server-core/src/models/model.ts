@@ -1,5 +1,5 @@
 import { checkModelName, GraphPipeError, type Tensor } from '@graphpipe/protocol';
-import type { Backend, ModelMetadata } from '../backend.js';
+import type { Backend, InferContext, ModelMetadata } from '../backend.js';
 import { Batcher, type BatchingOptions } from './batcher.js';
 import { asGraphPipeError } from '../http/errors.js';
 import { checkExamples } from './examples.js';
@@ -38,12 +38,6 @@ export interface ModelEvents {
   batched?(model: ServedModel, requests: number, rows: number, waitedSeconds: readonly number[]): void;
   /** A request's rows were looked up in the row cache. */
   cacheLookup?(model: ServedModel, hits: number, misses: number): void;
-}
-
-/** What an inference needs besides its inputs: the request's config and a way to learn it was abandoned. */
-export interface RunContext {
-  readonly config: string;
-  readonly signal: AbortSignal;
 }
 
 /**
@@ -151,7 +145,7 @@ export class ServedModel {
   infer(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames: readonly string[],
-    context: RunContext,
+    context: InferContext,
   ): Promise<Tensor[]> {
     const asked = performance.now();
     // Counted once here and passed down: the cache, the batcher and the stats all need it.
@@ -176,7 +170,7 @@ export class ServedModel {
   private compute(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames: readonly string[],
-    context: RunContext,
+    context: InferContext,
     rows: number | undefined,
   ): Promise<Tensor[]> {
     return this.batcher
@@ -189,7 +183,7 @@ export class ServedModel {
     cache: RowCache,
     inputs: Readonly<Record<string, Tensor>>,
     outputNames: readonly string[],
-    context: RunContext,
+    context: InferContext,
     rows: number | undefined,
   ): Promise<Tensor[]> {
     if (!rows) return this.compute(inputs, outputNames, context, rows);
@@ -223,7 +217,7 @@ export class ServedModel {
   private runOnce(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames: readonly string[],
-    context: RunContext,
+    context: InferContext,
     rows: number | undefined,
   ): Promise<Tensor[]> {
     // A free slot is taken at once: most runs need not wait, so they need no promise for it.
@@ -242,7 +236,7 @@ export class ServedModel {
   private runHolding(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames: readonly string[],
-    context: RunContext,
+    context: InferContext,
     rows: number | undefined,
   ): Promise<Tensor[]> {
     const started = performance.now();

@@ -16,7 +16,8 @@ import { binaryReply, jsonReply } from '../http/exchange.js';
 import type { ServedModel } from '../models/model.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { resolveRequest } from '../models/resolve.js';
-import type { Route, RouteTable } from '../http/routes.js';
+import type { RouteTable } from '../http/routes.js';
+import type { Route } from '../http/context.js';
 
 /**
  * GraphPipe over HTTP. As the original servers answer it: a Request buffer POSTed to any path

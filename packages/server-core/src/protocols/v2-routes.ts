@@ -21,7 +21,8 @@ import { SERVER_VERSION } from '../models/metadata.js';
 import type { ServedModel } from '../models/model.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { resolveRequest } from '../models/resolve.js';
-import type { Route, RouteTable } from '../http/routes.js';
+import type { RouteTable } from '../http/routes.js';
+import type { Route } from '../http/context.js';
 import type { DurationTotal } from '../models/stats.js';
 
 export interface V2RouteOptions {
