@@ -1,7 +1,6 @@
-import { GraphPipeError } from '@graphpipe/protocol';
+import { GraphPipeError, messageOf } from '@graphpipe/protocol';
 import type { ByteBudget } from './budget.js';
 import { SMALL_BYTES, smallBytes } from './byte-pool.js';
-import { messageOf } from './errors.js';
 
 /** The default largest request body: 256 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024;

@@ -1,15 +1,10 @@
-import { ERROR_CODE_HEADER, GraphPipeError, isGraphPipeError } from '@graphpipe/protocol';
+import { ERROR_CODE_HEADER, GraphPipeError, isGraphPipeError, messageOf } from '@graphpipe/protocol';
 import type { Reply } from './exchange.js';
 
 /** Any thrown value as a GraphPipeError; what is not one already is the server's own fault. */
 export function asGraphPipeError(err: unknown): GraphPipeError {
   if (isGraphPipeError(err)) return err;
   return new GraphPipeError('INTERNAL', `internal error: ${messageOf(err)}`, { cause: err });
-}
-
-/** The message of anything thrown. */
-export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** The headers every error answer carries: its code, and when to retry. */

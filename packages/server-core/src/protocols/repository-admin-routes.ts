@@ -3,8 +3,16 @@ import type { RequestContext } from '../http/context.js';
 import { jsonErrorReply } from '../http/errors.js';
 import { jsonReply, type Reply } from '../http/exchange.js';
 import { modelName } from './graphpipe-routes.js';
-import type { Route, RouteTable } from '../http/routes.js';
-import type { ModelRepository } from '../repository/repository.js';
+import type { RouteTable } from '../http/routes.js';
+import type { Route } from '../http/context.js';
+
+/** What the admin routes ask of a repository; ModelRepository is one. */
+export interface RepositoryAdmin {
+  /** Every model known or on disk, as OIP v2's repository index lists them. */
+  index(options: { ready?: boolean }): Promise<readonly unknown[]>;
+  /** Loads or unloads a model by name. */
+  administer(change: { readonly action: 'load' | 'unload'; readonly name: string }): Promise<void>;
+}
 
 const DONE: Reply = { status: 200, headers: {}, body: '' };
 
@@ -13,7 +21,7 @@ const DONE: Reply = { status: 200, headers: {}, body: '' };
  * token): the index, and load or unload by name. A name is looked up among the repository's
  * models, never joined to a path; one that could mean a path is refused before anything else.
  */
-export function addRepositoryRoutes(table: RouteTable, repository: ModelRepository): void {
+export function addRepositoryRoutes(table: RouteTable, repository: RepositoryAdmin): void {
   const admin = (kind: string, handle: (ctx: RequestContext) => Promise<Reply>): Route => ({
     protocol: 'v2',
     access: 'admin',

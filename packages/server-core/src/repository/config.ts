@@ -1,8 +1,8 @@
+import { messageOf } from '@graphpipe/protocol';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { BatchingOptions } from '../models/batcher.js';
-import { messageOf } from '../http/errors.js';
 import type { RowCacheOptions } from '../models/row-cache.js';
 
 /** Which numbered versions of a model to serve. */

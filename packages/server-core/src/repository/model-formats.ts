@@ -1,9 +1,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { GraphPipeError } from '@graphpipe/protocol';
+import { GraphPipeError, messageOf } from '@graphpipe/protocol';
 import { parse as parseYaml } from 'yaml';
 import type { Backend } from '../backend.js';
-import { messageOf } from '../http/errors.js';
 
 /**
  * The one table of model formats: how a model file or folder is recognised, and which package

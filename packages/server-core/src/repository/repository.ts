@@ -2,14 +2,14 @@ import { EventEmitter } from 'node:events';
 import { realpath, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { GraphPipeError } from '@graphpipe/protocol';
+import { GraphPipeError, messageOf } from '@graphpipe/protocol';
 import type { Logger } from 'pino';
 import type { ServerCore } from '../http/core.js';
-import { messageOf, oneLine } from '../http/errors.js';
+import { oneLine } from '../http/errors.js';
 import { ConcurrencyLimiter } from '../models/limiter.js';
 import type { ModelState } from '../models/registry.js';
 import { loadModel, type PackageImporter } from './model-formats.js';
-import { addRepositoryRoutes } from '../protocols/repository-admin-routes.js';
+import { addRepositoryRoutes, type RepositoryAdmin } from '../protocols/repository-admin-routes.js';
 import { selectVersions } from './config.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { locateModel, type RepositoryEntry, readEntry, scanRepository, stampOf } from './layout.js';
@@ -73,7 +73,7 @@ interface Served {
  * never fails a request in doing so: a request runs to its end on the version it started on,
  * and a version that fails to load leaves the one serving in service.
  */
-export class ModelRepository extends EventEmitter<RepositoryEvents> {
+export class ModelRepository extends EventEmitter<RepositoryEvents> implements RepositoryAdmin {
   readonly dir: string;
   private core: ServerCore | undefined;
   private logger: Logger | false = false;
