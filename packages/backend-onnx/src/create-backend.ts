@@ -6,8 +6,8 @@ import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { readModelHeader } from './model-header.js';
 import {
   CUDA_HINT,
-  type OnnxBackendOptions,
   concurrencyOf,
+  type OnnxBackendOptions,
   runTimeoutOf,
   sessionOptions,
   workersOf,

@@ -1,9 +1,8 @@
-import { isGraphPipeError } from '@graphpipe/protocol';
+import { isGraphPipeError, tensor } from '@graphpipe/protocol';
 import { expect, test } from 'vitest';
 import { createOnnxBackend } from '../src/index.js';
 import { sessionOptions } from '../src/options.js';
 import { infer, modelPath } from './helpers.js';
-import { tensor } from '@graphpipe/protocol';
 
 test('the device chooses the execution providers', () => {
   expect(sessionOptions({}).executionProviders).toEqual(['cpu']);

@@ -1,7 +1,7 @@
 import { DTYPES, type Tensor, tensor } from '@graphpipe/protocol';
+import { ModelRegistry } from '@graphpipe/server-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
-import { ModelRegistry } from '@graphpipe/server-core';
 import { infer, modelPath } from './helpers.js';
 
 const utf8 = new TextEncoder();

@@ -1,7 +1,7 @@
+import { runError } from '@graphpipe/onnx-common';
 import { GraphPipeError, tensor } from '@graphpipe/protocol';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
-import { runError } from '@graphpipe/onnx-common';
 import { infer, modelPath } from './helpers.js';
 
 const row = (n: number) => tensor(new Float32Array(n * 3), [n, 3]);

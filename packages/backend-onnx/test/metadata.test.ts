@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { encodeModel, node, valueInfo } from '@graphpipe/test-utils/onnx';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
 import { MODELS_DIR, modelPath } from './helpers.js';
 

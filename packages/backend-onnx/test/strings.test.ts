@@ -11,7 +11,7 @@ import {
   tensor,
   typedArrayFor,
 } from '@graphpipe/client';
-import { serve, type ServerHandle } from '@graphpipe/server-core/node';
+import { type ServerHandle, serve } from '@graphpipe/server-core/node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createOnnxBackend } from '../src/index.js';
 import { modelPath } from './helpers.js';

@@ -1,5 +1,5 @@
-import { GraphPipeError, tensor } from '@graphpipe/protocol';
 import { OnnxBackend as Backend, describeModel, type OrtValueMetadata, type Runner } from '@graphpipe/onnx-common';
+import { GraphPipeError, tensor } from '@graphpipe/protocol';
 import { Tensor as OrtTensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createOnnxBackend, type OnnxBackend } from '../src/index.js';

@@ -1,7 +1,7 @@
 // The bundled ONNX models' Triton configuration (GET /v2/models/{name}/config) on a real server:
 // the tensors the v2 metadata lists, in Triton's data_type names, with and without batching.
 import { readdirSync } from 'node:fs';
-import { serve, type ServeOptions, type ServerHandle } from '@graphpipe/server-core/node';
+import { type ServeOptions, type ServerHandle, serve } from '@graphpipe/server-core/node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createOnnxBackend } from '../src/index.js';
 import { MODELS_DIR, modelPath } from './helpers.js';

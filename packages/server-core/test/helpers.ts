@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { type DType, type Tensor, tensor } from '@graphpipe/client';
 import type { Backend } from '@graphpipe/server-core';
-import { serve, type ServeOptions, type ServerHandle } from '@graphpipe/server-core/node';
+import { type ServeOptions, type ServerHandle, serve } from '@graphpipe/server-core/node';
 import { afterAll, expect } from 'vitest';
 
 /** Starts servers on loopback port 0 and closes them all after the file's tests. Call once per file. */

@@ -5,8 +5,8 @@
  */
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
-import { GraphPipeError } from '@graphpipe/protocol';
 import type { SessionIO } from '@graphpipe/onnx-common';
+import { GraphPipeError } from '@graphpipe/protocol';
 import type { RunOutputs, RunRequest, WorkerReply } from './worker-protocol.js';
 
 interface Job {

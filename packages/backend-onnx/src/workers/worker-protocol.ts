@@ -1,6 +1,7 @@
 /** The messages between the pool (worker-pool.ts) and a session worker (session-worker.ts). */
-import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
+
 import type { SessionIO } from '@graphpipe/onnx-common';
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 
 /** workerData: the model (bytes shared by all workers) and the session options. */
 export interface WorkerInit {

@@ -1,7 +1,7 @@
 /** Runs on a pool of session workers, so a long run leaves the calling thread's event loop free. */
+
+import type { Runner, SessionIO } from '@graphpipe/onnx-common';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
-import type { SessionIO } from '@graphpipe/onnx-common';
-import type { Runner } from '@graphpipe/onnx-common';
 import { WorkerPool, type WorkerPoolOptions } from './worker-pool.js';
 import type { PostedTensor, WorkerInit } from './worker-protocol.js';
 import { spawnSessionWorker } from './worker-script.js';

@@ -1,11 +1,11 @@
+import type { GraphPipeError } from '@graphpipe/protocol';
+import type { InferContext } from '../backend.js';
+import type { ServedModel } from '../models/model.js';
+import type { Access } from './auth.js';
 import { BodyCollector, type BodyLimits } from './body.js';
 import type { ByteBudget } from './budget.js';
 import { requestCoding } from './encoding.js';
 import type { Exchange, Reply } from './exchange.js';
-import type { Access } from './auth.js';
-import type { GraphPipeError } from '@graphpipe/protocol';
-import type { InferContext } from '../backend.js';
-import type { ServedModel } from '../models/model.js';
 
 /** One endpoint: how it answers, how its errors look, and whether it answers during shutdown. */
 export interface Route {

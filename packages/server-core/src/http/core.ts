@@ -1,26 +1,26 @@
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits, GraphPipeError } from '@graphpipe/protocol';
 import type { Logger } from 'pino';
-import { accessDenied, type Tokens } from './auth.js';
 import type { Backend } from '../backend.js';
-import { type BodyLimits, DEFAULT_MAX_BODY_BYTES } from './body.js';
-import { ByteBudget } from './budget.js';
-import { RequestContext } from './context.js';
-import { asGraphPipeError, errorReply, SHUTTING_DOWN } from './errors.js';
-import { answerCoding } from './encoding.js';
-import { compressed, type Exchange, type Reply } from './exchange.js';
+import type { BatchingOptions } from '../models/batcher.js';
+import { SERVER_NAME } from '../models/metadata.js';
+import type { ModelEvents } from '../models/model.js';
+import { ModelRegistry } from '../models/registry.js';
+import type { RowCacheOptions } from '../models/row-cache.js';
 import { addGraphPipeRoutes } from '../protocols/graphpipe-routes.js';
 import { addHealthRoutes } from '../protocols/health-routes.js';
 import { addPlaygroundRoutes } from '../protocols/playground-routes.js';
-import { Lifecycle } from './lifecycle.js';
-import type { ModelEvents } from '../models/model.js';
-import type { BatchingOptions } from '../models/batcher.js';
-import type { RowCacheOptions } from '../models/row-cache.js';
-import { SERVER_NAME } from '../models/metadata.js';
-import { ModelRegistry } from '../models/registry.js';
-import { NO_PARAMS, RouteTable } from './routes.js';
-import type { Route } from './context.js';
-import { isThenable } from '../settles.js';
 import { addV2Routes } from '../protocols/v2-routes.js';
+import { isThenable } from '../settles.js';
+import { accessDenied, type Tokens } from './auth.js';
+import { type BodyLimits, DEFAULT_MAX_BODY_BYTES } from './body.js';
+import { ByteBudget } from './budget.js';
+import type { Route } from './context.js';
+import { RequestContext } from './context.js';
+import { answerCoding } from './encoding.js';
+import { asGraphPipeError, errorReply, SHUTTING_DOWN } from './errors.js';
+import { compressed, type Exchange, type Reply } from './exchange.js';
+import { Lifecycle } from './lifecycle.js';
+import { NO_PARAMS, RouteTable } from './routes.js';
 
 export interface ServerCoreOptions {
   /** Largest request body accepted, in bytes (413 beyond). Default 256 MiB. */

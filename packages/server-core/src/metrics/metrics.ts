@@ -1,8 +1,8 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { MetricsHooks, ServerLoad } from '../http/core.js';
-import { clusterScrape } from './cluster-metrics.js';
 import type { ModelRegistry } from '../models/registry.js';
 import type { ModelRepository } from '../repository/index.js';
+import { clusterScrape } from './cluster-metrics.js';
 import { RequestSeries } from './request-series.js';
 
 /** What the metrics read when scraped. */

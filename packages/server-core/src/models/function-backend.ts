@@ -1,6 +1,6 @@
 import { checkModelName, isTensor, type Tensor, toModelName } from '@graphpipe/protocol';
+import type { Backend, InferContext, ModelMetadata, TensorSpec } from '../backend.js';
 import { isThenable } from '../settles.js';
-import type { Backend, InferContext, TensorSpec, ModelMetadata } from '../backend.js';
 
 export interface FunctionContext extends InferContext {
   /** The outputs the caller asked for, in order. */

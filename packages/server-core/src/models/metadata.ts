@@ -1,5 +1,5 @@
 import { encodeMetadataResponse, wireFromDType } from '@graphpipe/protocol';
-import type { TensorSpec, ModelMetadata } from '../backend.js';
+import type { ModelMetadata, TensorSpec } from '../backend.js';
 
 export const SERVER_NAME = 'graphpipe-ts';
 

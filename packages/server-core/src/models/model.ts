@@ -1,7 +1,7 @@
 import { checkModelName, GraphPipeError, type Tensor } from '@graphpipe/protocol';
 import type { Backend, InferContext, ModelMetadata } from '../backend.js';
-import { Batcher, type BatchingOptions } from './batcher.js';
 import { asGraphPipeError } from '../http/errors.js';
+import { Batcher, type BatchingOptions } from './batcher.js';
 import { checkExamples } from './examples.js';
 import { ConcurrencyLimiter } from './limiter.js';
 import { metadataBytes, metadataJson } from './metadata.js';

@@ -1,7 +1,7 @@
 import { GraphPipeError } from '@graphpipe/protocol';
 import type { Backend } from '../backend.js';
-import { SERVER_NAME } from './metadata.js';
 import type { BatchingOptions } from './batcher.js';
+import { SERVER_NAME } from './metadata.js';
 import { type ModelEvents, ServedModel } from './model.js';
 import type { RowCacheOptions } from './row-cache.js';
 

@@ -1,23 +1,22 @@
 import {
   byteLength,
+  checkModelName,
   type DecodeLimits,
   decodeRequest,
   encodeInferResponse,
   encodeInferResponseChunks,
-  checkModelName,
   GraphPipeError,
   JOIN_BELOW_BYTES,
   type Tensor,
 } from '@graphpipe/protocol';
 import { writeSmall } from '../http/byte-pool.js';
-import type { RequestContext } from '../http/context.js';
-import { examplesText } from '../models/examples.js';
+import type { RequestContext, Route } from '../http/context.js';
 import { binaryReply, jsonReply } from '../http/exchange.js';
+import type { RouteTable } from '../http/routes.js';
+import { examplesText } from '../models/examples.js';
 import type { ServedModel } from '../models/model.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { resolveRequest } from '../models/resolve.js';
-import type { RouteTable } from '../http/routes.js';
-import type { Route } from '../http/context.js';
 
 /**
  * GraphPipe over HTTP. As the original servers answer it: a Request buffer POSTed to any path

@@ -1,7 +1,7 @@
+import type { Route } from '../http/context.js';
 import { textReply } from '../http/exchange.js';
 import type { Lifecycle } from '../http/lifecycle.js';
 import type { RouteTable } from '../http/routes.js';
-import type { Route } from '../http/context.js';
 
 const OK = textReply('ok\n');
 const NOT_READY = textReply('not ready\n', 503);

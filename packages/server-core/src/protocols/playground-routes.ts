@@ -1,7 +1,7 @@
 import { GraphPipeError } from '@graphpipe/protocol';
+import type { Route, RouteRequest } from '../http/context.js';
 import type { Reply } from '../http/exchange.js';
 import type { RouteTable } from '../http/routes.js';
-import type { Route, RouteRequest } from '../http/context.js';
 
 /**
  * The playground, a page for trying the served models in a browser (@graphpipe/playground):

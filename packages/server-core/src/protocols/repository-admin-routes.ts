@@ -1,10 +1,9 @@
 import { GraphPipeError } from '@graphpipe/protocol';
-import type { RequestContext } from '../http/context.js';
+import type { RequestContext, Route } from '../http/context.js';
 import { jsonErrorReply } from '../http/errors.js';
 import { jsonReply, type Reply } from '../http/exchange.js';
-import { modelName } from './graphpipe-routes.js';
 import type { RouteTable } from '../http/routes.js';
-import type { Route } from '../http/context.js';
+import { modelName } from './graphpipe-routes.js';
 
 /** What the admin routes ask of a repository; ModelRepository is one. */
 export interface RepositoryAdmin {

@@ -1,3 +1,4 @@
+import type { DecodeLimits } from '@graphpipe/protocol';
 import { GraphPipeError, type InferRequest, type Tensor } from '@graphpipe/protocol';
 import {
   binaryOffsetOf,
@@ -11,19 +12,17 @@ import {
   v2ModelConfig,
   v2ModelMetadata,
 } from '@graphpipe/protocol/v2';
-import type { DecodeLimits } from '@graphpipe/protocol';
-import type { RequestContext } from '../http/context.js';
+import type { RequestContext, Route } from '../http/context.js';
 import { jsonErrorReply } from '../http/errors.js';
 import { jsonReply, type Reply } from '../http/exchange.js';
-import { modelName, versionOf } from './graphpipe-routes.js';
 import type { Lifecycle } from '../http/lifecycle.js';
+import type { RouteTable } from '../http/routes.js';
 import { SERVER_VERSION } from '../models/metadata.js';
 import type { ServedModel } from '../models/model.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { resolveRequest } from '../models/resolve.js';
-import type { RouteTable } from '../http/routes.js';
-import type { Route } from '../http/context.js';
 import type { DurationTotal } from '../models/stats.js';
+import { modelName, versionOf } from './graphpipe-routes.js';
 
 export interface V2RouteOptions {
   readonly decodeLimits: DecodeLimits;

@@ -1,6 +1,6 @@
-import { messageOf } from '@graphpipe/protocol';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { messageOf } from '@graphpipe/protocol';
 import { parse as parseYaml } from 'yaml';
 import type { BatchingOptions } from '../models/batcher.js';
 import type { RowCacheOptions } from '../models/row-cache.js';

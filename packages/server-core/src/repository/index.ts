@@ -1,5 +1,5 @@
 export { addRepositoryRoutes } from '../protocols/repository-admin-routes.js';
-export { type ModelConfig, type VersionPolicy, readModelConfig, selectVersions } from './config.js';
+export { type ModelConfig, readModelConfig, selectVersions, type VersionPolicy } from './config.js';
 export { type RepositoryEntry, scanRepository } from './layout.js';
 export {
   ModelRepository,

@@ -2,8 +2,8 @@ import type { Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import { isModelName, MODEL_NAME_RULE } from '@graphpipe/protocol';
-import { importOptional, type PackageImporter, recogniseModel } from './model-formats.js';
 import { FOLDER_CONFIG_NAMES, fileConfigNames, isConfigFile, type ModelConfig, readModelConfig } from './config.js';
+import { importOptional, type PackageImporter, recogniseModel } from './model-formats.js';
 
 /**
  * One model of a repository directory, as found on disk: a model file (`iris.onnx`), a model

@@ -8,11 +8,11 @@ import type { ServerCore } from '../http/core.js';
 import { oneLine } from '../http/errors.js';
 import { ConcurrencyLimiter } from '../models/limiter.js';
 import type { ModelState } from '../models/registry.js';
-import { loadModel, type PackageImporter } from './model-formats.js';
 import { addRepositoryRoutes, type RepositoryAdmin } from '../protocols/repository-admin-routes.js';
 import { selectVersions } from './config.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { locateModel, type RepositoryEntry, readEntry, scanRepository, stampOf } from './layout.js';
+import { loadModel, type PackageImporter } from './model-formats.js';
 import { type RepositoryWatcher, watchRepository } from './watcher.js';
 
 export interface ModelRepositoryOptions {

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { Backend } from '../backend.js';
-import { type CorsOptions, corsSetup } from '../http/cors.js';
 import { createServerCore, type ServerCore, type ServerCoreOptions } from '../http/core.js';
+import { type CorsOptions, corsSetup } from '../http/cors.js';
 import { resolveLogger } from '../logger.js';
 import { createFetchHandler } from './web.js';
 

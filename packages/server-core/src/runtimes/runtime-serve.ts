@@ -4,13 +4,13 @@
  * Each runtime supplies only its listener (how to stop accepting, and how to close what is left).
  */
 import type { Logger } from 'pino';
-import { honoAppFor } from './app.js';
 import type { Backend } from '../backend.js';
-import { type CorsOptions, corsSetup } from '../http/cors.js';
 import { createServerCore, type ServerCore, type ServerCoreOptions } from '../http/core.js';
+import { type CorsOptions, corsSetup } from '../http/cors.js';
 import { resolveLogger } from '../logger.js';
 import { createMetrics } from '../metrics/metrics.js';
 import { settlesWithin } from '../settles.js';
+import { honoAppFor } from './app.js';
 import { createFetchHandler } from './web.js';
 
 /** The options that mean the same on every runtime (Node's ServeOptions adds its own). */

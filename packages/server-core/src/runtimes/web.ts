@@ -7,9 +7,9 @@ import {
   JOIN_BELOW_BYTES,
 } from '@graphpipe/protocol';
 import { type BodyCollector, type BodyLimits, bodyFailed, bodyTimeout, isBusy } from '../http/body.js';
+import type { ServerCore } from '../http/core.js';
 import { clearDeadline, setDeadline } from '../http/deadlines.js';
 import { type Coding, corruptBody } from '../http/encoding.js';
-import type { ServerCore } from '../http/core.js';
 import { type Exchange, LazyAbort, type Reply } from '../http/exchange.js';
 
 /**

@@ -1,6 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { byteLengthOf, concatBytes, GraphPipeError, JOIN_BELOW_BYTES } from '@graphpipe/protocol';
-import type { ReplyBody } from '../../http/exchange.js';
 import {
   createDeflate,
   createGunzip,
@@ -11,9 +9,11 @@ import {
   gzipSync,
   type Inflate,
 } from 'node:zlib';
+import { byteLengthOf, concatBytes, GraphPipeError, JOIN_BELOW_BYTES } from '@graphpipe/protocol';
 import { type BodyCollector, type BodyLimits, bodyFailed, bodyTimeout, isBusy } from '../../http/body.js';
-import { type Coding, corruptBody } from '../../http/encoding.js';
 import { clearDeadline, setDeadline } from '../../http/deadlines.js';
+import { type Coding, corruptBody } from '../../http/encoding.js';
+import type { ReplyBody } from '../../http/exchange.js';
 import { type Exchange, LazyAbort, type Reply } from '../../http/exchange.js';
 
 /**

@@ -1,6 +1,16 @@
-export { type ServeOptions, type ServerHandle, serve } from './serve.js';
-export { NodeExchange } from './exchange.js';
+export { answerClusterMetrics } from '../../metrics/cluster-metrics.js';
 export { createMetrics, type MetricsOptions } from '../../metrics/metrics.js';
+export {
+  type ModelConfig,
+  ModelRepository,
+  type ModelRepositoryOptions,
+  type RepositoryChange,
+  type RepositoryEvents,
+  type RepositoryIndexEntry,
+  readModelConfig,
+  selectVersions,
+  type VersionPolicy,
+} from '../../repository/index.js';
 export {
   importOptional,
   isMissingPackage,
@@ -12,15 +22,5 @@ export {
   type PackageImporter,
   recogniseModel,
 } from '../../repository/model-formats.js';
-export {
-  type ModelConfig,
-  ModelRepository,
-  readModelConfig,
-  selectVersions,
-  type ModelRepositoryOptions,
-  type RepositoryChange,
-  type RepositoryEvents,
-  type RepositoryIndexEntry,
-  type VersionPolicy,
-} from '../../repository/index.js';
-export { answerClusterMetrics } from '../../metrics/cluster-metrics.js';
+export { NodeExchange } from './exchange.js';
+export { type ServeOptions, type ServerHandle, serve } from './serve.js';

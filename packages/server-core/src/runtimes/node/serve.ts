@@ -7,17 +7,17 @@ import {
 import type { AddressInfo } from 'node:net';
 import { Server as NetServer } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import { honoAppFor } from '../app.js';
 import type { Backend } from '../../backend.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../../http/body.js';
-import { corsSetup } from '../../http/cors.js';
 import { createServerCore, type ServerCore } from '../../http/core.js';
+import { corsSetup } from '../../http/cors.js';
 import { resolveLogger } from '../../logger.js';
+import { createMetrics, type NodeMetrics } from '../../metrics/metrics.js';
+import type { ModelRepository } from '../../repository/index.js';
+import { honoAppFor } from '../app.js';
 import { closeOnSignals, gracefulClose, type Listener, type RuntimeServeOptions, urlOf } from '../runtime-serve.js';
 import { FreshConnections } from './connections.js';
 import { NodeExchange } from './exchange.js';
-import { createMetrics, type NodeMetrics } from '../../metrics/metrics.js';
-import type { ModelRepository } from '../../repository/index.js';
 
 /** Node's options: every runtime's (see RuntimeServeOptions) and Node's own. */
 export interface ServeOptions extends Omit<RuntimeServeOptions, 'metrics'> {
