@@ -25,6 +25,7 @@ export {
   type InferFunction,
 } from './models/function-backend.js';
 export { ConcurrencyLimiter } from './models/limiter.js';
+export type { ModelLimits } from './models/limits.js';
 export { metadataJson } from './models/metadata.js';
 export { type ModelEvents, ServedModel, type ServedModelOptions } from './models/model.js';
 export { ModelRegistry } from './models/registry.js';

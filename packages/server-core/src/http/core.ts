@@ -1,11 +1,10 @@
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits, GraphPipeError } from '@graphpipe/protocol';
 import type { Logger } from 'pino';
 import type { Backend } from '../backend.js';
-import type { BatchingOptions } from '../models/batcher.js';
+import type { ModelLimits } from '../models/limits.js';
 import { SERVER_NAME } from '../models/metadata.js';
 import type { ModelEvents } from '../models/model.js';
 import { ModelRegistry } from '../models/registry.js';
-import type { RowCacheOptions } from '../models/row-cache.js';
 import { addGraphPipeRoutes } from '../protocols/graphpipe-routes.js';
 import { addHealthRoutes } from '../protocols/health-routes.js';
 import { addPlaygroundRoutes } from '../protocols/playground-routes.js';
@@ -22,21 +21,14 @@ import { compressed, type Exchange, type Reply } from './exchange.js';
 import { Lifecycle } from './lifecycle.js';
 import { NO_PARAMS, RouteTable } from './routes.js';
 
-export interface ServerCoreOptions {
+/** The server's options; its ModelLimits are every model's defaults. */
+export interface ServerCoreOptions extends ModelLimits {
   /** Largest request body accepted, in bytes (413 beyond). Default 256 MiB. */
   maxBodyBytes?: number;
   /** Time allowed for a request body to arrive, in ms (408 after). Default 30 000. */
   bodyTimeoutMs?: number;
   /** Decoder bounds: elements per tensor, tensors per request, rank. */
   decodeLimits?: Partial<DecodeLimits>;
-  /** Inferences each model runs at once. Default: the backend's `concurrency`, else 4. */
-  concurrency?: number;
-  /** Dynamic batching for every model: `{ maxBatchSize, maxDelayMs }`. Off by default. */
-  batching?: BatchingOptions;
-  /** A row cache for every model: `{ maxBytes }`. Off by default. */
-  cache?: RowCacheOptions;
-  /** Requests that may wait for a model's free slot before the server answers 503. Default 64. */
-  maxQueue?: number;
   /** Request body bytes held at once across all requests (503 beyond). Default 4 × maxBodyBytes. */
   maxInflightBytes?: number;
   /** The `Server` field of the metadata. Default 'graphpipe-ts'. */

@@ -70,7 +70,7 @@ export interface Reply {
 }
 
 const TEXT = { 'content-type': 'text/plain; charset=utf-8' } as const;
-const JSON_TYPE = { 'content-type': 'application/json' } as const;
+export const JSON_TYPE = { 'content-type': 'application/json' } as const;
 const OCTETS = { 'content-type': 'application/octet-stream' } as const;
 
 export function textReply(text: string, status = 200): Reply {

@@ -4,30 +4,23 @@ import { asGraphPipeError } from '../http/errors.js';
 import { Batcher, type BatchingOptions } from './batcher.js';
 import { checkExamples } from './examples.js';
 import { ConcurrencyLimiter } from './limiter.js';
+import type { ModelLimits } from './limits.js';
 import { metadataBytes, metadataJson } from './metadata.js';
 import { type ModelSignature, signatureOf } from './resolve.js';
-import { RowCache, type RowCacheOptions } from './row-cache.js';
+import { RowCache } from './row-cache.js';
 import { concatRows, haveRows, ownRows, rowsOf, sliceRows } from './rows.js';
 import { ModelStats } from './stats.js';
 
 /** What a refused name's error adds: where a name is given. */
 const NAME_IT = "serve it under another name (the CLI's --name, or the backend's name option)";
 
-export interface ServedModelOptions {
+export interface ServedModelOptions extends ModelLimits {
   /** The metadata's `server` field. */
   readonly serverName: string;
   /** The name to serve it under. Default: the backend's metadata name. */
   readonly name?: string;
   /** The version to serve it as. Default: the backend's metadata version, else '1'. */
   readonly version?: string;
-  /** Inferences run at once. Default: the backend's `concurrency`, else 4. */
-  readonly concurrency?: number;
-  /** Requests that may wait for a slot before 503. Default 64. */
-  readonly maxQueue?: number;
-  /** Join concurrent requests into batches along the first dimension. Off by default. */
-  readonly batching?: BatchingOptions;
-  /** Keep answers by row and run only rows not seen before. Off by default. */
-  readonly cache?: RowCacheOptions;
   /** Told about batches and cache lookups (metrics). */
   readonly events?: ModelEvents;
 }

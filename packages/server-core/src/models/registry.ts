@@ -1,9 +1,8 @@
 import { GraphPipeError } from '@graphpipe/protocol';
 import type { Backend } from '../backend.js';
-import type { BatchingOptions } from './batcher.js';
+import type { ModelLimits } from './limits.js';
 import { SERVER_NAME } from './metadata.js';
 import { type ModelEvents, ServedModel } from './model.js';
-import type { RowCacheOptions } from './row-cache.js';
 
 /** A version's state, as OIP v2's repository index names them. */
 export type ModelState = 'READY' | 'LOADING' | 'UNLOADING' | 'UNAVAILABLE';
@@ -22,33 +21,19 @@ export interface VersionStatus {
  * is out; a version replaced or taken out of service closes after its last request, so swapping
  * versions never fails a request in flight.
  */
-export interface RegistryOptions {
+export interface RegistryOptions extends ModelLimits {
   /** The metadata's `server` field. Default 'graphpipe-ts'. */
   readonly serverName?: string;
-  /** Inferences each model runs at once. Default: the backend's `concurrency`, else 4. */
-  readonly concurrency?: number;
-  /** Requests that may wait for a model's slot before 503. Default 64. */
-  readonly maxQueue?: number;
   /** The model for requests that name none. Default: the only model, when there is one. */
   readonly defaultModel?: string;
-  /** Dynamic batching for every model (each may say otherwise). Off by default. */
-  readonly batching?: BatchingOptions;
-  /** A row cache for every model (each may say otherwise). Off by default. */
-  readonly cache?: RowCacheOptions;
   /** Told about batches and cache lookups (metrics). */
   readonly events?: ModelEvents;
 }
 
 /** How one version is served: its name and version, and limits of its own. */
-export interface ServeAs {
+export interface ServeAs extends ModelLimits<false> {
   readonly name?: string;
   readonly version?: string;
-  readonly concurrency?: number;
-  readonly maxQueue?: number;
-  /** Dynamic batching for this version; `false` turns off the registry's default. */
-  readonly batching?: BatchingOptions | false;
-  /** A row cache for this version; `false` turns off the registry's default. */
-  readonly cache?: RowCacheOptions | false;
 }
 
 export class ModelRegistry {

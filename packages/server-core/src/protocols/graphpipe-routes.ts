@@ -1,6 +1,5 @@
 import {
   byteLength,
-  checkModelName,
   type DecodeLimits,
   decodeRequest,
   encodeInferResponse,
@@ -15,6 +14,7 @@ import { binaryReply, jsonReply } from '../http/exchange.js';
 import type { RouteTable } from '../http/routes.js';
 import { examplesText } from '../models/examples.js';
 import type { ServedModel } from '../models/model.js';
+import { modelName, versionOf } from '../models/names.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { resolveRequest } from '../models/resolve.js';
 
@@ -126,26 +126,4 @@ function listModels(models: ModelRegistry) {
     byName.set(name, versions);
   }
   return [...byName].map(([name, versions]) => ({ name, versions }));
-}
-
-/**
- * A model name from a URL, decoded. Names are looked up among the models served, never used as
- * paths; ones that could mean a path elsewhere are refused outright.
- */
-export function modelName(raw: string): string {
-  return checkModelName(decoded(raw, 'model name'));
-}
-
-/** A version from a URL, decoded: the same rule as for names. */
-export function versionOf(raw: string | undefined): string | undefined {
-  return raw === undefined ? undefined : checkModelName(decoded(raw, 'version'), undefined, 'version');
-}
-
-function decoded(raw: string, what: string): string {
-  if (!raw.includes('%')) return raw;
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw new GraphPipeError('INVALID_ARGUMENT', `the ${what} ${JSON.stringify(raw)} is not valid percent-encoding`);
-  }
 }

@@ -3,7 +3,7 @@ import type { RequestContext, Route } from '../http/context.js';
 import { jsonErrorReply } from '../http/errors.js';
 import { jsonReply, type Reply } from '../http/exchange.js';
 import type { RouteTable } from '../http/routes.js';
-import { modelName } from './graphpipe-routes.js';
+import { modelName } from '../models/names.js';
 
 /** What the admin routes ask of a repository; ModelRepository is one. */
 export interface RepositoryAdmin {

@@ -14,15 +14,15 @@ import {
 } from '@graphpipe/protocol/v2';
 import type { RequestContext, Route } from '../http/context.js';
 import { jsonErrorReply } from '../http/errors.js';
-import { jsonReply, type Reply } from '../http/exchange.js';
+import { JSON_TYPE, jsonReply, type Reply } from '../http/exchange.js';
 import type { Lifecycle } from '../http/lifecycle.js';
 import type { RouteTable } from '../http/routes.js';
 import { SERVER_VERSION } from '../models/metadata.js';
 import type { ServedModel } from '../models/model.js';
+import { modelName, versionOf } from '../models/names.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { resolveRequest } from '../models/resolve.js';
 import type { DurationTotal } from '../models/stats.js';
-import { modelName, versionOf } from './graphpipe-routes.js';
 
 export interface V2RouteOptions {
   readonly decodeLimits: DecodeLimits;
@@ -239,8 +239,6 @@ function v2Reply(body: V2Body): Reply {
     body: body.chunks,
   };
 }
-
-const JSON_TYPE = { 'content-type': 'application/json' } as const;
 
 /** One version's statistics in the extension's form (durations in nanoseconds). */
 function modelStats(model: ServedModel) {

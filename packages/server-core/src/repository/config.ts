@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { messageOf } from '@graphpipe/protocol';
 import { parse as parseYaml } from 'yaml';
 import type { BatchingOptions } from '../models/batcher.js';
+import type { ModelLimits } from '../models/limits.js';
 import type { RowCacheOptions } from '../models/row-cache.js';
 
 /** Which numbered versions of a model to serve. */
@@ -14,21 +15,13 @@ export type VersionPolicy =
   | 'all';
 
 /** What an optional config beside a model may say (every field optional). */
-export interface ModelConfig {
+export interface ModelConfig extends ModelLimits<false> {
   /** The name to serve it under, instead of its declared or file name. */
   readonly name?: string;
   /** Which numbered versions to serve. Default `{ latest: 1 }`. */
   readonly versions?: VersionPolicy;
   /** Passed to the backend as they are, e.g. `{ workers: 2 }` (ONNX) or `{ engine: 'wasm' }` (TF.js). */
   readonly options?: Readonly<Record<string, unknown>>;
-  /** Inferences of each version run at once. Default: the server's. */
-  readonly concurrency?: number;
-  /** Requests that may wait for a slot before 503. Default: the server's. */
-  readonly maxQueue?: number;
-  /** Dynamic batching for this model, or `false` for none whatever the server's default. */
-  readonly batching?: BatchingOptions | false;
-  /** A row cache for this model (`cache: { maxMb: 256 }` in the file), or `false` for none. */
-  readonly cache?: RowCacheOptions | false;
   /** Where it runs: 'cpu' or 'cuda' (passed to the backend). Default: the server's. */
   readonly device?: 'cpu' | 'cuda';
 }
