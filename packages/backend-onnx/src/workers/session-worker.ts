@@ -1,5 +1,6 @@
 /** A worker thread holding one InferenceSession; it runs one request at a time for the pool. */
 import { parentPort, workerData } from 'node:worker_threads';
+import { messageOf } from '@graphpipe/protocol';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { runSession } from '../run-session.js';
 import type { RunOutputs, RunRequest, WorkerInit, WorkerReply } from './worker-protocol.js';
@@ -25,7 +26,7 @@ port.on('message', async ({ feeds, fetched }: RunRequest) => {
     );
     reply({ kind: 'done', outputs }, buffersOf(outputs));
   } catch (err) {
-    reply({ kind: 'failed', message: err instanceof Error ? err.message : String(err) });
+    reply({ kind: 'failed', message: messageOf(err) });
   }
 });
 reply({ kind: 'ready', io: { inputMetadata: session.inputMetadata, outputMetadata: session.outputMetadata } });

@@ -1,4 +1,4 @@
-import { GraphPipeError } from '@graphpipe/protocol';
+import { GraphPipeError, messageOf } from '@graphpipe/protocol';
 
 /**
  * HTTP content codings the server reads and writes (Triton's: `tritonclient`'s
@@ -66,7 +66,7 @@ function qualityOf(params: readonly string[]): number {
 
 /** A body that does not inflate: the client's fault (400), not a broken upload. */
 export function corruptBody(coding: Coding, err: unknown): GraphPipeError {
-  const reason = err instanceof Error ? err.message : String(err);
+  const reason = messageOf(err);
   return new GraphPipeError(
     'INVALID_MESSAGE',
     `request body is not valid ${coding} data (${reason}); send it as its Content-Encoding says`,
