@@ -3,12 +3,11 @@ export type * from './backend.js';
 export type { InferContext as RunContext } from './backend.js';
 export { BodyCollector, type BodyLimits, DEFAULT_MAX_BODY_BYTES } from './http/body.js';
 export type { RequestContext, Route } from './http/context.js';
-export {
-  createServerCore,
-  type MetricsHooks,
-  type ServerCore,
-  type ServerCoreOptions,
-  type ServerLoad,
+export type {
+  MetricsHooks,
+  ServerCore,
+  ServerCoreOptions,
+  ServerLoad,
 } from './http/core.js';
 export { type CorsOptions, corsSetup } from './http/cors.js';
 export { asGraphPipeError, errorReply, jsonErrorReply } from './http/errors.js';
@@ -39,3 +38,4 @@ export {
 export type { RowCacheOptions } from './models/row-cache.js';
 export { createGraphPipeApp, type GraphPipeAppOptions, honoAppFor } from './runtimes/app.js';
 export { createFetchHandler, toResponse, webExchange } from './runtimes/web.js';
+export { createServerCore } from './server.js';

@@ -1,14 +1,8 @@
-import { DEFAULT_DECODE_LIMITS, type DecodeLimits, GraphPipeError } from '@graphpipe/protocol';
+import { type DecodeLimits, GraphPipeError } from '@graphpipe/protocol';
 import type { Logger } from 'pino';
-import type { Backend } from '../backend.js';
 import type { ModelLimits } from '../models/limits.js';
-import { SERVER_NAME } from '../models/metadata.js';
 import type { ModelEvents } from '../models/model.js';
-import { ModelRegistry } from '../models/registry.js';
-import { addGraphPipeRoutes } from '../protocols/graphpipe-routes.js';
-import { addHealthRoutes } from '../protocols/health-routes.js';
-import { addPlaygroundRoutes } from '../protocols/playground-routes.js';
-import { addV2Routes } from '../protocols/v2-routes.js';
+import type { ModelRegistry } from '../models/registry.js';
 import { isThenable } from '../settles.js';
 import { accessDenied, type Tokens } from './auth.js';
 import { type BodyLimits, DEFAULT_MAX_BODY_BYTES } from './body.js';
@@ -18,8 +12,8 @@ import { RequestContext } from './context.js';
 import { answerCoding } from './encoding.js';
 import { asGraphPipeError, errorReply, SHUTTING_DOWN } from './errors.js';
 import { compressed, type Exchange, type Reply } from './exchange.js';
-import { Lifecycle } from './lifecycle.js';
-import { NO_PARAMS, RouteTable } from './routes.js';
+import type { Lifecycle } from './lifecycle.js';
+import { NO_PARAMS, type RouteTable } from './routes.js';
 
 /** The server's options; its ModelLimits are every model's defaults. */
 export interface ServerCoreOptions extends ModelLimits {
@@ -101,36 +95,27 @@ const NOT_FOUND: Route = {
   },
 };
 
-/** A server core for one backend, several, or none yet (models added to `core.models` later). */
-export function createServerCore(backends: Backend | readonly Backend[], options: ServerCoreOptions = {}): ServerCore {
-  const models = new ModelRegistry({ ...options, events: options.metrics });
-  for (const backend of Array.isArray(backends) ? backends : [backends as Backend]) models.add(backend);
+/** What the core runs requests over: the models, the routes (wired by server.ts), and the requests in flight. */
+export interface CoreParts {
+  readonly models: ModelRegistry;
+  readonly routes: RouteTable;
+  readonly lifecycle: Lifecycle<RequestContext>;
+  /** The protocol extensions the routes serve (see ServerCore). */
+  readonly extensions: Set<string>;
+}
+
+/** Runs requests: route, lifecycle, body limits and byte budget, the 503 during shutdown, error answers, logs, metrics. */
+export function runRequests(
+  { models, routes, lifecycle, extensions }: CoreParts,
+  options: ServerCoreOptions = {},
+): ServerCore {
   const bodyLimits: BodyLimits = {
     maxBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     timeoutMs: options.bodyTimeoutMs ?? 30_000,
   };
   const shared = { bodyLimits, budget: new ByteBudget(options.maxInflightBytes ?? 4 * bodyLimits.maxBytes) };
   const tokens: Tokens = { models: options.authToken, admin: options.adminToken };
-  const lifecycle = new Lifecycle<RequestContext>();
   const { logger = false, metrics } = options;
-
-  const routes = new RouteTable();
-  addHealthRoutes(routes, lifecycle);
-  if (metrics) {
-    routes.add('GET', '/metrics', {
-      protocol: 'http',
-      access: 'open',
-      duringShutdown: true,
-      handle: () => metrics.scrape(),
-    });
-  }
-  const decodeLimits = { ...DEFAULT_DECODE_LIMITS, ...options.decodeLimits };
-  const extensions = new Set<string>();
-  // Before GraphPipe's routes: the playground answers browsers at GET / and leaves everyone else to
-  // them, and GraphPipe's POST catch-all would take any path.
-  if (options.ui !== false) addPlaygroundRoutes(routes);
-  addV2Routes(routes, models, lifecycle, { decodeLimits, serverName: options.serverName ?? SERVER_NAME, extensions });
-  addGraphPipeRoutes(routes, models, decodeLimits);
 
   /** The error answer for a failed request, logged when it is the server's fault. */
   function failed(ctx: RequestContext, route: Route, err: unknown): Reply {

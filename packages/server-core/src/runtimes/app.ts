@@ -1,8 +1,9 @@
 import { Hono } from 'hono';
 import type { Backend } from '../backend.js';
-import { createServerCore, type ServerCore, type ServerCoreOptions } from '../http/core.js';
+import type { ServerCore, ServerCoreOptions } from '../http/core.js';
 import { type CorsOptions, corsSetup } from '../http/cors.js';
 import { resolveLogger } from '../logger.js';
+import { createServerCore } from '../server.js';
 import { createFetchHandler } from './web.js';
 
 export interface GraphPipeAppOptions extends Omit<ServerCoreOptions, 'metrics'> {

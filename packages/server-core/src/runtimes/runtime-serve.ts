@@ -5,10 +5,11 @@
  */
 import type { Logger } from 'pino';
 import type { Backend } from '../backend.js';
-import { createServerCore, type ServerCore, type ServerCoreOptions } from '../http/core.js';
+import type { ServerCore, ServerCoreOptions } from '../http/core.js';
 import { type CorsOptions, corsSetup } from '../http/cors.js';
 import { resolveLogger } from '../logger.js';
 import { createMetrics } from '../metrics/metrics.js';
+import { createServerCore } from '../server.js';
 import { settlesWithin } from '../settles.js';
 import { honoAppFor } from './app.js';
 import { createFetchHandler } from './web.js';
