@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as flatbuffers from 'flatbuffers';
 import { describe, expect, it } from 'vitest';
@@ -54,7 +54,9 @@ function schemaWireTypes(): Record<string, number> {
 
 /** The datatype names the OIP v2 spec lists (CI checks shared/ out beside the clone, as here). */
 function specDatatypes(): string[] {
-  const spec = readFileSync(join(REPO_ROOT, '../shared/spec/oip-v2.md'), 'utf8');
+  const path = join(REPO_ROOT, '../shared/spec/oip-v2.md');
+  if (!existsSync(path)) throw new Error(`${path} is missing: check the shared/ specs out beside the repository`);
+  const spec = readFileSync(path, 'utf8');
   const line = /^Datatypes:([\s\S]*?)\(Triton adds `([A-Z0-9]+)`\)/m.exec(spec);
   if (!line) throw new Error('oip-v2.md has no "Datatypes:" list');
   return [...line[1]!.matchAll(/`([A-Z0-9]+)`/g)].map((m) => m[1]!);
