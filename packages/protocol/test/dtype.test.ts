@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
 import * as flatbuffers from 'flatbuffers';
 import { describe, expect, it } from 'vitest';
@@ -289,22 +290,32 @@ describe('isTensor()', () => {
 });
 
 describe('errors', () => {
-  it('STATUS_BY_CODE, code by code', () => {
-    expect(STATUS_BY_CODE).toEqual({
-      INVALID_MESSAGE: 400,
-      INVALID_ARGUMENT: 400,
-      PAYLOAD_TOO_LARGE: 413,
-      REQUEST_TIMEOUT: 408,
-      NOT_FOUND: 404,
-      UNAUTHENTICATED: 401,
-      FORBIDDEN: 403,
-      UNAVAILABLE: 503,
-      UPSTREAM: 502,
-      DEADLINE_EXCEEDED: 504,
-      ABORTED: 499,
-      NETWORK: 503,
-      INTERNAL: 500,
-    });
+  it("STATUS_BY_CODE: each code's status has the reason phrase Node's http module gives it", () => {
+    // What each code means, in HTTP's words; the numbers come from node:http, not from here.
+    const meaning: Record<GraphPipeErrorCode, string> = {
+      INVALID_MESSAGE: 'Bad Request',
+      INVALID_ARGUMENT: 'Bad Request',
+      PAYLOAD_TOO_LARGE: 'Payload Too Large',
+      REQUEST_TIMEOUT: 'Request Timeout',
+      NOT_FOUND: 'Not Found',
+      UNAUTHENTICATED: 'Unauthorized',
+      FORBIDDEN: 'Forbidden',
+      UNAVAILABLE: 'Service Unavailable',
+      UPSTREAM: 'Bad Gateway',
+      DEADLINE_EXCEEDED: 'Gateway Timeout',
+      NETWORK: 'Service Unavailable',
+      INTERNAL: 'Internal Server Error',
+      ABORTED: '',
+    };
+    expect(Object.keys(STATUS_BY_CODE).sort()).toEqual(Object.keys(meaning).sort());
+    for (const [code, status] of Object.entries(STATUS_BY_CODE) as [GraphPipeErrorCode, number][]) {
+      if (code === 'ABORTED') continue;
+      expect(STATUS_CODES[status], code).toBe(meaning[code]);
+    }
+    // The client went away: nginx's 499, a 4xx that HTTP itself has no name for.
+    expect(STATUS_BY_CODE.ABORTED).toBeGreaterThanOrEqual(400);
+    expect(STATUS_BY_CODE.ABORTED).toBeLessThan(500);
+    expect(STATUS_CODES[STATUS_BY_CODE.ABORTED]).toBeUndefined();
   });
 
   it('a GraphPipeError takes its status from its code unless told otherwise', () => {
