@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { rebuildAndCompare } from '@graphpipe/test-utils';
+import { rebuildAndCompare, MODELS_DIR } from '@graphpipe/test-utils';
 import { expect, test } from 'vitest';
-import { MODELS_DIR } from './helpers.js';
 
 const SCRIPT = fileURLToPath(new URL('../scripts/make-models.ts', import.meta.url));
 
