@@ -9,6 +9,7 @@ import { createOnnxBackend } from '@graphpipe/backend-onnx';
 import { createOnnxWebBackend } from '@graphpipe/backend-onnx-web';
 import { type Tensor, tensor } from '@graphpipe/protocol';
 import type { Backend } from '@graphpipe/server-core';
+import { modelPath } from '@graphpipe/test-utils';
 import type { BenchConfig } from './config.js';
 import { randomFloats } from './data.js';
 import { drive } from './drive.js';
@@ -16,7 +17,6 @@ import { progress } from './progress.js';
 import type { EdgeOnnxResults, EdgeOnnxRow } from './results.js';
 
 const MODELS = ['iris-classifier', 'tiny-conv'] as const;
-const modelPath = (name: string) => new URL(`../../models/${name}.onnx`, import.meta.url).pathname;
 
 function sampleInputs(backend: Backend, batch: number): Record<string, Tensor> {
   const inputs: Record<string, Tensor> = {};
@@ -60,8 +60,8 @@ export async function runEdgeOnnx(config: BenchConfig): Promise<EdgeOnnxResults>
   const rows: EdgeOnnxRow[] = [];
   try {
     for (const model of MODELS) {
-      const native = await createOnnxBackend(modelPath(model));
-      const web = await createOnnxWebBackend(readFileSync(modelPath(model)));
+      const native = await createOnnxBackend(modelPath(`${model}.onnx`));
+      const web = await createOnnxWebBackend(readFileSync(modelPath(`${model}.onnx`)));
       try {
         const batch = config.edgeOnnx.batch;
         const inputs = sampleInputs(native, batch);

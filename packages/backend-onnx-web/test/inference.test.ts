@@ -1,9 +1,9 @@
 import { createOnnxBackend } from '@graphpipe/backend-onnx';
 import { GraphPipeError, type Tensor, tensor } from '@graphpipe/protocol';
-import { seededRandom, uniformFloats } from '@graphpipe/test-utils';
+import { seededRandom, uniformFloats, rejection, modelPath } from '@graphpipe/test-utils';
 import { expect, test } from 'vitest';
 import { createOnnxWebBackend } from '../src/index.js';
-import { infer, MODELS_DIR, modelBytes } from './helpers.js';
+import { infer, modelBytes } from './helpers.js';
 
 interface IrisTestSet {
   features: number[][];
@@ -16,7 +16,7 @@ const floats = (count: number, seed: number) => uniformFloats(seededRandom(seed)
 
 /** The same model and inputs through onnxruntime-node: the reference answers. */
 async function reference(model: string, inputs: Record<string, Tensor>) {
-  const backend = await createOnnxBackend(`${MODELS_DIR}${model}.onnx`);
+  const backend = await createOnnxBackend(modelPath(`${model}.onnx`));
   try {
     return await infer(backend, inputs);
   } finally {
@@ -64,10 +64,7 @@ test("tiny-conv: onnxruntime-node's answers, within float32 rounding", async () 
 test("inputs the graph cannot combine: INVALID_ARGUMENT with onnxruntime's message on one line", async () => {
   const backend = await createOnnxWebBackend(modelBytes('two-in-two-out'));
   const row = (n: number) => tensor(new Float32Array(n * 3), [n, 3]);
-  const err = await infer(backend, { a: row(2), b: row(5) }).then(
-    () => expect.fail('expected a rejection'),
-    (e: unknown) => e as GraphPipeError,
-  );
+  const err = await rejection<GraphPipeError>(infer(backend, { a: row(2), b: row(5) }));
   await backend.close();
   expect(err).toBeInstanceOf(GraphPipeError);
   expect(err.code).toBe('INVALID_ARGUMENT');
@@ -76,10 +73,7 @@ test("inputs the graph cannot combine: INVALID_ARGUMENT with onnxruntime's messa
 });
 
 test('bytes that are not a model: INTERNAL, naming their size', async () => {
-  const err = await createOnnxWebBackend(new Uint8Array([1, 2, 3])).then(
-    () => expect.fail('expected a rejection'),
-    (e: unknown) => e as GraphPipeError,
-  );
+  const err = await rejection<GraphPipeError>(createOnnxWebBackend(new Uint8Array([1, 2, 3])));
   expect(err.code).toBe('INTERNAL');
   expect(err.message).toMatch(/^cannot load ONNX model \(3 bytes\): /);
 });

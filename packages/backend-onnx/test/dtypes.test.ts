@@ -1,8 +1,9 @@
 import { DTYPES, type Tensor, tensor } from '@graphpipe/protocol';
 import { ModelRegistry } from '@graphpipe/server-core';
+import { liveContext, modelPath } from '@graphpipe/test-utils';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
-import { infer, modelPath } from './helpers.js';
+import { infer } from './helpers.js';
 
 const utf8 = new TextEncoder();
 
@@ -27,7 +28,7 @@ const INPUTS: Record<string, Tensor> = {
 describe.each([0, 1])('workers: %i', (workers) => {
   let backend: OnnxBackend;
   beforeAll(async () => {
-    backend = await createOnnxBackend(modelPath('identity-dtypes'), { workers });
+    backend = await createOnnxBackend(modelPath('identity-dtypes.onnx'), { workers });
   });
   afterAll(() => backend.close());
 
@@ -73,13 +74,12 @@ function bytes(t: Tensor): Uint8Array {
 describe('dynamic batching over the real model', () => {
   let backend: OnnxBackend;
   beforeAll(async () => {
-    backend = await createOnnxBackend(modelPath('identity-dtypes'));
+    backend = await createOnnxBackend(modelPath('identity-dtypes.onnx'));
   });
   afterAll(() => backend.close());
 
   test('batched answers equal unbatched ones, every dtype, each caller its own rows', async () => {
     const batched = new ModelRegistry({ batching: { maxBatchSize: 64, maxDelayMs: 20 } }).add(backend);
-    const context = () => ({ config: '', signal: new AbortController().signal });
     // Three requests of 1, 2 and 3 rows: slices of INPUTS (rows 0, 1..2, 0..2).
     const slices: [number, number][] = [
       [0, 1],
@@ -90,7 +90,7 @@ describe('dynamic batching over the real model', () => {
       Object.fromEntries(Object.entries(INPUTS).map(([name, t]) => [name, sliceOf(t, a, b)])),
     );
     const names = backend.metadata.outputs.map((o) => o.name);
-    const answers = await Promise.all(requests.map((r) => batched.infer(r, names, context())));
+    const answers = await Promise.all(requests.map((r) => batched.infer(r, names, liveContext())));
     for (const [i, request] of requests.entries()) {
       const alone = await infer(backend, request, names);
       answers[i]!.forEach((got, o) => {

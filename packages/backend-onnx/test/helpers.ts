@@ -1,13 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Tensor, TensorOf } from '@graphpipe/protocol';
 import type { Backend } from '@graphpipe/server-core';
-import { seededRandom, uniformFloats } from '@graphpipe/test-utils';
+import { liveContext, modelPath, seededRandom, uniformFloats } from '@graphpipe/test-utils';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
-
-export const MODELS_DIR = fileURLToPath(new URL('../../../models/', import.meta.url));
-
-export const modelPath = (name: string): string => `${MODELS_DIR}${name}.onnx`;
 
 export interface IrisTestSet {
   classes: string[];
@@ -19,11 +14,11 @@ export interface IrisTestSet {
 }
 
 export const irisTestSet = (): IrisTestSet =>
-  JSON.parse(readFileSync(`${MODELS_DIR}iris-test-set.json`, 'utf8')) as IrisTestSet;
+  JSON.parse(readFileSync(modelPath('iris-test-set.json'), 'utf8')) as IrisTestSet;
 
 /** Calls infer the way the server does, with a live signal and no config. */
 export function infer(backend: Backend, inputs: Record<string, Tensor>, outputs: readonly string[] = []) {
-  return backend.infer(inputs, outputs, { config: '', signal: new AbortController().signal });
+  return backend.infer(inputs, outputs, liveContext());
 }
 
 /** The same inputs run straight through onnxruntime, fetching every output: the reference results. */
@@ -31,7 +26,7 @@ export async function runDirect(
   model: string,
   inputs: Record<string, TensorOf<'float32'>>,
 ): Promise<Record<string, OrtTensor>> {
-  const session = await InferenceSession.create(modelPath(model));
+  const session = await InferenceSession.create(modelPath(`${model}.onnx`));
   try {
     const feeds = Object.fromEntries(
       Object.entries(inputs).map(([k, t]) => [k, new OrtTensor('float32', t.data, [...t.shape])]),

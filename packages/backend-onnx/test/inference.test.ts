@@ -1,7 +1,8 @@
 import { tensor } from '@graphpipe/protocol';
+import { modelPath } from '@graphpipe/test-utils';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
-import { floats, infer, modelPath, runDirect } from './helpers.js';
+import { floats, infer, runDirect } from './helpers.js';
 
 const SINGLE_INPUT_MODELS = [
   { model: 'matmul-add-relu', input: 'x', dims: [8] },
@@ -12,7 +13,7 @@ const SINGLE_INPUT_MODELS = [
 describe.each(SINGLE_INPUT_MODELS)('$model equals a direct onnxruntime run', ({ model, input, dims }) => {
   let backend: OnnxBackend;
   beforeAll(async () => {
-    backend = await createOnnxBackend(modelPath(model));
+    backend = await createOnnxBackend(modelPath(`${model}.onnx`));
   });
   afterAll(() => backend.close());
 
@@ -42,7 +43,7 @@ describe('two inputs, two outputs', () => {
   const sum = new Float32Array([11, 22, 33, 44, 55, 66]);
   const product = new Float32Array([10, 40, 90, 160, 250, 360]);
   beforeAll(async () => {
-    backend = await createOnnxBackend(modelPath('two-in-two-out'));
+    backend = await createOnnxBackend(modelPath('two-in-two-out.onnx'));
   });
   afterAll(() => backend.close());
 

@@ -1,11 +1,12 @@
 import { tensor } from '@graphpipe/protocol';
+import { modelPath } from '@graphpipe/test-utils';
 import { expect, test } from 'vitest';
 import { createOnnxBackend } from '../src/index.js';
-import { infer, irisTestSet, modelPath } from './helpers.js';
+import { infer, irisTestSet } from './helpers.js';
 
 test('held-out accuracy through the backend matches the training script and is at least 0.9', async () => {
   const set = irisTestSet();
-  const backend = await createOnnxBackend(modelPath('iris-classifier'));
+  const backend = await createOnnxBackend(modelPath('iris-classifier.onnx'));
   const features = tensor(Float32Array.from(set.features.flat()), [set.testSize, 4]);
   const { label, probabilities } = await infer(backend, { features });
   await backend.close();

@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { rebuildAndCompare } from '@graphpipe/test-utils';
+import { MODELS_DIR, rebuildAndCompare } from '@graphpipe/test-utils';
 import { expect, test } from 'vitest';
-import { MODELS_DIR } from './helpers.js';
 
 const SCRIPT = fileURLToPath(new URL('../scripts/make-models.ts', import.meta.url));
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { modelPath } from '@graphpipe/test-utils';
 import { encodeModel, node, valueInfo } from '@graphpipe/test-utils/onnx';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
-import { MODELS_DIR, modelPath } from './helpers.js';
 
 /** An identity model over `x` with the given metadata props. */
 const withProps = (metadata: Record<string, string>, dtype: 'float32' | 'int64' = 'float32') =>
@@ -18,7 +18,7 @@ const withProps = (metadata: Record<string, string>, dtype: 'float32' | 'int64' 
 describe('metadata', () => {
   let iris: OnnxBackend;
   beforeAll(async () => {
-    iris = await createOnnxBackend(modelPath('iris-classifier'));
+    iris = await createOnnxBackend(modelPath('iris-classifier.onnx'));
   });
   afterAll(() => iris.close());
 
@@ -38,7 +38,7 @@ describe('metadata', () => {
   });
 
   test('without props: name from the file name, description from doc_string, version from model_version', async () => {
-    const backend = await createOnnxBackend(modelPath('matmul-add-relu'));
+    const backend = await createOnnxBackend(modelPath('matmul-add-relu.onnx'));
     expect(backend.metadata).toMatchObject({
       name: 'matmul-add-relu',
       version: '1',
@@ -49,14 +49,14 @@ describe('metadata', () => {
   });
 
   test('a model given as bytes is read the same way', async () => {
-    const backend = await createOnnxBackend(new Uint8Array(readFileSync(modelPath('iris-classifier'))));
+    const backend = await createOnnxBackend(new Uint8Array(readFileSync(modelPath('iris-classifier.onnx'))));
     expect(backend.metadata).toEqual(iris.metadata);
     await backend.close();
   });
 
   test("class names and example inputs come from the props 'labels' and 'examples'", () => {
     expect(iris.metadata.labels).toEqual(['setosa', 'versicolor', 'virginica']);
-    const testSet = JSON.parse(readFileSync(`${MODELS_DIR}iris-test-set.json`, 'utf8'));
+    const testSet = JSON.parse(readFileSync(modelPath('iris-test-set.json'), 'utf8'));
     const features = iris.metadata.examples!.features!;
     expect(features.shape).toEqual([30, 4]);
     expect(Array.from(features.data as Float32Array)).toEqual(Array.from(new Float32Array(testSet.features.flat())));
@@ -81,7 +81,7 @@ describe('metadata', () => {
   });
 
   test('options override name, version and description', async () => {
-    const backend = await createOnnxBackend(modelPath('iris-classifier'), {
+    const backend = await createOnnxBackend(modelPath('iris-classifier.onnx'), {
       name: 'flowers',
       version: '2',
       description: 'd',
@@ -92,9 +92,12 @@ describe('metadata', () => {
 
   test('concurrency defaults to 4 without workers and follows the option', async () => {
     expect(iris.concurrency).toBe(4);
-    const backend = await createOnnxBackend(modelPath('iris-classifier'), { concurrency: 3, intraOpNumThreads: 1 });
+    const backend = await createOnnxBackend(modelPath('iris-classifier.onnx'), {
+      concurrency: 3,
+      intraOpNumThreads: 1,
+    });
     expect(backend.concurrency).toBe(3);
     await backend.close();
-    await expect(createOnnxBackend(modelPath('iris-classifier'), { concurrency: 0 })).rejects.toThrow(TypeError);
+    await expect(createOnnxBackend(modelPath('iris-classifier.onnx'), { concurrency: 0 })).rejects.toThrow(TypeError);
   });
 });

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { modelPath } from '@graphpipe/test-utils';
 import fc from 'fast-check';
 import onnxProto from 'onnx-proto';
 import { expect, test } from 'vitest';
 import { readModelHeader } from '../src/model-header.js';
-import { modelPath } from './helpers.js';
 
 const { onnx } = onnxProto;
 
@@ -53,7 +53,7 @@ test('metadata keys that name Object.prototype members stay plain keys', () => {
 });
 
 test('reads a model file by path', () => {
-  const header = readModelHeader(modelPath('iris-classifier'));
+  const header = readModelHeader(modelPath('iris-classifier.onnx'));
   expect(Object.fromEntries(header.metadataProps)).toMatchObject({
     name: 'iris-classifier',
     version: '1.0.0',

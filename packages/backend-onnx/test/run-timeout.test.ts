@@ -1,16 +1,17 @@
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { type GraphPipeError, tensor } from '@graphpipe/protocol';
+import { modelPath, rejection } from '@graphpipe/test-utils';
 import { expect, test } from 'vitest';
 import { createOnnxBackend } from '../src/index.js';
 import { WorkerPool } from '../src/workers/worker-pool.js';
 import type { RunRequest } from '../src/workers/worker-protocol.js';
 import { workerInit } from '../src/workers/worker-runner.js';
 import { spawnSessionWorker } from '../src/workers/worker-script.js';
-import { infer, modelPath } from './helpers.js';
+import { infer } from './helpers.js';
 
 /** busy-loop adds 1 to a counter as many times as asked, about a microsecond each. */
-const LOOP = modelPath('busy-loop');
+const LOOP = modelPath('busy-loop.onnx');
 /** A run of a few seconds on a 2-core VM: far beyond TIMEOUT_MS, yet over before the test ends. */
 const LONG = 1_500_000;
 const TIMEOUT_MS = 250;
@@ -21,15 +22,10 @@ const request = (n: number): RunRequest => ({
   fetched: ['count'],
 });
 const live = () => new AbortController().signal;
-const failure = (p: Promise<unknown>) =>
-  p.then(
-    () => expect.fail('expected a rejection'),
-    (e: unknown) => e as GraphPipeError,
-  );
 
 test('a run longer than runTimeoutMs fails with DEADLINE_EXCEEDED, and later runs succeed', async () => {
   const backend = await createOnnxBackend(LOOP, { workers: 1, runTimeoutMs: TIMEOUT_MS });
-  expect(await failure(infer(backend, counting(LONG)))).toMatchObject({
+  expect(await rejection<GraphPipeError>(infer(backend, counting(LONG)))).toMatchObject({
     code: 'DEADLINE_EXCEEDED',
     message: `the ONNX run took longer than runTimeoutMs (${TIMEOUT_MS} ms); its worker was replaced`,
   });
@@ -44,7 +40,7 @@ test('the stuck worker is replaced at once, and terminated once its run returns'
   const spawn = () => workers[workers.push(spawnSessionWorker(init)) - 1]!;
   const { pool } = await WorkerPool.start(1, spawn, { runTimeoutMs: TIMEOUT_MS });
   const stuckExit = once(workers[0]!, 'exit');
-  expect((await failure(pool.run(request(LONG), [], live()))).code).toBe('DEADLINE_EXCEEDED');
+  expect((await rejection<GraphPipeError>(pool.run(request(LONG), [], live()))).code).toBe('DEADLINE_EXCEEDED');
   expect(workers).toHaveLength(2);
   expect((await pool.run(request(5), [], live())).count!.data).toEqual(BigInt64Array.of(5n));
   expect(await stuckExit).toEqual([1]); // the exit code of a terminated worker
@@ -53,7 +49,7 @@ test('the stuck worker is replaced at once, and terminated once its run returns'
 
 test('close() during a run that then times out waits for that worker to end', async () => {
   const backend = await createOnnxBackend(LOOP, { workers: 1, runTimeoutMs: TIMEOUT_MS });
-  const running = failure(infer(backend, counting(LONG)));
+  const running = rejection<GraphPipeError>(infer(backend, counting(LONG)));
   await backend.close();
   expect((await running).code).toBe('DEADLINE_EXCEEDED');
 });

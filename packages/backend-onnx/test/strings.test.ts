@@ -12,16 +12,16 @@ import {
   typedArrayFor,
 } from '@graphpipe/client';
 import { type ServerHandle, serve } from '@graphpipe/server-core/node';
+import { modelPath, rejection } from '@graphpipe/test-utils';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createOnnxBackend } from '../src/index.js';
-import { modelPath } from './helpers.js';
 
 const utf8 = new TextEncoder();
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 let server: ServerHandle;
 beforeAll(async () => {
-  server = await serve(await createOnnxBackend(modelPath('identity-dtypes')), { port: 0, logger: false });
+  server = await serve(await createOnnxBackend(modelPath('identity-dtypes.onnx')), { port: 0, logger: false });
 });
 afterAll(() => server.close());
 
@@ -60,7 +60,7 @@ describe.each(PROTOCOLS)('the ONNX identity model over %s', (_label, options) =>
     ['not UTF-8', Uint8Array.of(0xff, 0xfe), /input "in_string": element 1 is not valid UTF-8 text/],
     ['a NUL', utf8.encode('a\0b'), /input "in_string": element 1 holds a NUL byte/],
   ])('refuses an element with %s: 400 naming the input and index', async (_what, bad, message) => {
-    const err = await call([utf8.encode('ok'), bad]).catch((e: unknown) => e);
+    const err = await rejection(call([utf8.encode('ok'), bad]));
     expect(err).toBeInstanceOf(GraphPipeError);
     expect((err as GraphPipeError).status).toBe(400);
     expect((err as GraphPipeError).code).toBe('INVALID_ARGUMENT');

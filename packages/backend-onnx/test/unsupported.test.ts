@@ -1,17 +1,18 @@
 import { OnnxBackend as Backend, describeModel, type OrtValueMetadata, type Runner } from '@graphpipe/onnx-common';
 import { GraphPipeError, tensor } from '@graphpipe/protocol';
+import { modelPath } from '@graphpipe/test-utils';
 import { Tensor as OrtTensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
 import { readModelHeader } from '../src/model-header.js';
-import { infer, modelPath } from './helpers.js';
+import { infer } from './helpers.js';
 
 // bool-io.onnx: inputs x float32 [n] and mask bool [n]; outputs masked float32 [n] (x where mask, else 0)
 // and positive bool [n] (x > 0).
 describe('bool inputs and outputs', () => {
   let backend: OnnxBackend;
   beforeAll(async () => {
-    backend = await createOnnxBackend(modelPath('bool-io'));
+    backend = await createOnnxBackend(modelPath('bool-io.onnx'));
   });
   afterAll(() => backend.close());
 
@@ -28,7 +29,7 @@ describe('bool inputs and outputs', () => {
   });
 
   test('run, with and without workers', async () => {
-    const pooled = await createOnnxBackend(modelPath('bool-io'), { workers: 1 });
+    const pooled = await createOnnxBackend(modelPath('bool-io.onnx'), { workers: 1 });
     try {
       for (const b of [backend, pooled]) {
         const out = await infer(b, {
@@ -52,7 +53,7 @@ describe('types we have no dtype for', () => {
       inputMetadata: [io('x', 'float32'), io('q', 'int4')],
       outputMetadata: [io('y', 'float32'), io('h', 'bfloat16')],
     },
-    readModelHeader(modelPath('bool-io')),
+    readModelHeader(modelPath('bool-io.onnx')),
     'odd.onnx',
     {},
   );

@@ -1,10 +1,10 @@
 // The bundled ONNX models' Triton configuration (GET /v2/models/{name}/config) on a real server:
 // the tensors the v2 metadata lists, in Triton's data_type names, with and without batching.
 import { readdirSync } from 'node:fs';
-import { type ServeOptions, type ServerHandle, serve } from '@graphpipe/server-core/node';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type ServeOptions, serve } from '@graphpipe/server-core/node';
+import { closeAfter, MODELS_DIR, modelPath } from '@graphpipe/test-utils';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { createOnnxBackend } from '../src/index.js';
-import { MODELS_DIR, modelPath } from './helpers.js';
 
 const bundled = readdirSync(MODELS_DIR)
   .filter((f) => f.endsWith('.onnx'))
@@ -23,13 +23,11 @@ interface TensorConfig {
   reshape?: { shape: number[] };
 }
 
-const open: ServerHandle[] = [];
-afterAll(() => Promise.all(open.map((s) => s.close())));
+const closing = closeAfter('all');
 
 async function serveAll(options: ServeOptions = {}): Promise<string> {
-  const backends = await Promise.all(bundled.map((name) => createOnnxBackend(modelPath(name))));
-  const server = await serve(backends, { port: 0, logger: false, ...options });
-  open.push(server);
+  const backends = await Promise.all(bundled.map((name) => createOnnxBackend(modelPath(`${name}.onnx`))));
+  const server = closing(await serve(backends, { port: 0, logger: false, ...options }));
   return server.url;
 }
 

@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { RemoteModel } from '@graphpipe/client';
 import { GraphPipeError, tensor } from '@graphpipe/protocol';
 import { serve } from '@graphpipe/server-core/node';
 import { backendConformanceCases } from '@graphpipe/server-core/testing';
+import { modelPath, REPO_ROOT, rejection } from '@graphpipe/test-utils';
 import { InferenceSession } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
@@ -14,18 +14,12 @@ import { WorkerPool } from '../src/workers/worker-pool.js';
 import type { RunRequest } from '../src/workers/worker-protocol.js';
 import { workerInit } from '../src/workers/worker-runner.js';
 import { spawnSessionWorker } from '../src/workers/worker-script.js';
-import { floats, infer, modelPath } from './helpers.js';
+import { floats, infer } from './helpers.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CONV = modelPath('tiny-conv');
+const CONV = modelPath('tiny-conv.onnx');
 
 const images = (batch: number) => tensor(floats(batch * 3 * 32 * 32, batch), [batch, 3, 32, 32], 'float32');
 const live = () => new AbortController().signal;
-const failure = (p: Promise<unknown>) =>
-  p.then(
-    () => expect.fail('expected a rejection'),
-    (e: unknown) => e as GraphPipeError,
-  );
 
 /** A conv run long enough (tens to hundreds of ms) to watch the event loop during it. */
 const BIG_BATCH = 4096;
@@ -33,7 +27,7 @@ const BIG_BATCH = 4096;
 describe.each(['iris-classifier', 'two-in-two-out', 'identity-dtypes'])(
   'backend conformance with workers: 1: %s',
   (model) => {
-    for (const c of backendConformanceCases(() => createOnnxBackend(modelPath(model), { workers: 1 })))
+    for (const c of backendConformanceCases(() => createOnnxBackend(modelPath(`${model}.onnx`), { workers: 1 })))
       test(c.name, c.run);
   },
 );
@@ -139,7 +133,7 @@ describe('results with workers equal results in-thread', () => {
 });
 
 test('only the second output: named right in the worker too', async () => {
-  const backend = await createOnnxBackend(modelPath('two-in-two-out'), { workers: 1 });
+  const backend = await createOnnxBackend(modelPath('two-in-two-out.onnx'), { workers: 1 });
   const out = await infer(
     backend,
     { a: tensor(new Float32Array([2, 3, 4]), [1, 3]), b: tensor(new Float32Array([5, 6, 7]), [1, 3]) },
@@ -176,15 +170,18 @@ describe('errors', () => {
   const row = (n: number) => tensor(new Float32Array(n * 3), [n, 3]);
   beforeAll(async () => {
     [inThread, pooled] = await Promise.all([
-      createOnnxBackend(modelPath('two-in-two-out')),
-      createOnnxBackend(modelPath('two-in-two-out'), { workers: 1 }),
+      createOnnxBackend(modelPath('two-in-two-out.onnx')),
+      createOnnxBackend(modelPath('two-in-two-out.onnx'), { workers: 1 }),
     ]);
   });
   afterAll(() => Promise.all([inThread.close(), pooled.close()]));
 
   test('a run failing in a worker gives the same GraphPipeError as in-thread', async () => {
     const inputs = { a: row(2), b: row(5) };
-    const [ours, theirs] = [await failure(infer(pooled, inputs)), await failure(infer(inThread, inputs))];
+    const [ours, theirs] = [
+      await rejection<GraphPipeError>(infer(pooled, inputs)),
+      await rejection<GraphPipeError>(infer(inThread, inputs)),
+    ];
     expect(ours).toBeInstanceOf(GraphPipeError);
     expect({ code: ours.code, message: ours.message }).toEqual({ code: 'INVALID_ARGUMENT', message: theirs.message });
     // The worker still serves.
@@ -195,17 +192,21 @@ describe('errors', () => {
     const controller = new AbortController();
     controller.abort();
     expect(
-      (await failure(pooled.infer({ a: row(1), b: row(1) }, [], { config: '', signal: controller.signal }))).code,
+      (
+        await rejection<GraphPipeError>(
+          pooled.infer({ a: row(1), b: row(1) }, [], { config: '', signal: controller.signal }),
+        )
+      ).code,
     ).toBe('ABORTED');
   });
 
   test.each([
     ['bytes', new Uint8Array([1, 2, 3]), /^cannot load ONNX model \(3 bytes\): .*protobuf/],
-    ['a path', modelPath('no-such-model'), /^cannot load ONNX model \(.*no-such-model\.onnx\): /],
+    ['a path', modelPath('no-such-model.onnx'), /^cannot load ONNX model \(.*no-such-model\.onnx\): /],
   ])('a model that cannot load (%s) fails createOnnxBackend as it does without workers', async (_, source, message) => {
     const [ours, theirs] = [
-      await failure(createOnnxBackend(source, { workers: 2 })),
-      await failure(createOnnxBackend(source)),
+      await rejection<GraphPipeError>(createOnnxBackend(source, { workers: 2 })),
+      await rejection<GraphPipeError>(createOnnxBackend(source)),
     ];
     expect(ours).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(message) });
     expect(ours.message).toBe(theirs.message);
@@ -227,8 +228,8 @@ describe('loading', () => {
     '%s: the metadata with workers equals the in-thread one',
     async (name) => {
       const [inThread, pooled] = await Promise.all([
-        createOnnxBackend(modelPath(name)),
-        createOnnxBackend(modelPath(name), { workers: 1 }),
+        createOnnxBackend(modelPath(`${name}.onnx`)),
+        createOnnxBackend(modelPath(`${name}.onnx`), { workers: 1 }),
       ]);
       expect(pooled.metadata).toEqual(inThread.metadata);
       expect(pooled.defaultOutputs).toEqual(inThread.defaultOutputs);
@@ -269,12 +270,12 @@ describe('the queue', () => {
   test('close() fails queued runs with UNAVAILABLE, lets the running one finish, and is idempotent', async () => {
     const backend = await createOnnxBackend(CONV, { workers: 1 });
     const running = infer(backend, { image: images(BIG_BATCH) });
-    const queued = failure(infer(backend, { image: images(1) }));
+    const queued = rejection<GraphPipeError>(infer(backend, { image: images(1) }));
     const closing = backend.close();
     expect((await queued).code).toBe('UNAVAILABLE');
     expect((await running).scores!.shape).toEqual([BIG_BATCH, 10]);
     await Promise.all([closing, backend.close()]);
-    expect((await failure(infer(backend, { image: images(1) }))).code).toBe('UNAVAILABLE');
+    expect((await rejection<GraphPipeError>(infer(backend, { image: images(1) }))).code).toBe('UNAVAILABLE');
   });
 });
 
@@ -316,7 +317,7 @@ describe('the pool', () => {
       workers.push(worker);
       return worker;
     });
-    const running = failure(pool.run(request(64), [], live()));
+    const running = rejection<GraphPipeError>(pool.run(request(64), [], live()));
     const waiting = pool.run(request(2), [], live());
     expect(await running).toMatchObject({
       code: 'INTERNAL',
@@ -331,7 +332,7 @@ describe('the pool', () => {
 test('a script using workers exits after close(), and without it too', async () => {
   const script = (close: boolean) => `
     import { createOnnxBackend } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)};
-    const backend = await createOnnxBackend(${JSON.stringify(modelPath('iris-classifier'))}, { workers: 2 });
+    const backend = await createOnnxBackend(${JSON.stringify(modelPath('iris-classifier.onnx'))}, { workers: 2 });
     const features = { dtype: 'float32', shape: [1, 4], data: new Float32Array(4) };
     const out = await backend.infer({ features }, [], { config: '', signal: new AbortController().signal });
     console.log(out.label.dtype);

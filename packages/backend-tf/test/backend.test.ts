@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { isGraphPipeError, type Tensor } from '@graphpipe/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTfBackend, NATIVE_HINT, type TfBackend } from '../src/index.js';
-import { artifactsOf, float32, modelDir, options, tfGraphWith } from './helpers.js';
+import { artifactsOf, float32, tfGraphWith } from './helpers.js';
+import { modelPath, rejection, liveContext } from '@graphpipe/test-utils';
 
 /** What tfjs itself answers for the same input, on the same backend. */
 function predictDirect(model: tf.LayersModel, input: Tensor): Float32Array {
@@ -40,10 +41,7 @@ function graphModelOf(dtype: string, op: string): string {
 }
 
 async function expectInvalid(promise: Promise<unknown>, message: RegExp): Promise<void> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+  const err = await rejection(promise);
   expect(isGraphPipeError(err) && err.code).toBe('INVALID_ARGUMENT');
   expect((err as Error).message).toMatch(message);
 }
@@ -52,8 +50,8 @@ describe('layers models', () => {
   let iris: TfBackend;
   let conv: TfBackend;
   beforeAll(async () => {
-    iris = await createTfBackend(modelDir('tf-iris'));
-    conv = await createTfBackend(modelDir('tf-conv'));
+    iris = await createTfBackend(modelPath('tf-iris'));
+    conv = await createTfBackend(modelPath('tf-conv'));
   });
   afterAll(async () => {
     await iris.close?.();
@@ -80,7 +78,7 @@ describe('layers models', () => {
     ] as const) {
       const direct = await tf.loadLayersModel(tf.io.fromMemory(artifactsOf(name)));
       const input = float32([batch, ...dims], batch);
-      const out = await backend.infer({ [backend.metadata.inputs[0]!.name]: input }, ['probabilities'], options());
+      const out = await backend.infer({ [backend.metadata.inputs[0]!.name]: input }, ['probabilities'], liveContext());
       const expected = predictDirect(direct, input);
       direct.dispose();
       expect(out.probabilities).toEqual({ dtype: 'float32', shape: [batch, expected.length / batch], data: expected });
@@ -88,7 +86,7 @@ describe('layers models', () => {
   });
 
   it('reaches the held-out accuracy measured when the model was trained', async () => {
-    const testSet = JSON.parse(readFileSync(join(modelDir('tf-iris'), 'test-set.json'), 'utf8')) as {
+    const testSet = JSON.parse(readFileSync(join(modelPath('tf-iris'), 'test-set.json'), 'utf8')) as {
       features: number[][];
       labels: number[];
       correct: number;
@@ -99,7 +97,7 @@ describe('layers models', () => {
       shape: [testSet.features.length, 4],
       data: Float32Array.from(testSet.features.flat()),
     };
-    const { probabilities } = await iris.infer({ features: input }, ['probabilities'], options());
+    const { probabilities } = await iris.infer({ features: input }, ['probabilities'], liveContext());
     const p = probabilities!.data as Float32Array;
     const correct = testSet.labels.filter((label, row) => {
       const scores = Array.from(p.subarray(row * 3, row * 3 + 3));
@@ -113,15 +111,15 @@ describe('layers models', () => {
   it('rejects other dtypes, shapes and output names with INVALID_ARGUMENT', async () => {
     const f64: Tensor = { dtype: 'float64', shape: [1, 4], data: new Float64Array(4) };
     await expectInvalid(
-      iris.infer({ features: f64 }, ['probabilities'], options()),
+      iris.infer({ features: f64 }, ['probabilities'], liveContext()),
       /^input "features" must be float32, got float64 \(no implicit conversion; see the backend-tf README\)$/,
     );
     await expectInvalid(
-      iris.infer({ features: float32([1, 5]) }, ['probabilities'], options()),
+      iris.infer({ features: float32([1, 5]) }, ['probabilities'], liveContext()),
       /^input "features" must have shape \[-1, 4\], got \[1, 5\]$/,
     );
-    await expectInvalid(iris.infer({}, ['probabilities'], options()), /missing input "features"/);
-    await expectInvalid(iris.infer({ features: float32([1, 4]) }, ['nope'], options()), /unknown output "nope"/);
+    await expectInvalid(iris.infer({}, ['probabilities'], liveContext()), /missing input "features"/);
+    await expectInvalid(iris.infer({ features: float32([1, 4]) }, ['nope'], liveContext()), /unknown output "nope"/);
   });
 
   it('does not start a request that was already aborted', async () => {
@@ -136,7 +134,7 @@ describe('layers models', () => {
 describe('graph model', () => {
   let graph: TfBackend;
   beforeAll(async () => {
-    graph = await createTfBackend(join(modelDir('tf-graph'), 'model.json'));
+    graph = await createTfBackend(join(modelPath('tf-graph'), 'model.json'));
   });
   afterAll(() => graph.close?.());
 
@@ -154,7 +152,7 @@ describe('graph model', () => {
 
   it.each([1, 8])('computes relu(x·W + b) and its argmax (int32) at batch %i, like tfjs does', async (batch) => {
     const input = float32([batch, 4], batch);
-    const out = await graph.infer({ features: input }, ['class', 'scores'], options());
+    const out = await graph.infer({ features: input }, ['class', 'scores'], liveContext());
 
     const direct = await tf.loadGraphModel(tf.io.fromMemory(artifactsOf('tf-graph')));
     const [scores, cls] = direct.execute({ features: tf.tensor(input.data as Float32Array, [batch, 4]) }, [
@@ -167,7 +165,7 @@ describe('graph model', () => {
     direct.dispose();
 
     // And independently of tfjs, from the raw weights.
-    const raw = readFileSync(join(modelDir('tf-graph'), 'weights.bin'));
+    const raw = readFileSync(join(modelPath('tf-graph'), 'weights.bin'));
     const w = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + 48));
     const b = new Float32Array(raw.buffer.slice(raw.byteOffset + 48, raw.byteOffset + 60));
     const x = input.data as Float32Array;
@@ -186,7 +184,7 @@ describe('graph model', () => {
     expect(backend.metadata.inputs).toEqual([{ name: 'x', dtype: 'uint8', shape: [-1] }]);
     const x: Tensor = { dtype: 'uint8', shape: [5], data: Uint8Array.of(0, 7, 0, 1, 1) };
     for (let i = 0; i < 2; i++) {
-      const { y } = await backend.infer({ x }, ['y'], options());
+      const { y } = await backend.infer({ x }, ['y'], liveContext());
       expect(y).toEqual({ dtype: 'int32', shape: [3, 1], data: Int32Array.of(1, 3, 4) });
     }
     await backend.close?.();
@@ -196,7 +194,7 @@ describe('graph model', () => {
     const backend = await createTfBackend(graphModelOf('DT_STRING', 'Identity'));
     expect(backend.metadata.inputs).toEqual([{ name: 'x', dtype: 'string', shape: [-1] }]);
     const text: Tensor = { dtype: 'string', shape: [2], data: ['héllo', Uint8Array.of(0xff, 0)] };
-    const { y } = await backend.infer({ x: text }, ['y'], options());
+    const { y } = await backend.infer({ x: text }, ['y'], liveContext());
     expect(y).toEqual({
       dtype: 'string',
       shape: [2],
@@ -238,20 +236,24 @@ describe('names that are Object.prototype members', () => {
 
   it('serve as input and output names, leaving no tensor behind', async () => {
     const [plain, renamed] = [
-      await createTfBackend(join(modelDir('tf-graph'), 'model.json')),
+      await createTfBackend(join(modelPath('tf-graph'), 'model.json')),
       await createTfBackend(renamedGraph()),
     ];
     const input = float32([3, 4]);
-    const want = await plain.infer({ features: input }, ['scores', 'class'], options());
-    await renamed.infer(Object.fromEntries([['__proto__', input]]), ['toString'], options()); // warm-up
+    const want = await plain.infer({ features: input }, ['scores', 'class'], liveContext());
+    await renamed.infer(Object.fromEntries([['__proto__', input]]), ['toString'], liveContext()); // warm-up
     const before = tf.memory().numTensors;
-    const got = await renamed.infer(Object.fromEntries([['__proto__', input]]), ['__proto__', 'toString'], options());
+    const got = await renamed.infer(
+      Object.fromEntries([['__proto__', input]]),
+      ['__proto__', 'toString'],
+      liveContext(),
+    );
     expect(tf.memory().numTensors).toBe(before);
     expect(Object.entries(got)).toEqual([
       ['__proto__', want.scores],
       ['toString', want.class],
     ]);
-    await expectInvalid(renamed.infer({}, ['toString'], options()), /^missing input "__proto__"$/);
+    await expectInvalid(renamed.infer({}, ['toString'], liveContext()), /^missing input "__proto__"$/);
     await Promise.all([plain.close?.(), renamed.close?.()]);
   });
 });

@@ -6,7 +6,8 @@ import { RemoteModel } from '@graphpipe/client';
 import { serve } from '@graphpipe/server-core/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTfBackend, type TfBackend } from '../src/index.js';
-import { float32, modelDir, options, tfGraphWith } from './helpers.js';
+import { float32, tfGraphWith } from './helpers.js';
+import { modelPath, liveContext } from '@graphpipe/test-utils';
 
 type Served = Awaited<ReturnType<typeof serve>>;
 
@@ -21,8 +22,8 @@ describe('a graph model whose signature is only in userDefinedMetadata', () => {
   let legacy: Served;
   let current: Served;
   beforeAll(async () => {
-    legacy = await served(modelDir('tf-graph-legacy'));
-    current = await served(modelDir('tf-graph'));
+    legacy = await served(modelPath('tf-graph-legacy'));
+    current = await served(modelPath('tf-graph'));
   });
   afterAll(async () => {
     await legacy.close();
@@ -130,7 +131,7 @@ describe('tensor names', () => {
     });
 
   it('are published as x, not x:0, whichever form the signature uses', async () => {
-    const [plain, keyed] = [await served(modelDir('tf-graph')), await served(keyedByTensor())];
+    const [plain, keyed] = [await served(modelPath('tf-graph')), await served(keyedByTensor())];
     try {
       const meta = await new RemoteModel(keyed.url).metadata();
       expect([...meta.inputs, ...meta.outputs].map((io) => io.name)).toEqual(['features', 'scores', 'class']);
@@ -143,11 +144,11 @@ describe('tensor names', () => {
   });
 
   it('are also accepted as x:0 by the backend, and answered under the name asked for', async () => {
-    const backend = await createTfBackend(modelDir('tf-graph'));
+    const backend = await createTfBackend(modelPath('tf-graph'));
     try {
       const features = float32([2, 4], 4);
-      const want = await backend.infer({ features }, ['scores', 'class'], options());
-      const got = await backend.infer({ 'features:0': features }, ['scores:0', 'class'], options());
+      const want = await backend.infer({ features }, ['scores', 'class'], liveContext());
+      const got = await backend.infer({ 'features:0': features }, ['scores:0', 'class'], liveContext());
       expect(got).toEqual({ 'scores:0': want.scores, class: want.class });
     } finally {
       await backend.close?.();

@@ -2,15 +2,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type * as tf from '@tensorflow/tfjs';
 import type { Tensor } from '@graphpipe/protocol';
-import type { InferContext } from '@graphpipe/server-core';
-import { seededRandom, uniformFloats } from '@graphpipe/test-utils';
-
-export const modelDir = (name: string) => fileURLToPath(new URL(`../../../models/${name}`, import.meta.url));
-
-export const options = (): InferContext => ({ config: '', signal: new AbortController().signal });
+import { modelPath, seededRandom, uniformFloats } from '@graphpipe/test-utils';
 
 /** The part of tf-graph's model.json the tests change. */
 interface GraphJson {
@@ -20,17 +14,17 @@ interface GraphJson {
 /** A copy of models/tf-graph in a temporary directory, its model.json changed by `edit`. */
 export function tfGraphWith(edit: (json: GraphJson) => void): string {
   const dir = mkdtempSync(join(tmpdir(), 'tf-graph-'));
-  const json = JSON.parse(readFileSync(join(modelDir('tf-graph'), 'model.json'), 'utf8')) as GraphJson;
+  const json = JSON.parse(readFileSync(join(modelPath('tf-graph'), 'model.json'), 'utf8')) as GraphJson;
   edit(json);
   writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
-  writeFileSync(join(dir, 'weights.bin'), readFileSync(join(modelDir('tf-graph'), 'weights.bin')));
+  writeFileSync(join(dir, 'weights.bin'), readFileSync(join(modelPath('tf-graph'), 'weights.bin')));
   return dir;
 }
 
 /** The model's artifacts straight from disk; every model here has one shard, weights.bin. */
 export function artifactsOf(name: string): tf.io.ModelArtifacts {
-  const json = JSON.parse(readFileSync(`${modelDir(name)}/model.json`, 'utf8')) as tf.io.ModelJSON;
-  const bin = readFileSync(`${modelDir(name)}/weights.bin`);
+  const json = JSON.parse(readFileSync(`${modelPath(name)}/model.json`, 'utf8')) as tf.io.ModelJSON;
+  const bin = readFileSync(`${modelPath(name)}/weights.bin`);
   return {
     format: json.format,
     modelTopology: json.modelTopology,

@@ -1,9 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { rebuildAndCompare } from '@graphpipe/test-utils';
+import { MODELS_DIR, rebuildAndCompare } from '@graphpipe/test-utils';
 import { expect, test } from 'vitest';
 
 const SCRIPT = fileURLToPath(new URL('../scripts/make-models.ts', import.meta.url));
-const MODELS_DIR = fileURLToPath(new URL('../../../models/', import.meta.url));
 
 test('make-models rebuilds the committed TF.js model files byte for byte', async () => {
   const same = await rebuildAndCompare(SCRIPT, MODELS_DIR);

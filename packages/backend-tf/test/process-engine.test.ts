@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { isGraphPipeError } from '@graphpipe/protocol';
 import { describe, expect, it } from 'vitest';
 import { createTfBackend, type Importer, type TfBackend } from '../src/index.js';
-import { modelDir } from './helpers.js';
+import { modelPath, rejection, liveContext } from '@graphpipe/test-utils';
 
-const iris = modelDir('tf-iris');
+const iris = modelPath('tf-iris');
 
 /** An importer that fails: proves a call used the process's engine without selecting one. */
 const noImports: Importer = async (specifier) => {
@@ -12,10 +12,7 @@ const noImports: Importer = async (specifier) => {
 };
 
 async function refusal(promise: Promise<unknown>): Promise<Error> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+  const err = await rejection(promise);
   expect(isGraphPipeError(err) && err.code).toBe('INVALID_ARGUMENT');
   return err as Error;
 }
@@ -63,7 +60,7 @@ describe('one TF.js engine per process', () => {
     const { probabilities } = await backends[0]!.infer(
       { features: { dtype: 'float32', shape: [1, 4], data: Float32Array.of(5.1, 3.5, 1.4, 0.2) } },
       ['probabilities'],
-      { config: '', signal: new AbortController().signal },
+      liveContext(),
     );
     expect(probabilities!.shape).toEqual([1, 3]);
     for (const backend of backends) await backend.close?.();

@@ -3,7 +3,7 @@ import { serve, type ServerHandle } from '@graphpipe/server-core/node';
 import type { Tensor as TfTensor } from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTfBackend, registerRemoteOp, remoteModelOp, type TfBackend } from '../src/index.js';
-import { modelDir } from './helpers.js';
+import { modelPath, liveContext } from '@graphpipe/test-utils';
 
 /** Held-out rows: setosa, versicolor, virginica. */
 const ROWS = [5.3, 3.7, 1.5, 0.2, 5.7, 2.8, 4.5, 1.3, 6.9, 3.1, 5.4, 2.1];
@@ -41,7 +41,7 @@ describe('calling a remote GraphPipe model from TF.js', () => {
   let iris: TfBackend;
   let server: ServerHandle;
   beforeAll(async () => {
-    iris = await createTfBackend(modelDir('tf-iris'));
+    iris = await createTfBackend(modelPath('tf-iris'));
     server = await serve(iris, { port: 0, logger: false });
   });
   afterAll(() => server.close());
@@ -54,7 +54,7 @@ describe('calling a remote GraphPipe model from TF.js', () => {
     const local = await iris.infer(
       { features: { dtype: 'float32', shape: [3, 4], data: Float32Array.from(ROWS) } },
       ['probabilities'],
-      { config: '', signal: new AbortController().signal },
+      liveContext(),
     );
     expect(remote.shape).toEqual([3, 3]);
     expect(Array.from(await remote.data())).toEqual(Array.from(local.probabilities!.data as Float32Array));

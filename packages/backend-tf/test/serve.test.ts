@@ -2,11 +2,11 @@ import { RemoteModel } from '@graphpipe/client';
 import { serve } from '@graphpipe/server-core/node';
 import { describe, expect, it } from 'vitest';
 import { createTfBackend } from '../src/index.js';
-import { modelDir } from './helpers.js';
+import { modelPath } from '@graphpipe/test-utils';
 
 describe('served over GraphPipe', () => {
   it('answers a remote client, and refuses float64 for a float32 input with a 400', async () => {
-    const backend = await createTfBackend(modelDir('tf-iris'));
+    const backend = await createTfBackend(modelPath('tf-iris'));
     const server = await serve(backend, { port: 0, logger: false });
     try {
       const model = new RemoteModel(server.url);

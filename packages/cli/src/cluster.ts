@@ -64,7 +64,10 @@ export function runPrimary(count: number): Promise<void> {
   let failed = false;
   let announced = false;
 
-  const start = () => cluster.fork();
+  const start = () =>
+    // A message to a worker that has just died fails with EPIPE before its exit is seen; unheard,
+    // that error would stop the primary. Its exit is handled below like any other.
+    cluster.fork().on('error', (err: Error) => logger.debug({ err: err.message }, 'a message did not reach a worker'));
   const each = (fn: (worker: Worker) => void) => {
     for (const worker of Object.values(cluster.workers ?? {})) if (worker) fn(worker);
   };

@@ -8,6 +8,7 @@ import { serve, type ServerHandle } from '@graphpipe/server-core/node';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { encodeModel, floatInit, node, valueInfo } from '@graphpipe/test-utils/onnx';
 import { cliBin, hasScript, repoRoot, runCli, runCliOnTerminal, startUntil, stop } from './helpers.js';
+import { rejection, modelPath } from '@graphpipe/test-utils';
 
 /** y = x + 1, declaring no name of its own unless given one. */
 const addingSpec = {
@@ -230,7 +231,7 @@ describe('graphpipe serve', () => {
     await model.infer(row);
     const exited = stop(child, 'SIGTERM');
     await vi.waitFor(async () => expect((await fetch(`${url}/readyz`)).status).toBe(503), { interval: 20 });
-    const refused = await model.infer(row).catch((err: unknown) => err);
+    const refused = await rejection(model.infer(row));
     expect(refused).toMatchObject({ code: 'UNAVAILABLE', status: 503, retryAfter: 1 });
     expect(await exited).toBe(0);
     await expect(fetch(`${url}/readyz`)).rejects.toThrow();
@@ -393,7 +394,7 @@ describe('graphpipe serve', () => {
 
   test('serves a directory holding one .onnx file, as KServe mounts a model', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'graphpipe-mnt-'));
-    await copyFile(join(repoRoot, 'models/iris-classifier.onnx'), join(dir, 'model.onnx'));
+    await copyFile(modelPath('iris-classifier.onnx'), join(dir, 'model.onnx'));
     const { child, match } = await startUntil(
       process.execPath,
       [cliBin, 'serve', dir, '--port', '0', '--quiet', '--name', 'iris'],

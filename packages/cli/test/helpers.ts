@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from '@graphpipe/test-utils';
 
-export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const repoRoot = REPO_ROOT;
 export const cliBin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
 /** Starts a command and resolves once a line of its stdout matches `ready`. */

@@ -2,17 +2,14 @@
 // same output bytes through GraphPipe, the Open Inference Protocol in JSON, and the Open
 // Inference Protocol with binary tensor data.
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { RemoteModel, type Tensor, type TensorSpec, typedArrayFor } from '@graphpipe/client';
 import type { NumericDType } from '@graphpipe/protocol';
-import { serve, type ServerHandle } from '@graphpipe/server-core/node';
-import { randomInt, seededRandom } from '@graphpipe/test-utils';
-import { afterAll, describe, expect, test } from 'vitest';
+import { serve } from '@graphpipe/server-core/node';
+import { closeAfter, MODELS_DIR, modelPath, randomInt, seededRandom } from '@graphpipe/test-utils';
+import { describe, expect, test } from 'vitest';
 import { loadBackend } from '../src/load-backend.js';
-import { repoRoot } from './helpers.js';
 
-const models = join(repoRoot, 'models');
-const bundled = readdirSync(models, { withFileTypes: true })
+const bundled = readdirSync(MODELS_DIR, { withFileTypes: true })
   .filter((e) => e.name.endsWith('.onnx') || (e.isDirectory() && e.name.startsWith('tf-')))
   .map((e) => e.name)
   .sort();
@@ -66,16 +63,12 @@ function fingerprint(t: Tensor): unknown {
   return { dtype: t.dtype, shape: [...t.shape], bytes };
 }
 
-const servers: ServerHandle[] = [];
-afterAll(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-});
+const closing = closeAfter('all');
 
 describe.each(bundled)('%s', (file) => {
   test('answers identically through GraphPipe, v2 JSON and v2 binary', { timeout: 120_000 }, async () => {
-    const backend = await loadBackend(join(models, file));
-    const server = await serve(backend, { port: 0, logger: false });
-    servers.push(server);
+    const backend = await loadBackend(modelPath(file));
+    const server = closing(await serve(backend, { port: 0, logger: false }));
     const { name, inputs: specs } = backend.metadata;
     const inputs = inputsFor(file, specs, 20181);
     const v2 = `${server.url}/v2/models/${name}`;
@@ -107,8 +100,9 @@ describe.each(bundled)('%s', (file) => {
 
 describe('the checks a compatible server passes, on iris-classifier.onnx', () => {
   test('metadata, nested JSON against GraphPipe, and a hand-built binary request against JSON', async () => {
-    const server = await serve(await loadBackend(join(models, 'iris-classifier.onnx')), { port: 0, logger: false });
-    servers.push(server);
+    const server = closing(
+      await serve(await loadBackend(modelPath('iris-classifier.onnx')), { port: 0, logger: false }),
+    );
     const base = `${server.url}/v2/models/iris-classifier`;
     expect(await (await fetch(base)).json()).toMatchObject({
       name: 'iris-classifier',

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { ServerHandle } from '@graphpipe/server-core/node';
 import { encodeModel, floatInit, node, valueInfo } from '@graphpipe/test-utils/onnx';
 import { afterAll } from 'vitest';
-import { repoRoot } from './helpers.js';
+import { modelPath } from '@graphpipe/test-utils';
 
 /** Imports backends from here, as the CLI does from its own place. */
 export const importer = (name: string) => import(name);
@@ -55,7 +55,7 @@ export async function put(dir: string, path: string, content: Uint8Array | strin
   const target = join(dir, path);
   await mkdir(dirname(target), { recursive: true });
   if (typeof content === 'object' && 'bundled' in content) {
-    await cp(join(repoRoot, 'models', content.bundled), target, { recursive: true });
+    await cp(modelPath(content.bundled), target, { recursive: true });
   } else {
     await writeFile(target, content);
   }

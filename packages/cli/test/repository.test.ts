@@ -3,22 +3,20 @@ import { join } from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { RemoteModel, type Tensor, tensor } from '@graphpipe/client';
 import { ModelRepository, type ModelRepositoryOptions, type ServeOptions, serve } from '@graphpipe/server-core/node';
-import { rawPostStatus } from '@graphpipe/test-utils';
+import { rawPostStatus, closeAfter } from '@graphpipe/test-utils';
 import { pino } from 'pino';
-import { afterAll, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { ADMIN_TOKEN, addingModel, adminPost, importer, indexOf, put, useTempDirs } from './repository-helpers.js';
 
 const tempDir = useTempDirs();
-const open: { close(): Promise<void> }[] = [];
-afterAll(() => Promise.all(open.splice(0).map((s) => s.close())));
+const closing = closeAfter('all');
 
 async function serveRepository(
   dir: string,
   { watch = false, settleMs, ...options }: Partial<ModelRepositoryOptions> & ServeOptions = {},
 ) {
   const repository = new ModelRepository(dir, { importer, watch, settleMs });
-  const server = await serve([], { port: 0, logger: false, adminToken: ADMIN_TOKEN, repository, ...options });
-  open.push(server);
+  const server = closing(await serve([], { port: 0, logger: false, adminToken: ADMIN_TOKEN, repository, ...options }));
   return { server, repository };
 }
 

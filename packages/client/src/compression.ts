@@ -14,10 +14,12 @@ export async function compressBody(chunks: readonly Uint8Array[], coding: Compre
 }
 
 /**
- * The Accept-Encoding a call sends: the coding asked for, else `identity`. Node's fetch asks for
- * gzip by itself otherwise, and a server that obliges spends time compressing tensors that the
- * client then spends time inflating. (Browsers set the header themselves and ignore this one.)
+ * The Accept-Encoding a call sends: gzip when compression is on (whichever coding the requests
+ * use: every runtime's fetch inflates gzip, while Deno's hands a deflate answer over as it came),
+ * else `identity`. Node's fetch asks for gzip by itself otherwise, and a server that obliges
+ * spends time compressing tensors that the client then spends time inflating. (Browsers set the
+ * header themselves and ignore this one.)
  */
 export function acceptEncoding(coding: Compression | undefined): string {
-  return coding ?? 'identity';
+  return coding === undefined ? 'identity' : 'gzip';
 }

@@ -11,8 +11,8 @@ import {
   tensor,
 } from '@graphpipe/client';
 import { describe, expect, test, vi } from 'vitest';
-import { currentRuntime, freePort } from '@graphpipe/test-utils';
-import { rejection, reply, type TestServer, useRawServers } from './helpers.js';
+import { currentRuntime, freePort, rejection } from '@graphpipe/test-utils';
+import { reply, type TestServer, useRawServers } from './helpers.js';
 
 const start = useRawServers();
 

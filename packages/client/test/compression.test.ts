@@ -1,14 +1,13 @@
 // The client's `compression` option against a bare node:http server that shows what came over
 // the wire: compressed request bodies with Content-Encoding, compressed answers inflated, and,
 // without the option, answers asked for uncompressed (Node's fetch would otherwise ask for gzip).
-import { deflateSync, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
+import { gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import { decodeRequest, encodeInferResponse, RemoteModel, tensor } from '@graphpipe/client';
 import { describe, expect, test } from 'vitest';
 import { reply, useRawServers } from './helpers.js';
 
 const start = useRawServers();
 const unzip = { gzip: gunzipSync, deflate: inflateSync } as const;
-const zip = { gzip: gzipSync, deflate: deflateSync } as const;
 const x = tensor(new Float32Array([1, 2, 3, 4]), [1, 4]);
 
 /** An inference request's inputs, echoed back as the answer. */
@@ -30,13 +29,14 @@ test('without the option, answers are asked for uncompressed and requests go as 
 describe.each(['gzip', 'deflate'] as const)('compression: %s', (coding) => {
   test('GraphPipe: the request is compressed, and so is the answer it asks for', async () => {
     const server = await start((req, res) => {
-      reply(res, zip[coding](echoed(unzip[coding](req.body))), 200, { 'content-encoding': coding });
+      reply(res, gzipSync(echoed(unzip[coding](req.body))), 200, { 'content-encoding': 'gzip' });
     });
     const { outputs } = await new RemoteModel(server.url, { compression: coding }).infer(x, { outputNames: ['y'] });
     expect(outputs[0]!.data).toEqual(x.data);
     const [got] = server.received;
     expect(got!.headers['content-encoding']).toBe(coding);
-    expect(got!.headers['accept-encoding']).toBe(coding);
+    // Answers are asked for in gzip, the one coding every runtime's fetch inflates.
+    expect(got!.headers['accept-encoding']).toBe('gzip');
     expect(Number(got!.headers['content-length'])).toBe(got!.body.length);
   });
 
@@ -53,8 +53,8 @@ describe.each(['gzip', 'deflate'] as const)('compression: %s', (coding) => {
           ],
         }),
       );
-      reply(res, zip[coding](Buffer.concat([json, body.subarray(jsonLength)])), 200, {
-        'content-encoding': coding,
+      reply(res, gzipSync(Buffer.concat([json, body.subarray(jsonLength)])), 200, {
+        'content-encoding': 'gzip',
         'inference-header-content-length': String(json.length),
       });
     });

@@ -69,13 +69,3 @@ export function reply(
   res.writeHead(status, { 'content-type': 'application/octet-stream', ...headers });
   res.end(typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
-
-/** The rejection of `p`, which must reject. */
-export async function rejection(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (err: unknown) => err,
-  );
-}

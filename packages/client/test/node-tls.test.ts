@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { RemoteModel, tensor } from '@graphpipe/client';
 import { createTlsFetch } from '@graphpipe/client/node';
 import { decodeRequest, encodeInferResponse, encodeMetadataResponse, isGraphPipeError } from '@graphpipe/protocol';
+import { rejection } from '@graphpipe/test-utils';
 import { selfSignedCertificate } from '@graphpipe/test-utils/tls';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { rejection } from './helpers.js';
 
 let server: https.Server;
 let url: string;

@@ -2,7 +2,7 @@ import { type Tensor, tensor } from '@graphpipe/protocol';
 import { createFunctionBackend } from '@graphpipe/server-core';
 import { describe, expect, it } from 'vitest';
 import { type CombineName, createArgmaxBackend, createEnsembleBackend } from '../src/index.js';
-import { call } from './helpers.js';
+import { liveContext } from '@graphpipe/test-utils';
 
 /** An ensemble of constant members, to see what each rule makes of their answers. */
 async function combined(rule: CombineName, answers: Tensor[]) {
@@ -13,7 +13,7 @@ async function combined(rule: CombineName, answers: Tensor[]) {
     ]),
   );
   const ensemble = createEnsembleBackend({ name: 'e', members, combine: rule });
-  const { y } = await ensemble.infer({ input0: tensor(Float32Array.of(0)) }, ['y'], call());
+  const { y } = await ensemble.infer({ input0: tensor(Float32Array.of(0)) }, ['y'], liveContext());
   return { y: y!, spec: ensemble.metadata.outputs[0]! };
 }
 
@@ -56,7 +56,7 @@ describe('createArgmaxBackend', () => {
     const { label } = await argmax.infer(
       { probabilities: tensor(Float32Array.of(0.1, 0.7, 0.2, 0.5, 0.2, 0.3), [2, 3]) },
       ['label'],
-      call(),
+      liveContext(),
     );
     expect(label).toEqual({ dtype: 'int32', shape: [2], data: Int32Array.of(1, 0) });
   });

@@ -11,7 +11,8 @@ import {
   createPipelineBackend,
   createRemoteBackend,
 } from '../src/index.js';
-import { call, floats, irisRows, modelPath, start } from './helpers.js';
+import { floats, irisRows, start } from './helpers.js';
+import { rejection, liveContext, modelPath } from '@graphpipe/test-utils';
 
 const onnxIris = () => createOnnxBackend(modelPath('iris-classifier.onnx'));
 const tfIris = () => createTfBackend(modelPath('tf-iris'));
@@ -32,7 +33,7 @@ describe('an ensemble of the ONNX and TF.js Iris classifiers', () => {
   it('answers the mean of what each model answers on its own, and its argmax', async () => {
     const [onnx, tf] = [await onnxIris(), await tfIris()];
     const { features, labels } = irisRows(9);
-    const direct = await Promise.all([onnx, tf].map((b) => b.infer({ features }, ['probabilities'], call())));
+    const direct = await Promise.all([onnx, tf].map((b) => b.infer({ features }, ['probabilities'], liveContext())));
     const expected = floats(direct[0]!.probabilities!).map((p, i) => (p + floats(direct[1]!.probabilities!)[i]!) / 2);
 
     const ensemble = irisEnsemble({ 'onnx-iris': onnx, 'tf-iris': tf });
@@ -41,7 +42,7 @@ describe('an ensemble of the ONNX and TF.js Iris classifiers', () => {
       { name: 'probabilities', dtype: 'float32', shape: [-1, 3] },
       { name: 'label', dtype: 'int64', shape: [-1] },
     ]);
-    const out = await ensemble.infer({ features }, ['probabilities', 'label'], call());
+    const out = await ensemble.infer({ features }, ['probabilities', 'label'], liveContext());
     expect(out.probabilities!.shape).toEqual([9, 3]);
     floats(out.probabilities!).forEach((p, i) => expect(p).toBeCloseTo(expected[i]!, 6));
     expect(Array.from(out.label!.data as BigInt64Array, Number)).toEqual(labels);
@@ -51,7 +52,7 @@ describe('an ensemble of the ONNX and TF.js Iris classifiers', () => {
   it('gives the same answer through servers, with remote members', async () => {
     const [onnx, tf] = [await onnxIris(), await tfIris()];
     const { features } = irisRows(5);
-    const local = await irisEnsemble({ onnx, tf }).infer({ features }, ['probabilities', 'label'], call());
+    const local = await irisEnsemble({ onnx, tf }).infer({ features }, ['probabilities', 'label'], liveContext());
     const remote = irisEnsemble({
       onnx: await createRemoteBackend((await start(onnx)).url),
       tf: await createRemoteBackend((await start(tf)).url),
@@ -80,7 +81,7 @@ describe('when a member is down', () => {
     await client.infer({ features });
 
     await tfServer.close();
-    const err = await client.infer({ features }).catch((e: unknown) => e);
+    const err = await rejection(client.infer({ features }));
     expect(err).toMatchObject({ status: 503 });
     expect((err as Error).message).toContain(`stage 'tf-iris' (${tfServer.url}) failed`);
 
@@ -110,10 +111,10 @@ describe('when a member is down', () => {
       ),
     };
     const client = new RemoteModel((await start(createEnsembleBackend({ name: 'e', members }))).url);
-    const failed = await client.infer({ x: tensor(Float32Array.of(1)) }).catch((e: unknown) => e);
+    const failed = await rejection(client.infer({ x: tensor(Float32Array.of(1)) }));
     expect(failed).toMatchObject({ status: 502 });
     expect((failed as Error).message).toMatch(/stage 'flaky' \(http:\/\/127\.0\.0\.1:\d+\) failed: .*disk full/);
-    const refused = await client.infer({ x: tensor(Float32Array.of(-1)) }).catch((e: unknown) => e);
+    const refused = await rejection(client.infer({ x: tensor(Float32Array.of(-1)) }));
     expect(refused).toMatchObject({ status: 400, message: expect.stringContaining("stage 'flaky'") });
     expect((refused as Error).message).toContain('x cannot be negative');
   });

@@ -1,12 +1,9 @@
-/** Shared by the tests: model paths, held-out Iris rows, and servers that are closed after each test. */
+/** Shared by the tests: held-out Iris rows, and servers that are closed after each test. */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { type Tensor, tensor } from '@graphpipe/protocol';
-import type { Backend, InferContext } from '@graphpipe/server-core';
+import type { Backend } from '@graphpipe/server-core';
 import { type ServeOptions, serve, type ServerHandle } from '@graphpipe/server-core/node';
-import { afterEach } from 'vitest';
-
-export const modelPath = (name: string) => fileURLToPath(new URL(`../../../models/${name}`, import.meta.url));
+import { closeAfter, modelPath } from '@graphpipe/test-utils';
 
 const testSet = JSON.parse(readFileSync(modelPath('iris-test-set.json'), 'utf8')) as {
   features: number[][];
@@ -22,18 +19,11 @@ export function irisRows(count = 6): { features: Tensor; labels: number[] } {
   };
 }
 
-export const call = (): InferContext => ({ config: '', signal: new AbortController().signal });
-
-const servers: ServerHandle[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const closing = closeAfter('each');
 
 /** Serves a backend on a free loopback port until the test ends. */
 export async function start(backend: Backend, options: ServeOptions = {}): Promise<ServerHandle> {
-  const server = await serve(backend, { port: 0, logger: false, ...options });
-  servers.push(server);
-  return server;
+  return closing(await serve(backend, { port: 0, logger: false, ...options }));
 }
 
 /** Resolves when the signal aborts. */

@@ -14,7 +14,8 @@ import {
   defaultLoaders,
   loadComposition,
 } from '../src/index.js';
-import { call, floats, irisRows, modelPath, start } from './helpers.js';
+import { floats, irisRows, start } from './helpers.js';
+import { liveContext, modelPath } from '@graphpipe/test-utils';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
 
@@ -42,7 +43,7 @@ describe('loadComposition', () => {
     expect(fromFile.metadata).toEqual(inCode.metadata);
     const { features } = irisRows(8);
     const [a, b] = await Promise.all(
-      [fromFile, inCode].map((m) => m.infer({ features }, ['probabilities', 'label'], call())),
+      [fromFile, inCode].map((m) => m.infer({ features }, ['probabilities', 'label'], liveContext())),
     );
     expect(floats(a!.probabilities!)).toEqual(floats(b!.probabilities!));
     expect(a!.label).toEqual(b!.label);
@@ -60,7 +61,7 @@ describe('loadComposition', () => {
       outputs: [{ name: 'probabilities' }, { name: 'label' }],
     });
     await onnx.close();
-    await expect(gateway.infer({ features: irisRows(1).features }, ['label'], call())).rejects.toMatchObject({
+    await expect(gateway.infer({ features: irisRows(1).features }, ['label'], liveContext())).rejects.toMatchObject({
       status: 503,
       message: expect.stringContaining(`stage 'iris' (${onnx.url}) failed`),
     });

@@ -2,7 +2,8 @@ import { GraphPipeError, tensor } from '@graphpipe/protocol';
 import { type Backend, createFunctionBackend } from '@graphpipe/server-core';
 import { describe, expect, it } from 'vitest';
 import { createEnsembleBackend, createPipelineBackend } from '../src/index.js';
-import { aborted, call, floats } from './helpers.js';
+import { aborted, floats } from './helpers.js';
+import { liveContext } from '@graphpipe/test-utils';
 
 const f32 = (name: string, shape = [-1]) => ({ name, dtype: 'float32' as const, shape });
 
@@ -39,7 +40,7 @@ describe('createPipelineBackend', () => {
     });
     expect(pipeline.metadata.inputs).toEqual([f32('x')]);
     expect(pipeline.metadata.outputs).toEqual([f32('out')]);
-    const { out } = await pipeline.infer({ x: tensor(Float32Array.of(1, 2)) }, ['out'], call());
+    const { out } = await pipeline.infer({ x: tensor(Float32Array.of(1, 2)) }, ['out'], liveContext());
     expect(floats(out!)).toEqual([-6, -12]);
   });
 
@@ -54,9 +55,9 @@ describe('createPipelineBackend', () => {
       returns: ['z', 'y'],
     });
     expect(pipeline.metadata.outputs.map((o) => o.name)).toEqual(['z', 'y']);
-    const both = await pipeline.infer({ x: tensor(Float32Array.of(1)) }, ['z', 'y'], call());
+    const both = await pipeline.infer({ x: tensor(Float32Array.of(1)) }, ['z', 'y'], liveContext());
     expect([floats(both.z!), floats(both.y!)]).toEqual([[6], [2]]);
-    await pipeline.infer({ x: tensor(Float32Array.of(1)) }, ['y'], call());
+    await pipeline.infer({ x: tensor(Float32Array.of(1)) }, ['y'], liveContext());
     expect([double.calls, triple.calls]).toEqual([2, 1]);
   });
 
@@ -102,7 +103,7 @@ describe('createPipelineBackend', () => {
           { name: 'a', backend: scale(2) },
           { name: 'b', backend },
         ],
-      }).infer({ x: tensor(Float32Array.of(1)) }, ['z'], call());
+      }).infer({ x: tensor(Float32Array.of(1)) }, ['z'], liveContext());
     await expect(run(refuse)).rejects.toMatchObject({ status: 400, message: "stage 'b' failed: y is too large" });
     await expect(run(crash)).rejects.toMatchObject({ status: 500, message: "stage 'b' failed: bad index" });
   });
@@ -141,7 +142,7 @@ describe('createEnsembleBackend', () => {
       { inputs: [f32('x')], outputs: [f32('y')] },
     );
     const ensemble = createEnsembleBackend({ name: 'e', members: { slow, failing } });
-    await expect(ensemble.infer({ x: tensor(Float32Array.of(1)) }, ['y'], call())).rejects.toMatchObject({
+    await expect(ensemble.infer({ x: tensor(Float32Array.of(1)) }, ['y'], liveContext())).rejects.toMatchObject({
       status: 503,
       message: "stage 'failing' failed: down",
     });
@@ -161,7 +162,7 @@ describe('createEnsembleBackend', () => {
         ),
     });
     expect(ensemble.metadata).toMatchObject({ inputs: [f32('features')], outputs: [f32('scores')] });
-    const { scores } = await ensemble.infer({ features: tensor(Float32Array.of(1, -1)) }, ['scores'], call());
+    const { scores } = await ensemble.infer({ features: tensor(Float32Array.of(1, -1)) }, ['scores'], liveContext());
     expect(floats(scores!)).toEqual([3, -3]);
   });
 

@@ -6,7 +6,8 @@ import { type Tensor, tensor } from '@graphpipe/protocol';
 import { type Backend, createFunctionBackend } from '@graphpipe/server-core';
 import { describe, expect, it } from 'vitest';
 import { buildComposition, createEnsembleBackend, createPipelineBackend, createRemoteBackend } from '../src/index.js';
-import { call, floats, start } from './helpers.js';
+import { floats, start } from './helpers.js';
+import { liveContext } from '@graphpipe/test-utils';
 
 const f32 = (name: string) => ({ name, dtype: 'float32' as const, shape: [-1] });
 const x = tensor(Float32Array.of(1, 2));
@@ -37,7 +38,7 @@ describe('compositions with names that are Object.prototype members', () => {
   it('an ensemble member called __proto__ is a member like any other', async () => {
     const config = JSON.parse('{"members": {"__proto__": {"fake": "2"}, "b": {"fake": "3"}}, "combine": "sum"}');
     const ensemble = await buildComposition(config, loaders);
-    expect(floats((await ensemble.infer({ x }, ['y'], call())).y!)).toEqual([5, 10]);
+    expect(floats((await ensemble.infer({ x }, ['y'], liveContext())).y!)).toEqual([5, 10]);
   });
 
   it('an entry key such as constructor or toString is not a kind of model', async () => {
@@ -45,7 +46,7 @@ describe('compositions with names that are Object.prototype members', () => {
       'composition: expected exactly one of stages, members, argmax or a model ({ fake: ... })',
     );
     const model = await buildComposition({ fake: '2', toString: 'a note' }, loaders);
-    expect(floats((await model.infer({ x }, ['y'], call())).y!)).toEqual([2, 4]);
+    expect(floats((await model.infer({ x }, ['y'], liveContext())).y!)).toEqual([2, 4]);
   });
 
   it('a $-variable called toString is not set unless the variables set it', async () => {
@@ -78,7 +79,7 @@ describe('compositions with names that are Object.prototype members', () => {
       infer: async () => ({}),
     };
     const pipeline = createPipelineBackend({ name: 'p', stages: [{ name: 's', backend: silent }] });
-    await expect(pipeline.infer({ x }, ['constructor'], call())).rejects.toThrow(
+    await expect(pipeline.infer({ x }, ['constructor'], liveContext())).rejects.toThrow(
       `stage 's' returned no output "constructor"`,
     );
   });
@@ -89,14 +90,14 @@ describe('compositions with names that are Object.prototype members', () => {
       members: { a: scaling(2, ['x'], ['__proto__']), b: scaling(3, ['x'], ['__proto__']) },
       combine: 'sum',
     });
-    const summed = await ensemble.infer({ x }, ['__proto__'], call());
+    const summed = await ensemble.infer({ x }, ['__proto__'], liveContext());
     expect(Object.keys(summed)).toEqual(['__proto__']);
   });
 
   it('a remote model answers an output called __proto__ under that key', async () => {
     const server = await start(scaling(2, ['x'], ['__proto__']));
     const remote = await createRemoteBackend(server.url);
-    const answer: Readonly<Record<string, Tensor>> = await remote.infer({ x }, ['__proto__'], call());
+    const answer: Readonly<Record<string, Tensor>> = await remote.infer({ x }, ['__proto__'], liveContext());
     expect(Object.keys(answer)).toEqual(['__proto__']);
     expect(floats(Object.values(answer)[0]!)).toEqual([2, 4]);
   });

@@ -14,7 +14,8 @@ import { backendConformanceCases } from '@graphpipe/server-core/testing';
 import { createOnnxBackend } from '@graphpipe/backend-onnx';
 import { describe, expect, it, test } from 'vitest';
 import { createRemoteBackend } from '../src/index.js';
-import { aborted, call, modelPath, start } from './helpers.js';
+import { aborted, start } from './helpers.js';
+import { rejection, liveContext, modelPath } from '@graphpipe/test-utils';
 
 /** Echoes the config and its inputs back, so the test can see what reached the upstream. */
 const echo = createFunctionBackend(
@@ -73,9 +74,7 @@ describe('createRemoteBackend', () => {
       throw new GraphPipeError('INVALID_ARGUMENT', 'petal length must be positive');
     });
     const remote = await createRemoteBackend((await start(picky)).url);
-    const err = await remote
-      .infer({ input0: tensor(Float32Array.of(-1)) }, ['output0'], call())
-      .catch((e: unknown) => e);
+    const err = await rejection(remote.infer({ input0: tensor(Float32Array.of(-1)) }, ['output0'], liveContext()));
     expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', status: 400 });
     expect((err as Error).message).toContain('petal length must be positive');
   });
@@ -83,7 +82,7 @@ describe('createRemoteBackend', () => {
   it("keeps a tensor the upstream cannot read (past its decode limits) the caller's 400", async () => {
     const remote = await createRemoteBackend((await start(echo, { decodeLimits: { maxRank: 2 } })).url);
     const cube = tensor(new Float32Array(8), [2, 2, 2]);
-    const err = await remote.infer({ a: cube, b: cube }, ['b2'], call()).catch((e: unknown) => e);
+    const err = await rejection(remote.infer({ a: cube, b: cube }, ['b2'], liveContext()));
     expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', status: 400 });
     expect((err as Error).message).toContain('over the limit of 2');
   });
@@ -103,7 +102,7 @@ describe('createRemoteBackend', () => {
     try {
       const url = `http://127.0.0.1:${(halfBroken.address() as AddressInfo).port}`;
       const remote = await createRemoteBackend(url);
-      const err = await remote.infer({ a: tensor(Float32Array.of(1)) }, ['b'], call()).catch((e: unknown) => e);
+      const err = await rejection(remote.infer({ a: tensor(Float32Array.of(1)) }, ['b'], liveContext()));
       expect(err).toMatchObject({ code: 'UPSTREAM', status: 502 });
       expect((err as Error).message).toContain(`${url} sent an answer that is not a GraphPipe message`);
     } finally {
@@ -119,13 +118,13 @@ describe('createRemoteBackend', () => {
     );
     const remote = await createRemoteBackend(broken.url);
     const input = { input0: tensor(Float32Array.of(1)) };
-    const failed = await remote.infer(input, ['output0'], call()).catch((e: unknown) => e);
+    const failed = await rejection(remote.infer(input, ['output0'], liveContext()));
     expect(failed).toMatchObject({ code: 'UPSTREAM', status: 502 });
     expect((failed as Error).message).toContain(broken.url);
     expect((failed as Error).message).toContain('out of memory');
 
     await broken.close();
-    const down = await remote.infer(input, ['output0'], call()).catch((e: unknown) => e);
+    const down = await rejection(remote.infer(input, ['output0'], liveContext()));
     expect(down).toMatchObject({ code: 'UNAVAILABLE', status: 503 });
     expect((down as Error).message).toContain(broken.url);
     await expect(createRemoteBackend(broken.url)).rejects.toMatchObject({
@@ -140,7 +139,7 @@ describe('createRemoteBackend', () => {
       }),
     );
     const impatient = await createRemoteBackend(slow.url, { timeoutMs: 200 });
-    await expect(impatient.infer(input, ['output0'], call())).rejects.toMatchObject({
+    await expect(impatient.infer(input, ['output0'], liveContext())).rejects.toMatchObject({
       code: 'DEADLINE_EXCEEDED',
       status: 504,
     });

@@ -7,7 +7,8 @@ import { tensor } from '@graphpipe/protocol';
 import { createFunctionBackend, type TensorSpec } from '@graphpipe/server-core';
 import { describe, expect, it } from 'vitest';
 import { createPipelineBackend, createRemoteBackend } from '../src/index.js';
-import { call, floats, start } from './helpers.js';
+import { floats, start } from './helpers.js';
+import { liveContext } from '@graphpipe/test-utils';
 
 /** Sums its rows into a scalar, and passes its input on as it came. */
 const summer = createFunctionBackend(
@@ -59,7 +60,7 @@ describe('a remote backend and the shapes its upstream declares', () => {
       });
     expect(() => link([-1])).toThrow(`stage 'next' input "input" cannot take "total": shape [] does not fit [-1]`);
     const scalar = link([]);
-    const { output } = await scalar.infer({ rows: tensor(Float32Array.of(1, 2, 3.5), [3]) }, ['output'], call());
+    const { output } = await scalar.infer({ rows: tensor(Float32Array.of(1, 2, 3.5), [3]) }, ['output'], liveContext());
     expect(output!.shape).toEqual([]);
     expect(floats(output!)).toEqual([6.5]);
   });

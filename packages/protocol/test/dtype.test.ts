@@ -1,3 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
+import { join } from 'node:path';
+import * as flatbuffers from 'flatbuffers';
 import { describe, expect, it } from 'vitest';
 import {
   ALL_DTYPES,
@@ -24,57 +28,124 @@ import {
   type NumericDType,
   type TypedArray,
 } from '@graphpipe/protocol';
-import { Type } from '../src/gen/graphpipe.js';
+import { DATATYPES, datatypeOf, dtypeOfDatatype } from '@graphpipe/protocol/v2';
+import {
+  InferRequest as GenInferRequest,
+  InferResponse as GenInferResponse,
+  Request as GenRequest,
+  Tensor as GenTensor,
+  Type,
+} from '../src/gen/graphpipe.js';
+import { REPO_ROOT } from '@graphpipe/test-utils';
+import { vector } from './helpers.js';
 
-// The wire contract's table (graphpipe-wire.md), entry by entry.
-const TABLE: [DType, number, number, unknown][] = [
-  ['uint8', 1, 1, Uint8Array],
-  ['int8', 2, 1, Int8Array],
-  ['uint16', 3, 2, Uint16Array],
-  ['int16', 4, 2, Int16Array],
-  ['uint32', 5, 4, Uint32Array],
-  ['int32', 6, 4, Int32Array],
-  ['uint64', 7, 8, BigUint64Array],
-  ['int64', 8, 8, BigInt64Array],
-  ['float16', 9, 2, Uint16Array],
-  ['float32', 10, 4, Float32Array],
-  ['float64', 11, 8, Float64Array],
-  ['string', 12, 0, undefined],
-];
+// Every expectation here comes from a source other than src/dtype.ts: the schema the wire is
+// defined by, the OIP v2 spec, the typed arrays themselves and the original implementations' bytes.
+/** The `Type` enum of schema/graphpipe.fbs, name -> value (flatbuffers numbers members from 0). */
+function schemaWireTypes(): Record<string, number> {
+  const fbs = readFileSync(join(REPO_ROOT, 'schema/graphpipe.fbs'), 'utf8');
+  const body = /enum\s+Type\s*:\s*ubyte\s*\{([^}]*)\}/.exec(fbs)?.[1];
+  if (body === undefined) throw new Error('schema/graphpipe.fbs has no `enum Type : ubyte`');
+  const names = body
+    .split(',')
+    .map((m) => m.replace(/\/\/.*$/gm, '').trim())
+    .filter(Boolean);
+  return Object.fromEntries(names.map((name, i) => [name, i]));
+}
+
+/** The datatype names the OIP v2 spec lists (CI checks shared/ out beside the clone, as here). */
+function specDatatypes(): string[] {
+  const path = join(REPO_ROOT, '../shared/spec/oip-v2.md');
+  if (!existsSync(path)) throw new Error(`${path} is missing: check the shared/ specs out beside the repository`);
+  const spec = readFileSync(path, 'utf8');
+  const line = /^Datatypes:([\s\S]*?)\(Triton adds `([A-Z0-9]+)`\)/m.exec(spec);
+  if (!line) throw new Error('oip-v2.md has no "Datatypes:" list');
+  return [...line[1]!.matchAll(/`([A-Z0-9]+)`/g)].map((m) => m[1]!);
+}
+
+const WIRE = schemaWireTypes();
+// A schema member's dtype is its name in lower case: Float32 -> float32.
+const SCHEMA_DTYPES = Object.keys(WIRE)
+  .filter((name) => name !== 'Null')
+  .map((name) => [name.toLowerCase() as DType, WIRE[name]!] as const);
+
+/** The typed array a dtype's name calls for: [Big]{Int,Uint,Float}<bits>Array; float16 is raw bits. */
+function arrayNameFor(dtype: string): string {
+  const [, kind, bits] = /^(uint|int|float)(\d+)$/.exec(dtype)!;
+  if (dtype === 'float16') return 'Uint16Array';
+  const base = `${kind![0]!.toUpperCase()}${kind!.slice(1)}${bits}Array`;
+  return bits === '64' && kind !== 'float' ? `Big${base}` : base;
+}
 
 describe('dtype table', () => {
-  it.each(TABLE)('%s: wire %i, %i bytes per element', (dtype, wire, size, array) => {
+  it('the schema enum has thirteen members, Null first and String last', () => {
+    expect(Object.keys(WIRE)).toHaveLength(13);
+    expect([WIRE.Null, WIRE.String]).toEqual([0, 12]);
+  });
+
+  it('WireType and the flatc-generated Type are the schema enum, name by name', () => {
+    expect(WireType).toEqual(WIRE);
+    for (const [name, wire] of Object.entries(WIRE)) expect(Type[name as keyof typeof Type]).toBe(wire);
+  });
+
+  it.each(SCHEMA_DTYPES)('%s is wire %i both ways', (dtype, wire) => {
     expect(isDType(dtype)).toBe(true);
     expect(wireFromDType(dtype)).toBe(wire);
     expect(dtypeFromWire(wire)).toBe(dtype);
-    expect(elementSize(dtype)).toBe(size);
-    if (dtype !== 'string') {
-      expect(typedArrayFor(dtype)).toBe(array);
-      expect(typedArrayFor(dtype).BYTES_PER_ELEMENT).toBe(size);
+  });
+
+  it('DTYPES lists the schema enum (Null aside), in wire order', () => {
+    expect(DTYPES).toEqual(SCHEMA_DTYPES.map(([d]) => d));
+  });
+
+  it.each(SCHEMA_DTYPES.filter(([d]) => d !== 'string'))(
+    "%s: the typed array its name calls for, and that array's BYTES_PER_ELEMENT",
+    (dtype) => {
+      const array = typedArrayFor(dtype as NumericDType);
+      expect(array.name).toBe(arrayNameFor(dtype));
+      expect(elementSize(dtype)).toBe(array.BYTES_PER_ELEMENT);
+      expect(elementSize(dtype) * 8).toBe(Number(/\d+$/.exec(dtype)![0]));
+    },
+  );
+
+  it('strings have no fixed element size', () => {
+    expect(elementSize('string')).toBe(0);
+  });
+
+  it("OIP v2 datatypes are exactly the spec's list, less Triton's BF16, and map as the spec says", () => {
+    const spec = specDatatypes();
+    expect(spec).toHaveLength(13);
+    expect([...DATATYPES].sort()).toEqual([...spec].sort());
+    // "GraphPipe's dtypes map one to one (GraphPipe String <-> BYTES)", and BOOL is bool.
+    const oipName = (dtype: string) => (dtype === 'string' ? 'BYTES' : dtype.toUpperCase().replace(/^FLOAT/, 'FP'));
+    for (const dtype of ALL_DTYPES) {
+      expect(datatypeOf(dtype)).toBe(oipName(dtype));
+      expect(dtypeOfDatatype(oipName(dtype))).toBe(dtype);
     }
+    expect(dtypeOfDatatype('BF16')).toBeUndefined();
   });
 
-  it('DTYPES lists exactly the table, in wire order', () => {
-    expect(DTYPES).toEqual(TABLE.map(([d]) => d));
-  });
-
-  it('WireType matches the schema enum that flatc generated, name by name', () => {
-    expect(WireType).toEqual({
-      Null: 0,
-      Uint8: 1,
-      Int8: 2,
-      Uint16: 3,
-      Int16: 4,
-      Uint32: 5,
-      Int32: 6,
-      Uint64: 7,
-      Int64: 8,
-      Float16: 9,
-      Float32: 10,
-      Float64: 11,
-      String: 12,
-    });
-    for (const [name, wire] of Object.entries(WireType)) expect(Type[name as keyof typeof Type]).toBe(wire);
+  it.each([
+    // file, root, index of the tensor, what its README says the tensor is
+    ['sample_request.bin', 'request', 0, 'Float32'],
+    ['sample_string_request.bin', 'request', 0, 'String'],
+    ['py_inferreq.bin', 'request', 0, 'String'],
+    ['py_inferreq.bin', 'request', 1, 'Float64'],
+    ['py_floats.bin', 'tensor', 0, 'Float64'],
+    ['py_strings.bin', 'tensor', 0, 'String'],
+    ['go_echo_infer_response.bin', 'response', 0, 'Float32'],
+  ] as const)('the original %s (%s, tensor %i) carries %s as the schema numbers it', (file, root, i, name) => {
+    const bytes = vector(file);
+    // The type byte, read with no help from the code under test: the generated accessors.
+    const bb = new flatbuffers.ByteBuffer(bytes);
+    const t =
+      root === 'tensor'
+        ? GenTensor.getRootAsTensor(bb)
+        : root === 'response'
+          ? GenInferResponse.getRootAsInferResponse(bb).outputTensors(i)!
+          : (GenRequest.getRootAsRequest(bb).req(new GenInferRequest()) as GenInferRequest).inputTensors(i)!;
+    expect(t.type()).toBe(WIRE[name]);
+    expect(dtypeFromWire(t.type())).toBe(name.toLowerCase());
   });
 
   it('Null, unknown and nonsense wire numbers have no dtype', () => {
@@ -95,17 +166,18 @@ describe('dtype table', () => {
     expect(isDType('bool')).toBe(true);
     expect(ALL_DTYPES).toEqual([...DTYPES, 'bool']);
     expect(DTYPES).not.toContain('bool');
-    expect(elementSize('bool')).toBe(1);
+    expect(elementSize('bool')).toBe(Uint8Array.BYTES_PER_ELEMENT);
     expect(typedArrayFor('bool')).toBe(Uint8Array);
-    expect(wireFromDType('bool')).toBe(WireType.Uint8);
+    expect(wireFromDType('bool')).toBe(WIRE.Uint8);
     // The wire's Uint8 is still uint8: nothing GraphPipe sends decodes as bool.
-    expect(dtypeFromWire(WireType.Uint8)).toBe('uint8');
+    expect(dtypeFromWire(WIRE.Uint8!)).toBe('uint8');
   });
 
   it('dtypeOfArray: the dtype a typed array holds (Uint16Array reads as uint16)', () => {
-    for (const [dtype, , , ArrayType] of TABLE) {
+    for (const [dtype] of SCHEMA_DTYPES) {
       if (dtype === 'string' || dtype === 'float16') continue;
-      expect(dtypeOfArray(new (ArrayType as new (n: number) => TypedArray)(1))).toBe(dtype);
+      const Named = (globalThis as unknown as Record<string, new (n: number) => TypedArray>)[arrayNameFor(dtype)]!;
+      expect(dtypeOfArray(new Named(1))).toBe(dtype);
     }
     expect(dtypeOfArray(new Uint16Array(1))).toBe('uint16');
     expect(() => dtypeOfArray(new Uint8ClampedArray(1) as unknown as TypedArray)).toThrow(
@@ -218,22 +290,32 @@ describe('isTensor()', () => {
 });
 
 describe('errors', () => {
-  it('STATUS_BY_CODE, code by code', () => {
-    expect(STATUS_BY_CODE).toEqual({
-      INVALID_MESSAGE: 400,
-      INVALID_ARGUMENT: 400,
-      PAYLOAD_TOO_LARGE: 413,
-      REQUEST_TIMEOUT: 408,
-      NOT_FOUND: 404,
-      UNAUTHENTICATED: 401,
-      FORBIDDEN: 403,
-      UNAVAILABLE: 503,
-      UPSTREAM: 502,
-      DEADLINE_EXCEEDED: 504,
-      ABORTED: 499,
-      NETWORK: 503,
-      INTERNAL: 500,
-    });
+  it("STATUS_BY_CODE: each code's status has the reason phrase Node's http module gives it", () => {
+    // What each code means, in HTTP's words; the numbers come from node:http, not from here.
+    const meaning: Record<GraphPipeErrorCode, string> = {
+      INVALID_MESSAGE: 'Bad Request',
+      INVALID_ARGUMENT: 'Bad Request',
+      PAYLOAD_TOO_LARGE: 'Payload Too Large',
+      REQUEST_TIMEOUT: 'Request Timeout',
+      NOT_FOUND: 'Not Found',
+      UNAUTHENTICATED: 'Unauthorized',
+      FORBIDDEN: 'Forbidden',
+      UNAVAILABLE: 'Service Unavailable',
+      UPSTREAM: 'Bad Gateway',
+      DEADLINE_EXCEEDED: 'Gateway Timeout',
+      NETWORK: 'Service Unavailable',
+      INTERNAL: 'Internal Server Error',
+      ABORTED: '',
+    };
+    expect(Object.keys(STATUS_BY_CODE).sort()).toEqual(Object.keys(meaning).sort());
+    for (const [code, status] of Object.entries(STATUS_BY_CODE) as [GraphPipeErrorCode, number][]) {
+      if (code === 'ABORTED') continue;
+      expect(STATUS_CODES[status], code).toBe(meaning[code]);
+    }
+    // The client went away: nginx's 499, a 4xx that HTTP itself has no name for.
+    expect(STATUS_BY_CODE.ABORTED).toBeGreaterThanOrEqual(400);
+    expect(STATUS_BY_CODE.ABORTED).toBeLessThan(500);
+    expect(STATUS_CODES[STATUS_BY_CODE.ABORTED]).toBeUndefined();
   });
 
   it('a GraphPipeError takes its status from its code unless told otherwise', () => {

@@ -215,7 +215,9 @@ export function toResponse(reply: Reply, extraHeaders: Readonly<Record<string, s
     const zipped = plain.pipeThrough(
       new CompressionStream(coding) as unknown as TransformStream<Uint8Array, Uint8Array>,
     );
-    return new Response(zipped, { status, headers });
+    // workerd encodes a body by its Content-Encoding unless told it already is: 'manual' says so
+    // (other runtimes ignore the field).
+    return new Response(zipped, { status, headers, encodeBody: 'manual' } as ResponseInit);
   }
   if (typeof body === 'string' || body instanceof Uint8Array) {
     return new Response(body as string | Uint8Array<ArrayBuffer>, { status, headers });

@@ -1,7 +1,7 @@
-import { fromOrtTensor, toOrtTensor } from '@graphpipe/onnx-common';
 import { tensor } from '@graphpipe/protocol';
 import { Tensor as OrtTensor } from 'onnxruntime-node';
 import { expect, test } from 'vitest';
+import { fromOrtTensor, toOrtTensor } from '../src/index.js';
 
 test('inputs keep their typed array', () => {
   const t = tensor(new BigInt64Array([1n, -2n]), [2, 1]);
