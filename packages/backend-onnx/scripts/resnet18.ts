@@ -11,9 +11,9 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { onnx as Onnx } from 'onnx-proto';
 import { seededRandom, uniformFloats } from '@graphpipe/test-utils';
 import { encodeModel, floatInit, node, valueInfo } from '@graphpipe/test-utils/onnx';
+import type { onnx as Onnx } from 'onnx-proto';
 
 export const RESNET18_PATH = fileURLToPath(new URL('../../../models/.cache/resnet18.onnx', import.meta.url));
 

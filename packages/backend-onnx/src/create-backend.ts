@@ -6,14 +6,14 @@ import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { readModelHeader } from './model-header.js';
 import {
   CUDA_HINT,
-  type OnnxBackendOptions,
   concurrencyOf,
+  type OnnxBackendOptions,
   runTimeoutOf,
   sessionOptions,
   workersOf,
 } from './options.js';
 import { inThreadRunner } from './runner.js';
-import { startWorkers } from './worker-runner.js';
+import { startWorkers } from './workers/worker-runner.js';
 
 /** `source` is a path to a .onnx (or .ort) file, or the model's bytes. */
 export async function createOnnxBackend(

@@ -1,6 +1,7 @@
 /** The options of createOnnxBackend and the onnxruntime session options they make. */
-import type { InferenceSession } from 'onnxruntime-node';
+
 import { checkedConcurrency, type NameOverrides } from '@graphpipe/onnx-common';
+import type { InferenceSession } from 'onnxruntime-node';
 
 export interface OnnxBackendOptions extends NameOverrides {
   /** Threads one operator may use. onnxruntime's default: one per physical core. */

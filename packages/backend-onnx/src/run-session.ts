@@ -1,6 +1,7 @@
 /** One run of a session, the same on the calling thread and in a worker (session-worker.ts). */
-import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
+
 import { resultsByName } from '@graphpipe/onnx-common';
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 
 // A failed run reaches the caller (and the server's log) as a GraphPipeError; onnxruntime's own
 // copy of it on stderr would only repeat it, once per bad request.

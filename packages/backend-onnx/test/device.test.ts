@@ -1,10 +1,9 @@
-import { isGraphPipeError } from '@graphpipe/protocol';
+import { isGraphPipeError, tensor } from '@graphpipe/protocol';
+import { modelPath, rejection } from '@graphpipe/test-utils';
 import { expect, test } from 'vitest';
 import { createOnnxBackend } from '../src/index.js';
 import { sessionOptions } from '../src/options.js';
 import { infer } from './helpers.js';
-import { tensor } from '@graphpipe/protocol';
-import { rejection, modelPath } from '@graphpipe/test-utils';
 
 test('the device chooses the execution providers', () => {
   expect(sessionOptions({}).executionProviders).toEqual(['cpu']);

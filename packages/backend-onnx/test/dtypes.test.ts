@@ -1,9 +1,9 @@
 import { DTYPES, type Tensor, tensor } from '@graphpipe/protocol';
+import { ModelRegistry } from '@graphpipe/server-core';
+import { liveContext, modelPath } from '@graphpipe/test-utils';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
-import { ModelRegistry } from '@graphpipe/server-core';
 import { infer } from './helpers.js';
-import { modelPath, liveContext } from '@graphpipe/test-utils';
 
 const utf8 = new TextEncoder();
 

@@ -1,8 +1,9 @@
+import { runError } from '@graphpipe/onnx-common';
 import { GraphPipeError, tensor } from '@graphpipe/protocol';
+import { modelPath, rejection } from '@graphpipe/test-utils';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
 import { infer } from './helpers.js';
-import { rejection, modelPath } from '@graphpipe/test-utils';
 
 const row = (n: number) => tensor(new Float32Array(n * 3), [n, 3]);
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Tensor, TensorOf } from '@graphpipe/protocol';
 import type { Backend } from '@graphpipe/server-core';
-import { modelPath, seededRandom, uniformFloats, liveContext } from '@graphpipe/test-utils';
+import { liveContext, modelPath, seededRandom, uniformFloats } from '@graphpipe/test-utils';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 
 export interface IrisTestSet {

@@ -1,8 +1,8 @@
 import { tensor } from '@graphpipe/protocol';
+import { modelPath } from '@graphpipe/test-utils';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
 import { floats, infer, runDirect } from './helpers.js';
-import { modelPath } from '@graphpipe/test-utils';
 
 const SINGLE_INPUT_MODELS = [
   { model: 'matmul-add-relu', input: 'x', dims: [8] },

@@ -1,8 +1,8 @@
 import { tensor } from '@graphpipe/protocol';
+import { modelPath } from '@graphpipe/test-utils';
 import { expect, test } from 'vitest';
 import { createOnnxBackend } from '../src/index.js';
 import { infer, irisTestSet } from './helpers.js';
-import { modelPath } from '@graphpipe/test-utils';
 
 test('held-out accuracy through the backend matches the training script and is at least 0.9', async () => {
   const set = irisTestSet();

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { rebuildAndCompare, MODELS_DIR } from '@graphpipe/test-utils';
+import { MODELS_DIR, rebuildAndCompare } from '@graphpipe/test-utils';
 import { expect, test } from 'vitest';
 
 const SCRIPT = fileURLToPath(new URL('../scripts/make-models.ts', import.meta.url));

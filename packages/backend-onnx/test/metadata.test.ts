@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { encodeModel, node, valueInfo } from '@graphpipe/test-utils/onnx';
-import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
 import { modelPath } from '@graphpipe/test-utils';
+import { encodeModel, node, valueInfo } from '@graphpipe/test-utils/onnx';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
 
 /** An identity model over `x` with the given metadata props. */
 const withProps = (metadata: Record<string, string>, dtype: 'float32' | 'int64' = 'float32') =>

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { modelPath } from '@graphpipe/test-utils';
 import fc from 'fast-check';
 import onnxProto from 'onnx-proto';
 import { expect, test } from 'vitest';
 import { readModelHeader } from '../src/model-header.js';
-import { modelPath } from '@graphpipe/test-utils';
 
 const { onnx } = onnxProto;
 

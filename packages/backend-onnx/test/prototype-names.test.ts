@@ -1,6 +1,6 @@
 import { type Tensor, tensor } from '@graphpipe/protocol';
-import { describe, expect, test } from 'vitest';
 import { encodeModel, node, valueInfo } from '@graphpipe/test-utils/onnx';
+import { describe, expect, test } from 'vitest';
 import { createOnnxBackend } from '../src/index.js';
 import { infer } from './helpers.js';
 

@@ -1,14 +1,14 @@
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { type GraphPipeError, tensor } from '@graphpipe/protocol';
+import { modelPath, rejection } from '@graphpipe/test-utils';
 import { expect, test } from 'vitest';
 import { createOnnxBackend } from '../src/index.js';
-import { WorkerPool } from '../src/worker-pool.js';
-import type { RunRequest } from '../src/worker-protocol.js';
-import { workerInit } from '../src/worker-runner.js';
-import { spawnSessionWorker } from '../src/worker-script.js';
+import { WorkerPool } from '../src/workers/worker-pool.js';
+import type { RunRequest } from '../src/workers/worker-protocol.js';
+import { workerInit } from '../src/workers/worker-runner.js';
+import { spawnSessionWorker } from '../src/workers/worker-script.js';
 import { infer } from './helpers.js';
-import { rejection, modelPath } from '@graphpipe/test-utils';
 
 /** busy-loop adds 1 to a counter as many times as asked, about a microsecond each. */
 const LOOP = modelPath('busy-loop.onnx');

@@ -11,10 +11,10 @@ import {
   tensor,
   typedArrayFor,
 } from '@graphpipe/client';
-import { serve, type ServerHandle } from '@graphpipe/server-core/node';
+import { type ServerHandle, serve } from '@graphpipe/server-core/node';
+import { modelPath, rejection } from '@graphpipe/test-utils';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createOnnxBackend } from '../src/index.js';
-import { rejection, modelPath } from '@graphpipe/test-utils';
 
 const utf8 = new TextEncoder();
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

@@ -1,11 +1,11 @@
-import { GraphPipeError, tensor } from '@graphpipe/protocol';
 import { OnnxBackend as Backend, describeModel, type OrtValueMetadata, type Runner } from '@graphpipe/onnx-common';
+import { GraphPipeError, tensor } from '@graphpipe/protocol';
+import { modelPath } from '@graphpipe/test-utils';
 import { Tensor as OrtTensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
 import { readModelHeader } from '../src/model-header.js';
 import { infer } from './helpers.js';
-import { modelPath } from '@graphpipe/test-utils';
 
 // bool-io.onnx: inputs x float32 [n] and mask bool [n]; outputs masked float32 [n] (x where mask, else 0)
 // and positive bool [n] (x > 0).

@@ -1,10 +1,10 @@
 // The bundled ONNX models' Triton configuration (GET /v2/models/{name}/config) on a real server:
 // the tensors the v2 metadata lists, in Triton's data_type names, with and without batching.
 import { readdirSync } from 'node:fs';
-import { serve, type ServeOptions } from '@graphpipe/server-core/node';
+import { type ServeOptions, serve } from '@graphpipe/server-core/node';
+import { closeAfter, MODELS_DIR, modelPath } from '@graphpipe/test-utils';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createOnnxBackend } from '../src/index.js';
-import { MODELS_DIR, modelPath, closeAfter } from '@graphpipe/test-utils';
 
 const bundled = readdirSync(MODELS_DIR)
   .filter((f) => f.endsWith('.onnx'))

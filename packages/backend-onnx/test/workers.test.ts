@@ -2,19 +2,19 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { GraphPipeError, tensor } from '@graphpipe/protocol';
 import { RemoteModel } from '@graphpipe/client';
+import { GraphPipeError, tensor } from '@graphpipe/protocol';
 import { serve } from '@graphpipe/server-core/node';
 import { backendConformanceCases } from '@graphpipe/server-core/testing';
+import { modelPath, REPO_ROOT, rejection } from '@graphpipe/test-utils';
 import { InferenceSession } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createOnnxBackend, type OnnxBackend } from '../src/index.js';
-import { WorkerPool } from '../src/worker-pool.js';
-import type { RunRequest } from '../src/worker-protocol.js';
-import { workerInit } from '../src/worker-runner.js';
-import { spawnSessionWorker } from '../src/worker-script.js';
+import { WorkerPool } from '../src/workers/worker-pool.js';
+import type { RunRequest } from '../src/workers/worker-protocol.js';
+import { workerInit } from '../src/workers/worker-runner.js';
+import { spawnSessionWorker } from '../src/workers/worker-script.js';
 import { floats, infer } from './helpers.js';
-import { modelPath, REPO_ROOT, rejection } from '@graphpipe/test-utils';
 
 const CONV = modelPath('tiny-conv.onnx');
 

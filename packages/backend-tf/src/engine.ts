@@ -1,3 +1,4 @@
+import { messageOf } from '@graphpipe/protocol';
 /**
  * Picks the TensorFlow.js engine: native TensorFlow (tfjs-node-gpu, then tfjs-node) when installed,
  * else the wasm backend that ships inside @tensorflow/tfjs-backend-wasm, else the pure-JS cpu backend.
@@ -106,8 +107,4 @@ async function loadTf(importer: Importer): Promise<Tf> {
 function moduleValue(mod: unknown): unknown {
   const value = (mod as { default?: unknown }).default;
   return value !== undefined && typeof value === 'object' ? value : mod;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

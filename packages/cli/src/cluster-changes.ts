@@ -5,7 +5,7 @@
  * applied two racing changes in different orders would serve different models.
  */
 import type { Worker } from 'node:cluster';
-import { GraphPipeError, type GraphPipeErrorCode } from '@graphpipe/protocol';
+import { GraphPipeError, type GraphPipeErrorCode, messageOf } from '@graphpipe/protocol';
 import type { ModelRepository, RepositoryChange } from '@graphpipe/server-core/node';
 
 const CHANGE = 'graphpipe:change';
@@ -27,7 +27,7 @@ export type ChangeMessage =
 
 const failureOf = (err: unknown): Failure => ({
   code: err instanceof GraphPipeError ? err.code : 'INTERNAL',
-  message: err instanceof Error ? err.message : String(err),
+  message: messageOf(err),
 });
 
 /** In the primary: sequences the changes the workers ask for, and has every worker apply them. */

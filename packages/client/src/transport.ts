@@ -5,6 +5,7 @@ import {
   type GraphPipeErrorCode,
   isErrorCode,
   isGraphPipeError,
+  messageOf,
 } from '@graphpipe/protocol';
 import { outgoingBody, readAll } from './body.js';
 import { acceptEncoding, type Compression, compressBody } from './compression.js';
@@ -164,7 +165,7 @@ function describe(err: unknown): string {
   if (causeCode !== undefined && /CERT|UNABLE_TO_VERIFY/.test(causeCode)) {
     return `${causeCode}: the server's certificate is not trusted; trust its CA with createTlsFetch({ ca }) from @graphpipe/client/node (the CLI: --ca <file>)`;
   }
-  return causeCode ?? cause?.message ?? code ?? (err instanceof Error ? err.message : String(err));
+  return causeCode ?? cause?.message ?? code ?? messageOf(err);
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -1,4 +1,4 @@
-import { GraphPipeError, isGraphPipeError, type Tensor } from '@graphpipe/protocol';
+import { GraphPipeError, isGraphPipeError, type Tensor, messageOf } from '@graphpipe/protocol';
 import type { Backend, InferContext } from '@graphpipe/server-core';
 
 /** A backend inside a composition, with how its tensor names map to the composition's. */
@@ -49,7 +49,7 @@ export async function runStage(
 export function stageError(stage: Stage, err: unknown): GraphPipeError {
   const where = describeStage(stage);
   if (!isGraphPipeError(err)) {
-    return new GraphPipeError('INTERNAL', `${where} failed: ${err instanceof Error ? err.message : String(err)}`, {
+    return new GraphPipeError('INTERNAL', `${where} failed: ${messageOf(err)}`, {
       cause: err,
     });
   }

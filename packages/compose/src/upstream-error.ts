@@ -1,4 +1,4 @@
-import { GraphPipeError, isGraphPipeError } from '@graphpipe/protocol';
+import { GraphPipeError, isGraphPipeError, messageOf } from '@graphpipe/protocol';
 
 /**
  * What a failed call to another GraphPipe server means for our own caller. The client's
@@ -8,7 +8,7 @@ import { GraphPipeError, isGraphPipeError } from '@graphpipe/protocol';
  */
 export function upstreamError(err: unknown, url: string): GraphPipeError {
   if (!isGraphPipeError(err)) {
-    return new GraphPipeError('UPSTREAM', `${url} failed: ${err instanceof Error ? err.message : String(err)}`, {
+    return new GraphPipeError('UPSTREAM', `${url} failed: ${messageOf(err)}`, {
       cause: err,
     });
   }

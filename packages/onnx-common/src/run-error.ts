@@ -1,5 +1,5 @@
 /** Turns onnxruntime's failures (to load a model, to run it) into GraphPipeErrors, as every ONNX backend says them. */
-import { GraphPipeError } from '@graphpipe/protocol';
+import { GraphPipeError, messageOf } from '@graphpipe/protocol';
 
 // onnxruntime-node passes only the message on, not ORT's status code, so the message is all there
 // is to tell a caller's input (dims the metadata allowed but the graph cannot take) from a fault of
@@ -14,14 +14,14 @@ const CALLER_FAULTS: readonly RegExp[] = [
 ];
 
 export function runError(err: unknown): GraphPipeError {
-  const message = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
+  const message = messageOf(err).replace(/\s+/g, ' ').trim();
   const code = CALLER_FAULTS.some((re) => re.test(message)) ? 'INVALID_ARGUMENT' : 'INTERNAL';
   return new GraphPipeError(code, `onnxruntime: ${message}`, { cause: err });
 }
 
 /** A model that did not load; `from`: its path, or its size when given as bytes. */
 export function loadError(from: string, err: unknown): GraphPipeError {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   return new GraphPipeError('INTERNAL', `cannot load ONNX model (${from}): ${message}`, { cause: err });
 }
 

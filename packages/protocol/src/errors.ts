@@ -107,6 +107,11 @@ export class GraphPipeError extends Error {
   }
 }
 
+/** The message of anything thrown: an Error's message, else the value as text. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** True for a GraphPipeError from any copy of this package (does not rely on instanceof). */
 export function isGraphPipeError(value: unknown): value is GraphPipeError {
   return (

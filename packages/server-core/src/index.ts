@@ -1,32 +1,41 @@
 export type * from './backend.js';
-export { createGraphPipeApp, type GraphPipeAppOptions, honoAppFor } from './app.js';
-export {
-  createServerCore,
-  type MetricsHooks,
-  type ServerCore,
-  type ServerCoreOptions,
-  type ServerLoad,
-} from './core.js';
-export type { RequestContext } from './context.js';
-export { binaryReply, type Exchange, jsonReply, type Reply, type ReplyBody, textReply } from './exchange.js';
-export { createFetchHandler, toResponse, webExchange } from './web.js';
-export { type CorsOptions, corsSetup } from './cors.js';
+/** The old name of InferContext, kept for callers that use it. */
+export type { InferContext as RunContext } from './backend.js';
+export { BodyCollector, type BodyLimits, DEFAULT_MAX_BODY_BYTES } from './http/body.js';
+export type { RequestContext, Route } from './http/context.js';
+export type {
+  MetricsHooks,
+  ServerCore,
+  ServerCoreOptions,
+  ServerLoad,
+} from './http/core.js';
+export { type CorsOptions, corsSetup } from './http/cors.js';
+export { asGraphPipeError, errorReply, jsonErrorReply } from './http/errors.js';
+export { binaryReply, type Exchange, jsonReply, type Reply, type ReplyBody, textReply } from './http/exchange.js';
+export { Lifecycle } from './http/lifecycle.js';
+export { type RouteMatch, RouteTable } from './http/routes.js';
+export { createLogger, resolveLogger } from './logger.js';
+export type { BatchingOptions } from './models/batcher.js';
 export {
   createFunctionBackend,
   type FunctionBackendOptions,
-  type FunctionResult,
   type FunctionContext,
+  type FunctionResult,
   type InferFunction,
-} from './function-backend.js';
-export { ConcurrencyLimiter } from './limiter.js';
-export { Lifecycle } from './lifecycle.js';
-export { BodyCollector, type BodyLimits, DEFAULT_MAX_BODY_BYTES } from './body.js';
-export { checkTensor, resolveRequest, signatureOf, type ModelSignature, type ResolvedRequest } from './resolve.js';
-export { asGraphPipeError, errorReply, jsonErrorReply } from './errors.js';
-export { createLogger, resolveLogger } from './logger.js';
-export { metadataJson } from './metadata.js';
-export { type ModelEvents, ServedModel, type ServedModelOptions, type RunContext } from './model.js';
-export type { BatchingOptions } from './batcher.js';
-export type { RowCacheOptions } from './row-cache.js';
-export { ModelRegistry } from './registry.js';
-export { type Route, type RouteMatch, RouteTable } from './routes.js';
+} from './models/function-backend.js';
+export { ConcurrencyLimiter } from './models/limiter.js';
+export type { ModelLimits } from './models/limits.js';
+export { metadataJson } from './models/metadata.js';
+export { type ModelEvents, ServedModel, type ServedModelOptions } from './models/model.js';
+export { ModelRegistry } from './models/registry.js';
+export {
+  checkTensor,
+  type ModelSignature,
+  type ResolvedRequest,
+  resolveRequest,
+  signatureOf,
+} from './models/resolve.js';
+export type { RowCacheOptions } from './models/row-cache.js';
+export { createGraphPipeApp, type GraphPipeAppOptions, honoAppFor } from './runtimes/app.js';
+export { createFetchHandler, toResponse, webExchange } from './runtimes/web.js';
+export { createServerCore } from './server.js';

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 /** JSON lines on stdout, written asynchronously so logging stays off the request path. */
 export function createLogger(level = 'info'): Logger {

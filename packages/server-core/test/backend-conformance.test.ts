@@ -1,4 +1,4 @@
-import { tensor, type Tensor } from '@graphpipe/protocol';
+import { type Tensor, tensor } from '@graphpipe/protocol';
 import { createFunctionBackend } from '@graphpipe/server-core';
 import { backendConformanceCases } from '@graphpipe/server-core/testing';
 import { describe, expect, test } from 'vitest';

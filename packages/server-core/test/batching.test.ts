@@ -1,7 +1,7 @@
 import { DTYPES, type DType, GraphPipeError, RemoteModel, type Tensor, tensor, typedArrayFor } from '@graphpipe/client';
 import { type Backend, createFunctionBackend, type FunctionContext, ModelRegistry } from '@graphpipe/server-core';
 import { describe, expect, test } from 'vitest';
-import { gate, useServers } from './helpers.js';
+import { gate, inferContext, useServers } from './helpers.js';
 
 const start = useServers();
 
@@ -188,10 +188,7 @@ describe('dynamic batching', () => {
     const models = new ModelRegistry({ maxQueue: 0, batching: { maxBatchSize: 4, maxDelayMs: 50 } });
     const served = models.add(backend);
     const infer = (v: number, config = '') =>
-      served.infer({ input0: tensor(new Float32Array([v]), [1]) }, ['output0'], {
-        config,
-        signal: new AbortController().signal,
-      });
+      served.infer({ input0: tensor(new Float32Array([v]), [1]) }, ['output0'], inferContext(config));
     const answers = await Promise.all([0, 1, 2, 3].map((v) => infer(v)));
     expect(answers.map(([y]) => Array.from(y!.data as Float32Array))).toEqual([[0], [1], [2], [3]]);
     expect(runs).toEqual([4]);

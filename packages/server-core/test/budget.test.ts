@@ -1,7 +1,7 @@
 import { RemoteModel, tensor } from '@graphpipe/client';
 import { createFunctionBackend } from '@graphpipe/server-core';
 import { describe, expect, test, vi } from 'vitest';
-import { ByteBudget } from '../src/budget.js';
+import { ByteBudget } from '../src/http/budget.js';
 import { gate, useServers } from './helpers.js';
 
 const start = useServers();

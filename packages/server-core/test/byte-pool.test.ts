@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { SMALL_BYTES, smallBytes, writeSmall } from '../src/byte-pool.js';
+import { SMALL_BYTES, smallBytes, writeSmall } from '../src/http/byte-pool.js';
 
 test('small buffers are 8-aligned, zeroed, and never share bytes', () => {
   const taken = Array.from({ length: 2000 }, (_, i) => smallBytes(1 + (i % 97)));

@@ -1,5 +1,5 @@
 import { expect, test, vi } from 'vitest';
-import { clearDeadline, setDeadline } from '../src/deadlines.js';
+import { clearDeadline, setDeadline } from '../src/http/deadlines.js';
 
 test('a deadline fires once, after its time and at most a quarter of it late; a cleared one never', async () => {
   const fired: string[] = [];

@@ -1,7 +1,7 @@
 import { encodeInferRequest, tensor } from '@graphpipe/protocol';
 import { createFunctionBackend } from '@graphpipe/server-core';
 import { expect, test } from 'vitest';
-import { post, text, useServers } from './helpers.js';
+import { inferContext, post, text, useServers } from './helpers.js';
 
 const start = useServers();
 
@@ -15,7 +15,7 @@ test('an answer by name that leaves out an output called "constructor" is a 500 
   });
 });
 
-const run = { config: '', signal: new AbortController().signal };
+const run = inferContext();
 const t = tensor(new Float32Array([1, 2]), [2]);
 
 test('a function that throws gives a rejected promise, never a throw from infer', async () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { type DType, type Tensor, tensor } from '@graphpipe/client';
-import type { Backend } from '@graphpipe/server-core';
-import { serve, type ServeOptions, type ServerHandle } from '@graphpipe/server-core/node';
+import type { Backend, InferContext } from '@graphpipe/server-core';
+import { type ServeOptions, type ServerHandle, serve } from '@graphpipe/server-core/node';
 import { afterAll, expect } from 'vitest';
 
 /** Starts servers on loopback port 0 and closes them all after the file's tests. Call once per file. */
@@ -19,6 +19,11 @@ export function useServers(): (
     open.push(handle);
     return handle;
   };
+}
+
+/** What `infer` needs besides inputs, for calling a backend or served model directly: a config and a signal never aborted. */
+export function inferContext(config = ''): InferContext {
+  return { config, signal: new AbortController().signal };
 }
 
 /** One tensor of every dtype, with edge values. */

@@ -1,9 +1,9 @@
 import { RemoteModel, type Tensor, tensor } from '@graphpipe/client';
+import { encodeInferRequest } from '@graphpipe/protocol';
 import { createFunctionBackend, ModelRegistry } from '@graphpipe/server-core';
 import { rawPostStatus } from '@graphpipe/test-utils';
 import { describe, expect, test } from 'vitest';
 import { gate, post, text, useServers } from './helpers.js';
-import { encodeInferRequest } from '@graphpipe/protocol';
 
 const start = useServers();
 const x = tensor(new Float32Array([1, 2]));

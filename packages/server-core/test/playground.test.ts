@@ -1,7 +1,7 @@
 import { RemoteModel, tensor } from '@graphpipe/client';
 import { createFunctionBackend, createGraphPipeApp } from '@graphpipe/server-core';
 import { describe, expect, test } from 'vitest';
-import { acceptsHtml } from '../src/playground-routes.js';
+import { acceptsHtml } from '../src/protocols/playground-routes.js';
 import { useServers } from './helpers.js';
 
 const start = useServers();

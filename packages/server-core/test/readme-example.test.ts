@@ -1,8 +1,9 @@
 // The README's "serve a function, call it" snippet, verbatim except for port 0.
+
+import { readFileSync } from 'node:fs';
+import { RemoteModel, tensor } from '@graphpipe/client';
 import { createFunctionBackend } from '@graphpipe/server-core';
 import { serve } from '@graphpipe/server-core/node';
-import { RemoteModel, tensor } from '@graphpipe/client';
-import { readFileSync } from 'node:fs';
 import { expect, test, vi } from 'vitest';
 
 const SNIPPET_BODY = `const double = createFunctionBackend(({ input0 }) => tensor((input0.data as Float32Array).map((x) => x * 2), input0.shape),

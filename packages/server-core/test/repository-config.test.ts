@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readModelConfig, selectVersions } from '@graphpipe/server-core/node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { keyOf } from '../src/node/repository/layout.js';
+import { keyOf } from '../src/repository/layout.js';
 
 let dir: string;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { AggregatorRegistry, Counter, Registry } from 'prom-client';
 import { expect, test } from 'vitest';
-import { RequestSeries } from '../src/node/request-series.js';
+import { RequestSeries } from '../src/metrics/request-series.js';
 
 const BOUNDS = [0.0005, 0.005, 10];
 

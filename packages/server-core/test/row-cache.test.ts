@@ -1,7 +1,7 @@
 import { RemoteModel, type Tensor, tensor } from '@graphpipe/client';
 import { createFunctionBackend, ModelRegistry } from '@graphpipe/server-core';
 import { expect, test } from 'vitest';
-import { useServers } from './helpers.js';
+import { inferContext, useServers } from './helpers.js';
 
 const start = useServers();
 
@@ -68,8 +68,7 @@ test('the cache holds at most maxBytes, dropping the least recently used rows', 
   // A row's answer: 8 bytes of y, 4 of n, and a 64-character key: 76 bytes. Room for two rows.
   const models = new ModelRegistry({ cache: { maxBytes: 160 } });
   const served = models.add(backend);
-  const infer = (v: number) =>
-    served.infer({ x: rowsOf(v) }, ['y', 'n'], { config: '', signal: new AbortController().signal });
+  const infer = (v: number) => served.infer({ x: rowsOf(v) }, ['y', 'n'], inferContext());
   await infer(1);
   await infer(2);
   await infer(1); // 1 is now the most recently used

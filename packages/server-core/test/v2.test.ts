@@ -3,8 +3,8 @@
 // answered 400 with {"error": "<one line>"}.
 import { Writable } from 'node:stream';
 import {
-  encodeInferRequest,
   ERROR_CODE_HEADER,
+  encodeInferRequest,
   GraphPipeError,
   RemoteModel,
   type Tensor,

@@ -19,9 +19,9 @@ import {
   tensor,
   typedArrayFor,
 } from '@graphpipe/protocol';
-import { createGraphPipeApp } from '../app.js';
 import type { Backend, TensorSpec } from '../backend.js';
-import { checkTensor } from '../resolve.js';
+import { checkTensor } from '../models/resolve.js';
+import { createGraphPipeApp } from '../runtimes/app.js';
 
 export interface ConformanceOptions {
   /** Inputs to run the model on; by default each input is filled from its metadata (batch 2). */

@@ -1,0 +1,131 @@
+import type { GraphPipeError } from '@graphpipe/protocol';
+import type { InferContext } from '../backend.js';
+import type { ServedModel } from '../models/model.js';
+import type { Access } from './auth.js';
+import { BodyCollector, type BodyLimits } from './body.js';
+import type { ByteBudget } from './budget.js';
+import { requestCoding } from './encoding.js';
+import type { Exchange, Reply } from './exchange.js';
+
+/** One endpoint: how it answers, how its errors look, and whether it answers during shutdown. */
+export interface Route {
+  /** For logs and metrics: which protocol the endpoint speaks. */
+  readonly protocol: string;
+  /** Health and metrics keep answering while the server drains; everything else gets 503. */
+  readonly duringShutdown?: boolean;
+  /** Who may call it (see auth.ts). Default 'models': the inference token, when one is set. */
+  readonly access?: Access;
+  handle(ctx: RequestContext): Reply | Promise<Reply>;
+  /** The protocol's error form; default: one text line (see errors.ts). */
+  errorReply?(error: GraphPipeError): Reply;
+  /**
+   * For a route that answers only some requests to its path (those that ask for HTML, say):
+   * whether it answers this one. The others go to the next route that matches.
+   */
+  accepts?(request: RouteRequest): boolean;
+}
+
+/** What a route's `accepts` may look at. */
+export type RouteRequest = Pick<Exchange, 'method' | 'path' | 'header'>;
+
+/** What the core shares with every request's context. */
+export interface ContextShared {
+  readonly bodyLimits: BodyLimits;
+  readonly budget: ByteBudget;
+}
+
+/**
+ * One request on its way through the core: the exchange, the route's parameters, the body's
+ * claim on the byte budget, and what logs and metrics say about it.
+ */
+export class RequestContext {
+  /** What the request turned out to be, for logs and metrics (e.g. 'infer', 'metadata'). */
+  kind = '';
+  /** The model (and version) it ran on, when it ran on one. */
+  model: string | undefined;
+  version: string | undefined;
+  /** Set once a reply is on its way; a later one is dropped. */
+  replied = false;
+  private collector: BodyCollector | undefined;
+  private held: ServedModel | undefined;
+
+  constructor(
+    readonly exchange: Exchange,
+    /** The endpoint that answers it. */
+    readonly route: Route,
+    readonly params: Readonly<Record<string, string>>,
+    private readonly shared: ContextShared,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.exchange.signal;
+  }
+
+  /**
+   * The whole body, within the size and time limits, its bytes taken from the shared budget
+   * until the reply has been sent. `shared`: in shared memory (see Backend.sharedInputs).
+   * `alignAt`: the body offset to place 8-aligned (where binary tensors start after a header).
+   * A gzip or deflate body (Content-Encoding) is inflated, its limits counted in inflated bytes.
+   */
+  readBody(options: { readonly shared?: boolean; readonly alignAt?: number } = {}): Promise<Uint8Array> {
+    const { bodyLimits, budget } = this.shared;
+    const { exchange } = this;
+    let coding: ReturnType<typeof requestCoding>;
+    try {
+      coding = requestCoding(exchange.header('content-encoding'));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const collector = new BodyCollector(
+      // A compressed body's Content-Length is not the size it inflates to: the collector counts as it inflates.
+      coding ? undefined : exchange.header('content-length'),
+      bodyLimits,
+      budget,
+      options.shared,
+      options.alignAt,
+    );
+    this.collector = collector;
+    return exchange.readBody(collector, bodyLimits, coding);
+  }
+
+  /**
+   * The model version this request runs on, held from now on: it stays in service for this
+   * request until the reply is out, even if it is replaced meanwhile.
+   */
+  use(model: ServedModel): ServedModel {
+    model.acquire();
+    this.held?.release();
+    this.held = model;
+    this.model = model.name;
+    this.version = model.version;
+    return model;
+  }
+
+  /** What a model run is told of this request: its config, and the signal, made only if read. */
+  run(config: string): InferContext {
+    return new RequestRun(this, config);
+  }
+
+  /** Once the reply is out: gives the body's bytes back to the budget and releases the model. */
+  release(): void {
+    if (this.collector) {
+      this.shared.budget.give(this.collector.held);
+      this.collector = undefined;
+    }
+    this.held?.release();
+    this.held = undefined;
+  }
+}
+
+/** A class rather than an object literal with a getter: cheaper to make once per request. */
+class RequestRun implements InferContext {
+  constructor(
+    private readonly request: RequestContext,
+    readonly config: string,
+  ) {}
+
+  // Made only when something reads it: most answers come before it is needed.
+  get signal(): AbortSignal {
+    return this.request.signal;
+  }
+}

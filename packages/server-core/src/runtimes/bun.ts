@@ -1,0 +1,58 @@
+/**
+ * Serving on Bun with `Bun.serve`: the same core, limits, health routes, metrics and graceful
+ * shutdown as the Node entry point. Bun's types are not needed: the little used of them is
+ * declared here.
+ */
+import type { Backend } from '../backend.js';
+import { type RuntimeServeOptions, type RuntimeServerHandle, serveOn } from './runtime-serve.js';
+
+export type { RuntimeServeOptions as BunServeOptions } from './runtime-serve.js';
+
+/** What is used of a server from `Bun.serve`. */
+export interface BunServer {
+  readonly port: number;
+  /** Stops listening; resolves once open connections are done (`true`: closes them at once). */
+  stop(closeActiveConnections?: boolean): Promise<void>;
+}
+
+interface BunRuntime {
+  serve(config: {
+    hostname: string;
+    port: number;
+    fetch(request: Request): Promise<Response>;
+    maxRequestBodySize: number;
+    idleTimeout: number;
+  }): BunServer;
+}
+
+export type BunServerHandle = RuntimeServerHandle<BunServer>;
+
+/**
+ * Serves one backend, several, or none yet (add them to `handle.core.models`) with `Bun.serve`;
+ * resolves once listening.
+ */
+export async function serve(
+  backends: Backend | readonly Backend[],
+  options: RuntimeServeOptions = {},
+): Promise<BunServerHandle> {
+  const bun = (globalThis as { Bun?: BunRuntime }).Bun;
+  if (!bun) throw new TypeError('@graphpipe/server-core/bun needs Bun; on Node use @graphpipe/server-core/node');
+  const runtime = {
+    listen(fetch: (request: Request) => Promise<Response>, hostname: string, port: number) {
+      const server = bun.serve({
+        hostname,
+        port,
+        fetch,
+        // The core refuses bodies over maxBodyBytes itself (413, with its one-line answer).
+        maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+        // Bun's idle timeout also runs while a request waits for its answer; 0 leaves timing to the core.
+        idleTimeout: 0,
+      });
+      const listener = { stopAccepting: () => server.stop(), closeAll: () => server.stop(true) };
+      return { server, port: server.port, listener };
+    },
+    onSignal: (signal: NodeJS.Signals, listener: () => void) => process.once(signal, listener),
+    exit: (code: number) => process.exit(code),
+  };
+  return serveOn(runtime, backends, options);
+}
