@@ -33,3 +33,14 @@ export function inputNamed<T>(inputs: Readonly<Record<string, T>>, name: string)
   const other = otherForm(name);
   return Object.hasOwn(inputs, other) ? inputs[other] : undefined;
 }
+
+/** Each name's other form, where no tensor has it as its own: the names a server also accepts. */
+export function otherForms(names: readonly string[]): Record<string, string> {
+  const declared = new Set(names);
+  const aliases: Record<string, string> = Object.create(null);
+  for (const name of names) {
+    const other = otherForm(name);
+    if (!declared.has(other)) aliases[other] = name;
+  }
+  return aliases;
+}

@@ -10,7 +10,7 @@ import type { ModelFormat, TfTensorSpec } from './loaded-model.js';
 import { loadModel } from './model.js';
 import { processEngine } from './process-engine.js';
 import type { SavedModelOptions } from './saved-model.js';
-import { declaredName, inputNamed } from './tensor-names.js';
+import { declaredName, inputNamed, otherForms } from './tensor-names.js';
 import { checkInput, checkOutputs } from './validate.js';
 
 export interface TfBackendOptions {
@@ -98,6 +98,7 @@ export async function createTfBackend(path: string, options: TfBackendOptions = 
     engine,
     format: model.format,
     warnings,
+    aliases: otherForms([...inputs, ...outputs].map((io) => io.name)),
     // TF.js runs kernels on the JS thread (native ones block it too): parallel requests only queue up inside.
     concurrency: 1,
     async infer(request, outputNames, { signal }) {

@@ -154,4 +154,33 @@ describe('tensor names', () => {
       await backend.close?.();
     }
   });
+
+  it('are accepted as x:0 in requests over both protocols, and v2 answers under the names asked for', async () => {
+    const server = await served(modelPath('tf-graph'));
+    try {
+      const features = float32([2, 4], 4);
+      const want = (await new RemoteModel(server.url).infer({ features }, { outputNames: ['scores', 'class'] }))
+        .outputs;
+      const graphpipe = await new RemoteModel(server.url).infer(
+        { 'features:0': features },
+        { outputNames: ['scores:0', 'class'] },
+      );
+      expect(graphpipe.outputs).toEqual(want);
+      const v2 = await new RemoteModel(`${server.url}/v2/models/tf-graph`).infer(
+        { 'features:0': features },
+        { outputNames: ['scores:0', 'class'] },
+      );
+      expect(v2.byName).toEqual({ 'scores:0': want[0], class: want[1] });
+      // Only the other form of a declared name: anything else is still refused, naming the real ones.
+      const refused = await fetch(`${server.url}/v2/models/tf-graph/infer`, {
+        method: 'POST',
+        body: JSON.stringify({ inputs: [{ name: 'features:1', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }] }),
+      });
+      expect(refused.status).toBe(400);
+      const { error } = (await refused.json()) as { error: string };
+      expect(error).toContain(`unknown input "features:1"; the model's inputs are "features"`);
+    } finally {
+      await server.close();
+    }
+  });
 });

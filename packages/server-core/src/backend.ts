@@ -43,6 +43,12 @@ export interface Backend {
   readonly defaultInputs?: readonly string[];
   /** Outputs returned when a request names none. Default: all of `metadata.outputs`. */
   readonly defaultOutputs?: readonly string[];
+  /**
+   * Other names a request may use for declared inputs and outputs, each mapped to the declared
+   * name (TensorFlow's `x:0` for `x`, say). The server resolves them before `infer`, which only
+   * sees declared names; answers keep the name the caller used.
+   */
+  readonly aliases?: Readonly<Record<string, string>>;
   /** How many inferences this backend runs well at once; the server's default limit. */
   readonly concurrency?: number;
   /**

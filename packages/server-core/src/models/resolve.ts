@@ -7,6 +7,8 @@ export interface ModelSignature {
   readonly outputs: ReadonlyMap<string, TensorSpec>;
   readonly defaultInputs: readonly string[];
   readonly defaultOutputs: readonly string[];
+  /** Other names requests may use, each to its declared name (`Backend.aliases`). */
+  readonly aliases: ReadonlyMap<string, string>;
 }
 
 export function signatureOf(backend: Backend): ModelSignature {
@@ -16,7 +18,14 @@ export function signatureOf(backend: Backend): ModelSignature {
     outputs: new Map(outputs.map((io) => [io.name, io])),
     defaultInputs: backend.defaultInputs ?? inputs.map((io) => io.name),
     defaultOutputs: backend.defaultOutputs ?? outputs.map((io) => io.name),
+    aliases: new Map(Object.entries(backend.aliases ?? {})),
   };
+  for (const [alias, name] of signature.aliases) {
+    if (signature.inputs.has(alias) || signature.outputs.has(alias))
+      throw new TypeError(`alias "${alias}" is itself a declared input or output`);
+    if (!signature.inputs.has(name) && !signature.outputs.has(name))
+      throw new TypeError(`alias "${alias}" names "${name}", which is not among the model's inputs or outputs`);
+  }
   for (const name of signature.defaultInputs)
     if (!signature.inputs.has(name)) throw new TypeError(`default input "${name}" is not among the model's inputs`);
   for (const name of signature.defaultOutputs)
@@ -26,7 +35,10 @@ export function signatureOf(backend: Backend): ModelSignature {
 
 export interface ResolvedRequest {
   readonly inputs: Record<string, Tensor>;
+  /** The outputs to compute, by declared name. */
   readonly outputNames: readonly string[];
+  /** The same outputs as the caller named them (aliases kept): what answers call them. */
+  readonly answerNames: readonly string[];
 }
 
 /**
@@ -42,21 +54,29 @@ export function resolveRequest(req: InferRequest, sig: ModelSignature): Resolved
         `input tensor ${i} has no name and the model has ${sig.defaultInputs.length} default input(s); name it`,
       );
     }
-    const spec = sig.inputs.get(name);
+    const declared = sig.inputs.has(name) ? name : (sig.aliases.get(name) ?? name);
+    const spec = sig.inputs.get(declared);
     if (!spec) throw invalid(`unknown input "${name}"; the model's inputs are ${list(sig.inputs.keys())}`);
-    if (name in inputs) throw invalid(`input "${name}" is given more than once`);
+    if (declared in inputs) throw invalid(`input "${declared}" is given more than once`);
     checkTensor(`input "${name}"`, tensor, spec);
-    inputs[name] = tensor;
+    inputs[declared] = tensor;
   });
   for (const name of sig.inputs.keys()) {
     if (!(name in inputs)) throw invalid(`missing input "${name}"; the model needs ${list(sig.inputs.keys())}`);
   }
-  const outputNames = req.outputNames.length ? req.outputNames : sig.defaultOutputs;
-  for (const name of outputNames) {
-    if (!sig.outputs.has(name))
+  const answerNames = req.outputNames.length ? req.outputNames : sig.defaultOutputs;
+  // The same array unless an alias was used: nothing is copied on the usual path.
+  let outputNames = answerNames;
+  for (let i = 0; i < answerNames.length; i++) {
+    const name = answerNames[i]!;
+    if (sig.outputs.has(name)) continue;
+    const declared = sig.aliases.get(name);
+    if (declared === undefined || !sig.outputs.has(declared))
       throw invalid(`unknown output "${name}"; the model's outputs are ${list(sig.outputs.keys())}`);
+    if (outputNames === answerNames) outputNames = [...answerNames];
+    (outputNames as string[])[i] = declared;
   }
-  return { inputs, outputNames };
+  return { inputs, outputNames, answerNames };
 }
 
 /** Checks a tensor against a declared dtype and shape (-1 matches any size). */

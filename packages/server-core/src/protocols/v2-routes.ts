@@ -138,11 +138,11 @@ export function addV2Routes(
     const request = decodeV2Request(body, header, options.decodeLimits);
     ctx.kind = 'infer';
     const asked = asInferRequest(request, model, options.decodeLimits);
-    const { inputs, outputNames } = resolveRequest(asked, model.signature);
+    const { inputs, outputNames, answerNames } = resolveRequest(asked, model.signature);
     const outputs = await model.infer(inputs, outputNames, ctx.run(asked.config));
     const answer = new Array<{ name: string; tensor: Tensor; binary: boolean }>(outputNames.length);
     for (let i = 0; i < answer.length; i++) {
-      const name = outputNames[i]!;
+      const name = answerNames[i]!;
       answer[i] = { name, tensor: outputs[i]!, binary: asBinary(request, name) };
     }
     const id = request.kind === 'infer' ? request.id : undefined;
