@@ -49,7 +49,9 @@ describe('dynamic batching', () => {
         inputs: [{ name: 'x', dtype, shape: [-1, 3] }],
         outputs: [{ name: 'y', dtype, shape: [-1, 3] }],
       });
-      const { url } = await start(backend, { batching: { maxBatchSize: 64, maxDelayMs: 50 } });
+      // A batch of exactly the 11 rows sent runs as soon as it is full; the long delay only keeps a
+      // busy machine, slow to send the five requests, from running the first ones on their own.
+      const { url } = await start(backend, { batching: { maxBatchSize: 11, maxDelayMs: 5_000 } });
       const model = new RemoteModel(url);
       const sizes = [1, 2, 3, 1, 4];
       const sent = sizes.map((n, i) => rows(dtype, n, 10 * i));
