@@ -137,7 +137,12 @@ export function runRequests(
   /** Sends the reply (compressed when the caller asks); once it is out: leave the lifecycle, release the body and model, log, count. */
   function send(ctx: RequestContext, reply: Reply, started: number, close: boolean): void {
     ctx.replied = true;
-    reply = compressed(reply, answerCoding(ctx.exchange.header('accept-encoding')));
+    const { exchange } = ctx;
+    reply = compressed(
+      reply,
+      answerCoding(exchange.header('accept-encoding')),
+      exchange.header('content-encoding') !== undefined,
+    );
     ctx.exchange.send(reply, close, () => {
       lifecycle.leave(ctx);
       ctx.release();

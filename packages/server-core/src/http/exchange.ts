@@ -83,10 +83,14 @@ export function jsonReply(text: string, status = 200): Reply {
 
 /**
  * The reply compressed as the caller asked (Accept-Encoding), or as it is: empty bodies, and
- * bodies already encoded, go as they are. The adapter compresses the bytes as it sends them.
+ * bodies already encoded, go as they are. Binary tensors are compressed only for a caller that
+ * compressed its own request (`binaryToo`): HTTP stacks such as Go's and Python's requests ask for
+ * gzip on their own, and compressing megabytes of tensors for them costs far more than it saves.
+ * The adapter compresses the bytes as it sends them.
  */
-export function compressed(reply: Reply, coding: Coding | undefined): Reply {
+export function compressed(reply: Reply, coding: Coding | undefined, binaryToo: boolean): Reply {
   if (!coding || reply.status === 204 || reply.status === 304 || reply.headers['content-encoding']) return reply;
+  if (!binaryToo && reply.headers['content-type'] === OCTETS['content-type']) return reply;
   const { body } = reply;
   const empty = typeof body === 'string' || body instanceof Uint8Array ? body.length === 0 : byteLengthOf(body) === 0;
   if (empty) return reply;
