@@ -1,4 +1,3 @@
-import { runError } from '@graphpipe/onnx-common';
 import { GraphPipeError, tensor } from '@graphpipe/protocol';
 import { modelPath, rejection } from '@graphpipe/test-utils';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
