@@ -44,8 +44,16 @@ export function startServing(command: string, args: readonly string[]): Promise<
 
 const conformance = (file: string) => readFileSync(join(REPO_ROOT, 'conformance', file));
 
+/**
+ * Each on a connection of its own: a server may refuse a body (413) before reading it and drop the
+ * connection, and the next fetch must not find that connection in its pool and be reset.
+ */
 async function post(url: string, body: Uint8Array) {
-  const response = await fetch(url, { method: 'POST', body: body as Uint8Array<ArrayBuffer> });
+  const response = await fetch(url, {
+    method: 'POST',
+    body: body as Uint8Array<ArrayBuffer>,
+    headers: { connection: 'close' },
+  });
   return { response, bytes: new Uint8Array(await response.arrayBuffer()) };
 }
 
