@@ -233,6 +233,12 @@ describe.each(entries)('through %s', (_entry, entryOptions) => {
       const request = encodeInferRequest({ inputs: [tensor(new Float32Array(ROW), [1, 4])], inputNames: ['x'] });
       const plainRequest = await call(url, '/', { body: request, headers: { 'accept-encoding': coding } });
       expect(plainRequest.headers['content-encoding']).toBeUndefined();
+      // `identity` names no compression: the request was not compressed.
+      const identity = await call(url, '/', {
+        body: request,
+        headers: { 'content-encoding': 'identity', 'accept-encoding': coding },
+      });
+      expect(identity.headers['content-encoding']).toBeUndefined();
       expect(decodeInferResponse(new Uint8Array(plainRequest.bytes)).outputs[0]!.data).toEqual(
         new Float32Array([2, 4, 6, 8]),
       );

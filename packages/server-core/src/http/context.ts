@@ -4,7 +4,7 @@ import type { ServedModel } from '../models/model.js';
 import type { Access } from './auth.js';
 import { BodyCollector, type BodyLimits } from './body.js';
 import type { ByteBudget } from './budget.js';
-import { requestCoding } from './encoding.js';
+import { type Coding, requestCoding } from './encoding.js';
 import type { Exchange, Reply } from './exchange.js';
 
 /** One endpoint: how it answers, how its errors look, and whether it answers during shutdown. */
@@ -46,6 +46,8 @@ export class RequestContext {
   version: string | undefined;
   /** Set once a reply is on its way; a later one is dropped. */
   replied = false;
+  /** The coding the body came in, once read compressed: a caller that compresses may have binary answers compressed. */
+  bodyCoding: Coding | undefined;
   private collector: BodyCollector | undefined;
   private held: ServedModel | undefined;
 
@@ -85,6 +87,7 @@ export class RequestContext {
       options.alignAt,
     );
     this.collector = collector;
+    this.bodyCoding = coding;
     return exchange.readBody(collector, bodyLimits, coding);
   }
 

@@ -137,12 +137,7 @@ export function runRequests(
   /** Sends the reply (compressed when the caller asks); once it is out: leave the lifecycle, release the body and model, log, count. */
   function send(ctx: RequestContext, reply: Reply, started: number, close: boolean): void {
     ctx.replied = true;
-    const { exchange } = ctx;
-    reply = compressed(
-      reply,
-      answerCoding(exchange.header('accept-encoding')),
-      exchange.header('content-encoding') !== undefined,
-    );
+    reply = compressed(reply, answerCoding(ctx.exchange.header('accept-encoding')), ctx.bodyCoding !== undefined);
     ctx.exchange.send(reply, close, () => {
       lifecycle.leave(ctx);
       ctx.release();
