@@ -130,3 +130,13 @@ export async function post(
 }
 
 export const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+/** A GET's status, headers and body (JSON parsed, when there is one), and the body as text. */
+export async function getJson<T = unknown>(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: T; raw: string }> {
+  const res = await fetch(url, { headers });
+  const raw = await res.text();
+  return { status: res.status, headers: res.headers, raw, body: raw ? (JSON.parse(raw) as T) : (undefined as T) };
+}

@@ -3,7 +3,7 @@
 // batching, the version path, and the token, CORS and metrics every v2 GET route has.
 import { type Backend, createFunctionBackend } from '@graphpipe/server-core';
 import { describe, expect, test } from 'vitest';
-import { useServers } from './helpers.js';
+import { getJson, useServers } from './helpers.js';
 
 const start = useServers();
 
@@ -30,16 +30,11 @@ const fixed = (): Backend => {
   return { ...backend, metadata: { ...backend.metadata, platform: 'onnxruntime_onnx' } };
 };
 
-async function getJson(url: string, headers: Record<string, string> = {}) {
-  const res = await fetch(url, { headers });
-  const raw = await res.text();
-  return { status: res.status, headers: res.headers, body: raw ? JSON.parse(raw) : undefined };
-}
-
 describe('model configuration', () => {
   test('without batching: max_batch_size 0, the dims as the metadata shapes, one instance per concurrent run', async () => {
     const { url } = await start([doubler({ version: '1', concurrency: 3 }), doubler({ version: '2' })]);
-    const metadata = (await getJson(`${url}/v2/models/doubler`)).body;
+    const metadata = (await getJson<Record<'inputs' | 'outputs', { shape: number[] }[]>>(`${url}/v2/models/doubler`))
+      .body;
     const expected = {
       name: 'doubler',
       platform: 'graphpipe-ts',
@@ -59,9 +54,9 @@ describe('model configuration', () => {
       expect(res.body).toEqual(expected);
     }
     // The same tensors as the metadata lists.
-    expect(expected.input.map((t) => t.dims)).toEqual(metadata.inputs.map((t: { shape: number[] }) => t.shape));
-    expect(expected.output.map((t) => t.dims)).toEqual(metadata.outputs.map((t: { shape: number[] }) => t.shape));
-    const one = await getJson(`${url}/v2/models/doubler/versions/1/config`);
+    expect(expected.input.map((t) => t.dims)).toEqual(metadata.inputs.map((t) => t.shape));
+    expect(expected.output.map((t) => t.dims)).toEqual(metadata.outputs.map((t) => t.shape));
+    const one = await getJson<{ instance_group: unknown }>(`${url}/v2/models/doubler/versions/1/config`);
     expect(one.body.instance_group).toEqual([{ count: 3, kind: 'KIND_CPU' }]);
   });
 
@@ -109,11 +104,11 @@ describe('model configuration', () => {
     const version = await getJson(`${url}/v2/models/doubler/versions/9/config`);
     expect(version.status).toBe(404);
     expect(version.body).toEqual({ error: expect.stringMatching(/version "9"/) });
-    const model = await getJson(`${url}/v2/models/nope/config`);
+    const model = await getJson<object>(`${url}/v2/models/nope/config`);
     expect(model.status).toBe(404);
     expect(Object.keys(model.body)).toEqual(['error']);
-    expect((await getJson(`${url}/v2`)).body.extensions).toContain('model_configuration');
-    const wrong = await getJson(`${url}/v2/models/doubler/configs`);
+    expect((await getJson<{ extensions: string[] }>(`${url}/v2`)).body.extensions).toContain('model_configuration');
+    const wrong = await getJson<{ error: string }>(`${url}/v2/models/doubler/configs`);
     expect(wrong.body.error).toContain('/config');
   });
 

@@ -14,7 +14,7 @@ import {
 import { type Backend, createFunctionBackend } from '@graphpipe/server-core';
 import { pino } from 'pino';
 import { describe, expect, test } from 'vitest';
-import { gate, post, text, useServers } from './helpers.js';
+import { gate, getJson, post, text, useServers } from './helpers.js';
 
 const start = useServers();
 const utf8 = new TextEncoder();
@@ -56,12 +56,6 @@ const echo = (name = 'echo', inspect?: (input: Tensor) => void) =>
     },
     { name },
   );
-
-async function getJson(url: string): Promise<{ status: number; headers: Headers; body: unknown; raw: string }> {
-  const res = await fetch(url);
-  const raw = await res.text();
-  return { status: res.status, headers: res.headers, raw, body: raw ? JSON.parse(raw) : undefined };
-}
 
 function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
   return post(url, utf8.encode(typeof body === 'string' ? body : JSON.stringify(body)), {
