@@ -43,8 +43,24 @@ describe.each(publishedPackages())('$manifest.name', ({ dir, manifest }) => {
     expect(manifest.bugs).toEqual({ url: 'https://github.com/graphpipe-ts/graphpipe-ts/issues' });
   });
 
+  // A 0.x minor release of protocol or server-core must not make every package that names it as a
+  // peer a major release (1.0.0): peers span 0.x, and changesets bumps dependents only out of range.
+  test("names this repository's packages as peers across 0.x", () => {
+    const peers = Object.entries((manifest.peerDependencies ?? {}) as Record<string, string>);
+    for (const [name, range] of peers.filter(([name]) => name.startsWith('@graphpipe/'))) {
+      expect([name, range]).toEqual([name, 'workspace:>=0.1.0 <1']);
+    }
+  });
+
   test('has keywords, graphpipe first', () => {
     expect(manifest.keywords[0]).toBe('graphpipe');
     expect(new Set(manifest.keywords).size).toBe(manifest.keywords.length);
+  });
+});
+
+test('changesets bumps a peer dependent only when the peer leaves its range', () => {
+  const config = JSON.parse(readFileSync(join(repoRoot, '.changeset/config.json'), 'utf8'));
+  expect(config.___experimentalUnsafeOptions_WILL_CHANGE_IN_PATCH).toEqual({
+    onlyUpdatePeerDependentsWhenOutOfRange: true,
   });
 });
