@@ -60,7 +60,6 @@ export function runPrimary(count: number): Promise<void> {
   const changes = new ChangeSequencer();
   const ready = new Set<number>();
   const restarts: number[] = [];
-  let stopping = false;
   let failed = false;
   let announced = false;
 
@@ -71,16 +70,24 @@ export function runPrimary(count: number): Promise<void> {
   const each = (fn: (worker: Worker) => void) => {
     for (const worker of Object.values(cluster.workers ?? {})) if (worker) fn(worker);
   };
+  /** What every worker is told once the shutdown begins; set, the cluster is stopping. */
+  let shutdown: Message | undefined;
   const stopAll = (graceMs?: number) => {
-    stopping = true;
+    const message: Message = { type: SHUTDOWN, graceMs };
+    shutdown = message;
     // A worker already on its way out (Ctrl-C reaches every process of the group) may have closed its channel.
-    each((worker) => worker.isConnected() && worker.send({ type: SHUTDOWN, graceMs } satisfies Message));
+    each((worker) => worker.isConnected() && worker.send(message));
   };
 
   cluster.on('message', (worker, message: Message | ChangeMessage) => {
     if (changes.receive(worker, message as ChangeMessage)) return;
     if (message?.type !== READY) return;
     ready.add(worker.id);
+    // A worker still starting when the shutdown began was not yet listening for it: tell it again.
+    if (shutdown) {
+      worker.send(shutdown);
+      return;
+    }
     changes.join(worker);
     if (!announced && ready.size === count) {
       announced = true;
@@ -97,7 +104,7 @@ export function runPrimary(count: number): Promise<void> {
       const wasReady = ready.delete(worker.id);
       changes.leave(worker);
       const workerPid = worker.process.pid;
-      if (stopping) {
+      if (shutdown) {
         // The exit code says how the shutdown went (a worker still starting has nothing to drain, and
         // a signal stops it); a crash along the way was answered with a new worker.
         if (wasReady && code !== 0) failed = true;

@@ -237,6 +237,22 @@ describe('graphpipe serve --workers', () => {
     }
   }, 60_000);
 
+  test('SIGTERM while a replacement is still starting: every worker stops, and the server exits 0', async () => {
+    const cluster = await startCluster(['models/iris-classifier.onnx', '--quiet']);
+    const [victim, survivor] = cluster.pids as [number, number];
+    process.kill(victim, 'SIGKILL');
+    await vi.waitFor(() => expect(childrenOf(cluster.child.pid!).filter((p) => p !== survivor)).toHaveLength(1));
+    // The replacement has not yet loaded its model: the shutdown must still reach it once it does.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const exit = new Promise((resolve) => cluster.child.once('exit', resolve));
+    process.kill(cluster.child.pid!, 'SIGTERM');
+    const outcome = await Promise.race([
+      exit,
+      new Promise((resolve) => setTimeout(() => resolve('still running'), 20_000)),
+    ]);
+    expect(outcome, cluster.output()).toBe(0);
+  }, 60_000);
+
   test('past the restart limit the server drains as on SIGTERM and exits 1', async () => {
     const cluster = await startCluster(['models/iris-classifier.onnx', '--quiet', '--shutdown-grace', '2000'], {
       env: { GRAPHPIPE_WORKER_RESTARTS: '0' },
