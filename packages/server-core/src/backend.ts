@@ -33,9 +33,21 @@ export interface InferContext {
 }
 
 /**
+ * A request's input tensors, lent to the backend for one call. They are views of the request
+ * body, whose memory the server reuses for later requests once the answer has been sent: they
+ * are valid until then, and read-only. Outputs may be views of them (an identity model returns
+ * its inputs). Anything kept past the answer (a cache, a log of inputs, a background job) must
+ * be copied first: `tensor.data.slice()`, and for BYTES each element's bytes. With
+ * `GRAPHPIPE_POISON_RELEASED=1` (or `poisonReleasedBodies` from `@graphpipe/server-core/testing`)
+ * released memory is overwritten, so a test that uses inputs too late fails.
+ */
+export type LentInputs = Readonly<Record<string, Tensor>>;
+
+/**
  * The contract every model backend implements. The server validates names, dtypes and shapes
  * against `metadata` before `infer` runs, so a backend only sees inputs that fit its
- * declaration; it returns at least the outputs it was asked for, by name.
+ * declaration; it returns at least the outputs it was asked for, by name. Inputs are lent for
+ * the call: see LentInputs.
  */
 export interface Backend {
   readonly metadata: ModelMetadata;
@@ -58,8 +70,12 @@ export interface Backend {
    */
   readonly sharedInputs?: boolean;
 
+  /**
+   * Runs the model. `inputs` are valid until the answer has been sent (see LentInputs); the
+   * outputs must stay valid until then too, and may be views of the inputs.
+   */
   infer(
-    inputs: Readonly<Record<string, Tensor>>,
+    inputs: LentInputs,
     outputNames: readonly string[],
     options: InferContext,
   ): Promise<Readonly<Record<string, Tensor>>>;

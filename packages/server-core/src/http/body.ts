@@ -1,4 +1,5 @@
 import { GraphPipeError, messageOf } from '@graphpipe/protocol';
+import type { BodyMemory, BodyPool } from './body-pool.js';
 import type { ByteBudget } from './budget.js';
 import { SMALL_BYTES, smallBytes } from './byte-pool.js';
 
@@ -12,18 +13,30 @@ export interface BodyLimits {
   readonly timeoutMs: number;
 }
 
+/** Where a body's bytes go, and how they are placed. */
+export interface BodyPlacement {
+  /** Read into a SharedArrayBuffer (where the runtime has one), for tensors bound for other threads. */
+  readonly shared?: boolean;
+  /**
+   * The body offset to place at an 8-aligned address (0 by default: the start). Binary tensors
+   * after a JSON header of known length then start aligned and are read as views.
+   */
+  readonly alignAt?: number;
+}
+
 /**
  * Gathers a request body into one Uint8Array, refusing it as soon as it is known to be too
  * large (413): from Content-Length before any byte is read, or while it streams. With a
- * Content-Length the buffer is allocated once at its exact size and filled in place, 8-aligned
- * as the decoder's payload views need (a fresh ArrayBuffer, or for small bodies a slice of a
- * shared slab, which starts aligned; see byte-pool.ts). The bytes held are first
- * taken from the shared budget (503 when it is spent); the caller gives back `held`.
+ * Content-Length the memory is taken once and filled in place, 8-aligned as the decoder's
+ * payload views need: a buffer reused from earlier requests (body-pool.ts), or for small bodies
+ * a slice of a shared slab (byte-pool.ts). The bytes held are first taken from the shared budget
+ * (503 when it is spent); `release` gives back both, once the answer is out.
  */
 export class BodyCollector {
-  held = 0;
+  private held = 0;
   private readonly expected: number;
   private out: Uint8Array | undefined;
+  private pooled: BodyMemory | undefined;
   private readonly chunks: Uint8Array[] = [];
   private length = 0;
 
@@ -31,13 +44,8 @@ export class BodyCollector {
     contentLength: string | null | undefined,
     private readonly limits: BodyLimits,
     private readonly budget: ByteBudget,
-    /** Read into a SharedArrayBuffer (where the runtime has one), for tensors bound for other threads. */
-    private readonly shared = false,
-    /**
-     * The body offset to place at an 8-aligned address (0 by default: the start). Binary tensors
-     * after a JSON header of known length then start aligned and are read as views.
-     */
-    private readonly alignAt = 0,
+    private readonly pool: BodyPool,
+    private readonly placement: BodyPlacement = {},
   ) {
     const expected = contentLength == null ? -1 : Number(contentLength);
     if (expected > limits.maxBytes) throw tooLarge(limits.maxBytes);
@@ -100,14 +108,26 @@ export class BodyCollector {
     return out;
   }
 
+  /**
+   * Gives the body's memory back to the pool and its bytes back to the budget: once the answer
+   * is out, after which no view of the body may be used.
+   */
+  release(): void {
+    this.budget.give(this.held);
+    this.held = 0;
+    if (this.pooled) this.pool.give(this.pooled);
+    this.pooled = undefined;
+    this.out = undefined;
+  }
+
   private allocate(n: number): Uint8Array {
-    // `pad` bytes ahead put body offset `alignAt` on an 8-byte boundary (slab slices start aligned).
-    const pad = (8 - (this.alignAt % 8)) % 8;
-    if (this.shared && typeof SharedArrayBuffer === 'function') {
-      return new Uint8Array(new SharedArrayBuffer(n + pad), pad, n);
-    }
-    if (n + pad <= SMALL_BYTES) return smallBytes(n + pad).subarray(pad);
-    return new Uint8Array(new ArrayBuffer(n + pad), pad, n);
+    const { shared = false, alignAt = 0 } = this.placement;
+    // `pad` bytes ahead put body offset `alignAt` on an 8-byte boundary (slab slices and pooled buffers start aligned).
+    const pad = (8 - (alignAt % 8)) % 8;
+    const sharable = shared && typeof SharedArrayBuffer === 'function';
+    if (!sharable && n + pad <= SMALL_BYTES) return smallBytes(n + pad).subarray(pad);
+    this.pooled = this.pool.take(n + pad, sharable);
+    return new Uint8Array(this.pooled, pad, n);
   }
 
   private hold(n: number): void {

@@ -2,7 +2,8 @@ import type { GraphPipeError } from '@graphpipe/protocol';
 import type { InferContext } from '../backend.js';
 import type { ServedModel } from '../models/model.js';
 import type { Access } from './auth.js';
-import { BodyCollector, type BodyLimits } from './body.js';
+import { BodyCollector, type BodyLimits, type BodyPlacement } from './body.js';
+import type { BodyPool } from './body-pool.js';
 import type { ByteBudget } from './budget.js';
 import { type Coding, requestCoding } from './encoding.js';
 import type { Exchange, Reply } from './exchange.js';
@@ -32,6 +33,8 @@ export type RouteRequest = Pick<Exchange, 'method' | 'path' | 'header'>;
 export interface ContextShared {
   readonly bodyLimits: BodyLimits;
   readonly budget: ByteBudget;
+  /** Memory for bodies, reused across requests. */
+  readonly pool: BodyPool;
 }
 
 /**
@@ -65,12 +68,13 @@ export class RequestContext {
 
   /**
    * The whole body, within the size and time limits, its bytes taken from the shared budget
-   * until the reply has been sent. `shared`: in shared memory (see Backend.sharedInputs).
-   * `alignAt`: the body offset to place 8-aligned (where binary tensors start after a header).
-   * A gzip or deflate body (Content-Encoding) is inflated, its limits counted in inflated bytes.
+   * until the reply has been sent. It is valid only until then: its memory is reused for later
+   * requests (see Backend.infer). `placement`: in shared memory (see Backend.sharedInputs), with
+   * a given offset 8-aligned (where binary tensors start after a header). A gzip or deflate body
+   * (Content-Encoding) is inflated, its limits counted in inflated bytes.
    */
-  readBody(options: { readonly shared?: boolean; readonly alignAt?: number } = {}): Promise<Uint8Array> {
-    const { bodyLimits, budget } = this.shared;
+  readBody(placement: BodyPlacement = {}): Promise<Uint8Array> {
+    const { bodyLimits, budget, pool } = this.shared;
     const { exchange } = this;
     let coding: ReturnType<typeof requestCoding>;
     try {
@@ -83,8 +87,8 @@ export class RequestContext {
       coding ? undefined : exchange.header('content-length'),
       bodyLimits,
       budget,
-      options.shared,
-      options.alignAt,
+      pool,
+      placement,
     );
     this.collector = collector;
     this.bodyCoding = coding;
@@ -109,12 +113,10 @@ export class RequestContext {
     return new RequestRun(this, config);
   }
 
-  /** Once the reply is out: gives the body's bytes back to the budget and releases the model. */
+  /** Once the reply is out: gives the body's memory back for reuse and releases the model. */
   release(): void {
-    if (this.collector) {
-      this.shared.budget.give(this.collector.held);
-      this.collector = undefined;
-    }
+    this.collector?.release();
+    this.collector = undefined;
     this.held?.release();
     this.held = undefined;
   }

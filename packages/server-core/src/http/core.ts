@@ -6,6 +6,7 @@ import type { ModelRegistry } from '../models/registry.js';
 import { isThenable } from '../settles.js';
 import { accessDenied, type Tokens } from './auth.js';
 import { type BodyLimits, DEFAULT_MAX_BODY_BYTES } from './body.js';
+import { BodyPool } from './body-pool.js';
 import { ByteBudget } from './budget.js';
 import type { Route } from './context.js';
 import { RequestContext } from './context.js';
@@ -113,7 +114,8 @@ export function runRequests(
     maxBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     timeoutMs: options.bodyTimeoutMs ?? 30_000,
   };
-  const shared = { bodyLimits, budget: new ByteBudget(options.maxInflightBytes ?? 4 * bodyLimits.maxBytes) };
+  const budget = new ByteBudget(options.maxInflightBytes ?? 4 * bodyLimits.maxBytes);
+  const shared = { bodyLimits, budget, pool: new BodyPool(budget) };
   const tokens: Tokens = { models: options.authToken, admin: options.adminToken };
   const { logger = false, metrics } = options;
 

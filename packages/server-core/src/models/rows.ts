@@ -47,9 +47,13 @@ export function concatRows(parts: readonly Tensor[]): Tensor {
   return tensor(out, shape, first.dtype);
 }
 
-/** The same rows in memory of their own, so holding them does not hold the tensor they came from. */
+/**
+ * The same rows in memory of their own: what is kept past the answer (the row cache) must not
+ * be a view of a request body, whose memory is reused once the answer is out.
+ */
 export function ownRows(t: Tensor): Tensor {
-  const data = t.dtype === 'string' ? [...t.data] : (t.data as TypedArray).slice();
+  const data =
+    t.dtype === 'string' ? t.data.map((s) => (typeof s === 'string' ? s : s.slice())) : (t.data as TypedArray).slice();
   return tensor(data as TypedArray, t.shape, t.dtype);
 }
 

@@ -7,10 +7,11 @@ import {
   JOIN_BELOW_BYTES,
 } from '@graphpipe/protocol';
 import { type BodyCollector, type BodyLimits, bodyFailed, bodyTimeout, isBusy } from '../http/body.js';
+import { isPooled, retire } from '../http/body-pool.js';
 import type { ServerCore } from '../http/core.js';
 import { clearDeadline, setDeadline } from '../http/deadlines.js';
 import { type Coding, corruptBody } from '../http/encoding.js';
-import { type Exchange, LazyAbort, type Reply } from '../http/exchange.js';
+import { type Exchange, LazyAbort, type Reply, type ReplyBody } from '../http/exchange.js';
 
 /**
  * Serves a core through web-standard Request and Response, on any runtime that has them.
@@ -30,8 +31,9 @@ export function createFetchHandler(
       const exchange = webExchange(request, (reply, done) => {
         answered = true;
         resolve(toResponse(reply, headers));
-        if (whenWritten) whenWritten(done);
-        else done();
+        if (whenWritten) return whenWritten(done);
+        keepBorrowed(reply.body);
+        done();
       });
       // The core answers every request it takes, so the rejection below comes only from a bug.
       core.handle(exchange).then(() => {
@@ -40,7 +42,26 @@ export function createFetchHandler(
     });
 }
 
-/** A request through web-standard streams; `onReply` receives the answer. */
+/**
+ * Where the runtime cannot tell when an answer has been written, memory it borrows from a
+ * request body (an identity model's outputs are views of its inputs) is kept out of the body
+ * pool for good rather than reused under the runtime's feet; an answer of the model's own memory,
+ * the usual case, leaves the body's memory free for reuse at once.
+ */
+function keepBorrowed(body: ReplyBody): void {
+  if (typeof body === 'string') return;
+  if (body instanceof Uint8Array) {
+    if (isPooled(body.buffer)) retire(body.buffer);
+    return;
+  }
+  for (const chunk of body) if (isPooled(chunk.buffer)) retire(chunk.buffer);
+}
+
+/**
+ * A request through web-standard streams; `onReply` receives the answer, and calls `done` once
+ * it has been written in full: the request body's memory, which the answer may borrow, is
+ * reused from then on.
+ */
 export function webExchange(request: Request, onReply: (reply: Reply, done: () => void) => void): Exchange {
   return new WebExchange(request, onReply);
 }

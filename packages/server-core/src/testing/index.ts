@@ -20,6 +20,9 @@ import {
   typedArrayFor,
 } from '@graphpipe/protocol';
 import type { Backend, TensorSpec } from '../backend.js';
+
+export { poisonReleasedBodies } from '../http/body-pool.js';
+
 import { checkTensor } from '../models/resolve.js';
 import { createGraphPipeApp } from '../runtimes/app.js';
 
