@@ -1,4 +1,11 @@
 #!/usr/bin/env node
-import { main } from './main.js';
+import { followLauncher, heapRoomFor, serveWithHeapRoom } from './heap-room.js';
 
-await main(process.argv);
+const room = heapRoomFor(process.argv);
+if (room === undefined) {
+  followLauncher();
+  const { main } = await import('./main.js');
+  await main(process.argv);
+} else {
+  serveWithHeapRoom(room);
+}

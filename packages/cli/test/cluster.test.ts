@@ -27,7 +27,9 @@ async function startCluster(
 ) {
   const started = await startUntil(
     process.execPath,
-    [cliBin, 'serve', ...args, '--port', '0', '--workers', String(workers)],
+    // With the heap flag given, `serve` runs in this process rather than starting itself again
+    // with it (heap-room.ts), so the workers are this process's children.
+    ['--initial-old-space-size=128', cliBin, 'serve', ...args, '--port', '0', '--workers', String(workers)],
     /on (http:\/\/\S+).*\(\d+ workers: pids ([\d, ]+)\)/,
     env,
   );

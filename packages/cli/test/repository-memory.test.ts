@@ -52,7 +52,9 @@ test(`unloading ${MODELS} loaded models of ${MIB} MiB gives their memory back`, 
     console.log(
       `RSS around unloading ${MODELS} models of ${MIB} MiB: ${JSON.stringify(figures, (_, v) => (typeof v === 'number' ? Math.round(v) : v))} MiB`,
     );
-    expect(loaded - before).toBeGreaterThan(MODELS * MIB);
+    // Most of the models' memory shows; V8 may collect garbage of its own in between (the server
+    // runs with room in its old generation, so "before" can hold some).
+    expect(loaded - before).toBeGreaterThan(MODELS * MIB * 0.75);
     expect(after - before).toBeLessThan((loaded - before) / 4);
   } finally {
     await stop(child, 'SIGINT');
