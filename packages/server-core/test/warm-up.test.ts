@@ -11,7 +11,9 @@ import {
   type FunctionBackendOptions,
 } from '@graphpipe/server-core';
 import { ModelRepository } from '@graphpipe/server-core/node';
-import { afterAll, expect, test } from 'vitest';
+import { pino } from 'pino';
+import { afterAll, expect, test, vi } from 'vitest';
+import { type FetchHandler, type Runtime, serveOn } from '../src/runtimes/runtime-serve.js';
 import { gate, getJson, useServers } from './helpers.js';
 
 const start = useServers();
@@ -173,4 +175,33 @@ test("a repository model's config asks for warm-up; a reload whose warm-up fails
   expect(index).toEqual([
     { name: 'adder', version: '1', state: 'READY', reason: expect.stringMatching(/failed its warm-up/) },
   ]);
+});
+
+test('where serve() returns at once (Bun, Deno), models warm up behind it; a failed warm-up is logged and the model unavailable', async () => {
+  const lines: string[] = [];
+  const logger = pino({}, { write: (line: string) => lines.push(line) });
+  let handler: FetchHandler | undefined;
+  const runtime: Runtime<null> = {
+    listen(fetchHandler) {
+      handler = fetchHandler;
+      return { server: null, port: 1, listener: { stopAccepting: async () => {}, closeAll: async () => {} } };
+    },
+    onSignal() {},
+    exit() {},
+  };
+  const broken = createFunctionBackend(
+    () => {
+      throw new Error('no kernel for this device');
+    },
+    { name: 'broken' },
+  );
+  const handle = serveOn(runtime, broken, { warmup: 1, logger, metrics: false });
+  await expect(handle.core.models.warmedUp()).rejects.toThrow(/failed its warm-up/);
+  await vi.waitFor(() =>
+    expect(lines.join('')).toMatch(/failed its warm-up: internal error: no kernel for this device/),
+  );
+  const ready = await handler!(new Request('http://server/v2/models/broken/ready'));
+  expect(ready.status).toBe(503);
+  expect(await ready.text()).toMatch(/failed to load: model \\"broken\\" version 1 failed its warm-up/);
+  await handle.close();
 });
