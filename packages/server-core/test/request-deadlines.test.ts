@@ -10,7 +10,7 @@ import {
   type ServerCoreOptions,
 } from '@graphpipe/server-core';
 import { describe, expect, test, vi } from 'vitest';
-import { gate, useServers } from './helpers.js';
+import { gate, sleep, useServers } from './helpers.js';
 
 const start = useServers();
 
@@ -102,8 +102,10 @@ describe.each(Object.keys(ENTRIES))('deadlines (%s entry)', (entry) => {
 test("the caller's deadline replaces the server's default; 0 (v2) leaves the default", async () => {
   const remaining: (number | undefined)[] = [];
   const backend = createFunctionBackend(
-    (inputs, { deadline }) => {
+    async (inputs, { deadline }) => {
       remaining.push(deadline === undefined ? undefined : deadline - performance.now());
+      // A run that takes a moment: a deadline timer set wrongly (too far off, so firing at once) would beat it.
+      await sleep(20);
       return inputs.input0!;
     },
     { name: 'timed' },
@@ -114,6 +116,9 @@ test("the caller's deadline replaces the server's default; 0 (v2) leaves the def
     send('/', graphpipe, { 'grpc-timeout': '2M' }),
     send('/v2/models/timed/infer', v2({ timeout: 60_000_000 })),
     send('/v2/models/timed/infer', v2({ timeout: 0 })),
+    // Further off than a timer can wait (a timer set for them would fire at once).
+    send('/', graphpipe, { 'grpc-timeout': '99999999H' }),
+    send('/v2/models/timed/infer', v2({ timeout: Number.MAX_SAFE_INTEGER })),
   ];
   for (const answer of await Promise.all(sent)) expect(answer.status).toBe(200);
   const [byDefault, twoMinutes, aMinute, zero] = remaining as number[];
@@ -122,6 +127,7 @@ test("the caller's deadline replaces the server's default; 0 (v2) leaves the def
   expect(aMinute).toBeGreaterThan(40_000);
   expect(aMinute).toBeLessThanOrEqual(60_000);
   expect(zero).toBeLessThanOrEqual(20_000);
+  expect(remaining.slice(4).every((ms) => ms! > 1e9)).toBe(true);
 
   const none = createFunctionBackend(
     (inputs, { deadline }) => {

@@ -22,8 +22,8 @@ export function grpcTimeoutMs(value: string): number {
   return Number(match[1]) * UNIT_MS[match[2]!]!;
 }
 
-/** setTimeout's longest delay: a longer one would fire at once. */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/** setTimeout's longest delay (24.8 days): a longer one would fire at once. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** A server's requestTimeoutMs, checked once when it starts. */
 export function checkedTimeout(ms: number | undefined): number | undefined {

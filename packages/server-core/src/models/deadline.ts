@@ -1,5 +1,6 @@
 import { GraphPipeError } from '@graphpipe/protocol';
 import type { InferContext } from '../backend.js';
+import { MAX_TIMEOUT_MS } from '../http/request-timeout.js';
 
 /**
  * The answer to a request whose deadline passed before its model answered: DEADLINE_EXCEEDED
@@ -34,6 +35,13 @@ export function runBy<T>(
     settled();
     return Promise.reject(expired());
   }
+  const ms = Math.ceil(deadline - started);
+  if (ms > MAX_TIMEOUT_MS) {
+    // Further off than a timer can wait: as good as none (a timer set for it would fire at once).
+    const running = run(context);
+    void running.then(settled, settled);
+    return running;
+  }
   const bounded = new BoundedContext(context, deadline);
   // One promise settled by whichever comes first, the run or the deadline (cheaper than a race).
   return new Promise<T>((resolve, reject) => {
@@ -46,7 +54,7 @@ export function runBy<T>(
         bounded.expire(error);
       },
       // Never early: Node rounds a fractional delay down.
-      Math.ceil(deadline - started),
+      ms,
     );
     const done = () => {
       clearTimeout(timer);
