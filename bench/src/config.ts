@@ -52,6 +52,17 @@ export interface BenchConfig {
     readonly minRequestsPerClient: number;
     readonly maxRequests: number;
   };
+  /** A fresh CLI server per model and setting: the first inference with and without warm-up. */
+  readonly warmUp: {
+    /** Paths under models/. */
+    readonly models: readonly string[];
+    /** The --warmup of the warm setting. */
+    readonly warmupRounds: number;
+    /** Servers started per model and setting, alternating. */
+    readonly rounds: number;
+    /** Inferences after the first, whose median is the steady latency. */
+    readonly steadyRequests: number;
+  };
   readonly model: {
     /** A model file, or 'resnet18': the ResNet-18-shaped model, built on demand. */
     readonly path: string;
@@ -99,6 +110,12 @@ export const FULL: BenchConfig = {
     large: { durationMs: 3_000, minRequestsPerClient: 3, maxRequests: 20_000 },
   },
   edgeOnnx: { batch: 32, durationMs: 2_000, minRequestsPerClient: 5, maxRequests: 1_000_000 },
+  warmUp: {
+    models: ['iris-classifier.onnx', 'tiny-conv.onnx', 'matmul-add-relu.onnx', 'tf-iris', 'tf-conv', 'tf-graph'],
+    warmupRounds: 3,
+    rounds: 3,
+    steadyRequests: 20,
+  },
   model: {
     path: 'resnet18',
     batch: 8,
@@ -137,6 +154,7 @@ export const QUICK: BenchConfig = {
     large: { durationMs: 100, minRequestsPerClient: 1, maxRequests: 50 },
   },
   edgeOnnx: { batch: 4, durationMs: 100, minRequestsPerClient: 2, maxRequests: 1_000 },
+  warmUp: { models: ['iris-classifier.onnx', 'tf-iris'], warmupRounds: 1, rounds: 1, steadyRequests: 2 },
   model: {
     path: modelPath,
     batch: 4,

@@ -1,5 +1,5 @@
 /**
- * pnpm bench [--quick] [--tiers codec,large,small,model] [--out <file>]: runs every tier, prints a markdown table and writes the
+ * pnpm bench [--quick] [--tiers codec,large,small,model,runtimes,edge,warmup] [--out <file>]: runs every tier, prints a markdown table and writes the
  * JSON results (bench/results/latest.json, or quick.json with --quick).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';

@@ -9,6 +9,7 @@ import type {
   ModelResults,
   RuntimesResults,
   SmallResults,
+  WarmUpResults,
 } from './results.js';
 
 const MiB = 1024 * 1024;
@@ -65,6 +66,7 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.realModel) renderModel(out, r.realModel);
   if (r.runtimes) renderRuntimes(out, r.runtimes);
   if (r.edgeOnnx) renderEdgeOnnx(out, r.edgeOnnx);
+  if (r.warmUp) renderWarmUp(out, r.warmUp);
   return `${out.join('\n\n')}\n`;
 }
 
@@ -314,6 +316,39 @@ function renderEdgeOnnx(out: string[], e: EdgeOnnxResults): void {
         num(row.webRowsPerSec),
         `**${x(row.ratio)}**`,
         row.maxAbsDiff.toPrecision(2),
+      ]),
+    ),
+  );
+}
+
+function renderWarmUp(out: string[], w: WarmUpResults): void {
+  out.push(`## 7. Warm-up: the first inference of a fresh server, without and with \`--warmup ${w.warmupRounds}\``);
+  out.push(
+    `Each model served by the CLI in a process of its own, ${w.rounds} round(s) per setting, alternating; medians. ` +
+      `Steady: the median of the ${w.steadyRequests} inferences after the first, on the same server. ` +
+      'Startup: from starting the CLI to its listening, which warm-up delays.',
+  );
+  out.push(
+    table(
+      [
+        'model',
+        'first, cold',
+        'first / steady, cold',
+        'first, warmed',
+        'first / steady, warmed',
+        'cold first / warmed first',
+        'startup, cold',
+        'startup, warmed',
+      ],
+      w.rows.map((row) => [
+        row.model,
+        ms(row.cold.firstMs),
+        x(row.cold.firstToSteady),
+        ms(row.warm.firstMs),
+        x(row.warm.firstToSteady),
+        `**${x(row.firstRatio)}**`,
+        ms(row.cold.startupMs),
+        ms(row.warm.startupMs),
       ]),
     ),
   );

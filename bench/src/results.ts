@@ -194,6 +194,31 @@ export interface EdgeOnnxResults {
   readonly rows: readonly EdgeOnnxRow[];
 }
 
+/** One warm-up setting of a model: medians over the rounds. */
+export interface WarmUpSetting {
+  readonly warmupRounds: number;
+  /** From starting the CLI to its listening (warm-up happens before). */
+  readonly startupMs: number;
+  /** The first inference's latency, seen by the client. */
+  readonly firstMs: number;
+  /** The median latency of the inferences after it, on the same server. */
+  readonly steadyMs: number;
+  readonly firstToSteady: number;
+}
+
+export interface WarmUpResults {
+  readonly warmupRounds: number;
+  readonly rounds: number;
+  readonly steadyRequests: number;
+  readonly rows: readonly {
+    readonly model: string;
+    readonly cold: WarmUpSetting;
+    readonly warm: WarmUpSetting;
+    /** The first inference without warm-up over the first with it. */
+    readonly firstRatio: number;
+  }[];
+}
+
 export interface BenchResults {
   readonly meta: {
     readonly quick: boolean;
@@ -211,4 +236,5 @@ export interface BenchResults {
   readonly realModel?: ModelResults;
   readonly runtimes?: RuntimesResults;
   readonly edgeOnnx?: EdgeOnnxResults;
+  readonly warmUp?: WarmUpResults;
 }

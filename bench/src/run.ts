@@ -8,6 +8,7 @@ import { runSmall } from './e2e-small.js';
 import { runRealModel } from './real-model.js';
 import type { BenchResults } from './results.js';
 import { runRuntimes } from './runtimes.js';
+import { runWarmUp } from './warm-up.js';
 
 export interface RunOptions {
   /** Tiny sizes and counts: exercises every tier in well under a minute, measures nothing. */
@@ -18,7 +19,7 @@ export interface RunOptions {
   tiers?: readonly Tier[];
 }
 
-export const TIERS = ['codec', 'large', 'small', 'model', 'runtimes', 'edge'] as const;
+export const TIERS = ['codec', 'large', 'small', 'model', 'runtimes', 'edge', 'warmup'] as const;
 export type Tier = (typeof TIERS)[number];
 
 export async function runBenchmarks(options: RunOptions = {}): Promise<BenchResults> {
@@ -33,6 +34,7 @@ export async function runBenchmarks(options: RunOptions = {}): Promise<BenchResu
   const realModel = tiers.has('model') ? await runRealModel(config) : undefined;
   const runtimes = tiers.has('runtimes') ? await runRuntimes(config) : undefined;
   const edgeOnnx = tiers.has('edge') ? await runEdgeOnnx(config) : undefined;
+  const warmUp = tiers.has('warmup') ? await runWarmUp(config) : undefined;
   return {
     meta: {
       quick: config.quick,
@@ -49,5 +51,6 @@ export async function runBenchmarks(options: RunOptions = {}): Promise<BenchResu
     realModel,
     runtimes,
     edgeOnnx,
+    warmUp,
   };
 }

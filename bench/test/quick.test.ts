@@ -13,9 +13,9 @@ describe('bench --quick', () => {
     const r = await runBenchmarks({ quick: true, progress: false });
 
     expect(r.meta.quick).toBe(true);
-    for (const tier of ['codec', 'e2eLarge', 'e2eSmall', 'realModel', 'runtimes', 'edgeOnnx'] as const)
+    for (const tier of ['codec', 'e2eLarge', 'e2eSmall', 'realModel', 'runtimes', 'edgeOnnx', 'warmUp'] as const)
       expect(r[tier], tier).toBeDefined();
-    const { codec, e2eLarge, e2eSmall, realModel, runtimes, edgeOnnx } = r as Required<typeof r>;
+    const { codec, e2eLarge, e2eSmall, realModel, runtimes, edgeOnnx, warmUp } = r as Required<typeof r>;
     finitePositive('codec floor request', codec.floorMs.request);
     finitePositive('codec floor response', codec.floorMs.response);
     const methods = new Set(codec.rows.map((row) => row.method));
@@ -110,6 +110,14 @@ describe('bench --quick', () => {
       expect(row.maxAbsDiff).toBeLessThan(1e-3);
     }
 
+    expect(warmUp.rows.map((row) => row.model)).toEqual(['iris-classifier.onnx', 'tf-iris']);
+    for (const row of warmUp.rows) {
+      finitePositive(`warm-up ${row.model} ratio`, row.firstRatio);
+      for (const setting of [row.cold, row.warm])
+        for (const k of ['startupMs', 'firstMs', 'steadyMs', 'firstToSteady'] as const)
+          finitePositive(`warm-up ${row.model} --warmup ${setting.warmupRounds} ${k}`, setting[k]);
+    }
+
     const md = renderMarkdown(r);
     for (const heading of [
       '## 1. Codec',
@@ -118,6 +126,7 @@ describe('bench --quick', () => {
       '## 4. Real model',
       '## 5. Runtimes',
       '## 6. ONNX at the edge',
+      '## 7. Warm-up',
     ])
       expect(md).toContain(heading);
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
-import { type GraphPipeError, tensor } from '@graphpipe/protocol';
+import { GraphPipeError, tensor } from '@graphpipe/protocol';
 import { modelPath, rejection } from '@graphpipe/test-utils';
 import { expect, test } from 'vitest';
 import { createOnnxBackend } from '../src/index.js';
@@ -58,4 +58,36 @@ test('runTimeoutMs is a positive number of milliseconds, and needs workers', asy
   await expect(createOnnxBackend(LOOP, { runTimeoutMs: 100 })).rejects.toThrow(/^runTimeoutMs needs workers/);
   for (const runTimeoutMs of [0, -1, Number.NaN, 2 ** 31])
     await expect(createOnnxBackend(LOOP, { workers: 1, runTimeoutMs })).rejects.toThrow(TypeError);
+});
+
+test("a run whose request's deadline passes is abandoned: its worker replaced, the next run answers", async () => {
+  const workers: Worker[] = [];
+  const init = workerInit(LOOP, {});
+  const spawn = () => workers[workers.push(spawnSessionWorker(init)) - 1]!;
+  const { pool } = await WorkerPool.start(1, spawn);
+  const stuckExit = once(workers[0]!, 'exit');
+  const caller = new AbortController();
+  // Taken by the one worker at once: it is running when the deadline passes.
+  const running = rejection<GraphPipeError>(pool.run(request(LONG), [], caller.signal));
+  const passed = new GraphPipeError('DEADLINE_EXCEEDED', "the request's deadline passed");
+  caller.abort(passed);
+  expect(await running).toBe(passed);
+  expect(workers).toHaveLength(2);
+  expect((await pool.run(request(5), [], live())).count!.data).toEqual(BigInt64Array.of(5n));
+  expect(await stuckExit).toEqual([1]);
+  await pool.close();
+});
+
+test('a caller that leaves mid-run does not cost a worker: the run finishes on it', async () => {
+  const workers: Worker[] = [];
+  const init = workerInit(LOOP, {});
+  const spawn = () => workers[workers.push(spawnSessionWorker(init)) - 1]!;
+  const { pool } = await WorkerPool.start(1, spawn);
+  const caller = new AbortController();
+  const running = pool.run(request(20_000), [], caller.signal);
+  // Taken by the one worker at once: it is running when the caller leaves.
+  caller.abort(new GraphPipeError('ABORTED', 'the client went away'));
+  expect((await running).count!.data).toEqual(BigInt64Array.of(20_000n));
+  expect(workers).toHaveLength(1);
+  await pool.close();
 });

@@ -91,6 +91,16 @@ export function buildProgram(): Command {
       '2',
     )
     .option('--cache-mb <n>', 'keep answers by row, up to n MiB, and run only rows not seen before', wholeNumber(1))
+    .option(
+      '--warmup <n>',
+      'run each model n rounds on its examples (or generated inputs) as it loads, before it is ready; a repository: the default',
+      wholeNumber(0),
+    )
+    .option(
+      '--request-timeout <ms>',
+      'answer an inference 504 (v2: 503) once it has taken this long, for callers that set no timeout of their own',
+      wholeNumber(1),
+    )
     .option('--no-cors', 'disable CORS headers for browser callers')
     .option('--no-ui', 'no playground page for browsers at / and /ui')
     .option(

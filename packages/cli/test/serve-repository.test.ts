@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type AddressInfo, createServer } from 'node:net';
-import { RemoteModel, tensor } from '@graphpipe/client';
+import { encodeInferRequest, RemoteModel, tensor } from '@graphpipe/client';
 import { selfSignedCertificate } from '@graphpipe/test-utils/tls';
 import { describe, expect, test } from 'vitest';
 import { cliBin, runCli, startUntil, stop } from './helpers.js';
@@ -82,6 +82,38 @@ describe('graphpipe serve <directory>', () => {
       await stop(child, 'SIGINT');
     }
   });
+
+  test('--warmup and --request-timeout apply to every model: a run past the timeout is answered 504 then, and counted', async () => {
+    const dir = await tempDir();
+    await put(dir, 'iris.onnx', { bundled: 'iris-classifier.onnx' });
+    await put(dir, 'busy-loop.onnx', { bundled: 'busy-loop.onnx' });
+    // In a worker thread, so the run can be abandoned and the server's own thread stays free.
+    await put(dir, 'busy-loop.config.yaml', 'options: { workers: 1, intraOpNumThreads: 1 }\n');
+    const { child, match } = await startUntil(
+      process.execPath,
+      [cliBin, 'serve', dir, '--port', '0', '--no-watch', '--quiet', '--warmup', '2', '--request-timeout', '300'],
+      /serving 2 model\(s\) from .* on (http:\/\/\S+)\n/,
+    );
+    const url = match[1]!;
+    try {
+      const long = encodeInferRequest({ inputs: [tensor(BigInt64Array.of(1_000_000n), [], 'int64')] });
+      const answer = await fetch(`${url}/models/busy-loop`, { method: 'POST', body: long });
+      expect(answer.status).toBe(504);
+      expect(await answer.text()).toMatch(/^Request timeout expired: model "busy-loop"/);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/^graphpipe_request_timeouts_total\{model="busy-loop",version="1"\} 1$/m);
+      expect(metrics).toMatch(/^graphpipe_model_state\{model="iris-classifier",version="1",state="READY"\} 1$/m);
+      const iris = await new RemoteModel(`${url}/models/iris-classifier`).infer(
+        tensor(new Float32Array([5.1, 3.5, 1.4, 0.2]), [1, 4]),
+      );
+      expect(iris.outputs).toHaveLength(2);
+    } finally {
+      await stop(child, 'SIGINT');
+    }
+    const refused = await runCli(['serve', dir, '--port', '0', '--request-timeout', '0']);
+    expect(refused.stderr).toMatch(/--request-timeout/);
+    expect(refused.code).not.toBe(0);
+  }, 60_000);
 
   test('--name is for one model: with a directory it is refused', async () => {
     const dir = await tempDir();

@@ -47,7 +47,8 @@ export class OnnxBackend<T extends OrtTensorLike = OrtTensorLike> implements Bac
 
   /**
    * A run is not interrupted once it starts (onnxruntime-node has no RunOptions.terminate), so the
-   * signal counts only until the run begins (with workers: until a worker takes it).
+   * signal counts only until the run begins (with workers: until a worker takes it, except that a
+   * run whose request's deadline passes is abandoned and its worker replaced).
    */
   async infer(
     inputs: Readonly<Record<string, Tensor>>,

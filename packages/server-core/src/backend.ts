@@ -28,8 +28,13 @@ export interface ModelMetadata {
 export interface InferContext {
   /** GraphPipe's opaque per-request config string, passed through unchanged ('' when absent). */
   readonly config: string;
-  /** Aborted when the caller goes away or the server gives up on the request. */
+  /** Aborted when the caller goes away or the server gives up on the request (its deadline passed, say). */
   readonly signal: AbortSignal;
+  /**
+   * When the caller stops waiting for the answer, as a `performance.now()` time, if it said (or the
+   * server has a default): the signal aborts then, with a DEADLINE_EXCEEDED error as its reason.
+   */
+  readonly deadline?: number;
 }
 
 /**

@@ -13,9 +13,11 @@ export { type CorsOptions, corsSetup } from './http/cors.js';
 export { asGraphPipeError, errorReply, jsonErrorReply } from './http/errors.js';
 export { binaryReply, type Exchange, jsonReply, type Reply, type ReplyBody, textReply } from './http/exchange.js';
 export { Lifecycle } from './http/lifecycle.js';
+export { grpcTimeoutMs, TIMEOUT_HEADER } from './http/request-timeout.js';
 export { type RouteMatch, RouteTable } from './http/routes.js';
 export { createLogger, resolveLogger } from './logger.js';
 export type { BatchingOptions } from './models/batcher.js';
+export { RequestTimeout } from './models/deadline.js';
 export {
   createFunctionBackend,
   type FunctionBackendOptions,

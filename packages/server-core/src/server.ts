@@ -19,7 +19,7 @@ export function createServerCore(backends: Backend | readonly Backend[], options
   const { metrics } = options;
 
   const routes = new RouteTable();
-  addHealthRoutes(routes, lifecycle);
+  addHealthRoutes(routes, lifecycle, models);
   if (metrics) {
     routes.add('GET', '/metrics', {
       protocol: 'http',

@@ -1,12 +1,13 @@
 /**
  * A fixed number of session workers, each running one request at a time. Requests wait in a FIFO
  * queue while every worker is busy. A worker that dies is replaced, and its request fails; so is
- * one whose run outlasts `runTimeoutMs`, and that run fails with DEADLINE_EXCEEDED.
+ * one whose run outlasts `runTimeoutMs`, and that run fails with DEADLINE_EXCEEDED, and one whose
+ * request's deadline passes mid-run (its signal aborts with DEADLINE_EXCEEDED): it is abandoned.
  */
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import type { SessionIO } from '@graphpipe/onnx-common';
-import { GraphPipeError } from '@graphpipe/protocol';
+import { GraphPipeError, isGraphPipeError } from '@graphpipe/protocol';
 import type { RunOutputs, RunRequest, WorkerReply } from './worker-protocol.js';
 
 interface Job {
@@ -29,6 +30,8 @@ interface Slot {
   job?: Job;
   /** Fails the job when its run outlasts runTimeoutMs. */
   deadline?: NodeJS.Timeout;
+  /** Stops watching the running job's signal for its deadline. */
+  unwatch?: () => void;
 }
 
 export interface WorkerPoolOptions {
@@ -150,6 +153,7 @@ export class WorkerPool {
       return;
     }
     clearTimeout(slot.deadline);
+    slot.unwatch?.();
     // An idle worker must not keep the process alive; a busy one must, or a pending run could be cut off.
     slot.worker.unref();
     if (reply.kind === 'ready') {
@@ -165,6 +169,7 @@ export class WorkerPool {
 
   #onExit(slot: Slot, reason: string): void {
     clearTimeout(slot.deadline);
+    slot.unwatch?.();
     this.#retired.delete(slot);
     // A retired worker was replaced when it was retired.
     if (!this.#slots.delete(slot)) return;
@@ -191,7 +196,27 @@ export class WorkerPool {
       slot.worker.ref();
       slot.worker.postMessage(job.request, [...job.transfer]);
       if (this.#runTimeoutMs !== undefined) slot.deadline = setTimeout(() => this.#timeOut(slot), this.#runTimeoutMs);
+      this.#watchDeadline(slot, job);
     }
+  }
+
+  /**
+   * A run whose request's deadline passes is abandoned as one that outlasts runTimeoutMs is: the
+   * caller has its answer already, and the next request should not wait for this run to end.
+   * Other aborts (a caller gone) let the run finish: replacing a worker means loading the model again.
+   */
+  #watchDeadline(slot: Slot, job: Job): void {
+    const { signal } = job;
+    const passed = () => isGraphPipeError(signal.reason) && signal.reason.code === 'DEADLINE_EXCEEDED';
+    const onAbort = () => {
+      if (slot.job === job && passed()) this.#abandon(slot, signal.reason as GraphPipeError);
+    };
+    // Not aborted yet: a queued job's own listener takes it out of the queue when it is.
+    signal.addEventListener('abort', onAbort, { once: true });
+    slot.unwatch = () => {
+      signal.removeEventListener('abort', onAbort);
+      slot.unwatch = undefined;
+    };
   }
 
   /**
@@ -204,16 +229,24 @@ export class WorkerPool {
    * invites an immediate retry, which would most likely run just as long.
    */
   #timeOut(slot: Slot): void {
-    const job = slot.job!;
-    slot.job = undefined;
-    this.#slots.delete(slot);
-    this.#retired.set(slot, new Promise((resolve) => slot.worker.once('exit', resolve)));
-    job.reject(
+    this.#abandon(
+      slot,
       new GraphPipeError(
         'DEADLINE_EXCEEDED',
         `the ONNX run took longer than runTimeoutMs (${this.#runTimeoutMs} ms); its worker was replaced`,
       ),
     );
+  }
+
+  /** Fails the slot's job with `error`, retires its worker (see #timeOut) and puts a new one in its place. */
+  #abandon(slot: Slot, error: GraphPipeError): void {
+    const job = slot.job!;
+    slot.job = undefined;
+    clearTimeout(slot.deadline);
+    slot.unwatch?.();
+    this.#slots.delete(slot);
+    this.#retired.set(slot, new Promise((resolve) => slot.worker.once('exit', resolve)));
+    job.reject(error);
     if (this.#closing) return;
     this.#add();
     this.#dispatch();

@@ -21,6 +21,8 @@ export interface ServeCommandOptions {
   maxBatchSize?: string;
   maxBatchDelay: string;
   cacheMb?: string;
+  warmup?: string;
+  requestTimeout?: string;
   shutdownGrace: string;
   drainTimeout: string;
   quiet?: boolean;
@@ -46,6 +48,8 @@ export async function serveCommand(model: string, opts: ServeCommandOptions): Pr
       ? { maxBatchSize: Number(opts.maxBatchSize), maxDelayMs: Number(opts.maxBatchDelay) }
       : undefined,
     cache: opts.cacheMb ? { maxBytes: Number(opts.cacheMb) * 1024 * 1024 } : undefined,
+    warmup: opts.warmup ? Number(opts.warmup) : undefined,
+    requestTimeoutMs: opts.requestTimeout ? Number(opts.requestTimeout) : undefined,
     // Quiet drops the request lines (info), not warnings and errors (a model that failed to load).
     logger: opts.quiet ? createLogger('warn') : undefined,
     shutdownGraceMs: Number(opts.shutdownGrace),

@@ -7,6 +7,7 @@ import type { BodyPool } from './body-pool.js';
 import type { ByteBudget } from './budget.js';
 import { type Coding, requestCoding } from './encoding.js';
 import type { Exchange, Reply } from './exchange.js';
+import { grpcTimeoutMs, TIMEOUT_HEADER } from './request-timeout.js';
 
 /** One endpoint: how it answers, how its errors look, and whether it answers during shutdown. */
 export interface Route {
@@ -35,6 +36,8 @@ export interface ContextShared {
   readonly budget: ByteBudget;
   /** Memory for bodies, reused across requests. */
   readonly pool: BodyPool;
+  /** The server's default time for an inference, in ms, when the caller gives none. */
+  readonly requestTimeoutMs?: number | undefined;
 }
 
 /**
@@ -51,6 +54,13 @@ export class RequestContext {
   replied = false;
   /** The coding the body came in, once read compressed: a caller that compresses may have binary answers compressed. */
   bodyCoding: Coding | undefined;
+  /**
+   * When the caller stops waiting for its inference, as a performance.now() time: set by a
+   * protocol that carries one (v2's `timeout` parameter, a gRPC call's deadline). Left unset, a
+   * run takes it from the grpc-timeout header, else from the server's requestTimeoutMs, counted
+   * from when the request reaches its model.
+   */
+  deadline: number | undefined;
   private collector: BodyCollector | undefined;
   private held: ServedModel | undefined;
 
@@ -108,9 +118,15 @@ export class RequestContext {
     return model;
   }
 
-  /** What a model run is told of this request: its config, and the signal, made only if read. */
+  /** What a model run is told of this request: its config, its deadline, and the signal, made only if read. */
   run(config: string): InferContext {
-    return new RequestRun(this, config);
+    return new RequestRun(this, config, this.deadline ?? this.defaultDeadline());
+  }
+
+  private defaultDeadline(): number | undefined {
+    const header = this.exchange.header(TIMEOUT_HEADER);
+    const ms = header === undefined ? this.shared.requestTimeoutMs : grpcTimeoutMs(header);
+    return ms === undefined ? undefined : performance.now() + ms;
   }
 
   /** Once the reply is out: gives the body's memory back for reuse and releases the model. */
@@ -127,6 +143,7 @@ class RequestRun implements InferContext {
   constructor(
     private readonly request: RequestContext,
     readonly config: string,
+    readonly deadline: number | undefined,
   ) {}
 
   // Made only when something reads it: most answers come before it is needed.

@@ -14,6 +14,7 @@ import { answerCoding } from './encoding.js';
 import { asGraphPipeError, errorReply, SHUTTING_DOWN } from './errors.js';
 import { compressed, type Exchange, type Reply } from './exchange.js';
 import type { Lifecycle } from './lifecycle.js';
+import { checkedTimeout } from './request-timeout.js';
 import { NO_PARAMS, type RouteTable } from './routes.js';
 
 /** The server's options; its ModelLimits are every model's defaults. */
@@ -22,6 +23,11 @@ export interface ServerCoreOptions extends ModelLimits {
   maxBodyBytes?: number;
   /** Time allowed for a request body to arrive, in ms (408 after). Default 30 000. */
   bodyTimeoutMs?: number;
+  /**
+   * How long an inference may take, in ms, from when its request reaches the model (its body read),
+   * for callers that set no deadline of their own (see RequestContext.deadline). Default: none.
+   */
+  requestTimeoutMs?: number;
   /** Decoder bounds: elements per tensor, tensors per request, rank. */
   decodeLimits?: Partial<DecodeLimits>;
   /** Request body bytes held at once across all requests (503 beyond). Default 4 × maxBodyBytes. */
@@ -115,7 +121,12 @@ export function runRequests(
     timeoutMs: options.bodyTimeoutMs ?? 30_000,
   };
   const budget = new ByteBudget(options.maxInflightBytes ?? 4 * bodyLimits.maxBytes);
-  const shared = { bodyLimits, budget, pool: new BodyPool(budget) };
+  const shared = {
+    bodyLimits,
+    budget,
+    pool: new BodyPool(budget),
+    requestTimeoutMs: checkedTimeout(options.requestTimeoutMs),
+  };
   const tokens: Tokens = { models: options.authToken, admin: options.adminToken };
   const { logger = false, metrics } = options;
 

@@ -90,6 +90,12 @@ export function createMetrics(source: () => MetricsSource, options: MetricsOptio
     labelNames: ['model', 'version', 'result'],
     registers: [registry],
   });
+  const timeouts = new Counter({
+    name: 'graphpipe_request_timeouts_total',
+    help: "Inferences answered at their deadline (the caller's timeout, or the server's) before their model answered",
+    labelNames: ['model', 'version'],
+    registers: [registry],
+  });
   new Gauge({
     name: 'graphpipe_cache_bytes',
     help: 'Bytes of answers held in the row cache',
@@ -143,6 +149,9 @@ export function createMetrics(source: () => MetricsSource, options: MetricsOptio
       const labels = { model: model.name, version: model.version };
       if (hits) cacheRows.inc({ ...labels, result: 'hit' }, hits);
       if (misses) cacheRows.inc({ ...labels, result: 'miss' }, misses);
+    },
+    timedOut(model) {
+      timeouts.inc({ model: model.name, version: model.version });
     },
     observeRepository(repository) {
       repository.on('loaded', ({ name, version }) => loads.inc({ model: name, version }));

@@ -73,6 +73,10 @@ class FunctionCall implements FunctionContext {
   get signal(): AbortSignal {
     return this.run.signal;
   }
+
+  get deadline(): number | undefined {
+    return this.run.deadline;
+  }
 }
 
 function byName(result: FunctionResult, outputNames: readonly string[]): Readonly<Record<string, Tensor>> {

@@ -15,4 +15,9 @@ export interface ModelLimits<Off extends false = never> {
   readonly batching?: BatchingOptions | Off;
   /** A row cache: keep answers by row and run only rows not seen before (`{ maxBytes }`). Off by default. */
   readonly cache?: RowCacheOptions | Off;
+  /**
+   * Warm-up rounds run when a version loads, before it is READY (each round runs the model once per
+   * inference slot; see ServedModel.warmUp). Default 0.
+   */
+  readonly warmup?: number;
 }

@@ -2,6 +2,7 @@ import { checkModelName, GraphPipeError, type Tensor } from '@graphpipe/protocol
 import type { Backend, InferContext, ModelMetadata } from '../backend.js';
 import { asGraphPipeError } from '../http/errors.js';
 import { Batcher, type BatchingOptions } from './batcher.js';
+import { RequestTimeout, runBy } from './deadline.js';
 import { checkExamples } from './examples.js';
 import { ConcurrencyLimiter } from './limiter.js';
 import type { ModelLimits } from './limits.js';
@@ -10,6 +11,7 @@ import { type ModelSignature, signatureOf } from './resolve.js';
 import { RowCache } from './row-cache.js';
 import { concatRows, haveRows, ownRows, rowsOf, sliceRows } from './rows.js';
 import { ModelStats } from './stats.js';
+import { warmUpInputs } from './warm-up.js';
 
 /** What a refused name's error adds: where a name is given. */
 const NAME_IT = "serve it under another name (the CLI's --name, or the backend's name option)";
@@ -31,6 +33,8 @@ export interface ModelEvents {
   batched?(model: ServedModel, requests: number, rows: number, waitedSeconds: readonly number[]): void;
   /** A request's rows were looked up in the row cache. */
   cacheLookup?(model: ServedModel, hits: number, misses: number): void;
+  /** A request's deadline passed before the model answered it. */
+  timedOut?(model: ServedModel): void;
 }
 
 /**
@@ -51,6 +55,8 @@ export class ServedModel {
   readonly concurrency: number;
   /** Its dynamic batching, when on. */
   readonly batching: BatchingOptions | undefined;
+  /** Warm-up rounds it runs before it is served (see warmUp). */
+  readonly warmup: number;
   /** Its inferences so far, whichever protocol asked for them. */
   readonly stats = new ModelStats();
   private readonly limiter: ConcurrencyLimiter;
@@ -84,6 +90,9 @@ export class ServedModel {
     this.events = options.events;
     const batching = options.batching;
     this.batching = batching;
+    this.warmup = options.warmup ?? 0;
+    if (!(Number.isSafeInteger(this.warmup) && this.warmup >= 0))
+      throw new RangeError(`warmup must be a whole number of rounds (0 or more), got ${this.warmup}`);
     if (batching) {
       this.batcher = new Batcher(
         (i, o, c, rows) => this.runOnce(i, o, c, rows),
@@ -131,11 +140,62 @@ export class ServedModel {
   }
 
   /**
+   * Runs the backend `this.warmup` rounds on the inputs warmUpInputs makes (the model's examples,
+   * or inputs of its declared shapes), each round once per inference slot at once, so that every
+   * instance or worker behind the slots warms up (as Triton warms each instance). Its statistics
+   * do not count them. Rejects with the first failure, saying it was the warm-up.
+   */
+  async warmUp(): Promise<void> {
+    if (this.warmup === 0) return;
+    const inputs = warmUpInputs(this.metadata, this.signature, this.batching);
+    const outputs = this.signature.defaultOutputs;
+    const context: InferContext = { config: '', signal: new AbortController().signal };
+    try {
+      for (let round = 0; round < this.warmup; round++) {
+        const runs = Array.from({ length: this.concurrency }, () => this.backend.infer(inputs, outputs, context));
+        const results = await Promise.all(runs);
+        for (const result of results) pick(result, outputs);
+      }
+    } catch (err) {
+      throw new GraphPipeError(
+        'UNAVAILABLE',
+        `model "${this.name}" version ${this.version} failed its warm-up: ${asGraphPipeError(err).message}`,
+        { cause: err },
+      );
+    }
+  }
+
+  /**
    * The requested outputs, in order: from the row cache where it has them, else from the backend
    * (in a batch with other requests when batching is on, once a slot is free). Inputs must
-   * already be checked against the signature (resolveRequest).
+   * already be checked against the signature (resolveRequest). With a deadline in the context,
+   * it answers by then (see runBy): a request still waiting never runs.
    */
   infer(
+    inputs: Readonly<Record<string, Tensor>>,
+    outputNames: readonly string[],
+    context: InferContext,
+  ): Promise<Tensor[]> {
+    if (context.deadline === undefined) return this.inferNow(inputs, outputNames, context);
+    // Held until the run itself is over: an answer at the deadline must not let the version
+    // close under a run that goes on.
+    this.acquire();
+    return runBy(
+      context.deadline,
+      context,
+      () => this.timedOut(),
+      (bounded) => this.inferNow(inputs, outputNames, bounded),
+      () => this.release(),
+    );
+  }
+
+  /** The answer to a request whose deadline passed, counted. */
+  private timedOut(): RequestTimeout {
+    this.events?.timedOut?.(this);
+    return new RequestTimeout(this.name);
+  }
+
+  private inferNow(
     inputs: Readonly<Record<string, Tensor>>,
     outputNames: readonly string[],
     context: InferContext,
@@ -235,6 +295,9 @@ export class ServedModel {
     const started = performance.now();
     let running: Promise<Readonly<Record<string, Tensor>>>;
     try {
+      // A slot freed by a run that blocked the event loop goes to the next request before its
+      // deadline's timer has had a turn to fire: one whose deadline has passed must not run.
+      if (context.deadline !== undefined && started >= context.deadline) throw this.timedOut();
       running = Promise.resolve(this.backend.infer(inputs, outputNames, context));
     } catch (err) {
       running = Promise.reject(err);

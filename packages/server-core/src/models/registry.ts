@@ -42,17 +42,64 @@ export class ModelRegistry {
   /** Each name's latest version in service, worked out when its versions change, not per request. */
   private readonly latest = new Map<string, ServedModel>();
   private defaultName: string | undefined;
+  /** Warm-ups `add` started and that have not finished. */
+  private readonly warming = new Set<Promise<void>>();
 
   constructor(private readonly options: RegistryOptions = {}) {
     this.defaultName = options.defaultModel;
   }
 
-  /** Serves a backend (as a new version, or in place of the same version) with the registry's defaults. */
+  /**
+   * Serves a backend (as a new version, or in place of the same version) with the registry's
+   * defaults. One that warms up (`warmup`) is served once it has, in the background: its version
+   * is LOADING meanwhile (see `load`, and `warmedUp` to wait for it).
+   */
   add(backend: Backend, as: ServeAs = {}): ServedModel {
+    const model = this.create(backend, as);
+    if (model.warmup === 0) {
+      this.serve(model);
+      return model;
+    }
+    const warming = this.warmThenServe(model).catch((err: unknown) => {
+      // Nobody else holds it: it closes here, and `warmedUp` reports why.
+      model.retire().catch(() => {});
+      throw err;
+    });
+    this.warming.add(warming);
+    void warming.then(
+      () => this.warming.delete(warming),
+      () => this.warming.delete(warming),
+    );
+    return model;
+  }
+
+  /**
+   * Serves a backend once it has warmed up (ServeAs.warmup, else the registry's default): its
+   * version is LOADING until then, so readiness and the index say so. A failed warm-up marks the
+   * version UNAVAILABLE with the reason (a version in service stays in service) and rejects; the
+   * caller then closes the backend.
+   */
+  async load(backend: Backend, as: ServeAs = {}): Promise<ServedModel> {
+    const model = this.create(backend, as);
+    await this.warmThenServe(model);
+    return model;
+  }
+
+  /** Whether a model `add` was given is still warming up (the server is not ready to serve it yet). */
+  get warmingUp(): boolean {
+    return this.warming.size > 0;
+  }
+
+  /** Resolves once the warm-ups `add` started have finished; rejects with the first that failed. */
+  async warmedUp(): Promise<void> {
+    await Promise.all(this.warming);
+  }
+
+  private create(backend: Backend, as: ServeAs): ServedModel {
     const { serverName = SERVER_NAME, concurrency, maxQueue, events } = this.options;
     const batching = as.batching ?? this.options.batching;
     const cache = as.cache ?? this.options.cache;
-    const model = new ServedModel(backend, {
+    return new ServedModel(backend, {
       serverName,
       concurrency: as.concurrency ?? concurrency,
       maxQueue: as.maxQueue ?? maxQueue,
@@ -60,10 +107,22 @@ export class ModelRegistry {
       version: as.version,
       batching: batching || undefined,
       cache: cache || undefined,
+      warmup: as.warmup ?? this.options.warmup,
       events,
     });
+  }
+
+  private async warmThenServe(model: ServedModel): Promise<void> {
+    if (model.warmup > 0) {
+      this.mark(model.name, model.version, 'LOADING');
+      try {
+        await model.warmUp();
+      } catch (err) {
+        this.mark(model.name, model.version, 'UNAVAILABLE', (err as Error).message);
+        throw err;
+      }
+    }
     this.serve(model);
-    return model;
   }
 
   /** The model for requests that name none; undefined: the only model, if there is one. */
@@ -159,6 +218,8 @@ export class ModelRegistry {
 
   /** Takes every model out of service. */
   async close(): Promise<void> {
+    // A version still warming up would otherwise be served after the others closed.
+    await Promise.allSettled(this.warming);
     await Promise.all(this.names().map((name) => this.unserve(name)));
   }
 

@@ -17,6 +17,7 @@ import { jsonErrorReply } from '../http/errors.js';
 import { JSON_TYPE, jsonReply, type Reply } from '../http/exchange.js';
 import type { Lifecycle } from '../http/lifecycle.js';
 import type { RouteTable } from '../http/routes.js';
+import { RequestTimeout } from '../models/deadline.js';
 import { SERVER_VERSION } from '../models/metadata.js';
 import type { ServedModel } from '../models/model.js';
 import { modelName, versionOf } from '../models/names.js';
@@ -51,7 +52,7 @@ export function addV2Routes(
 ): void {
   const route = (handle: Route['handle'], extra: Partial<Route> = {}): Route => ({
     protocol: 'v2',
-    errorReply: jsonErrorReply,
+    errorReply: v2ErrorReply,
     handle,
     ...extra,
   });
@@ -137,6 +138,9 @@ export function addV2Routes(
     const body = await ctx.readBody({ shared: model.backend.sharedInputs, alignAt: binaryOffsetOf(header) });
     const request = decodeV2Request(body, header, options.decodeLimits);
     ctx.kind = 'infer';
+    if (request.kind === 'infer' && request.parameters?.timeout !== undefined) {
+      ctx.deadline = deadlineOf(request.parameters.timeout);
+    }
     const asked = asInferRequest(request, model, options.decodeLimits);
     const { inputs, outputNames, answerNames } = resolveRequest(asked, model.signature);
     const outputs = await model.infer(inputs, outputNames, ctx.run(asked.config));
@@ -181,6 +185,26 @@ function notReady(models: ModelRegistry, lifecycle: Lifecycle<unknown>): string 
     if (state === 'UNAVAILABLE') return `version ${version} of model "${name}" failed to load: ${reason}`;
   }
   return undefined;
+}
+
+/**
+ * The deadline the `timeout` parameter sets: microseconds from now, a whole number, as Triton
+ * reads it; 0 sets none (the server's default applies).
+ */
+function deadlineOf(timeout: unknown): number | undefined {
+  if (typeof timeout !== 'number' || !Number.isSafeInteger(timeout) || timeout < 0) {
+    throw new GraphPipeError(
+      'INVALID_ARGUMENT',
+      `parameters.timeout must be a whole number of microseconds, got ${JSON.stringify(timeout)}`,
+    );
+  }
+  return timeout === 0 ? undefined : performance.now() + timeout / 1000;
+}
+
+/** Errors as `{"error": …}`; a request whose deadline passed gets 503, Triton's answer to its `timeout`. */
+function v2ErrorReply(error: GraphPipeError): Reply {
+  if (!(error instanceof RequestTimeout)) return jsonErrorReply(error);
+  return jsonErrorReply(new GraphPipeError(error.code, error.message, { status: 503 }));
 }
 
 /**

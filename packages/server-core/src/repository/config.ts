@@ -37,7 +37,17 @@ export const fileConfigNames = (stem: string) => CONFIG_EXTENSIONS.map((ext) => 
 /** A config file's name, which is never taken for a model (a composition) itself. */
 export const isConfigFile = (name: string) => /(^|\.)config\.(json|ya?ml)$/.test(name);
 
-const KEYS = new Set(['name', 'versions', 'options', 'concurrency', 'maxQueue', 'batching', 'cache', 'device']);
+const KEYS = new Set([
+  'name',
+  'versions',
+  'options',
+  'concurrency',
+  'maxQueue',
+  'batching',
+  'cache',
+  'device',
+  'warmup',
+]);
 
 /** Reads and checks a config; throws an Error naming the file and the field at fault. */
 export async function readModelConfig(path: string): Promise<ModelConfig> {
@@ -69,6 +79,7 @@ export async function readModelConfig(path: string): Promise<ModelConfig> {
   if (raw.maxQueue !== undefined) config.maxQueue = wholeNumber(raw.maxQueue, 0, `${where}: maxQueue`);
   if (raw.batching !== undefined) config.batching = batching(raw.batching, where);
   if (raw.cache !== undefined) config.cache = cache(raw.cache, where);
+  if (raw.warmup !== undefined) config.warmup = wholeNumber(raw.warmup, 0, `${where}: warmup`);
   if (raw.device !== undefined) {
     if (raw.device !== 'cpu' && raw.device !== 'cuda') throw new Error(`${where}: device must be cpu or cuda`);
     config.device = raw.device;

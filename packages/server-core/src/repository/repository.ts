@@ -324,13 +324,15 @@ export class ModelRepository extends EventEmitter<RepositoryEvents> implements R
       }
       const replaced = models.versionsOf(name).find((m) => m.version === version);
       try {
-        models.add(backend, {
+        // Served once warmed up (LOADING until then); a failed warm-up fails the load.
+        await models.load(backend, {
           name,
           version,
           concurrency: entry.config.concurrency,
           maxQueue: entry.config.maxQueue,
           batching: entry.config.batching,
           cache: entry.config.cache,
+          warmup: entry.config.warmup,
         });
       } catch (err) {
         await backend.close?.();

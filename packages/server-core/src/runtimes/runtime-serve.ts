@@ -96,6 +96,11 @@ function runtimeCore(
   let core: ServerCore | undefined;
   const metrics = options.metrics === false ? undefined : createMetrics(() => core!);
   core = createServerCore(backends, { ...options, logger, metrics });
+  // These entry points serve at once: a model that warms up serves once it has (readiness says
+  // when), and one whose warm-up fails is UNAVAILABLE, with the reason in the log.
+  core.models.warmedUp().catch((err: unknown) => {
+    if (logger) logger.error({ err }, (err as Error).message);
+  });
   return { core, logger, handler: fetchHandlerFor(core, options.cors) };
 }
 

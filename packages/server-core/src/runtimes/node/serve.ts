@@ -73,6 +73,13 @@ export async function serve(backends: Backend | readonly Backend[], options: Ser
   core = createServerCore(backends, { ...options, logger, metrics });
   const served = core;
   const { repository, tls } = options;
+  try {
+    // Models that warm up are ready before the server listens, as a repository's are.
+    await served.models.warmedUp();
+  } catch (err) {
+    await served.close();
+    throw err;
+  }
   if (repository) {
     metrics?.observeRepository(repository);
     await repository.start(served, { logger });
