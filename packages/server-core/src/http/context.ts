@@ -1,6 +1,9 @@
 import type { GraphPipeError } from '@graphpipe/protocol';
+import type { Context } from '@opentelemetry/api';
 import type { InferContext } from '../backend.js';
 import type { ServedModel } from '../models/model.js';
+import type { RequestTrace } from '../tracing/request-trace.js';
+import { endWhenSettled, type TracedRun } from '../tracing/spans.js';
 import type { Access } from './auth.js';
 import { BodyCollector, type BodyLimits } from './body.js';
 import type { ByteBudget } from './budget.js';
@@ -48,6 +51,8 @@ export class RequestContext {
   replied = false;
   /** The coding the body came in, once read compressed: a caller that compresses may have binary answers compressed. */
   bodyCoding: Coding | undefined;
+  /** Its span and trace context, when an OpenTelemetry SDK is registered (see tracing/). */
+  trace: RequestTrace | undefined;
   private collector: BodyCollector | undefined;
   private held: ServedModel | undefined;
 
@@ -88,7 +93,12 @@ export class RequestContext {
     );
     this.collector = collector;
     this.bodyCoding = coding;
-    return exchange.readBody(collector, bodyLimits, coding);
+    if (!this.trace) return exchange.readBody(collector, bodyLimits, coding);
+    const span = this.trace.child('read body');
+    return endWhenSettled(span, exchange.readBody(collector, bodyLimits, coding)).then((body) => {
+      this.trace?.span.setAttribute('http.request.body.size', body.length);
+      return body;
+    });
   }
 
   /**
@@ -121,11 +131,15 @@ export class RequestContext {
 }
 
 /** A class rather than an object literal with a getter: cheaper to make once per request. */
-class RequestRun implements InferContext {
+class RequestRun implements TracedRun {
+  readonly traceContext: Context | undefined;
+
   constructor(
     private readonly request: RequestContext,
     readonly config: string,
-  ) {}
+  ) {
+    this.traceContext = request.trace?.context;
+  }
 
   // Made only when something reads it: most answers come before it is needed.
   get signal(): AbortSignal {
