@@ -3,7 +3,7 @@ import type { Context } from '@opentelemetry/api';
 import type { InferContext } from '../backend.js';
 import type { ServedModel } from '../models/model.js';
 import type { RequestTrace } from '../tracing/request-trace.js';
-import { endWhenSettled, type TracedRun } from '../tracing/spans.js';
+import { type TracedRun, traceBodyRead } from '../tracing/spans.js';
 import type { Access } from './auth.js';
 import { BodyCollector, type BodyLimits } from './body.js';
 import type { ByteBudget } from './budget.js';
@@ -93,12 +93,9 @@ export class RequestContext {
     );
     this.collector = collector;
     this.bodyCoding = coding;
-    if (!this.trace) return exchange.readBody(collector, bodyLimits, coding);
-    const span = this.trace.child('read body');
-    return endWhenSettled(span, exchange.readBody(collector, bodyLimits, coding)).then((body) => {
-      this.trace?.span.setAttribute('http.request.body.size', body.length);
-      return body;
-    });
+    const read = exchange.readBody(collector, bodyLimits, coding);
+    // No closure here: this runs for every request, traced or not.
+    return this.trace ? traceBodyRead(this.trace, read) : read;
   }
 
   /**

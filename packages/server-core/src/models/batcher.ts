@@ -1,7 +1,7 @@
 import { GraphPipeError, type Tensor } from '@graphpipe/protocol';
 import type { Context, Span } from '@opentelemetry/api';
 import type { InferContext } from '../backend.js';
-import { startBatchSpan, startSpan, traceContextOf, withTraceContext } from '../tracing/spans.js';
+import { endWhenSettled, startBatchSpan, startSpan, traceContextOf, withTraceContext } from '../tracing/spans.js';
 import { concatRows, haveRows, sliceRows } from './rows.js';
 
 export interface BatchingOptions {
@@ -159,7 +159,7 @@ export class Batcher {
     if (entries.length === 0) return;
     const traced = startBatchSpan(entries, group.rows);
     if (!traced) void this.runBatch(group, entries);
-    else void this.runBatch(group, entries, traced.context).finally(() => traced.span.end());
+    else void endWhenSettled(traced.span, this.runBatch(group, entries, traced.context));
   }
 
   /** `traced`: the batch span's context, when its requests are traced. */

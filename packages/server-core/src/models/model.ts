@@ -242,7 +242,7 @@ export class ServedModel {
     try {
       const traced = traceContextOf(context);
       running = traced
-        ? traceRun(traced, this, rows, () => this.backend.infer(inputs, outputNames, context))
+        ? traceRun(traced, this, rows, inputs, outputNames, context)
         : Promise.resolve(this.backend.infer(inputs, outputNames, context));
     } catch (err) {
       running = Promise.reject(err);

@@ -178,7 +178,9 @@ export function closeOnSignals(
       if (logger) logger.info({ signal }, 'shutting down');
       close(signal === 'SIGINT' ? { graceMs: 0 } : {}).then(
         async () => {
-          await beforeExit?.().catch((err: unknown) => logger && logger.warn({ err }, 'before exit'));
+          await beforeExit?.().catch((err: unknown) => {
+            if (logger) logger.warn({ err }, 'before exit failed');
+          });
           exit(0);
         },
         (err: unknown) => {

@@ -1,5 +1,6 @@
+import type { Tensor } from '@graphpipe/protocol';
 import { type Attributes, type Context, context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { InferContext } from '../backend.js';
+import type { Backend, InferContext } from '../backend.js';
 import type { RequestTrace } from './request-trace.js';
 import { installedTracer } from './tracer.js';
 
@@ -70,10 +71,11 @@ export function withActiveSpan<R>(parent: Context, span: Span, fn: () => R): R {
   return context.with(trace.setSpan(parent, span), fn);
 }
 
-/** A served model version, as its spans name it. */
-export interface ModelIdentity {
+/** A served model version, as its spans name it, and the backend it runs. */
+export interface TracedModel {
   readonly name: string;
   readonly version: string;
+  readonly backend: Backend;
 }
 
 /** Tells the request's span how many rows it asked for. */
@@ -83,26 +85,37 @@ export function noteRows(parent: Context, rows: number | undefined): void {
 
 /**
  * One run of the backend in a span of its own, active while it runs: a backend that calls
- * another server (a composition's remote member) carries the trace there.
+ * another server (a composition's remote member) carries the trace there. The run's arguments
+ * come one by one, so a caller that traces nothing makes no closure for them.
  */
-export function traceRun<T>(
+export function traceRun(
   parent: Context,
-  model: ModelIdentity,
+  model: TracedModel,
   rows: number | undefined,
-  run: () => T | Promise<T>,
-): Promise<T> {
+  inputs: Readonly<Record<string, Tensor>>,
+  outputNames: readonly string[],
+  run: InferContext,
+): Promise<Readonly<Record<string, Tensor>>> {
   const span = startSpan(parent, 'backend run', {
     'graphpipe.model.name': model.name,
     'graphpipe.model.version': model.version,
     'graphpipe.batch.rows': rows ?? 1,
   });
-  let running: Promise<T>;
+  let running: Promise<Readonly<Record<string, Tensor>>>;
   try {
-    running = Promise.resolve(withActiveSpan(parent, span, run));
+    running = Promise.resolve(withActiveSpan(parent, span, () => model.backend.infer(inputs, outputNames, run)));
   } catch (err) {
     running = Promise.reject(err);
   }
   return endWhenSettled(span, running);
+}
+
+/** Reads a request's body in a span of its own, and tells the request's span its size. */
+export function traceBodyRead(request: RequestTrace, read: Promise<Uint8Array>): Promise<Uint8Array> {
+  return endWhenSettled(request.child('read body'), read).then((body) => {
+    request.span.setAttribute('http.request.body.size', body.length);
+    return body;
+  });
 }
 
 /** A batch run's span and the context its run starts from. */
