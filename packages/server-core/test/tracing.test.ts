@@ -1,5 +1,5 @@
 import { RemoteModel, tensor } from '@graphpipe/client';
-import { createFunctionBackend } from '@graphpipe/server-core';
+import { createFetchHandler, createFunctionBackend, createServerCore } from '@graphpipe/server-core';
 import { idsOf, type ReadableSpan, startTracing } from '@graphpipe/test-utils/tracing';
 import { SpanKind } from '@opentelemetry/api';
 import { afterAll, describe, expect, test, vi } from 'vitest';
@@ -105,6 +105,23 @@ describe('tracing', () => {
     const failed = tracing.spans().find((s) => s.attributes['error.type'])!;
     expect(failed.attributes).toMatchObject({ 'http.response.status_code': 400, 'error.type': 'INVALID_ARGUMENT' });
     expect(idsOf(failed).parentId).toBe(caller.spanId);
+  });
+
+  test("the web entry (fetch handler: Bun, Deno, Workers) takes the caller's traceparent too", async () => {
+    const core = createServerCore(double('web'));
+    const handler = createFetchHandler(core);
+    const caller = callerSpan();
+    const response = await handler(
+      new Request('http://example.test:8787/v2/models/web/infer', {
+        method: 'POST',
+        headers: { traceparent: caller.traceparent, 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: [{ name: 'x', shape: [1, 2], datatype: 'FP32', data: [1, 2] }] }),
+      }),
+    );
+    expect(response.status).toBe(200);
+    const span = expectRequestTree(await traceOf(caller.traceId, 5), caller, 'POST /v2/models/:name/infer');
+    expect(span.attributes).toMatchObject({ 'graphpipe.protocol': 'v2', 'http.response.status_code': 200 });
+    await core.close();
   });
 
   test('a batch run is one span, linked to the span of every request in it', async () => {
