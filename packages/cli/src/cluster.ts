@@ -36,14 +36,24 @@ export function announce(summary: string): void {
   else console.log(summary);
 }
 
-/** In a worker: what the primary asks of it, and the repository changes it has every worker apply. */
-export function joinCluster(handle: ServerHandle, repository?: ModelRepository): void {
+/**
+ * In a worker: what the primary asks of it, and the repository changes it has every worker apply.
+ * `beforeExit` runs once it has closed (flushing traces).
+ */
+export function joinCluster(
+  handle: ServerHandle,
+  repository?: ModelRepository,
+  beforeExit?: () => Promise<void>,
+): void {
   if (!cluster.isWorker) return;
   applyChanges(repository);
   process.on('message', (message: Message) => {
     if (message?.type === SHUTDOWN) {
       handle.close(message.graceMs === undefined ? {} : { graceMs: message.graceMs }).then(
-        () => process.exit(0),
+        async () => {
+          await beforeExit?.().catch(() => {});
+          process.exit(0);
+        },
         () => process.exit(1),
       );
     }

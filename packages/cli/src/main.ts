@@ -116,6 +116,12 @@ export function buildProgram(): Command {
       '10000',
     )
     .option('-q, --quiet', 'no request log lines (warnings and errors stay)')
+    .option(
+      '--otlp-endpoint <url>',
+      'trace requests with OpenTelemetry, exporting spans over OTLP/HTTP to this collector (e.g. http://127.0.0.1:4318); ' +
+        'also on when OTEL_EXPORTER_OTLP_ENDPOINT is set; the service is OTEL_SERVICE_NAME (default graphpipe); ' +
+        'needs the optional OpenTelemetry SDK packages',
+    )
     .action(serveCommand);
 
   program

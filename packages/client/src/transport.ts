@@ -9,6 +9,7 @@ import {
 } from '@graphpipe/protocol';
 import { outgoingBody, readAll } from './body.js';
 import { acceptEncoding, type Compression, compressBody } from './compression.js';
+import { traceHeaders } from './trace-headers.js';
 
 export interface PostOptions {
   readonly fetch: typeof fetch;
@@ -70,6 +71,7 @@ export async function send<T>(
           ...(outgoing.contentType ? { 'content-type': outgoing.contentType } : {}),
           ...(zipped ? { 'content-encoding': compression } : {}),
           'accept-encoding': acceptEncoding(compression),
+          ...traceHeaders(),
           ...outgoing.headers,
           ...headers,
           ...options.headers,

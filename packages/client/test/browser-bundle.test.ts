@@ -35,7 +35,8 @@ async function browserBundle(): Promise<string> {
 test('the client bundles for the browser and runs with web APIs alone', async () => {
   const code = await browserBundle();
   expect(code).not.toMatch(/require\(|["']node:/);
-  expect(code.length).toBeLessThan(120_000);
+  // Unminified; about 17 kB of it is OpenTelemetry's API (context and propagation, no-ops without an SDK).
+  expect(code.length).toBeLessThan(135_000);
 
   const server = await start((req, res) => {
     if (req.url === '/v2/models/echo/infer') {

@@ -1,5 +1,6 @@
 import { GraphPipeError, isGraphPipeError, type Tensor, messageOf } from '@graphpipe/protocol';
 import type { Backend, InferContext } from '@graphpipe/server-core';
+import { traceStage } from './stage-trace.js';
 
 /** A backend inside a composition, with how its tensor names map to the composition's. */
 export interface Stage {
@@ -39,7 +40,7 @@ export async function runStage(
     stage.backend.metadata.inputs.map((io) => [io.name, tensors[sourceOf(stage, io.name)]!]),
   );
   try {
-    return await stage.backend.infer(inputs, outputNames, options);
+    return await traceStage(stage.name, locationOf(stage), () => stage.backend.infer(inputs, outputNames, options));
   } catch (err) {
     throw stageError(stage, err);
   }
@@ -61,8 +62,14 @@ export function stageError(stage: Stage, err: unknown): GraphPipeError {
 }
 
 export function describeStage(stage: Stage): string {
+  const location = locationOf(stage);
+  return location ? `stage '${stage.name}' (${location})` : `stage '${stage.name}'`;
+}
+
+/** Where the stage's model lives: as given, else the backend's `url` (a remote model's). */
+function locationOf(stage: Stage): string | undefined {
   const location = stage.location ?? (stage.backend as { url?: unknown }).url;
-  return typeof location === 'string' ? `stage '${stage.name}' (${location})` : `stage '${stage.name}'`;
+  return typeof location === 'string' ? location : undefined;
 }
 
 /** Closes each distinct backend once, even when one appears in several stages; all are tried. */

@@ -41,3 +41,10 @@ export type { RowCacheOptions } from './models/row-cache.js';
 export { createGraphPipeApp, type GraphPipeAppOptions, honoAppFor } from './runtimes/app.js';
 export { createFetchHandler, toResponse, webExchange } from './runtimes/web.js';
 export { createServerCore } from './server.js';
+export {
+  type RequestOutcome,
+  RequestTrace,
+  startRequestTrace,
+  type TraceCarrier,
+} from './tracing/request-trace.js';
+export type { TracedRun } from './tracing/spans.js';

@@ -5,6 +5,7 @@ import cluster from 'node:cluster';
 import { announce, joinCluster, runPrimary, workerCount } from '../cluster.js';
 import { sequenceThroughPrimary } from '../cluster-changes.js';
 import { loadBackend } from '../load-backend.js';
+import { otlpTarget, startTracing } from '../tracing.js';
 
 export interface ServeCommandOptions {
   host: string;
@@ -31,11 +32,15 @@ export interface ServeCommandOptions {
   adminToken?: string;
   tlsCert?: string;
   tlsKey?: string;
+  otlpEndpoint?: string;
 }
 
 export async function serveCommand(model: string, opts: ServeCommandOptions): Promise<void> {
   const workers = workerCount(opts.workers);
   if (workers > 1 && cluster.isPrimary) return runPrimary(workers);
+  // Before the server exists: it looks for an SDK on its first request.
+  const tracing = otlpTarget(opts.otlpEndpoint);
+  const stopTracing = tracing ? await startTracing(tracing) : undefined;
   const options: ServeOptions = {
     host: opts.host,
     port: Number(opts.port),
@@ -55,6 +60,8 @@ export async function serveCommand(model: string, opts: ServeCommandOptions): Pr
     shutdownGraceMs: Number(opts.shutdownGrace),
     drainTimeoutMs: Number(opts.drainTimeout),
     handleSignals: true,
+    // The spans of the last requests are still queued at exit.
+    beforeExit: stopTracing,
     defaultModel: opts.default,
     authToken: opts.authToken || undefined,
     adminToken: opts.adminToken || undefined,
@@ -65,7 +72,7 @@ export async function serveCommand(model: string, opts: ServeCommandOptions): Pr
   if (await isRepository(model, opts.name !== undefined)) return serveRepository(model, opts, options);
   const backend = await loadBackend(model, { name: opts.name, device: opts.device });
   const handle = await serve(backend, options);
-  joinCluster(handle);
+  joinCluster(handle, undefined, stopTracing);
   announce([`serving ${backend.metadata.name} on ${handle.url}`, ...describeModel(backend)].join('\n'));
 }
 
@@ -93,7 +100,7 @@ async function serveRepository(dir: string, opts: ServeCommandOptions, options: 
     sequence: cluster.isWorker ? sequenceThroughPrimary : undefined,
   });
   const handle = await serve([], { ...options, repository });
-  joinCluster(handle, repository);
+  joinCluster(handle, repository, options.beforeExit);
   const index = await repository.index();
   const ready = new Set(index.flatMap((m) => (m.state === 'READY' ? [m.name] : [])));
   const others = new Set(index.flatMap((m) => (ready.has(m.name) ? [] : [m.name])));

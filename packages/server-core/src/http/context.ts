@@ -1,6 +1,9 @@
 import type { GraphPipeError } from '@graphpipe/protocol';
+import type { Context } from '@opentelemetry/api';
 import type { InferContext } from '../backend.js';
 import type { ServedModel } from '../models/model.js';
+import type { RequestTrace } from '../tracing/request-trace.js';
+import { type TracedRun, traceBodyRead } from '../tracing/spans.js';
 import type { Access } from './auth.js';
 import { BodyCollector, type BodyLimits, type BodyPlacement } from './body.js';
 import type { BodyPool } from './body-pool.js';
@@ -61,6 +64,8 @@ export class RequestContext {
    * from when the request reaches its model.
    */
   deadline: number | undefined;
+  /** Its span and trace context, when an OpenTelemetry SDK is registered (see tracing/). */
+  trace: RequestTrace | undefined;
   private collector: BodyCollector | undefined;
   private held: ServedModel | undefined;
 
@@ -102,7 +107,9 @@ export class RequestContext {
     );
     this.collector = collector;
     this.bodyCoding = coding;
-    return exchange.readBody(collector, bodyLimits, coding);
+    const read = exchange.readBody(collector, bodyLimits, coding);
+    // No closure here: this runs for every request, traced or not.
+    return this.trace ? traceBodyRead(this.trace, read) : read;
   }
 
   /**
@@ -139,12 +146,16 @@ export class RequestContext {
 }
 
 /** A class rather than an object literal with a getter: cheaper to make once per request. */
-class RequestRun implements InferContext {
+class RequestRun implements TracedRun {
+  readonly traceContext: Context | undefined;
+
   constructor(
     private readonly request: RequestContext,
     readonly config: string,
     readonly deadline: number | undefined,
-  ) {}
+  ) {
+    this.traceContext = request.trace?.context;
+  }
 
   // Made only when something reads it: most answers come before it is needed.
   get signal(): AbortSignal {

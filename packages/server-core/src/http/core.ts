@@ -4,6 +4,7 @@ import type { ModelLimits } from '../models/limits.js';
 import type { ModelEvents } from '../models/model.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { isThenable } from '../settles.js';
+import { traceHttpRequest } from '../tracing/http.js';
 import { accessDenied, type Tokens } from './auth.js';
 import { type BodyLimits, DEFAULT_MAX_BODY_BYTES } from './body.js';
 import { BodyPool } from './body-pool.js';
@@ -133,6 +134,7 @@ export function runRequests(
   /** The error answer for a failed request, logged when it is the server's fault. */
   function failed(ctx: RequestContext, route: Route, err: unknown): Reply {
     const error = asGraphPipeError(err);
+    ctx.trace?.failed(error.code, error.message, error.status);
     if (logger && error.status >= 500 && error.code !== 'UNAVAILABLE') {
       logger.error({ err, path: ctx.exchange.path, model: ctx.model, version: ctx.version }, error.message);
     }
@@ -151,7 +153,9 @@ export function runRequests(
   function send(ctx: RequestContext, reply: Reply, started: number, close: boolean): void {
     ctx.replied = true;
     reply = compressed(reply, answerCoding(ctx.exchange.header('accept-encoding')), ctx.bodyCoding !== undefined);
+    ctx.trace?.writing();
     ctx.exchange.send(reply, close, () => {
+      ctx.trace?.end(reply.status, ctx);
       lifecycle.leave(ctx);
       ctx.release();
       if (!logger && !metrics) return;
@@ -182,6 +186,7 @@ export function runRequests(
     const match = routes.match(exchange.method, exchange.path, exchange);
     const route = match?.route ?? NOT_FOUND;
     const ctx = new RequestContext(exchange, route, match?.params ?? NO_PARAMS, shared);
+    if (match) ctx.trace = traceHttpRequest(exchange, route.protocol, match.template);
     // Work that arrives during shutdown is turned away, and its connection closed, so the client
     // retries elsewhere; probes keep their connection.
     const turnedAway = !lifecycle.ready && !route.duringShutdown;

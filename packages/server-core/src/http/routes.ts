@@ -6,6 +6,8 @@ import type { Route, RouteRequest } from './context.js';
 export interface RouteMatch {
   readonly route: Route;
   readonly params: Readonly<Record<string, string>>;
+  /** The path the route was added under, e.g. /v2/models/:name/infer (tracing's http.route). */
+  readonly template: string;
 }
 
 export const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
@@ -30,7 +32,7 @@ export class RouteTable {
     this.recent.clear();
     const wildcard = path.indexOf('*');
     const router = wildcard < 0 ? this.exact : this.fallbacks;
-    const entry = { route, specificity: Math.max(wildcard, 0) };
+    const entry = { route, specificity: Math.max(wildcard, 0), template: path };
     router.add(method, path, entry);
     if (method === 'GET') router.add('HEAD', path, entry);
     return this;
@@ -57,6 +59,7 @@ interface Entry {
   readonly route: Route;
   /** Among fallbacks: the length of the path before the wildcard. */
   readonly specificity: number;
+  readonly template: string;
 }
 
 const newRouter = () => new SmartRouter<Entry>({ routers: [new RegExpRouter(), new TrieRouter()] });
@@ -67,9 +70,9 @@ function ranked(router: SmartRouter<Entry>, method: string, path: string): Route
   return handlers
     .map((handler, order) => ({ handler, order }))
     .sort((a, b) => b.handler[0].specificity - a.handler[0].specificity || a.order - b.order)
-    .map(({ handler: [{ route }, paramMap] }) => {
+    .map(({ handler: [{ route, template }, paramMap] }) => {
       const names = Object.keys(paramMap);
-      if (names.length === 0) return { route, params: NO_PARAMS };
+      if (names.length === 0) return { route, params: NO_PARAMS, template };
       const params: Record<string, string> = Object.create(null);
       for (const name of names) {
         const at = (paramMap as Record<string, number | string>)[name]!;
@@ -77,7 +80,7 @@ function ranked(router: SmartRouter<Entry>, method: string, path: string): Route
         params[name] = stash ? stash[at as number]! : (at as string);
       }
       // Shared by every request to this path (see RouteTable.recent).
-      return { route, params: Object.freeze(params) };
+      return { route, params: Object.freeze(params), template };
     });
 }
 

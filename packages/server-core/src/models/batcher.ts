@@ -1,5 +1,7 @@
 import { GraphPipeError, type Tensor } from '@graphpipe/protocol';
+import type { Context, Span } from '@opentelemetry/api';
 import type { InferContext } from '../backend.js';
+import { endWhenSettled, startBatchSpan, startSpan, traceContextOf, withTraceContext } from '../tracing/spans.js';
 import { concatRows, haveRows, sliceRows } from './rows.js';
 
 export interface BatchingOptions {
@@ -31,6 +33,8 @@ interface Entry {
   readonly resolve: (outputs: Tensor[]) => void;
   readonly reject: (err: unknown) => void;
   cancel?: () => void;
+  /** Its queue wait span, when traced: ends as its batch runs (or it leaves). */
+  waiting?: Span;
 }
 
 interface Group {
@@ -94,6 +98,8 @@ export class Batcher {
     const key = batchKey(inputs, outputNames, context.config);
     return new Promise<Tensor[]>((resolve, reject) => {
       const entry: Entry = { inputs, rows, context, queued: performance.now(), resolve, reject };
+      const traced = traceContextOf(context);
+      if (traced) entry.waiting = startSpan(traced, 'queue wait');
       let group = this.groups.get(key);
       if (group && group.rows + rows > this.options.maxBatchSize) {
         this.flush(group);
@@ -132,6 +138,7 @@ export class Batcher {
     group.rows -= entry.rows;
     this.waiting--;
     entry.cancel?.();
+    entry.waiting?.end();
     entry.reject(new GraphPipeError('ABORTED', 'request aborted while waiting for its batch', { cause: reason }));
     if (group.entries.length === 0) {
       clearTimeout(group.timer);
@@ -145,26 +152,33 @@ export class Batcher {
     clearTimeout(group.timer);
     const { entries } = group;
     this.waiting -= entries.length;
-    for (const e of entries) e.cancel?.();
+    for (const e of entries) {
+      e.cancel?.();
+      e.waiting?.end();
+    }
     if (entries.length === 0) return;
-    void this.runBatch(group, entries);
+    const traced = startBatchSpan(entries, group.rows);
+    if (!traced) void this.runBatch(group, entries);
+    else void endWhenSettled(traced.span, this.runBatch(group, entries, traced.context));
   }
 
-  private async runBatch(group: Group, entries: readonly Entry[]): Promise<void> {
+  /** `traced`: the batch span's context, when its requests are traced. */
+  private async runBatch(group: Group, entries: readonly Entry[], traced?: Context): Promise<void> {
     const started = performance.now();
     this.observe?.(
       entries.length,
       group.rows,
       entries.map((e) => (started - e.queued) / 1000),
     );
-    if (entries.length === 1) return this.runAlone(entries[0]!, group.outputNames);
+    if (entries.length === 1) return this.runAlone(entries[0]!, group.outputNames, traced);
     const names = Object.keys(entries[0]!.inputs);
     const inputs: Record<string, Tensor> = Object.create(null);
     for (const name of names) inputs[name] = concatRows(entries.map((e) => e.inputs[name]!));
     let outputs: Tensor[];
     const context = batchContext(group.config, entries);
     try {
-      outputs = await this.run(inputs, group.outputNames, context, group.rows);
+      const run = traced ? withTraceContext(context, traced) : context;
+      outputs = await this.run(inputs, group.outputNames, run, group.rows);
       if (!haveRows(outputs, group.rows)) {
         throw new GraphPipeError('INTERNAL', 'an output of the batch does not have one row per input row');
       }
@@ -188,9 +202,10 @@ export class Batcher {
     }
   }
 
-  private async runAlone(entry: Entry, outputNames: readonly string[]): Promise<void> {
+  private async runAlone(entry: Entry, outputNames: readonly string[], traced?: Context): Promise<void> {
+    const context = traced ? withTraceContext(entry.context, traced) : entry.context;
     try {
-      entry.resolve(await this.run(entry.inputs, outputNames, entry.context, entry.rows));
+      entry.resolve(await this.run(entry.inputs, outputNames, context, entry.rows));
     } catch (err) {
       entry.reject(err);
     }

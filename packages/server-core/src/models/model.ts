@@ -1,6 +1,7 @@
 import { checkModelName, GraphPipeError, type Tensor } from '@graphpipe/protocol';
 import type { Backend, InferContext, ModelMetadata } from '../backend.js';
 import { asGraphPipeError } from '../http/errors.js';
+import { endWhenSettled, noteRows, startSpan, traceContextOf, traceRun } from '../tracing/spans.js';
 import { Batcher, type BatchingOptions } from './batcher.js';
 import { RequestTimeout, runBy } from './deadline.js';
 import { checkExamples } from './examples.js';
@@ -203,6 +204,8 @@ export class ServedModel {
     const asked = performance.now();
     // Counted once here and passed down: the cache, the batcher and the stats all need it.
     const rows = rowsOf(inputs);
+    const traced = traceContextOf(context);
+    if (traced) noteRows(traced, rows);
     const answer = this.cache
       ? this.inferCached(this.cache, inputs, outputNames, context, rows)
       : this.compute(inputs, outputNames, context, rows);
@@ -279,7 +282,9 @@ export class ServedModel {
       return this.runHolding(inputs, outputNames, context, rows);
     }
     const asked = performance.now();
-    return this.limiter.acquire(context).then(() => {
+    const traced = traceContextOf(context);
+    const slot = this.limiter.acquire(context);
+    return (traced ? endWhenSettled(startSpan(traced, 'queue wait'), slot) : slot).then(() => {
       this.stats.queued(performance.now() - asked);
       return this.runHolding(inputs, outputNames, context, rows);
     });
@@ -298,7 +303,10 @@ export class ServedModel {
       // A slot freed by a run that blocked the event loop goes to the next request before its
       // deadline's timer has had a turn to fire: one whose deadline has passed must not run.
       if (context.deadline !== undefined && started >= context.deadline) throw this.timedOut();
-      running = Promise.resolve(this.backend.infer(inputs, outputNames, context));
+      const traced = traceContextOf(context);
+      running = traced
+        ? traceRun(traced, this, rows, inputs, outputNames, context)
+        : Promise.resolve(this.backend.infer(inputs, outputNames, context));
     } catch (err) {
       running = Promise.reject(err);
     }

@@ -17,6 +17,7 @@ import type { ServedModel } from '../models/model.js';
 import { modelName, versionOf } from '../models/names.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { resolveRequest } from '../models/resolve.js';
+import { inSpan } from '../tracing/spans.js';
 
 /**
  * GraphPipe over HTTP. As the original servers answer it: a Request buffer POSTed to any path
@@ -36,7 +37,7 @@ export function addGraphPipeRoutes(table: RouteTable, models: ModelRegistry, dec
       refuseBoolInputs(model);
       const { inputs, outputNames } = resolveRequest(req, model.signature);
       const outputs = await model.infer(inputs, outputNames, ctx.run(req.config));
-      return binaryReply(encodeAnswer(outputs));
+      return binaryReply(inSpan(ctx.trace, 'encode', encodeAnswer, outputs));
     },
   });
   /** A JSON answer about one model. */

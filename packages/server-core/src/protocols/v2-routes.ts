@@ -24,6 +24,7 @@ import { modelName, versionOf } from '../models/names.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { resolveRequest } from '../models/resolve.js';
 import type { DurationTotal } from '../models/stats.js';
+import { inSpan } from '../tracing/spans.js';
 
 export interface V2RouteOptions {
   readonly decodeLimits: DecodeLimits;
@@ -150,7 +151,8 @@ export function addV2Routes(
       answer[i] = { name, tensor: outputs[i]!, binary: asBinary(request, name) };
     }
     const id = request.kind === 'infer' ? request.id : undefined;
-    return v2Reply(encodeV2Response({ modelName: model.name, modelVersion: model.version, id, outputs: answer }));
+    const response = { modelName: model.name, modelVersion: model.version, id, outputs: answer };
+    return v2Reply(inSpan(ctx.trace, 'encode', encodeV2Response, response));
   });
 
   for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {

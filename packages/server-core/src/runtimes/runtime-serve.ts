@@ -35,6 +35,8 @@ export interface RuntimeServeOptions extends Omit<ServerCoreOptions, 'metrics'> 
   shutdownGraceMs?: number;
   /** Close gracefully on SIGTERM and SIGINT, then exit. Default false (a library should not own signals). */
   handleSignals?: boolean;
+  /** With handleSignals: runs once the server has closed, before the process exits (say, to flush traces). */
+  beforeExit?: () => Promise<void>;
   /** Serve Prometheus metrics at GET /metrics. Default true. (Clusters are Node's only.) */
   metrics?: boolean;
 }
@@ -83,7 +85,7 @@ export function serveOn<S>(
   const host = options.host ?? '127.0.0.1';
   const { server, port, listener } = runtime.listen(handler, host, options.port ?? 9000);
   const close = gracefulClose(core, listener, options, logger);
-  if (options.handleSignals) closeOnSignals(close, logger, runtime);
+  if (options.handleSignals) closeOnSignals(close, logger, runtime, options.beforeExit);
   return { url: urlOf('http', host, port), port, server, core, close };
 }
 
@@ -168,18 +170,24 @@ export function gracefulClose(
 
 /**
  * SIGTERM (from an orchestrator) closes with the grace period, SIGINT (Ctrl-C at a terminal) at
- * once; then the process exits. Every entry point's handleSignals.
+ * once; then `beforeExit` runs and the process exits. Every entry point's handleSignals.
  */
 export function closeOnSignals(
   close: (options?: { graceMs?: number }) => Promise<void>,
   logger: Logger | false,
   { onSignal, exit }: Pick<Runtime<unknown>, 'onSignal' | 'exit'>,
+  beforeExit?: () => Promise<void>,
 ): void {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     onSignal(signal, () => {
       if (logger) logger.info({ signal }, 'shutting down');
       close(signal === 'SIGINT' ? { graceMs: 0 } : {}).then(
-        () => exit(0),
+        async () => {
+          await beforeExit?.().catch((err: unknown) => {
+            if (logger) logger.warn({ err }, 'before exit failed');
+          });
+          exit(0);
+        },
         (err: unknown) => {
           if (logger) logger.error({ err }, 'shutdown failed');
           exit(1);

@@ -136,10 +136,15 @@ export async function serve(backends: Backend | readonly Backend[], options: Ser
   const close = gracefulClose(served, connections, options, logger, repository);
 
   if (options.handleSignals) {
-    closeOnSignals(close, logger, {
-      onSignal: (signal, listener) => process.once(signal, listener),
-      exit: (code) => process.exit(code),
-    });
+    closeOnSignals(
+      close,
+      logger,
+      {
+        onSignal: (signal, listener) => process.once(signal, listener),
+        exit: (code) => process.exit(code),
+      },
+      options.beforeExit,
+    );
   }
   return { url, port, server, core: served, ...(repository ? { repository } : {}), close };
 }
