@@ -250,7 +250,7 @@ describe('the image recipe', () => {
     // HTTP's port, which the health check asks, and gRPC's (the CLI's default, 8001).
     expect(last('EXPOSE')).toBe(`${healthcheck[1]} 8001`);
     // The image's /models holds the repository's models/ (the MODELS build argument's default).
-    const url = await serveWith(command.map((a) => a.replace(/^\/models\//, 'models/')));
+    const { url } = await serveWith(command.map((a) => a.replace(/^\/models\//, 'models/')));
     expect((await fetch(`${url}${healthcheck[2]}`)).status).toBe(200);
   }, 60_000);
 });
