@@ -7,7 +7,7 @@ import { RemoteModel, type Tensor, type TensorSpec, tensor } from '@graphpipe/cl
 import { serve } from '@graphpipe/server-core/node';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { loadBackend } from '../src/load-backend.js';
-import { repoRoot, runCli } from './helpers.js';
+import { cliBin, repoRoot, runCli, startUntil, stop } from './helpers.js';
 
 const modelsDir = join(repoRoot, 'models');
 // Every model file and directory bundled, but the data file beside them.
@@ -112,3 +112,22 @@ test('graphpipe info and infer take a grpc:// URL', async () => {
   expect(missing.code).toBe(1);
   expect(missing.stderr).toMatch(/answered NOT_FOUND: no model "nope"/);
 }, 60_000);
+
+test('with --workers, every worker serves gRPC on the one port', async () => {
+  const { child, match } = await startUntil(
+    process.execPath,
+    [cliBin, 'serve', 'models/iris-classifier.onnx', '--port', '0', '--workers', '2', '--quiet'],
+    /workers: pids [\d, ]+\)\n {2}grpc: +(grpc:\/\/\S+)/,
+  );
+  try {
+    // Fresh channels, so the calls land on connections each worker may have accepted.
+    for (let i = 0; i < 4; i++) {
+      const model = new RemoteModel(`${match[1]}/models/iris-classifier`);
+      const { byName } = await model.infer({ features: tensor(new Float32Array([5.1, 3.5, 1.4, 0.2]), [1, 4]) });
+      expect(Array.from(byName.label!.data as BigInt64Array)).toEqual([0n]);
+      model.close();
+    }
+  } finally {
+    await stop(child, 'SIGINT');
+  }
+}, 90_000);
