@@ -27,7 +27,8 @@ export function grpcTarget(url: string, model: string | undefined, version: stri
     throw new TypeError(`gRPC needs a model: give the model option, or a URL such as ${parsed.origin}/models/<name>`);
   }
   return {
-    address: parsed.host || `${parsed.hostname}:8001`,
+    // Without a port, Triton's.
+    address: parsed.port ? parsed.host : `${parsed.hostname}:8001`,
     tls: parsed.protocol === 'grpcs:',
     model: name,
     version: version ?? (m?.[2] === undefined ? undefined : decodeURIComponent(m[2])),
