@@ -42,6 +42,9 @@ export function streamInfer(calls: ServerCore, streamPath: string) {
       ended = true;
       finishIfDone();
     });
+    // A stream the caller broke off (reset, cancelled): the answers still owed are dropped above,
+    // and an 'error' event with no listener would bring the whole process down.
+    call.on('error', () => {});
   };
 }
 
