@@ -129,7 +129,10 @@ export function buildProgram(): Command {
   program
     .command('infer')
     .description('run a served model on tensors from .npy/.json files or inline JSON')
-    .argument('<url>', 'server URL, a v2 model URL (…/v2/models/<name>[/versions/<v>]), or a gRPC one (grpc://host:8001/models/<name>)')
+    .argument(
+      '<url>',
+      'server URL, a v2 model URL (…/v2/models/<name>[/versions/<v>]), or a gRPC one (grpc://host:8001/models/<name>)',
+    )
     .requiredOption('-i, --input <[name=]file|json>', 'an input tensor (repeat for several)', collect)
     .option('-o, --output <name>', "an output to fetch (repeat; default: the model's outputs)", collect)
     .option('-c, --config <string>', 'opaque per-request config for the model')
