@@ -224,14 +224,16 @@ export async function runGrpc(
   small: SmallResults | undefined,
 ): Promise<GrpcResults> {
   const { batches, concurrency, rounds } = config.large;
-  const steps =
-    (tiers.has('small') ? 2 : 0) + (tiers.has('large') ? batches.length * concurrency.length * rounds * 2 : 0);
+  // The grpc tier runs both cells (each with its GraphPipe baseline) without the tiers they sit beside.
+  const withSmall = tiers.has('small') || tiers.has('grpc');
+  const withLarge = tiers.has('large') || tiers.has('grpc');
+  const steps = (withSmall ? 2 : 0) + (withLarge ? batches.length * concurrency.length * rounds * 2 : 0);
   const bar = progress('e2e-grpc', steps, config.progress);
   try {
     const tick = (l: string) => bar.tick(l);
     return {
-      small: tiers.has('small') ? await runSmallGrpc(config, small, tick) : undefined,
-      large: tiers.has('large') ? await runLargeGrpc(config, tick) : undefined,
+      small: withSmall ? await runSmallGrpc(config, small, tick) : undefined,
+      large: withLarge ? await runLargeGrpc(config, tick) : undefined,
     };
   } finally {
     bar.stop();

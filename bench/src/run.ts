@@ -19,7 +19,7 @@ export interface RunOptions {
   tiers?: readonly Tier[];
 }
 
-export const TIERS = ['codec', 'large', 'small', 'model', 'runtimes', 'edge'] as const;
+export const TIERS = ['codec', 'large', 'small', 'grpc', 'model', 'runtimes', 'edge'] as const;
 export type Tier = (typeof TIERS)[number];
 
 export async function runBenchmarks(options: RunOptions = {}): Promise<BenchResults> {
@@ -31,7 +31,8 @@ export async function runBenchmarks(options: RunOptions = {}): Promise<BenchResu
   const codec = tiers.has('codec') ? await runCodec(config) : undefined;
   const e2eLarge = tiers.has('large') ? await runLarge(config) : undefined;
   const e2eSmall = tiers.has('small') ? await runSmall(config) : undefined;
-  const grpc = tiers.has('small') || tiers.has('large') ? await runGrpc(config, tiers, e2eSmall) : undefined;
+  const grpc =
+    tiers.has('small') || tiers.has('large') || tiers.has('grpc') ? await runGrpc(config, tiers, e2eSmall) : undefined;
   const realModel = tiers.has('model') ? await runRealModel(config) : undefined;
   const runtimes = tiers.has('runtimes') ? await runRuntimes(config) : undefined;
   const edgeOnnx = tiers.has('edge') ? await runEdgeOnnx(config) : undefined;
