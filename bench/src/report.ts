@@ -6,6 +6,7 @@ import type {
   LargeCell,
   LargeResults,
   EdgeOnnxResults,
+  GrpcResults,
   ModelResults,
   RuntimesResults,
   SmallResults,
@@ -63,6 +64,7 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.codec) renderCodec(out, r.codec);
   if (r.e2eLarge) renderLarge(out, r.e2eLarge);
   if (r.e2eSmall) renderSmall(out, r.e2eSmall);
+  if (r.grpc) renderGrpc(out, r.grpc);
   if (r.realModel) renderModel(out, r.realModel);
   if (r.runtimes) renderRuntimes(out, r.runtimes);
   if (r.edgeOnnx) renderEdgeOnnx(out, r.edgeOnnx);
@@ -228,6 +230,47 @@ function renderSmall(out: string[], s: SmallResults): void {
       `v2-json (the same server, Open Inference Protocol JSON) / graphpipe: requests/s **${x(s.ratios.v2JsonToGraphPipe)}**.\n` +
       s.verified.map((v) => `- checked: ${v}`).join('\n'),
   );
+}
+
+function renderGrpc(out: string[], g: GrpcResults): void {
+  out.push('## 3b. The Open Inference Protocol over gRPC (@grpc/grpc-js client, one HTTP/2 connection per caller)');
+  if (g.small) {
+    const { grpc, graphpipeNode, ratios } = g.small;
+    out.push(
+      table(
+        ['small requests (1×4 float32)', 'requests/s', 'p50', 'p99'],
+        [
+          ['grpc ModelInfer, raw contents', num(grpc.requestsPerSec), ms(grpc.p50Ms), ms(grpc.p99Ms)],
+          [
+            'graphpipe, node:http closed loop',
+            num(graphpipeNode.requestsPerSec),
+            ms(graphpipeNode.p50Ms),
+            ms(graphpipeNode.p99Ms),
+          ],
+        ],
+      ),
+    );
+    const parts = [`grpc / graphpipe (same kind of Node closed loop): **${x(ratios.toGraphPipeSameGenerator)}**`];
+    if (ratios.toGraphPipeAutocannon !== undefined)
+      parts.push(`grpc / graphpipe (autocannon, section 3): ${x(ratios.toGraphPipeAutocannon)}`);
+    if (ratios.toV2JsonAutocannon !== undefined)
+      parts.push(`grpc / v2-json (autocannon): ${x(ratios.toV2JsonAutocannon)}`);
+    out.push(`${parts.join('; ')}.`);
+  }
+  if (g.large) {
+    out.push(
+      table(
+        ['large (224×224×3 float32 rows)', 'clients', 'grpc rows/s', 'graphpipe rows/s', 'grpc / graphpipe'],
+        g.large.map((c) => [
+          `batch ${c.batch}`,
+          String(c.concurrency),
+          num(c.grpcRowsPerSec),
+          num(c.graphpipeRowsPerSec),
+          `**${x(c.ratio)}**`,
+        ]),
+      ),
+    );
+  }
 }
 
 function renderModel(out: string[], rm: ModelResults): void {

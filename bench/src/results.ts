@@ -233,8 +233,41 @@ export interface BenchResults {
   readonly codec?: CodecResults;
   readonly e2eLarge?: LargeResults;
   readonly e2eSmall?: SmallResults;
+  /** The gRPC cells of the small and large tiers (e2e-grpc.ts). */
+  readonly grpc?: GrpcResults;
   readonly realModel?: ModelResults;
   readonly runtimes?: RuntimesResults;
   readonly edgeOnnx?: EdgeOnnxResults;
   readonly warmUp?: WarmUpResults;
+}
+
+/** Requests/s and latency of a closed loop of calls. */
+export interface LoopResult {
+  readonly requestsPerSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+export interface GrpcLargeCell {
+  readonly batch: number;
+  readonly concurrency: number;
+  readonly grpcRowsPerSec: number;
+  readonly graphpipeRowsPerSec: number;
+  /** grpc / graphpipe rows/s. */
+  readonly ratio: number;
+}
+
+export interface GrpcResults {
+  readonly small?: {
+    /** ModelInfer over one HTTP/2 connection, small.connections calls in flight. */
+    readonly grpc: LoopResult;
+    /** GraphPipe from the same kind of Node closed loop (node:http keep-alive). */
+    readonly graphpipeNode: LoopResult;
+    readonly ratios: {
+      readonly toGraphPipeSameGenerator: number;
+      readonly toGraphPipeAutocannon?: number;
+      readonly toV2JsonAutocannon?: number;
+    };
+  };
+  readonly large?: readonly GrpcLargeCell[];
 }

@@ -3,6 +3,7 @@ import { cpus, loadavg, platform, release } from 'node:os';
 import { runCodec } from './codec.js';
 import { type BenchConfig, FULL, QUICK } from './config.js';
 import { runLarge } from './e2e-large.js';
+import { runGrpc } from './e2e-grpc.js';
 import { runEdgeOnnx } from './edge-onnx.js';
 import { runSmall } from './e2e-small.js';
 import { runRealModel } from './real-model.js';
@@ -19,7 +20,7 @@ export interface RunOptions {
   tiers?: readonly Tier[];
 }
 
-export const TIERS = ['codec', 'large', 'small', 'model', 'runtimes', 'edge', 'warmup'] as const;
+export const TIERS = ['codec', 'large', 'small', 'grpc', 'model', 'runtimes', 'edge', 'warmup'] as const;
 export type Tier = (typeof TIERS)[number];
 
 export async function runBenchmarks(options: RunOptions = {}): Promise<BenchResults> {
@@ -31,6 +32,8 @@ export async function runBenchmarks(options: RunOptions = {}): Promise<BenchResu
   const codec = tiers.has('codec') ? await runCodec(config) : undefined;
   const e2eLarge = tiers.has('large') ? await runLarge(config) : undefined;
   const e2eSmall = tiers.has('small') ? await runSmall(config) : undefined;
+  const grpc =
+    tiers.has('small') || tiers.has('large') || tiers.has('grpc') ? await runGrpc(config, tiers, e2eSmall) : undefined;
   const realModel = tiers.has('model') ? await runRealModel(config) : undefined;
   const runtimes = tiers.has('runtimes') ? await runRuntimes(config) : undefined;
   const edgeOnnx = tiers.has('edge') ? await runEdgeOnnx(config) : undefined;
@@ -48,6 +51,7 @@ export async function runBenchmarks(options: RunOptions = {}): Promise<BenchResu
     codec,
     e2eLarge,
     e2eSmall,
+    grpc,
     realModel,
     runtimes,
     edgeOnnx,

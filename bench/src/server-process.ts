@@ -4,7 +4,13 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ChildMessage, ParentMessage } from './servers/harness.js';
 
-export type ServerKind = 'graphpipe-identity' | 'bare-echo' | 'bare-sink' | 'json-echo' | 'graphpipe-onnx';
+export type ServerKind =
+  | 'graphpipe-identity'
+  | 'graphpipe-grpc'
+  | 'bare-echo'
+  | 'bare-sink'
+  | 'json-echo'
+  | 'graphpipe-onnx';
 
 export interface MemorySample {
   readonly rssBytes: number;

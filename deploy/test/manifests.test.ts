@@ -13,6 +13,13 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildProgram } from '@graphpipe/cli';
 import { RemoteModel, tensor } from '@graphpipe/client';
+import { Client, credentials } from '@grpc/grpc-js';
+import {
+  fromBinary,
+  Health,
+  HealthCheckResponse_ServingStatus,
+  HealthCheckResponseSchema,
+} from '@graphpipe/protocol/grpc';
 import { afterAll, describe, expect, test } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 
@@ -106,9 +113,11 @@ afterAll(async () => {
  * Runs the built CLI with these arguments, listening on loopback and a free port instead of the
  * ones given, and resolves with the URL it prints once serving.
  */
-async function serveWith(args: readonly string[]): Promise<string> {
+async function serveWith(args: readonly string[]): Promise<{ url: string; grpc: string | undefined }> {
   const local = args.flatMap((arg, i) => {
     const previous = args[i - 1];
+    // With --port 0 the gRPC port is a free one too.
+    if (arg === '--grpc-port' || previous === '--grpc-port' || arg.startsWith('--grpc-port=')) return [];
     if (previous === '--port') return ['0'];
     if (previous === '--host') return ['127.0.0.1'];
     if (arg.startsWith('--port=')) return ['--port=0'];
@@ -125,11 +134,11 @@ async function serveWith(args: readonly string[]): Promise<string> {
   );
   running.push(child);
   let output = '';
-  return new Promise<string>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk;
-      const m = /serving \S+ on (http:\/\/\S+)/.exec(output);
-      if (m) resolve(m[1]!);
+      const m = /serving \S+ on (http:\/\/\S+)\n(?: {2}grpc: +(grpc:\/\/\S+))?/.exec(output);
+      if (m) resolve({ url: m[1]!, grpc: m[2] });
     });
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
     child.once('exit', (code) => reject(new Error(`graphpipe ${local.join(' ')} exited with ${code}:\n${output}`)));
@@ -143,24 +152,55 @@ function optionValue(args: readonly string[], name: string): string | undefined 
   return args.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
 }
 
-/** Checks each probe of a container: its port is the one the server listens on, and its path answers 200. */
-async function expectProbesAnswer(container: Manifest, url: string): Promise<void> {
+/**
+ * Checks each probe of a container: its port is the one the server listens on (HTTP's, or gRPC's
+ * for a gRPC probe), and it answers: 200 for a path, SERVING from grpc.health.v1 for gRPC.
+ */
+async function expectProbesAnswer(container: Manifest, urls: { url: string; grpc: string | undefined }): Promise<void> {
   const port = Number(optionValue(container.args, '--port'));
+  const grpcPort = Number(optionValue(container.args, '--grpc-port') ?? 8001);
   const probes = [container.readinessProbe, container.livenessProbe, container.startupProbe].filter(Boolean);
   expect(probes.length).toBeGreaterThanOrEqual(2);
+  const portOf = (p: number | string) =>
+    typeof p === 'number' ? p : (container.ports ?? []).find((c: Manifest) => c.name === p)?.containerPort;
   for (const probe of probes) {
+    if (probe.grpc) {
+      expect(portOf(probe.grpc.port), 'gRPC probe port').toBe(grpcPort);
+      expect(await grpcHealth(urls.grpc!, probe.grpc.service ?? '')).toBe(HealthCheckResponse_ServingStatus.SERVING);
+      continue;
+    }
     const { path, port: probePort } = probe.httpGet;
-    const named = (container.ports ?? []).find((p: Manifest) => p.name === probePort);
-    expect(typeof probePort === 'number' ? probePort : named?.containerPort, `probe port ${probePort}`).toBe(port);
-    const res = await fetch(`${url}${path}`);
+    expect(portOf(probePort), `probe port ${probePort}`).toBe(port);
+    const res = await fetch(`${urls.url}${path}`);
     expect(res.status, `GET ${path}`).toBe(200);
   }
-  expect((container.ports ?? []).map((p: Manifest) => p.containerPort)).toContain(port);
+}
+
+/** What a Kubernetes gRPC probe asks: grpc.health.v1.Health/Check. */
+function grpcHealth(url: string, service: string): Promise<number> {
+  const client = new Client(url.replace('grpc://', ''), credentials.createInsecure());
+  // HealthCheckRequest { service = 1 }, as the kubelet sends it.
+  const request = Buffer.concat([Buffer.from([0x0a, Buffer.byteLength(service)]), Buffer.from(service)]);
+  return new Promise((resolve, reject) => {
+    client.makeUnaryRequest(
+      `/${Health.typeName}/${Health.method.check.name}`,
+      (b: Buffer) => b,
+      (b: Buffer) => fromBinary(HealthCheckResponseSchema, b),
+      request,
+      (err, answer) => {
+        client.close();
+        if (err) reject(err);
+        else resolve(answer!.status);
+      },
+    );
+  });
 }
 
 test('every manifest parses, and names its kind and API version', () => {
   expect(all.map((m) => `${relative('.', m.file)}: ${m.doc.kind}`).sort()).toEqual([
     'kserve/inference-service.yaml: InferenceService',
+    'kserve/inference-service.yaml: InferenceService',
+    'kserve/serving-runtime.yaml: ServingRuntime',
     'kserve/serving-runtime.yaml: ServingRuntime',
     'kubernetes/deployment.yaml: Deployment',
     'kubernetes/hpa.yaml: HorizontalPodAutoscaler',
@@ -209,16 +249,19 @@ describe('the image recipe', () => {
 
     const healthcheck = /http:\/\/127\.0\.0\.1:(\d+)(\/[^'"]*)/.exec(last('HEALTHCHECK')!)!;
     expect(healthcheck[1]).toBe(optionValue(command, '--port'));
-    expect(last('EXPOSE')).toBe(healthcheck[1]);
+    // HTTP's port, which the health check asks, and gRPC's (the CLI's default, 8001).
+    expect(last('EXPOSE')).toBe(`${healthcheck[1]} 8001`);
     // The image's /models holds the repository's models/ (the MODELS build argument's default).
-    const url = await serveWith(command.map((a) => a.replace(/^\/models\//, 'models/')));
+    const { url } = await serveWith(command.map((a) => a.replace(/^\/models\//, 'models/')));
     expect((await fetch(`${url}${healthcheck[2]}`)).status).toBe(200);
   }, 60_000);
 });
 
+const [runtime, grpcRuntime] = byKind('ServingRuntime');
+const [inferenceService, grpcService] = byKind('InferenceService');
+
 describe('KServe', () => {
-  const [runtime] = byKind('ServingRuntime');
-  const [service] = byKind('InferenceService');
+  const service = inferenceService;
 
   test('the runtime speaks v2 for ONNX and TensorFlow models, and the InferenceService uses it', () => {
     expect(runtime.spec.protocolVersions).toEqual(['v2']);
@@ -252,12 +295,44 @@ describe('KServe', () => {
     copyFileSync(join(repoRoot, 'models/iris-classifier.onnx'), join(mnt, 'iris-classifier.onnx'));
     const name = service.metadata.name;
     const args = container.args.map((a: string) => a.replace('{{.Name}}', name).replace(/^\/mnt\/models$/, mnt));
-    const url = await serveWith(args);
-    await expectProbesAnswer(container, url);
+    const urls = await serveWith(args);
+    await expectProbesAnswer(container, urls);
+    const { url } = urls;
     expect((await fetch(`${url}/v2/models/${name}/ready`)).status).toBe(200);
     const model = new RemoteModel(`${url}/v2/models/${name}`);
     const { byName } = await model.infer({ features: tensor(new Float32Array([5.1, 3.5, 1.4, 0.2]), [1, 4]) });
     expect(Array.from(byName.label!.data as BigInt64Array)).toEqual([0n]);
+  }, 60_000);
+});
+
+describe('KServe over gRPC', () => {
+  test('a runtime declares grpc-v2 on its one port, 8001, named h2c, with gRPC probes; an InferenceService picks it', () => {
+    expect(grpcRuntime.spec.protocolVersions).toEqual(['grpc-v2']);
+    const [container] = grpcRuntime.spec.containers;
+    expect(container.ports).toEqual([{ containerPort: 8001, name: 'h2c', protocol: 'TCP' }]);
+    expect(Number(optionValue(container.args, '--grpc-port'))).toBe(8001);
+    expect(container.readinessProbe.grpc.port).toBe(8001);
+    expect(grpcRuntime.spec.supportedModelFormats).toEqual(runtime.spec.supportedModelFormats);
+    expect(container.image).toBe(runtime.spec.containers[0].image);
+    const { model } = grpcService.spec.predictor;
+    expect(model.runtime).toBe(grpcRuntime.metadata.name);
+    expect(model.protocolVersion).toBe('grpc-v2');
+    const parsed = parseWithCli(container.args.map((a: string) => a.replace('{{.Name}}', grpcService.metadata.name)));
+    expect(parsed).toMatchObject({ command: 'serve', operands: ['/mnt/models'], options: { grpcPort: '8001' } });
+  });
+
+  test('run as KServe would, it answers its gRPC probes and serves the model over gRPC', async () => {
+    const [container] = grpcRuntime.spec.containers;
+    const mnt = mkdtempSync(join(tmpdir(), 'graphpipe-mnt-'));
+    copyFileSync(join(repoRoot, 'models/iris-classifier.onnx'), join(mnt, 'iris-classifier.onnx'));
+    const name = grpcService.metadata.name;
+    const args = container.args.map((a: string) => a.replace('{{.Name}}', name).replace(/^\/mnt\/models$/, mnt));
+    const urls = await serveWith(args);
+    await expectProbesAnswer(container, urls);
+    const model = new RemoteModel(`${urls.grpc}/models/${name}`);
+    const { byName } = await model.infer({ features: tensor(new Float32Array([5.1, 3.5, 1.4, 0.2]), [1, 4]) });
+    expect(Array.from(byName.label!.data as BigInt64Array)).toEqual([0n]);
+    model.close();
   }, 60_000);
 });
 
@@ -292,7 +367,13 @@ describe('plain Kubernetes', () => {
   });
 
   test('run for real, it serves on the port its probes name, and they answer', async () => {
-    const url = await serveWith(container.args.map((a: string) => a.replace(/^\/models\//, 'models/')));
-    await expectProbesAnswer(container, url);
+    const urls = await serveWith(container.args.map((a: string) => a.replace(/^\/models\//, 'models/')));
+    await expectProbesAnswer(container, urls);
+    // The Service's gRPC port reaches the container's, which serves over h2c.
+    const grpcPort = service.spec.ports.find((p: Manifest) => p.name === 'grpc');
+    expect(grpcPort.appProtocol).toBe('kubernetes.io/h2c');
+    const target = container.ports.find((p: Manifest) => p.name === grpcPort.targetPort);
+    expect(target.containerPort).toBe(Number(optionValue(container.args, '--grpc-port')));
+    expect(await grpcHealth(urls.grpc!, '')).toBe(HealthCheckResponse_ServingStatus.SERVING);
   }, 60_000);
 });

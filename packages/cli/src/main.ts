@@ -47,6 +47,11 @@ export function buildProgram(): Command {
     .argument('<model>', 'path to the model, or to a directory of models (a model repository)')
     .option('--host <host>', 'interface to listen on (0.0.0.0 for all)', '127.0.0.1')
     .option('-p, --port <port>', 'port to listen on', wholeNumber(0), '9000')
+    .option(
+      '--grpc-port <port>',
+      'port of the Open Inference Protocol over gRPC, as Triton has it (default 8001, or a free one with --port 0); 0 turns it off',
+      wholeNumber(0),
+    )
     .option('--name <name>', 'model name reported in metadata (one model)', modelNameArg)
     .option('--default <name>', 'with several models: the one that POST / and GET / use', modelNameArg)
     .option('--no-watch', "a repository: do not load, reload or unload models as the directory's files change")
@@ -129,10 +134,10 @@ export function buildProgram(): Command {
     .description("print a served model's metadata")
     .argument(
       '<url>',
-      'server URL, e.g. http://127.0.0.1:9000 (a model of several: …/models/<name>), or a v2 model URL, e.g. …/v2/models/iris',
+      'server URL, e.g. http://127.0.0.1:9000 (a model of several: …/models/<name>), a v2 model URL, e.g. …/v2/models/iris, or a gRPC one, e.g. grpc://127.0.0.1:8001/models/iris',
     )
     .option('--json', 'print JSON instead of a table')
-    .option('--ca <file>', "trust this certificate authority's certificate (PEM) for https")
+    .option('--ca <file>', "trust this certificate authority's certificate (PEM) for https and grpcs")
     .addOption(tokenOption())
     .addOption(new Option('--timeout <ms>', 'deadline in ms').default('30000').argParser(wholeNumber(1)))
     .action(infoCommand);
@@ -140,13 +145,16 @@ export function buildProgram(): Command {
   program
     .command('infer')
     .description('run a served model on tensors from .npy/.json files or inline JSON')
-    .argument('<url>', 'server URL, or a v2 model URL (…/v2/models/<name>[/versions/<v>])')
+    .argument(
+      '<url>',
+      'server URL, a v2 model URL (…/v2/models/<name>[/versions/<v>]), or a gRPC one (grpc://host:8001/models/<name>)',
+    )
     .requiredOption('-i, --input <[name=]file|json>', 'an input tensor (repeat for several)', collect)
     .option('-o, --output <name>', "an output to fetch (repeat; default: the model's outputs)", collect)
     .option('-c, --config <string>', 'opaque per-request config for the model')
     .option('--json', 'print outputs as JSON')
     .option('--save <dir>', 'also write each output as <dir>/<name>.npy')
-    .option('--ca <file>', "trust this certificate authority's certificate (PEM) for https")
+    .option('--ca <file>', "trust this certificate authority's certificate (PEM) for https and grpcs")
     .addOption(tokenOption())
     .addOption(new Option('--timeout <ms>', 'deadline in ms').default('60000').argParser(wholeNumber(1)))
     .action(inferCommand);

@@ -17,6 +17,8 @@ export async function clientOptions({ ca, token }: RemoteOptions): Promise<Remot
       throw new Error(`cannot read the CA certificate ${ca}: ${err.code ?? err.message}`);
     });
     options.fetch = createTlsFetch({ ca: pem });
+    // grpcs:// URLs trust it too.
+    options.ca = pem;
   }
   if (token) options.headers = { authorization: `Bearer ${token}` };
   return options;

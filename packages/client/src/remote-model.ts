@@ -10,8 +10,10 @@ import {
 } from '@graphpipe/protocol';
 import { canStreamUploads } from './body.js';
 import type { Compression } from './compression.js';
+import type { GrpcModelClient } from './grpc-client.js';
+import { type GrpcTarget, grpcTarget, isGrpcUrl } from './grpc-target.js';
 import { callSignal, decodeAnswer, type PostOptions, post } from './transport.js';
-import { isV2ModelUrl, V2Client, v2Target } from './v2-client.js';
+import { isV2ModelUrl, V2Client, type V2InferCall, v2Target } from './v2-client.js';
 
 export interface RemoteModelOptions {
   /** A fetch implementation (for proxies, custom agents, tests). Default: the global fetch. */
@@ -29,15 +31,19 @@ export interface RemoteModelOptions {
    */
   streamUploads?: boolean;
   /**
-   * The protocol the server speaks: 'graphpipe', or 'v2' for the Open Inference Protocol (KServe,
-   * Triton, MLServer, OpenVINO, and this project's server). Default: 'v2' when the URL is a v2
-   * model's (`…/v2/models/<name>[/versions/<v>]`) or `model` is given, else 'graphpipe'.
+   * The protocol the server speaks: 'graphpipe', 'v2' for the Open Inference Protocol (KServe,
+   * Triton, MLServer, OpenVINO, and this project's server), or 'grpc' for its gRPC service (Node
+   * only, with the `@grpc/grpc-js` package). Default: 'grpc' for a grpc:// or grpcs:// URL
+   * (`grpc://host:8001/models/<name>[/versions/<v>]`), 'v2' when the URL is a v2 model's
+   * (`…/v2/models/<name>[/versions/<v>]`) or `model` is given, else 'graphpipe'.
    */
-  protocol?: 'graphpipe' | 'v2';
-  /** v2: the model's name, when the URL is the server's (http://host:port) rather than the model's. */
+  protocol?: 'graphpipe' | 'v2' | 'grpc';
+  /** v2 and gRPC: the model's name, when the URL is the server's (http://host:port) rather than the model's. */
   model?: string;
-  /** v2: the model version; default: the URL's, else the server's choice (its latest). */
+  /** v2 and gRPC: the model version; default: the URL's, else the server's choice (its latest). */
   version?: string;
+  /** gRPC over TLS (grpcs://): PEM certificate authorities to trust in place of Node's. */
+  ca?: string | Uint8Array;
   /** v2: tensors as binary data (default), or as JSON. */
   encoding?: 'binary' | 'json';
   /**
@@ -91,9 +97,11 @@ export interface InferResult {
 export class RemoteModel {
   readonly url: string;
   /** The protocol in use. */
-  readonly protocol: 'graphpipe' | 'v2';
+  readonly protocol: 'graphpipe' | 'v2' | 'grpc';
   private readonly options: Required<Pick<RemoteModelOptions, 'retries' | 'headers'>> & RemoteModelOptions;
   private readonly v2: V2Client | undefined;
+  /** gRPC's client, loaded on first use (Node only). */
+  private grpc: Promise<GrpcModelClient> | undefined;
   private cachedMetadata: MetadataResponse | undefined;
   private pendingMetadata: Promise<MetadataResponse | undefined> | undefined;
 
@@ -104,8 +112,14 @@ export class RemoteModel {
     if (compression !== undefined && compression !== 'gzip' && compression !== 'deflate') {
       throw new TypeError(`compression must be 'gzip' or 'deflate', not ${JSON.stringify(compression)}`);
     }
-    this.protocol = options.protocol ?? (options.model !== undefined || isV2ModelUrl(this.url) ? 'v2' : 'graphpipe');
-    if (this.protocol === 'v2') {
+    this.protocol =
+      options.protocol ??
+      (isGrpcUrl(this.url) ? 'grpc' : options.model !== undefined || isV2ModelUrl(this.url) ? 'v2' : 'graphpipe');
+    if (this.protocol === 'grpc') {
+      this.grpc = loadGrpc(grpcTarget(this.url, options.model, options.version), options.ca);
+      // Not left unhandled when nothing calls it; each call sees the failure.
+      this.grpc.catch(() => {});
+    } else if (this.protocol === 'v2') {
       this.v2 = new V2Client(v2Target(this.url, options.model, options.version), options.encoding !== 'json');
     } else if (options.model !== undefined || options.version !== undefined || options.encoding !== undefined) {
       throw new TypeError('model, version and encoding are options of the v2 protocol (protocol: "v2")');
@@ -118,8 +132,9 @@ export class RemoteModel {
    */
   async metadata(options: CallOptions = {}): Promise<MetadataResponse> {
     const call = this.deadline(options);
-    if (this.v2) {
-      this.cachedMetadata = await this.v2.metadata(this.postOptions(call, this.options.retries));
+    const oip = this.grpc ? await this.grpc : this.v2;
+    if (oip) {
+      this.cachedMetadata = await oip.metadata(this.postOptions(call, this.options.retries));
       return this.cachedMetadata;
     }
     const bytes = await this.post([encodeMetadataRequest()], call, this.options.retries);
@@ -130,7 +145,7 @@ export class RemoteModel {
   /** Runs the model. Fails with a GraphPipeError carrying the server's status and message. */
   async infer(inputs: InferInputs, options: InferOptions = {}): Promise<InferResult> {
     const { tensors, names } = normalizeInputs(inputs, options.inputNames);
-    if (this.v2) return this.inferV2(tensors, names, options);
+    if (this.v2 || this.grpc) return this.inferV2(tensors, names, options);
     const body = encodeInferRequestChunks({
       inputs: tensors,
       inputNames: names,
@@ -151,7 +166,7 @@ export class RemoteModel {
     return { outputs: response.outputs, byName: nameOutputs(response.outputs, outputNames) };
   }
 
-  /** Over v2 every input is named: unnamed ones take the model's input names, by position. */
+  /** Over v2 and gRPC every input is named: unnamed ones take the model's input names, by position. */
   private async inferV2(
     tensors: readonly Tensor[],
     names: readonly string[] | undefined,
@@ -173,14 +188,13 @@ export class RemoteModel {
       }
     }
     // Only a refused connection is retried: once a request was sent, running it again could repeat its effect.
-    const outputs = await this.v2!.infer(
-      {
-        inputs: tensors.map((tensor, i) => ({ name: inputNames[i]!, tensor })),
-        outputNames: options.outputNames,
-        config: options.config,
-      },
-      this.postOptions(call, this.options.retries),
-    );
+    const request: V2InferCall = {
+      inputs: tensors.map((tensor, i) => ({ name: inputNames[i]!, tensor })),
+      outputNames: options.outputNames,
+      config: options.config,
+    };
+    const oip = this.grpc ? await this.grpc : this.v2!;
+    const outputs = await oip.infer(request, this.postOptions(call, this.options.retries));
     return {
       outputs: outputs.map((o) => o.tensor),
       byName: nameOutputs(
@@ -188,6 +202,11 @@ export class RemoteModel {
         outputs.map((o) => o.name),
       ),
     };
+  }
+
+  /** Closes the gRPC channel, if any (HTTP connections need no closing). The model is unusable after. */
+  close(): void {
+    void this.grpc?.then((client) => client.close());
   }
 
   /**
@@ -228,6 +247,25 @@ export class RemoteModel {
       compression: this.options.compression,
     };
   }
+}
+
+/**
+ * The gRPC client, imported only for a grpc:// URL: it needs Node and `@grpc/grpc-js`, which a
+ * browser bundle must not pull in (hence the specifier a bundler does not follow).
+ */
+async function loadGrpc(target: GrpcTarget, ca: string | Uint8Array | undefined): Promise<GrpcModelClient> {
+  const specifier = './grpc-client.js';
+  let module: typeof import('./grpc-client.js');
+  try {
+    module = await import(/* @vite-ignore */ specifier);
+  } catch (err) {
+    throw new GraphPipeError(
+      'INVALID_ARGUMENT',
+      `gRPC needs Node and the @grpc/grpc-js package (npm install @grpc/grpc-js): ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  return new module.GrpcModelClient(target, ca);
 }
 
 /**

@@ -139,7 +139,12 @@ export function callSignal(signal: AbortSignal | undefined, timeoutMs: number | 
   return signal ? AbortSignal.any([signal, timeout]) : timeout;
 }
 
-function abortError(signal: AbortSignal, timeoutMs: number | undefined, url: string, cause: unknown): GraphPipeError {
+export function abortError(
+  signal: AbortSignal,
+  timeoutMs: number | undefined,
+  url: string,
+  cause: unknown,
+): GraphPipeError {
   const reason = signal.reason as { name?: string } | undefined;
   if (reason?.name === 'TimeoutError') {
     const within = timeoutMs === undefined ? 'in time' : `within ${timeoutMs} ms`;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
-import { type DType, type Tensor, tensor } from '@graphpipe/client';
-import type { Backend, InferContext } from '@graphpipe/server-core';
+import { type DType, type Tensor, type TensorOf, tensor } from '@graphpipe/client';
+import { type Backend, createFunctionBackend, type InferContext } from '@graphpipe/server-core';
 import { type ServeOptions, type ServerHandle, serve } from '@graphpipe/server-core/node';
 import { afterAll, expect } from 'vitest';
 
@@ -140,3 +140,31 @@ export async function getJson<T = unknown>(
   const raw = await res.text();
   return { status: res.status, headers: res.headers, raw, body: raw ? (JSON.parse(raw) as T) : (undefined as T) };
 }
+
+/** Doubles `x` (float32 [-1, 4]) and sums each row into `total` (float64 [-1]). */
+export const doubler = (options: { name?: string; version?: string } = {}) =>
+  createFunctionBackend(
+    ({ x }, { config }) => {
+      const data = (x as TensorOf<'float32'>).data;
+      const k = config === '' ? 2 : Number(config);
+      const rows = x!.shape[0]!;
+      const total = new Float64Array(rows);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < 4; c++) total[r] += data[r * 4 + c]! * k;
+      return {
+        y: tensor(
+          data.map((v) => v * k),
+          x!.shape,
+        ),
+        total: tensor(total, [rows]),
+      };
+    },
+    {
+      name: options.name ?? 'doubler',
+      version: options.version,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [-1, 4] }],
+      outputs: [
+        { name: 'y', dtype: 'float32', shape: [-1, 4] },
+        { name: 'total', dtype: 'float64', shape: [-1] },
+      ],
+    },
+  );

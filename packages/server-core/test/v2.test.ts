@@ -8,44 +8,15 @@ import {
   GraphPipeError,
   RemoteModel,
   type Tensor,
-  type TensorOf,
   tensor,
 } from '@graphpipe/client';
 import { type Backend, createFunctionBackend } from '@graphpipe/server-core';
 import { pino } from 'pino';
 import { describe, expect, test } from 'vitest';
-import { gate, getJson, post, text, useServers } from './helpers.js';
+import { doubler, gate, getJson, post, text, useServers } from './helpers.js';
 
 const start = useServers();
 const utf8 = new TextEncoder();
-
-/** Doubles `x` (float32 [-1, 4]) and sums each row into `total` (float64 [-1]). */
-const doubler = (options: { name?: string; version?: string } = {}) =>
-  createFunctionBackend(
-    ({ x }, { config }) => {
-      const data = (x as TensorOf<'float32'>).data;
-      const k = config === '' ? 2 : Number(config);
-      const rows = x!.shape[0]!;
-      const total = new Float64Array(rows);
-      for (let r = 0; r < rows; r++) for (let c = 0; c < 4; c++) total[r] += data[r * 4 + c]! * k;
-      return {
-        y: tensor(
-          data.map((v) => v * k),
-          x!.shape,
-        ),
-        total: tensor(total, [rows]),
-      };
-    },
-    {
-      name: options.name ?? 'doubler',
-      version: options.version,
-      inputs: [{ name: 'x', dtype: 'float32', shape: [-1, 4] }],
-      outputs: [
-        { name: 'y', dtype: 'float32', shape: [-1, 4] },
-        { name: 'total', dtype: 'float64', shape: [-1] },
-      ],
-    },
-  );
 
 /** Returns `input0` as `output0`, any dtype or shape. */
 const echo = (name = 'echo', inspect?: (input: Tensor) => void) =>

@@ -28,15 +28,22 @@ export async function inferCommand(url: string, opts: InferCommandOptions): Prom
     inputs.push(await readTensorArg(value));
     inputNames.push(name);
   }
-  // A v2 URL (…/v2/models/<name>) speaks the Open Inference Protocol, whose answers name their outputs.
+  // A v2 URL (…/v2/models/<name>) or a grpc:// one speaks the Open Inference Protocol, whose answers name their outputs.
   const model = await remoteModel(url, opts);
-  if (!opts.output?.length && model.protocol === 'graphpipe') await model.metadata({ timeoutMs: Number(opts.timeout) });
-  const { outputs, byName } = await model.infer(inputs, {
-    inputNames,
-    outputNames: opts.output,
-    config: opts.config,
-    timeoutMs: Number(opts.timeout),
-  });
+  let answer: Awaited<ReturnType<typeof model.infer>>;
+  try {
+    if (!opts.output?.length && model.protocol === 'graphpipe')
+      await model.metadata({ timeoutMs: Number(opts.timeout) });
+    answer = await model.infer(inputs, {
+      inputNames,
+      outputNames: opts.output,
+      config: opts.config,
+      timeoutMs: Number(opts.timeout),
+    });
+  } finally {
+    model.close();
+  }
+  const { outputs, byName } = answer;
   // byName knows the names when they were asked for, or when the metadata lists exactly these outputs.
   const names = new Map([...Object.entries(byName)].map(([name, t]) => [t, name]));
   const named = outputs.map((t, i) => ({ name: names.get(t) ?? `output${i}`, tensor: t }));

@@ -19,14 +19,18 @@ export async function infoCommand(url: string, opts: InfoOptions): Promise<void>
   const options = await clientOptions(opts);
   const timeoutMs = Number(opts.timeout);
   let meta: Awaited<ReturnType<RemoteModel['metadata']>>;
+  const model = new RemoteModel(url, options);
   try {
-    meta = await new RemoteModel(url, options).metadata({ timeoutMs });
+    meta = await model.metadata({ timeoutMs });
   } catch (err) {
     // A server of several models without a default answers 404 at its root: list them instead.
-    const models = isGraphPipeError(err) && err.status === 404 ? await listModels(url, options, timeoutMs) : undefined;
+    const listable = isGraphPipeError(err) && err.status === 404 && model.protocol !== 'grpc';
+    const models = listable ? await listModels(url, options, timeoutMs) : undefined;
     if (!models) throw err;
     printModels(url, models, opts.json);
     return;
+  } finally {
+    model.close();
   }
   if (opts.json) {
     console.log(JSON.stringify(meta, null, 2));

@@ -1,6 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { type Backend, createLogger } from '@graphpipe/server-core';
-import { ModelRepository, recogniseModel, type ServeOptions, serve } from '@graphpipe/server-core/node';
+import {
+  ModelRepository,
+  recogniseModel,
+  type ServeOptions,
+  type ServerHandle,
+  serve,
+} from '@graphpipe/server-core/node';
 import cluster from 'node:cluster';
 import { announce, joinCluster, runPrimary, workerCount } from '../cluster.js';
 import { sequenceThroughPrimary } from '../cluster-changes.js';
@@ -10,6 +16,7 @@ import { otlpTarget, startTracing } from '../tracing.js';
 export interface ServeCommandOptions {
   host: string;
   port: string;
+  grpcPort?: string;
   name?: string;
   default?: string;
   watch: boolean;
@@ -66,6 +73,7 @@ export async function serveCommand(model: string, opts: ServeCommandOptions): Pr
     authToken: opts.authToken || undefined,
     adminToken: opts.adminToken || undefined,
     tls: await tlsFiles(opts),
+    grpc: grpcOption(opts),
     // In a cluster, every worker's /metrics answers for all of them.
     metrics: cluster.isWorker ? 'cluster' : true,
   };
@@ -73,7 +81,23 @@ export async function serveCommand(model: string, opts: ServeCommandOptions): Pr
   const backend = await loadBackend(model, { name: opts.name, device: opts.device });
   const handle = await serve(backend, options);
   joinCluster(handle, undefined, stopTracing);
-  announce([`serving ${backend.metadata.name} on ${handle.url}`, ...describeModel(backend)].join('\n'));
+  announce(
+    [`serving ${backend.metadata.name} on ${handle.url}`, ...grpcLine(handle), ...describeModel(backend)].join('\n'),
+  );
+}
+
+/**
+ * Triton's gRPC port, 8001, unless told otherwise; 0 turns it off. With `--port 0` (a free port,
+ * as tests ask) the gRPC port is a free one too, so that servers side by side do not collide.
+ */
+function grpcOption(opts: ServeCommandOptions): ServeOptions['grpc'] {
+  if (opts.grpcPort === undefined) return { port: Number(opts.port) === 0 ? 0 : 8001 };
+  const port = Number(opts.grpcPort);
+  return port === 0 ? undefined : { port };
+}
+
+function grpcLine(handle: ServerHandle): string[] {
+  return handle.grpc ? [`  grpc:    ${handle.grpc.url}`] : [];
 }
 
 /**
@@ -110,7 +134,13 @@ async function serveRepository(dir: string, opts: ServeCommandOptions, options: 
       `  ${name}${version === undefined ? '' : ` ${version}`}: ${state}${reason ? ` (${reason})` : ''}`,
   );
   // One write, so no log line lands in the middle of the list.
-  announce([`serving ${ready.size} model(s) from ${repository.dir} on ${handle.url}${failed}`, ...lines].join('\n'));
+  announce(
+    [
+      `serving ${ready.size} model(s) from ${repository.dir} on ${handle.url}${failed}`,
+      ...grpcLine(handle),
+      ...lines,
+    ].join('\n'),
+  );
 }
 
 function describeModel(backend: Backend): string[] {

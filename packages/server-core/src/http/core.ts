@@ -80,6 +80,10 @@ export interface ServerCore {
    */
   readonly extensions: Set<string>;
   readonly lifecycle: Lifecycle<RequestContext>;
+  /** The options it was made with (logger and metrics resolved): what another front door (gRPC) runs with too. */
+  readonly options: ServerCoreOptions;
+  /** Request bytes held across all requests, and the limit (maxInflightBytes); shared with other front doors. */
+  readonly budget: ByteBudget;
   /** Inferences running and waiting, and request body bytes held, right now. */
   load(): ServerLoad;
   /**
@@ -110,22 +114,24 @@ export interface CoreParts {
   readonly lifecycle: Lifecycle<RequestContext>;
   /** The protocol extensions the routes serve (see ServerCore). */
   readonly extensions: Set<string>;
+  /** Another core's byte budget, to share its limit on bytes in flight; default: a budget of its own. */
+  readonly budget?: ByteBudget;
 }
 
 /** Runs requests: route, lifecycle, body limits and byte budget, the 503 during shutdown, error answers, logs, metrics. */
 export function runRequests(
-  { models, routes, lifecycle, extensions }: CoreParts,
+  { models, routes, lifecycle, extensions, budget }: CoreParts,
   options: ServerCoreOptions = {},
 ): ServerCore {
   const bodyLimits: BodyLimits = {
     maxBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     timeoutMs: options.bodyTimeoutMs ?? 30_000,
   };
-  const budget = new ByteBudget(options.maxInflightBytes ?? 4 * bodyLimits.maxBytes);
+  const bytesInFlight = budget ?? new ByteBudget(options.maxInflightBytes ?? 4 * bodyLimits.maxBytes);
   const shared = {
     bodyLimits,
-    budget,
-    pool: new BodyPool(budget),
+    budget: bytesInFlight,
+    pool: new BodyPool(bytesInFlight),
     requestTimeoutMs: checkedTimeout(options.requestTimeoutMs),
   };
   const tokens: Tokens = { models: options.authToken, admin: options.adminToken };
@@ -216,6 +222,8 @@ export function runRequests(
     routes,
     extensions,
     lifecycle,
+    options,
+    budget: shared.budget,
     load() {
       let running = 0;
       let queued = 0;

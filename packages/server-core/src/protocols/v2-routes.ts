@@ -8,6 +8,7 @@ import {
   HEADER_LENGTH_HEADER,
   type V2Body,
   type V2InferRequest,
+  type V2ModelConfig,
   type V2RawRequest,
   v2ModelConfig,
   v2ModelMetadata,
@@ -113,11 +114,7 @@ export function addV2Routes(
     ctx.kind = 'config';
     ctx.model = model.name;
     ctx.version = model.version;
-    const { inputs, outputs, platform = options.serverName } = model.metadata;
-    const { batching, concurrency: instances } = model;
-    return jsonReply(
-      JSON.stringify(v2ModelConfig({ name: model.name, platform, inputs, outputs, batching, instances })),
-    );
+    return jsonReply(JSON.stringify(modelConfig(model, options.serverName)));
   });
   // A model is ready when it is served and the server is not shutting down; probes get that answer
   // (503) during shutdown too, rather than the 503 that closes their connection.
@@ -180,7 +177,7 @@ export function addV2Routes(
 }
 
 /** Why the server is not ready, or undefined when it is: shutting down, or a model loading or failed. */
-function notReady(models: ModelRegistry, lifecycle: Lifecycle<unknown>): string | undefined {
+export function notReady(models: ModelRegistry, lifecycle: Lifecycle<unknown>): string | undefined {
   if (!lifecycle.ready) return 'the server is shutting down';
   for (const { name, version, state, reason } of models.status()) {
     if (state === 'LOADING') return `version ${version} of model "${name}" is loading`;
@@ -266,8 +263,15 @@ function v2Reply(body: V2Body): Reply {
   };
 }
 
+/** Triton's configuration of a served version; `serverName` is the platform of a model that names none. */
+export function modelConfig(model: ServedModel, serverName: string): V2ModelConfig {
+  const { inputs, outputs, platform = serverName } = model.metadata;
+  const { batching, concurrency: instances } = model;
+  return v2ModelConfig({ name: model.name, platform, inputs, outputs, batching, instances });
+}
+
 /** One version's statistics in the extension's form (durations in nanoseconds). */
-function modelStats(model: ServedModel) {
+export function modelStats(model: ServedModel) {
   const s = model.stats;
   const ns = (t: DurationTotal) => ({ count: t.count, ns: Math.round(t.ms * 1e6) });
   // Backends prepare inputs and extract outputs inside their run: that time is in compute_infer.

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Server as NetServer } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { Backend } from '../../backend.js';
+import type { GrpcServerHandle } from '../../grpc/server.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../../http/body.js';
 import type { ServerCore } from '../../http/core.js';
 import { corsSetup } from '../../http/cors.js';
@@ -40,6 +41,12 @@ export interface ServeOptions extends Omit<RuntimeServeOptions, 'metrics'> {
   repository?: ModelRepository;
   /** Serve HTTPS with Node's TLS: at least `cert` and `key` (PEM), as `https.createServer` takes them. */
   tls?: TlsOptions;
+  /**
+   * Also serve the Open Inference Protocol over gRPC on a port of its own (Triton's is 8001; 0
+   * picks a free one), on `host` unless it says another, with TLS when `tls` is set. Off without
+   * it. Needs the `@grpc/grpc-js` package.
+   */
+  grpc?: { readonly port: number; readonly host?: string };
 }
 
 export interface ServerHandle {
@@ -50,6 +57,8 @@ export interface ServerHandle {
   readonly core: ServerCore;
   /** The model repository served, when there is one. */
   readonly repository?: ModelRepository;
+  /** The gRPC front door, when on (see ServeOptions.grpc). */
+  readonly grpc?: GrpcServerHandle;
   /**
    * Shuts down gracefully: reports not ready, keeps answering 503 for `graceMs` (default
    * `shutdownGraceMs`), stops accepting, lets requests in flight finish (up to the drain
@@ -102,6 +111,7 @@ export async function serve(backends: Backend | readonly Backend[], options: Ser
   server.headersTimeout = server.keepAliveTimeout + 1_000;
   const fresh = new FreshConnections(server, tls ? 'secureConnection' : 'connection');
   const host = options.host ?? '127.0.0.1';
+  let grpc: GrpcServerHandle | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject).listen(options.port ?? 9000, host, () => {
@@ -109,6 +119,14 @@ export async function serve(backends: Backend | readonly Backend[], options: Ser
         resolve();
       });
     });
+    // Loaded only when asked for, so that HTTP alone needs no gRPC library.
+    if (options.grpc) {
+      const { serveGrpc } = await import('../../grpc/server.js');
+      grpc = await serveGrpc(served, { host, ...options.grpc, tls, repository }).catch((err: unknown) => {
+        server.close();
+        throw err;
+      });
+    }
   } catch (err) {
     // Not listening (port taken, say): stop what was started, or its watcher keeps the process alive.
     await repository?.close();
@@ -133,7 +151,13 @@ export async function serve(backends: Backend | readonly Backend[], options: Ser
       return stopped!;
     },
   };
-  const close = gracefulClose(served, connections, options, logger, repository);
+  const close = gracefulClose(
+    served,
+    grpc ? alongside(connections, grpc.listener) : connections,
+    options,
+    logger,
+    repository,
+  );
 
   if (options.handleSignals) {
     closeOnSignals(
@@ -146,7 +170,16 @@ export async function serve(backends: Backend | readonly Backend[], options: Ser
       options.beforeExit,
     );
   }
-  return { url, port, server, core: served, ...(repository ? { repository } : {}), close };
+  return { url, port, server, core: served, ...(repository ? { repository } : {}), ...(grpc ? { grpc } : {}), close };
+}
+
+/** The HTTP listener with the gRPC one: both stop accepting together, and both close what is left. */
+function alongside(http: Listener, grpc: GrpcServerHandle['listener']): Listener {
+  return {
+    ...http,
+    stopAccepting: () => Promise.all([http.stopAccepting(), grpc.stopAccepting()]).then(() => {}),
+    closeAll: () => Promise.all([http.closeAll(), grpc.closeAll()]).then(() => {}),
+  };
 }
 
 /**

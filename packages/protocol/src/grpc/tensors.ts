@@ -1,0 +1,200 @@
+/**
+ * Tensors in and out of the gRPC messages. Senders put every tensor in raw contents (as Triton's
+ * clients and server do): its own memory, which the protobuf encoder copies once into the
+ * message. Readers take raw contents as views of the received message where aligned (one copy of
+ * the tensor where not), BYTES as views of each element, and the typed `contents` fields too.
+ */
+import { create } from '@bufbuild/protobuf';
+import { typedArrayFor } from '../dtype.js';
+import { GraphPipeError } from '../errors.js';
+import { completeLimits, countWithin, type DecodeLimits } from '../limits.js';
+import type { Tensor } from '../tensor.js';
+import { lengthPrefixed, shapeText, tensorFromBinary } from '../v2/binary.js';
+import { datatypeOf, requireDtype } from '../v2/datatype.js';
+import type { NamedTensor } from '../v2/tensor-json.js';
+import {
+  type InferParameter,
+  InferParameterSchema,
+  type InferTensorContents,
+  type ModelInferRequest,
+  ModelInferRequestSchema,
+  type ModelInferResponse,
+  ModelInferResponseSchema,
+} from './gen/grpc_service_pb.js';
+
+const invalid = (message: string) => new GraphPipeError('INVALID_ARGUMENT', message);
+
+/** A tensor's description in a message: an input's or an output's. */
+interface TensorMessage {
+  readonly name: string;
+  readonly datatype: string;
+  readonly shape: readonly bigint[];
+  readonly contents?: InferTensorContents | undefined;
+}
+
+/**
+ * The tensors of a request's inputs or a response's outputs. `raw` is the message's raw contents:
+ * one per tensor, or none (then each tensor's typed `contents`). `kind` names them in errors.
+ */
+export function tensorsOf(
+  tensors: readonly TensorMessage[],
+  raw: readonly Uint8Array[],
+  kind: 'input' | 'output',
+  limits?: Partial<DecodeLimits>,
+): NamedTensor[] {
+  const all = completeLimits(limits);
+  if (tensors.length > all.maxTensors) throw invalid(`more than ${all.maxTensors} ${kind}s`);
+  if (raw.length !== 0 && raw.length !== tensors.length) {
+    throw invalid(`raw_${kind}_contents holds ${raw.length} tensors for ${tensors.length} ${kind}s; send all or none`);
+  }
+  return tensors.map((t, i) => {
+    const what = `${kind} ${JSON.stringify(t.name)}`;
+    const dtype = requireDtype(t.datatype, what);
+    const shape = shapeOf(t.shape, what, all);
+    const count = countWithin(shape, all.maxElements);
+    if (count < 0) throw invalid(`${what}: shape ${shapeText(shape)} exceeds the element limit`);
+    const bytes = raw[i];
+    const tensor = bytes
+      ? tensorFromBinary(bytes, 0, bytes.length, dtype, shape, count, what, t.datatype)
+      : fromContents(t.contents, dtype, shape, count, what, t.datatype);
+    return { name: t.name, tensor };
+  });
+}
+
+function shapeOf(dims: readonly bigint[], what: string, limits: DecodeLimits): number[] {
+  if (dims.length > limits.maxRank)
+    throw invalid(`${what}: rank ${dims.length} exceeds the limit of ${limits.maxRank}`);
+  const shape = new Array<number>(dims.length);
+  for (let i = 0; i < dims.length; i++) {
+    const d = dims[i]!;
+    if (d < 0n || d > BigInt(Number.MAX_SAFE_INTEGER)) throw invalid(`${what}: dimension ${i} is ${d}`);
+    shape[i] = Number(d);
+  }
+  return shape;
+}
+
+/** The typed field of InferTensorContents each datatype travels in. */
+const FIELD = {
+  bool: 'boolContents',
+  int8: 'intContents',
+  int16: 'intContents',
+  int32: 'intContents',
+  int64: 'int64Contents',
+  uint8: 'uintContents',
+  uint16: 'uintContents',
+  uint32: 'uintContents',
+  uint64: 'uint64Contents',
+  float32: 'fp32Contents',
+  float64: 'fp64Contents',
+  string: 'bytesContents',
+} as const;
+
+function fromContents(
+  contents: InferTensorContents | undefined,
+  dtype: Tensor['dtype'],
+  shape: number[],
+  count: number,
+  what: string,
+  datatype: string,
+): Tensor {
+  if (dtype === 'float16') throw invalid(`${what}: FP16 has no typed contents; send it in raw contents`);
+  const values = (contents?.[FIELD[dtype]] ?? []) as readonly (number | bigint | boolean | Uint8Array)[];
+  if (values.length !== count) {
+    throw invalid(
+      `${what}: shape ${shapeText(shape)} needs ${count} elements but ${FIELD[dtype]} holds ${values.length}; send raw contents or ${FIELD[dtype]}`,
+    );
+  }
+  if (dtype === 'string') return { dtype, shape, data: values as Uint8Array[] };
+  const data = new (typedArrayFor(dtype))(count);
+  for (let i = 0; i < count; i++) {
+    const v = values[i]!;
+    (data as { [i: number]: unknown })[i] = dtype === 'bool' ? (v ? 1 : 0) : v;
+    // A typed array wraps what does not fit: an element that did not come back as sent is out of range.
+    if (dtype !== 'bool' && dtype !== 'float32' && data[i] !== v) {
+      throw invalid(`${what}: element ${i} (${v}) is out of range for ${datatype}`);
+    }
+  }
+  return { dtype, shape, data } as Tensor;
+}
+
+/** A tensor's raw contents: its own memory for fixed-size types, one new buffer for BYTES. */
+export function rawContents(t: Tensor): Uint8Array {
+  if (t.dtype === 'string') return lengthPrefixed(t.data);
+  const d = t.data;
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+}
+
+/** Protobuf's int64 dims. */
+const dims = (shape: readonly number[]) => shape.map((d) => BigInt(d));
+
+export interface GrpcRequestInit {
+  readonly modelName: string;
+  readonly modelVersion?: string;
+  readonly id?: string;
+  readonly inputs: readonly { readonly name: string; readonly tensor: Tensor }[];
+  /** Outputs to ask for, in order; absent or empty: the model's default outputs. */
+  readonly outputNames?: readonly string[];
+  /** GraphPipe's per-request config, as the `config` string parameter. */
+  readonly config?: string;
+}
+
+/** A ModelInferRequest with every input in raw contents. */
+export function inferRequest(init: GrpcRequestInit): ModelInferRequest {
+  return create(ModelInferRequestSchema, {
+    modelName: init.modelName,
+    modelVersion: init.modelVersion ?? '',
+    id: init.id ?? '',
+    parameters: init.config ? { config: stringParameter(init.config) } : {},
+    inputs: init.inputs.map(({ name, tensor }) => ({
+      name,
+      datatype: datatypeOf(tensor.dtype),
+      shape: dims(tensor.shape),
+    })),
+    outputs: (init.outputNames ?? []).map((name) => ({ name })),
+    rawInputContents: init.inputs.map(({ tensor }) => rawContents(tensor)),
+  });
+}
+
+export interface GrpcResponseInit {
+  readonly modelName: string;
+  readonly modelVersion: string;
+  readonly id: string;
+  readonly outputs: readonly { readonly name: string; readonly tensor: Tensor }[];
+}
+
+/** A ModelInferResponse with every output in raw contents. */
+export function inferResponse(init: GrpcResponseInit): ModelInferResponse {
+  return create(ModelInferResponseSchema, {
+    modelName: init.modelName,
+    modelVersion: init.modelVersion,
+    id: init.id,
+    outputs: init.outputs.map(({ name, tensor }) => ({
+      name,
+      datatype: datatypeOf(tensor.dtype),
+      shape: dims(tensor.shape),
+    })),
+    rawOutputContents: init.outputs.map(({ tensor }) => rawContents(tensor)),
+  });
+}
+
+/** A request's inputs, as tensors (see tensorsOf). */
+export function requestInputs(request: ModelInferRequest, limits?: Partial<DecodeLimits>): NamedTensor[] {
+  return tensorsOf(request.inputs, request.rawInputContents, 'input', limits);
+}
+
+/** A response's outputs, as tensors (see tensorsOf). */
+export function responseOutputs(response: ModelInferResponse, limits?: Partial<DecodeLimits>): NamedTensor[] {
+  return tensorsOf(response.outputs, response.rawOutputContents, 'output', limits);
+}
+
+/** GraphPipe's per-request config from a request's `config` parameter (a string), or ''. */
+export function configParameter(parameters: { readonly [key: string]: InferParameter }): string {
+  const config = Object.hasOwn(parameters, 'config') ? parameters.config!.parameterChoice : undefined;
+  if (config === undefined || config.case === undefined) return '';
+  if (config.case !== 'stringParam') throw invalid('parameters.config must be a string');
+  return config.value;
+}
+
+function stringParameter(value: string): InferParameter {
+  return create(InferParameterSchema, { parameterChoice: { case: 'stringParam', value } });
+}

@@ -1,0 +1,145 @@
+import type { ServerOptions as TlsOptions } from 'node:https';
+import { DEFAULT_DECODE_LIMITS } from '@graphpipe/protocol';
+import { GRPCInferenceService, Health } from '@graphpipe/protocol/grpc';
+import {
+  type handleBidiStreamingCall,
+  type handleUnaryCall,
+  Server,
+  ServerCredentials,
+  type ServerUnaryCall,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { DEFAULT_MAX_BODY_BYTES } from '../http/body.js';
+import { runRequests, type ServerCore } from '../http/core.js';
+import { RouteTable } from '../http/routes.js';
+import { SERVER_NAME } from '../models/metadata.js';
+import type { RepositoryAdmin } from '../protocols/repository-admin-routes.js';
+import type { Listener } from '../runtimes/runtime-serve.js';
+import { GrpcExchange } from './exchange.js';
+import { addGrpcRoutes, methodPath } from './routes.js';
+import { streamInfer } from './stream.js';
+
+export interface GrpcOptions {
+  /** Port; 0 picks a free one. Triton's is 8001. */
+  readonly port: number;
+  /** Interface to listen on. Default: the HTTP server's (127.0.0.1). */
+  readonly host?: string;
+  /** Serve over TLS: `key` and `cert` (PEM), as for HTTPS. Default: h2c (HTTP/2 without TLS). */
+  readonly tls?: Pick<TlsOptions, 'key' | 'cert'>;
+  /** The model repository, for the repository RPCs. */
+  readonly repository?: RepositoryAdmin;
+}
+
+export interface GrpcServerHandle {
+  /** grpc://host:port, or grpcs:// with TLS. */
+  readonly url: string;
+  readonly port: number;
+  readonly server: Server;
+  /** How the graceful shutdown stops it (see gracefulClose): in-flight calls finish, then it closes. */
+  readonly listener: Pick<Listener, 'stopAccepting' | 'closeAll'>;
+}
+
+/**
+ * Serves the core's models over gRPC on a port of its own, as Triton does: the same registry,
+ * lifecycle (so a drain waits for calls too), byte budget, tokens, logs and metrics as the HTTP
+ * front door, through a core of its own whose routes are the RPCs. Resolves once listening.
+ */
+export async function serveGrpc(core: ServerCore, options: GrpcOptions): Promise<GrpcServerHandle> {
+  const { models, lifecycle, extensions } = core;
+  const coreOptions = core.options;
+  const routes = new RouteTable();
+  addGrpcRoutes(routes, models, lifecycle, {
+    decodeLimits: { ...DEFAULT_DECODE_LIMITS, ...coreOptions.decodeLimits },
+    serverName: coreOptions.serverName ?? SERVER_NAME,
+    extensions,
+    repository: options.repository,
+  });
+  const calls = runRequests({ models, routes, lifecycle, extensions, budget: core.budget }, coreOptions);
+
+  const server = new Server({
+    // The message limit is the HTTP body limit: a larger message is refused before it is buffered.
+    'grpc.max_receive_message_length': coreOptions.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    'grpc.max_send_message_length': -1,
+  });
+  const unary =
+    (path: string): handleUnaryCall<Uint8Array, Uint8Array> =>
+    (call: ServerUnaryCall<Uint8Array, Uint8Array>, callback) => {
+      void calls.handle(
+        new GrpcExchange(path, {
+          request: call.request,
+          metadata: call.metadata,
+          onCancel: (listener) => call.once('cancelled', listener),
+          answer: (error, response) => (error ? callback(error) : callback(null, response)),
+        }),
+      );
+    };
+  for (const service of [GRPCInferenceService, Health]) {
+    const implementation: UntypedServiceImplementation = {};
+    const definition: Record<string, MethodDefinition> = {};
+    for (const method of service.methods) {
+      const path = methodPath(service, method);
+      const streaming = method.methodKind === 'bidi_streaming';
+      // Only what is served: the rest (shared memory, trace and log settings) answer UNIMPLEMENTED.
+      if (!streaming && !routes.match('POST', path)) continue;
+      definition[method.name] = methodDefinition(path, streaming);
+      implementation[method.name] = streaming
+        ? (streamInfer(calls, path) as handleBidiStreamingCall<Uint8Array, Uint8Array>)
+        : unary(path);
+    }
+    server.addService(definition, implementation);
+  }
+
+  const host = options.host ?? '127.0.0.1';
+  const credentials = options.tls
+    ? ServerCredentials.createSsl(null, [
+        { private_key: Buffer.from(options.tls.key as string), cert_chain: Buffer.from(options.tls.cert as string) },
+      ])
+    : ServerCredentials.createInsecure();
+  const address = host.includes(':') ? `[${host}]:${options.port}` : `${host}:${options.port}`;
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(address, credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
+  );
+  let stopped: Promise<void> | undefined;
+  return {
+    url: `${options.tls ? 'grpcs' : 'grpc'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    server,
+    listener: {
+      // New connections are refused; open ones get GOAWAY and close once their calls are answered.
+      stopAccepting: () => {
+        stopped ??= new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+        return stopped;
+      },
+      closeAll: () => {
+        server.forceShutdown();
+        return stopped ?? Promise.resolve();
+      },
+    },
+  };
+}
+
+/** What grpc-js needs of a method; messages pass as bytes, which the routes decode and encode. */
+interface MethodDefinition {
+  path: string;
+  requestStream: boolean;
+  responseStream: boolean;
+  requestSerialize: (value: Uint8Array) => Buffer;
+  requestDeserialize: (bytes: Buffer) => Uint8Array;
+  responseSerialize: (value: Uint8Array) => Buffer;
+  responseDeserialize: (bytes: Buffer) => Uint8Array;
+}
+
+const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+const same = (bytes: Buffer): Uint8Array => bytes;
+
+function methodDefinition(path: string, streaming: boolean): MethodDefinition {
+  return {
+    path,
+    requestStream: streaming,
+    responseStream: streaming,
+    requestSerialize: asBuffer,
+    requestDeserialize: same,
+    responseSerialize: asBuffer,
+    responseDeserialize: same,
+  };
+}
