@@ -219,8 +219,10 @@ function describe(err: unknown): string {
   if (connectionRefused(err)) return 'ECONNREFUSED';
   const { code, cause } = (err ?? {}) as NonNullable<FetchFailure>;
   const causeCode = cause?.code;
-  if (causeCode !== undefined && /CERT|UNABLE_TO_VERIFY/.test(causeCode)) {
-    return `${causeCode}: the server's certificate is not trusted; trust its CA with createTlsFetch({ ca }) from @graphpipe/client/node (the CLI: --ca <file>)`;
+  // fetch puts TLS failures in the cause; node:http's error is the TLS failure itself.
+  const certificate = [causeCode, code].find((c) => c !== undefined && /CERT|UNABLE_TO_VERIFY/.test(c));
+  if (certificate !== undefined) {
+    return `${certificate}: the server's certificate is not trusted; trust its CA with createTlsFetch({ ca }) or nodeHttpTransport({ ca }) from @graphpipe/client/node (the CLI: --ca <file>)`;
   }
   return causeCode ?? cause?.message ?? code ?? messageOf(err);
 }
