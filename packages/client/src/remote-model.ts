@@ -19,8 +19,8 @@ export interface RemoteModelOptions {
   /**
    * How requests go out, in place of fetch: `nodeHttpTransport()` from `@graphpipe/client/node`
    * sends over node:http (Node, Bun), which hands the answer's bytes over as the socket read
-   * them, where Node's fetch copies each piece once more and passes it through a web stream:
-   * the faster way to move large tensors from Node.
+   * them, where Node's fetch copies each piece once more and passes it through a web stream
+   * (it pays most with several large calls at once).
    */
   transport?: Transport;
   /** Headers sent with every request (e.g. authorization). */

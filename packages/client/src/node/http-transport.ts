@@ -22,7 +22,7 @@ export interface NodeHttpTransportOptions {
 
 /**
  * A transport for `RemoteModelOptions.transport` over node:http and node:https, with keep-alive
- * connections (Node; Bun's node:http works too). The fastest way to move large tensors from Node:
+ * connections (Node; Bun's node:http works too), for large tensors from Node (with `reuse`):
  *
  *     const model = new RemoteModel('http://127.0.0.1:9000', { transport: nodeHttpTransport() });
  */
