@@ -10,21 +10,26 @@
 import type { BenchConfig } from './config.js';
 import { IMAGE_ROW, rowElements } from './data.js';
 import { drive } from './drive.js';
+import { buildGoEcho, startGoEcho } from './go-echo.js';
 import { largeClient } from './large-client.js';
 import { progress } from './progress.js';
-import type { LargeCell, LargeResults, LargeServer } from './results.js';
-import { type ServerKind, type ServerProcess, startServer } from './server-process.js';
+import type { CellGc, LargeCell, LargeResults, LargeServer } from './results.js';
+import { type MemorySample, type ServerKind, type ServerProcess, startServer } from './server-process.js';
 
-const KIND: Record<LargeServer, ServerKind> = {
+const KIND: Record<Exclude<LargeServer, 'go-echo'>, ServerKind> = {
   graphpipe: 'graphpipe-identity',
   'bare-http': 'bare-echo',
   json: 'json-echo',
   // The same server, in a process of its own so its CPU and memory are measured alone.
   'v2-binary': 'graphpipe-identity',
   'v2-json': 'graphpipe-identity',
+  client: 'graphpipe-identity',
+  'client-http': 'graphpipe-identity',
 };
 
-type Cell = Omit<LargeCell, 'ratioToBare' | 'serverCpuRatioToBare'>;
+type Cell = Omit<LargeCell, 'ratioToBare' | 'serverCpuRatioToBare' | 'gc'> & {
+  readonly gc?: Omit<CellGc, 'majorPerSecToBare'>;
+};
 
 const PAGE_SIZE = 4096;
 
@@ -98,17 +103,42 @@ async function runCells(
         serverCpuMsPerRequest:
           (mem.cpuUserUs + mem.cpuSystemUs - s.idle.cpuUserUs - s.idle.cpuSystemUs) / 1000 / s.served,
         faultedBytesOverPayload: ((mem.minorFaults - s.idle.minorFaults) * PAGE_SIZE) / s.served / requestBytes,
+        ...gcOver(s.idle, mem, s.seconds),
       };
     }),
   );
 }
 
+/** The collections between two samples of a Node server (none for the Go echo). */
+function gcOver(start: MemorySample, end: MemorySample, seconds: number): { gc?: Cell['gc'] } {
+  if (!start.gc || !end.gc) return {};
+  const major = end.gc.gcMajor - start.gc.gcMajor;
+  return {
+    gc: {
+      major,
+      minor: end.gc.gcMinor - start.gc.gcMinor,
+      incremental: end.gc.gcIncremental - start.gc.gcIncremental,
+      ms: end.gc.gcMs - start.gc.gcMs,
+      majorPerSec: major / seconds,
+    },
+  };
+}
+
+function gcRatio(majorPerSec: number, bareMajorPerSec: number): { majorPerSecToBare?: number } {
+  return bareMajorPerSec > 0 ? { majorPerSecToBare: majorPerSec / bareMajorPerSec } : {};
+}
+
 export async function runLarge(config: BenchConfig): Promise<LargeResults> {
   const { batches, concurrency, jsonBatches } = config.large;
+  const go = await buildGoEcho();
+  const goBinary = 'binary' in go ? go.binary : undefined;
   const serversAt = (batch: number): LargeServer[] => [
     'graphpipe',
+    'client',
+    'client-http',
     'v2-binary',
     'bare-http',
+    ...(goBinary ? (['go-echo'] as const) : []),
     ...(jsonBatches.includes(batch) ? (['json', 'v2-json'] as const) : []),
   ];
   const total = batches.reduce((n, b) => n + serversAt(b).length * concurrency.length * config.large.rounds, 0);
@@ -118,7 +148,7 @@ export async function runLarge(config: BenchConfig): Promise<LargeResults> {
   const serverFor = async (s: LargeServer) => {
     let p = procs.get(s);
     if (!p) {
-      p = await startServer(KIND[s]);
+      p = s === 'go-echo' ? await startGoEcho(goBinary!) : await startServer(KIND[s]);
       procs.set(s, p);
     }
     return p;
@@ -144,10 +174,11 @@ export async function runLarge(config: BenchConfig): Promise<LargeResults> {
   const skipped = batches.filter((b) => !jsonBatches.includes(b));
   return {
     rowShape: [...IMAGE_ROW],
-    cells: cells.map((c) => ({
+    cells: cells.map(({ gc, ...c }) => ({
       ...c,
       ratioToBare: c.rowsPerSec / bare(c).rowsPerSec,
       serverCpuRatioToBare: c.serverCpuMsPerRequest / bare(c).serverCpuMsPerRequest,
+      ...(gc ? { gc: { ...gc, ...gcRatio(gc.majorPerSec, bare(c).gc!.majorPerSec) } } : {}),
     })),
     v2: cells
       .filter((c) => c.server === 'graphpipe')
@@ -161,6 +192,21 @@ export async function runLarge(config: BenchConfig): Promise<LargeResults> {
           ...(json && v2Json ? { jsonToNaiveJson: v2Json.rowsPerSec / json.rowsPerSec } : {}),
         };
       }),
+    wire: cells
+      .filter((c) => c.server === 'graphpipe')
+      .map((g) => {
+        const goEcho = inCell('go-echo', g);
+        const client = inCell('client', g);
+        const clientHttp = inCell('client-http', g);
+        return {
+          batch: g.batch,
+          concurrency: g.concurrency,
+          ...(goEcho ? { graphPipeToGo: g.rowsPerSec / goEcho.rowsPerSec } : {}),
+          ...(client ? { clientToLoadGenerator: client.rowsPerSec / g.rowsPerSec } : {}),
+          ...(clientHttp ? { clientHttpToLoadGenerator: clientHttp.rowsPerSec / g.rowsPerSec } : {}),
+        };
+      }),
+    ...('skipped' in go ? { goSkipped: go.skipped } : {}),
     generatorCheck: cells
       .filter((c) => c.server === 'bare-http' && c.concurrency > 1)
       .map((c) => ({
@@ -170,13 +216,17 @@ export async function runLarge(config: BenchConfig): Promise<LargeResults> {
       })),
     notes: [
       `each cell: ${config.large.rounds} alternating rounds per server, in all >= ${config.large.durationMs} ms and >= ${config.large.minRequestsPerClient} requests per client, after 1 warm-up request per client; load: each request's bytes encoded once and sent over node:http keep-alive connections, the first answer decoded and checked`,
-      ...(skipped.length
+      ...(jsonBatches.length === 0 ? ['JSON servers not run (--no-json)'] : []),
+      ...(skipped.length && jsonBatches.length
         ? [
             `JSON measured at batch ${jsonBatches.join(', ')} only: a ${Math.max(...skipped)}-row JSON body is ~${Math.round((Math.max(...skipped) * rowElements(IMAGE_ROW) * JSON_CHARS_PER_VALUE) / 1e6)} MB of text (the codec tier times JSON on a slice)`,
           ]
         : []),
       "peak RSS is the server process's VmHWM over the cell (reset at its start); payload = one request body",
       "server CPU = the server process's user + system time per request served; faulted = minor page faults x 4 KiB per request, over the request size (fresh memory the server touched)",
+      "GCs = the Node server process's perf_hooks 'gc' entries over the cell (warm-up included), per second of the cell's measured time",
+      "client = RemoteModel (the runtime's fetch) calling its own graphpipe server process, encoding and decoding every call and checking every answer; client-http = the same with nodeHttpTransport() and reuse: true, one model per connection",
+      ...('skipped' in go ? [`no Go echo: ${go.skipped}`] : []),
     ],
   };
 }

@@ -7,6 +7,8 @@
  * rows/s of every cell, and adding clients in one process only queued them behind it.
  */
 import { Agent, request } from 'node:http';
+import { RemoteModel, type RemoteModelOptions } from '@graphpipe/client';
+import { nodeHttpTransport } from '@graphpipe/client/node';
 import { concatBytes, decodeInferResponse, encodeInferRequest, type Tensor, tensor } from '@graphpipe/protocol';
 import { decodeV2Response, encodeV2Request, HEADER_LENGTH_HEADER } from '@graphpipe/protocol/v2';
 import { fromJson, toJson } from './baselines/json.js';
@@ -25,7 +27,7 @@ interface Exchange {
 const OCTETS = 'application/octet-stream';
 const V2_INFER = '/v2/models/identity/infer';
 
-function exchangeFor(server: LargeServer, input: Tensor): Exchange {
+function exchangeFor(server: Exclude<LargeServer, 'client' | 'client-http'>, input: Tensor): Exchange {
   const data = input.data as Float32Array;
   const rowsOf = (t: Tensor) => ({ rows: t.shape[0]!, data: t.data as Float32Array });
   switch (server) {
@@ -36,7 +38,8 @@ function exchangeFor(server: LargeServer, input: Tensor): Exchange {
         body: encodeInferRequest({ inputs: [input] }),
         decode: (bytes) => rowsOf(decodeInferResponse(bytes).outputs[0]!),
       };
-    case 'bare-http': {
+    case 'bare-http':
+    case 'go-echo': {
       // The same bytes the GraphPipe cell sends: the floor moves bytes and nothing else.
       const body = encodeInferRequest({ inputs: [input] });
       return {
@@ -45,7 +48,7 @@ function exchangeFor(server: LargeServer, input: Tensor): Exchange {
         body,
         decode: (bytes) => {
           if (bytes.length !== body.length || bytes.some((b, i) => b !== body[i]))
-            throw new Error('bare-http: the echo differs from the request');
+            throw new Error(`${server}: the echo differs from the request`);
           return { rows: input.shape[0]!, data };
         },
       };
@@ -79,6 +82,41 @@ function exchangeFor(server: LargeServer, input: Tensor): Exchange {
         },
       };
   }
+}
+
+/** The rows at the ends and middle of `got` are those of `sent`. */
+function sameEnds(got: Float32Array, sent: Float32Array): boolean {
+  return got.length === sent.length && [0, sent.length >> 1, sent.length - 1].every((i) => got[i] === sent[i]);
+}
+
+/**
+ * Our own client, `RemoteModel`, encoding and decoding every call: what an application sees, next
+ * to the load generator's rows/s in the same cell. One model per connection, each used by one call
+ * at a time (as `reuse` wants). Every answer is checked at its ends and middle (a view of the
+ * received bytes: no copy to check).
+ */
+function remoteModelClient(
+  url: string,
+  input: Tensor,
+  connections: number,
+  options: () => RemoteModelOptions,
+): LargeClient {
+  const idle = Array.from({ length: connections }, () => new RemoteModel(url, options()));
+  const rows = input.shape[0]!;
+  return {
+    async once() {
+      const model = idle.pop()!;
+      try {
+        const { outputs } = await model.infer(input, { outputNames: ['output0'] });
+        if (outputs[0]?.shape[0] !== rows || !sameEnds(outputs[0].data as Float32Array, input.data as Float32Array))
+          throw new Error('client: the round trip did not return the data that was sent');
+      } finally {
+        idle.push(model);
+      }
+      return rows;
+    },
+    close() {},
+  };
 }
 
 /** Sends one request and collects the answer's chunks (joined only when asked to be checked). */
@@ -127,6 +165,12 @@ export interface LargeClient {
  */
 export function largeClient(server: LargeServer, url: string, batch: number, connections: number): LargeClient {
   const data = randomFloats(batch * rowElements(IMAGE_ROW), 3);
+  if (server === 'client' || server === 'client-http') {
+    // client-http: node:http, each answer read into the previous one's memory (one model per connection).
+    const options = (): RemoteModelOptions =>
+      server === 'client' ? {} : { transport: nodeHttpTransport(), reuse: true };
+    return remoteModelClient(url, tensor(data, [batch, ...IMAGE_ROW]), connections, options);
+  }
   const exchange = exchangeFor(server, tensor(data, [batch, ...IMAGE_ROW]));
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const target = new URL(exchange.path, url);
@@ -137,8 +181,7 @@ export function largeClient(server: LargeServer, url: string, batch: number, con
       if (answer.status !== 200) throw new Error(`${server} answered ${answer.status}`);
       if (expectedLength === undefined) {
         const got = exchange.decode(concatBytes(answer.chunks), answer.header);
-        const ends = [0, data.length >> 1, data.length - 1];
-        if (got.rows !== batch || got.data.length !== data.length || ends.some((i) => got.data[i] !== data[i]))
+        if (got.rows !== batch || !sameEnds(got.data, data))
           throw new Error(`${server}: the round trip did not return the data that was sent`);
         expectedLength = answer.length;
       } else if (answer.length !== expectedLength) {

@@ -1,5 +1,5 @@
 /**
- * pnpm bench [--quick] [--tiers codec,large,small,model,runtimes,edge,warmup] [--out <file>]: runs every tier, prints a markdown table and writes the
+ * pnpm bench [--quick] [--tiers codec,large,small,grpc,model,runtimes,edge,warmup] [--batches 8,128] [--no-json] [--out <file>]: runs every tier, prints a markdown table and writes the
  * JSON results (bench/results/latest.json, or quick.json with --quick).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,8 @@ const { values } = parseArgs({
     out: { type: 'string' },
     'no-progress': { type: 'boolean', default: false },
     tiers: { type: 'string' },
+    batches: { type: 'string' },
+    'no-json': { type: 'boolean', default: false },
   },
 });
 
@@ -24,10 +26,17 @@ if (unknown?.length) {
   console.error(`unknown tier(s) ${unknown.join(', ')}; expected some of ${TIERS.join(', ')}`);
   process.exit(2);
 }
+const batches = values.batches?.split(',').map(Number);
+if (batches?.some((b) => !Number.isSafeInteger(b) || b < 1)) {
+  console.error(`--batches takes row counts separated by commas (e.g. 8,128), not ${values.batches}`);
+  process.exit(2);
+}
 const results = await runBenchmarks({
   quick: values.quick,
   progress: !values['no-progress'],
   tiers: tiers as Tier[] | undefined,
+  largeBatches: batches,
+  largeJson: !values['no-json'],
 });
 const out = resolve(
   values.out ?? fileURLToPath(new URL(`../results/${values.quick ? 'quick' : 'latest'}.json`, import.meta.url)),

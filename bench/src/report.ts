@@ -183,6 +183,7 @@ function renderLarge(out: string[], l: LargeResults): void {
       }),
     ),
   );
+  renderTargets(out, l, [...groups.values()]);
   out.push(
     'The same server over the Open Inference Protocol (v2), in the same cells: binary tensor data against GraphPipe, ' +
       'and JSON (our codec on both sides) against the naive JSON server (JSON.parse/stringify on both sides).',
@@ -206,6 +207,68 @@ function renderLarge(out: string[], l: LargeResults): void {
     ),
   );
   out.push(l.notes.map((n) => `- ${n}`).join('\n'));
+}
+
+/** The wire (Go echo), the server's collections and our client, per cell. */
+function renderTargets(out: string[], l: LargeResults, groups: readonly LargeCell[][]): void {
+  out.push(
+    'The wire, collections and our client in the same cells. Go = a plain Go `net/http` echo sent the same bytes as bare-http ' +
+      `(${l.goSkipped ? `not run: ${l.goSkipped}` : "the wire's limit"}); major GCs/s = the server process's major (mark-compact) ` +
+      "collections per second of load, and graphpipe's over bare-http's; client = our `RemoteModel` calling the same server " +
+      "(encode, fetch, decode) against the load generator's rows/s; client-http = the same over `nodeHttpTransport()` with " +
+      "`reuse: true`; peak RSS = the graphpipe server's, in MiB.",
+  );
+  // The rate, and the count behind it.
+  const gcRate = (c: LargeCell | undefined) => (c?.gc ? `${num(c.gc.majorPerSec)} (${c.gc.major})` : '—');
+  const gcRatio = (g: LargeCell) => {
+    if (!g.gc) return '—';
+    return g.gc.majorPerSecToBare === undefined ? 'bare ran none' : `**${x(g.gc.majorPerSecToBare)}**`;
+  };
+  out.push(
+    table(
+      [
+        'batch',
+        'clients',
+        'graphpipe rows/s',
+        'Go echo rows/s',
+        'graphpipe / Go',
+        'major GCs/s graphpipe',
+        'major GCs/s bare',
+        'GCs graphpipe / bare',
+        'GC ms/s graphpipe',
+        'client rows/s',
+        'client / load generator',
+        'client-http rows/s',
+        'client-http / load generator',
+        'peak RSS graphpipe',
+      ],
+      groups.map((cells) => {
+        const get = (server: string) => cells.find((cell) => cell.server === server);
+        const g = get('graphpipe')!;
+        const b = get('bare-http');
+        const go = get('go-echo');
+        const client = get('client');
+        const clientHttp = get('client-http');
+        const wire = l.wire.find((w) => w.batch === g.batch && w.concurrency === g.concurrency);
+        return [
+          String(g.batch),
+          String(g.concurrency),
+          num(g.rowsPerSec),
+          go ? num(go.rowsPerSec) : '—',
+          wire?.graphPipeToGo === undefined ? '—' : `**${x(wire.graphPipeToGo)}**`,
+          gcRate(g),
+          gcRate(b),
+          gcRatio(g),
+          g.gc ? num(g.gc.ms / g.seconds) : '—',
+          client ? num(client.rowsPerSec) : '—',
+          wire?.clientToLoadGenerator === undefined ? '—' : `**${x(wire.clientToLoadGenerator)}**`,
+          clientHttp ? num(clientHttp.rowsPerSec) : '—',
+          wire?.clientHttpToLoadGenerator === undefined ? '—' : `**${x(wire.clientHttpToLoadGenerator)}**`,
+          mb(g.peakRssBytes),
+        ];
+      }),
+    ),
+  );
 }
 
 function renderSmall(out: string[], s: SmallResults): void {

@@ -33,8 +33,21 @@ export interface CodecResults {
   readonly firstTouch: readonly FirstTouch[];
 }
 
-/** v2-binary and v2-json: the same server as graphpipe, called over the Open Inference Protocol. */
-export type LargeServer = 'graphpipe' | 'bare-http' | 'json' | 'v2-binary' | 'v2-json';
+/**
+ * v2-binary and v2-json: the same server as graphpipe, called over the Open Inference Protocol.
+ * client: the same server called by our RemoteModel (encoding and decoding each call, over fetch)
+ * instead of the load generator; client-http: the same over nodeHttpTransport with `reuse`.
+ * go-echo: a plain Go net/http echo sent bare-http's bytes (the wire's limit).
+ */
+export type LargeServer =
+  | 'graphpipe'
+  | 'bare-http'
+  | 'go-echo'
+  | 'json'
+  | 'v2-binary'
+  | 'v2-json'
+  | 'client'
+  | 'client-http';
 
 export interface LargeCell {
   readonly server: LargeServer;
@@ -58,6 +71,21 @@ export interface LargeCell {
   readonly serverCpuRatioToBare: number;
   /** Minor page faults x page size per request served, over requestBytes: fresh memory touched. */
   readonly faultedBytesOverPayload: number;
+  /** The server process's garbage collections during the cell (absent for the Go echo). */
+  readonly gc?: CellGc;
+}
+
+/** perf_hooks 'gc' entries of a server process over one cell, warm-up included. */
+export interface CellGc {
+  readonly major: number;
+  readonly minor: number;
+  readonly incremental: number;
+  /** Total GC time, ms. */
+  readonly ms: number;
+  /** major / the cell's measured seconds. */
+  readonly majorPerSec: number;
+  /** majorPerSec / bare-http's majorPerSec in the same cell; absent when the echo ran none. */
+  readonly majorPerSecToBare?: number;
 }
 
 /** The Open Inference Protocol against the same-run baselines, per (batch, concurrency) cell. */
@@ -80,10 +108,28 @@ export interface GeneratorCheck {
   readonly bareToOneClient: number;
 }
 
+/**
+ * The targets' ratios per (batch, concurrency) cell: our server against the plain Go echo (the
+ * wire), and our client against the load generator, both on the same server in the same cell.
+ */
+export interface WireLargeRatio {
+  readonly batch: number;
+  readonly concurrency: number;
+  /** graphpipe rows/s ÷ go-echo rows/s; absent when Go was not available. */
+  readonly graphPipeToGo?: number;
+  /** client (RemoteModel over fetch) rows/s ÷ graphpipe (load generator) rows/s. */
+  readonly clientToLoadGenerator?: number;
+  /** client-http (RemoteModel over node:http, reuse on) rows/s ÷ graphpipe (load generator) rows/s. */
+  readonly clientHttpToLoadGenerator?: number;
+}
+
 export interface LargeResults {
   readonly rowShape: readonly number[];
   readonly cells: readonly LargeCell[];
   readonly v2: readonly V2LargeRatio[];
+  readonly wire: readonly WireLargeRatio[];
+  /** Why the Go echo is missing, when it is. */
+  readonly goSkipped?: string;
   readonly generatorCheck: readonly GeneratorCheck[];
   readonly notes: readonly string[];
 }

@@ -18,6 +18,10 @@ export interface RunOptions {
   progress?: boolean;
   /** The tiers to run (default: all). */
   tiers?: readonly Tier[];
+  /** The large tier's batch sizes, in place of the configured ones (e.g. 8 and 128: 4.8 and 77 MB). */
+  largeBatches?: readonly number[];
+  /** The large tier's JSON servers (default true): the slowest cells by far. */
+  largeJson?: boolean;
 }
 
 export const TIERS = ['codec', 'large', 'small', 'grpc', 'model', 'runtimes', 'edge', 'warmup'] as const;
@@ -25,7 +29,12 @@ export type Tier = (typeof TIERS)[number];
 
 export async function runBenchmarks(options: RunOptions = {}): Promise<BenchResults> {
   const base = options.quick ? QUICK : FULL;
-  const config: BenchConfig = { ...base, progress: options.progress ?? true };
+  const large = {
+    ...base.large,
+    ...(options.largeBatches ? { batches: options.largeBatches } : {}),
+    ...(options.largeJson === false ? { jsonBatches: [] } : {}),
+  };
+  const config: BenchConfig = { ...base, large, progress: options.progress ?? true };
   const start = performance.now();
   const load = loadavg();
   const tiers = new Set(options.tiers ?? TIERS);

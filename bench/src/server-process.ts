@@ -2,7 +2,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ChildMessage, ParentMessage } from './servers/harness.js';
+import type { ChildMessage, GcTotals, ParentMessage } from './servers/harness.js';
 
 export type ServerKind =
   | 'graphpipe-identity'
@@ -21,10 +21,12 @@ export interface MemorySample {
   readonly cpuUserUs: number;
   readonly cpuSystemUs: number;
   readonly minorFaults: number;
+  /** Garbage collections so far (Node servers; the Go echo reports none). */
+  readonly gc?: GcTotals;
 }
 
 export interface ServerProcess {
-  readonly kind: ServerKind;
+  readonly kind: ServerKind | 'go-echo';
   readonly url: string;
   readonly pid: number;
   /** Current and peak RSS; `reset` starts a new peak window. */

@@ -37,7 +37,26 @@ describe('bench --quick', () => {
         finitePositive(`first touch ${f.message} ${k}`, f[k]);
 
     const servers = new Set(e2eLarge.cells.map((c) => c.server));
-    expect([...servers].sort()).toEqual(['bare-http', 'graphpipe', 'json', 'v2-binary', 'v2-json']);
+    // The Go echo runs where `go` is on PATH, else the results say why not.
+    expect(servers.has('go-echo')).toBe(e2eLarge.goSkipped === undefined);
+    expect([...servers].filter((s) => s !== 'go-echo').sort()).toEqual([
+      'bare-http',
+      'client',
+      'client-http',
+      'graphpipe',
+      'json',
+      'v2-binary',
+      'v2-json',
+    ]);
+    for (const c of e2eLarge.cells.filter((cell) => cell.server !== 'go-echo')) {
+      expect(c.gc, `${c.server} GC counts`).toBeDefined();
+      for (const k of ['major', 'minor', 'incremental', 'ms', 'majorPerSec'] as const)
+        expect(c.gc![k], `${c.server} gc.${k}`).toBeGreaterThanOrEqual(0);
+    }
+    for (const w of e2eLarge.wire) {
+      finitePositive(`client / load generator batch ${w.batch}`, w.clientToLoadGenerator);
+      finitePositive(`client-http / load generator batch ${w.batch}`, w.clientHttpToLoadGenerator);
+    }
     for (const c of e2eLarge.cells) {
       const label = `large ${c.server} batch ${c.batch} x${c.concurrency}`;
       for (const k of [

@@ -5,6 +5,7 @@ import { messageOf } from '@graphpipe/protocol';
  * server's peak RSS per benchmark cell without the client's memory mixed in.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { constants, type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
 
 export interface Started {
   readonly url: string;
@@ -24,7 +25,47 @@ export type ChildMessage =
       cpuUserUs: number;
       cpuSystemUs: number;
       minorFaults: number;
+      gc: GcTotals;
     };
+
+/** Garbage collections since the process started, by kind, and the time they took. */
+export interface GcTotals {
+  readonly gcMajor: number;
+  readonly gcMinor: number;
+  readonly gcIncremental: number;
+  /** Total duration of every GC entry, in ms (major, minor, incremental and weak callbacks). */
+  readonly gcMs: number;
+}
+
+/**
+ * Counts the process's GC entries (perf_hooks 'gc'). The observer is cheap: V8 reports each
+ * collection once, and the entries are delivered in batches on the event loop.
+ */
+class GcCounter {
+  private readonly totals = { gcMajor: 0, gcMinor: 0, gcIncremental: 0, gcMs: 0 };
+  private readonly observer = new PerformanceObserver((list) => this.count(list.getEntries()));
+
+  constructor() {
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+
+  private count(entries: readonly PerformanceEntry[]): void {
+    for (const entry of entries) {
+      // Node 16+ puts the kind in `detail` (older typings lack it).
+      const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) this.totals.gcMajor++;
+      else if (kind === constants.NODE_PERFORMANCE_GC_MINOR) this.totals.gcMinor++;
+      else if (kind === constants.NODE_PERFORMANCE_GC_INCREMENTAL) this.totals.gcIncremental++;
+      this.totals.gcMs += entry.duration;
+    }
+  }
+
+  read(): GcTotals {
+    // Entries still queued for the observer belong to the window being read.
+    this.count(this.observer.takeRecords());
+    return { ...this.totals };
+  }
+}
 
 /**
  * Peak RSS since the last reset: the kernel's VmHWM when it can be reset (no cost between
@@ -78,6 +119,7 @@ function readHwm(): number | undefined {
 export function runServer(start: () => Promise<Started>): void {
   const send = (m: ChildMessage) => process.send?.(m);
   const peak = new PeakRss();
+  const gc = new GcCounter();
   start().then(
     (server) => {
       process.on('message', (m: ParentMessage) => {
@@ -91,6 +133,7 @@ export function runServer(start: () => Promise<Started>): void {
             cpuUserUs: usage.userCPUTime,
             cpuSystemUs: usage.systemCPUTime,
             minorFaults: usage.minorPageFault,
+            gc: gc.read(),
           });
           if (m.reset) peak.reset();
         } else if (m.type === 'close') {

@@ -5,7 +5,8 @@
  * as a stream with an explicit Content-Length where the runtime's fetch streams request bodies
  * over HTTP/1.1 with that length (Node's, Bun's); elsewhere (browsers, Deno) they are joined into
  * one buffer once.
- * Receiving: the answer is read into one buffer sized from Content-Length.
+ * Receiving: the answer is read into one buffer sized from Content-Length (or into memory the
+ * caller lent, see AnswerMemory), and tensors are decoded as views of it.
  */
 
 import { byteLengthOf, chunkStream, concatBytes, JOIN_BELOW_BYTES } from '@graphpipe/protocol';
@@ -37,10 +38,11 @@ export function outgoingBody(chunks: readonly Uint8Array[], streamUploads: boole
 }
 
 /**
- * The whole answer as one Uint8Array, filled in place when its length is known. `alignAt`: the
- * offset to place 8-aligned in memory (where binary tensors start after a JSON header).
+ * The whole answer as one Uint8Array, filled in place when its length is known: in `into` when
+ * it fits there, else in fresh memory. `alignAt`: the offset to place 8-aligned in memory (where
+ * binary tensors start after a JSON header).
  */
-export async function readAll(response: Response, alignAt = 0): Promise<Uint8Array> {
+export async function readAll(response: Response, alignAt = 0, into?: Uint8Array): Promise<Uint8Array> {
   const length = Number(response.headers.get('content-length') ?? NaN);
   // With a content-encoding the declared length is of the encoded bytes, not of what we read.
   if (
@@ -55,7 +57,7 @@ export async function readAll(response: Response, alignAt = 0): Promise<Uint8Arr
     copy.set(bytes);
     return copy;
   }
-  const out = allocate(length, alignAt);
+  const out = (into && placeIn(into, length, alignAt)) ?? allocate(length, alignAt);
   let at = 0;
   const reader = response.body.getReader();
   for (;;) {
@@ -69,8 +71,41 @@ export async function readAll(response: Response, alignAt = 0): Promise<Uint8Arr
   return out;
 }
 
+/** `length` bytes of `memory` whose offset `alignAt` falls on an 8-aligned address, if they fit. */
+export function placeIn(memory: Uint8Array, length: number, alignAt: number): Uint8Array | undefined {
+  const pad = (8 - ((memory.byteOffset + alignAt) % 8)) % 8;
+  return pad + length <= memory.length ? memory.subarray(pad, pad + length) : undefined;
+}
+
+/**
+ * Memory reused from one answer to the next (RemoteModel's `reuse`): a call takes the previous
+ * answer's memory and reads its own answer there when it fits, so a steady stream of large answers
+ * touches the same warm pages instead of fresh ones each time. Taking it makes concurrent calls
+ * never share it (a call that finds none takes fresh memory); an answer is therefore valid until
+ * the next call starts.
+ */
+export class AnswerMemory {
+  private spare: Uint8Array | undefined;
+
+  /** The memory for the next answer, if any (no other call gets it until it is given back). */
+  take(): Uint8Array | undefined {
+    const spare = this.spare;
+    this.spare = undefined;
+    return spare;
+  }
+
+  /**
+   * Keeps the larger of the answer's memory (the whole buffer it lies in; none when the call
+   * failed) and what the call took, so that a small answer or a failure does not lose a large buffer.
+   */
+  keep(answer: Uint8Array | undefined, taken: Uint8Array | undefined): void {
+    const memory = answer && new Uint8Array(answer.buffer);
+    this.spare = !memory || (taken && taken.byteLength > memory.byteLength) ? taken : memory;
+  }
+}
+
 /** A zeroed buffer of `length` bytes whose offset `alignAt` falls on an 8-aligned address. */
-function allocate(length: number, alignAt: number): Uint8Array {
+export function allocate(length: number, alignAt: number): Uint8Array {
   const pad = (8 - (alignAt % 8)) % 8;
   return new Uint8Array(new ArrayBuffer(length + pad), pad, length);
 }

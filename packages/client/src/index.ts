@@ -7,4 +7,5 @@ export {
   type InferResult,
 } from './remote-model.js';
 export type { Compression } from './compression.js';
+export type { Answer, Transport, TransportRequest } from './transport.js';
 export * from '@graphpipe/protocol';

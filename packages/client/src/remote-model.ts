@@ -8,16 +8,23 @@ import {
   type MetadataResponse,
   type Tensor,
 } from '@graphpipe/protocol';
-import { canStreamUploads } from './body.js';
+import { AnswerMemory, canStreamUploads } from './body.js';
 import type { Compression } from './compression.js';
 import type { GrpcModelClient } from './grpc-client.js';
 import { type GrpcTarget, grpcTarget, isGrpcUrl } from './grpc-target.js';
-import { callSignal, decodeAnswer, type PostOptions, post } from './transport.js';
+import { callSignal, decodeAnswer, type PostOptions, post, type Transport } from './transport.js';
 import { isV2ModelUrl, V2Client, type V2InferCall, v2Target } from './v2-client.js';
 
 export interface RemoteModelOptions {
   /** A fetch implementation (for proxies, custom agents, tests). Default: the global fetch. */
   fetch?: typeof fetch;
+  /**
+   * How requests go out, in place of fetch: `nodeHttpTransport()` from `@graphpipe/client/node`
+   * sends over node:http (Node, Bun), which hands the answer's bytes over as the socket read
+   * them, where Node's fetch copies each piece once more and passes it through a web stream
+   * (it pays most with several large calls at once).
+   */
+  transport?: Transport;
   /** Headers sent with every request (e.g. authorization). */
   headers?: Record<string, string>;
   /** Default deadline for each call, in ms. None by default. */
@@ -53,6 +60,15 @@ export interface RemoteModelOptions {
    * and answers are asked for uncompressed.
    */
   compression?: Compression;
+  /**
+   * Read each answer into the previous answer's memory (when it fits) instead of fresh memory:
+   * for a steady stream of large answers, no new buffer per call and no pages touched for the
+   * first time. The price: **an answer's tensors are valid only until the next `infer` on this
+   * model starts**; that call may overwrite them. Copy what you keep (`data.slice()`). Concurrent
+   * calls are safe (they never share memory), but each one may overwrite any earlier answer.
+   * Default: off, every answer in memory of its own.
+   */
+  reuse?: boolean;
 }
 
 export interface CallOptions {
@@ -67,6 +83,13 @@ export interface InferOptions extends CallOptions {
   outputNames?: readonly string[];
   /** Opaque per-request configuration passed to the model (over v2, as the `config` parameter). */
   config?: string;
+  /**
+   * Read the answer into this memory when it fits (the outputs are then views of it, placed
+   * 8-aligned), else into fresh memory as usual (check `outputs[i].data.buffer` to tell). What
+   * it held is overwritten, even by an answer that then fails to decode; it must not be read or
+   * written until the call settles. Wins over `reuse` for this call.
+   */
+  into?: Uint8Array;
 }
 
 /** One tensor, tensors in the model's default input order, or tensors by input name. */
@@ -102,13 +125,17 @@ export class RemoteModel {
   private readonly v2: V2Client | undefined;
   /** gRPC's client, loaded on first use (Node only). */
   private grpc: Promise<GrpcModelClient> | undefined;
+  /** The previous answer's memory, with `reuse`. */
+  private readonly answers: AnswerMemory | undefined;
   private cachedMetadata: MetadataResponse | undefined;
   private pendingMetadata: Promise<MetadataResponse | undefined> | undefined;
 
   constructor(url: string | URL, options: RemoteModelOptions = {}) {
     this.url = String(url);
     this.options = { retries: 2, headers: {}, ...options };
+    this.answers = options.reuse ? new AnswerMemory() : undefined;
     const { compression } = options;
+    if (options.transport && options.fetch) throw new TypeError('give either fetch or transport, not both');
     if (compression !== undefined && compression !== 'gzip' && compression !== 'deflate') {
       throw new TypeError(`compression must be 'gzip' or 'deflate', not ${JSON.stringify(compression)}`);
     }
@@ -154,7 +181,9 @@ export class RemoteModel {
     });
     const call = this.deadline(options);
     // Only a refused connection is retried: once a request was sent, running it again could repeat its effect.
-    const bytes = await this.post(body, call, this.options.retries);
+    const { bytes } = await this.intoMemory(options, async (into) => ({
+      bytes: await this.post(body, call, this.options.retries, into),
+    }));
     const response = decode(() => decodeInferResponse(bytes), this.url);
     if (response.errors.length) {
       const message = response.errors.map((e) => `${e.message} (code ${e.code})`).join('; ');
@@ -193,8 +222,10 @@ export class RemoteModel {
       outputNames: options.outputNames,
       config: options.config,
     };
-    const oip = this.grpc ? await this.grpc : this.v2!;
-    const outputs = await oip.infer(request, this.postOptions(call, this.options.retries));
+    const sent = this.postOptions(call, this.options.retries);
+    const outputs = this.grpc
+      ? await (await this.grpc).infer(request, sent)
+      : (await this.intoMemory(options, (into) => this.v2!.infer(request, sent, into))).outputs;
     return {
       outputs: outputs.map((o) => o.tensor),
       byName: nameOutputs(
@@ -226,18 +257,38 @@ export class RemoteModel {
     return this.pendingMetadata;
   }
 
+  /**
+   * Runs `read` with the memory its answer may go into: the call's `into`, else with `reuse` the
+   * previous answer's, which then keeps this answer's memory for the next call.
+   */
+  private async intoMemory<T extends { bytes: Uint8Array }>(
+    options: InferOptions,
+    read: (into: Uint8Array | undefined) => Promise<T>,
+  ): Promise<T> {
+    if (options.into || !this.answers) return read(options.into);
+    const taken = this.answers.take();
+    let answer: T | undefined;
+    try {
+      answer = await read(taken);
+      return answer;
+    } finally {
+      this.answers.keep(answer?.bytes, taken);
+    }
+  }
+
   /** A call's deadline (its own, else the instance's) joined to its signal. */
   private deadline(options: CallOptions): CallOptions {
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
     return { signal: callSignal(options.signal, timeoutMs), timeoutMs };
   }
 
-  private post(chunks: readonly Uint8Array[], call: CallOptions, retries: number): Promise<Uint8Array> {
-    return post(this.url, chunks, this.postOptions(call, retries));
+  private post(chunks: readonly Uint8Array[], call: CallOptions, retries: number, into?: Uint8Array) {
+    return post(this.url, chunks, this.postOptions(call, retries), into);
   }
 
   private postOptions(call: CallOptions, retries: number): PostOptions {
     return {
+      transport: this.options.transport,
       fetch: this.options.fetch ?? globalThis.fetch,
       headers: this.options.headers,
       signal: call.signal,

@@ -11,7 +11,65 @@ import { outgoingBody, readAll } from './body.js';
 import { acceptEncoding, type Compression, compressBody } from './compression.js';
 import { traceHeaders } from './trace-headers.js';
 
+/** One HTTP request, as a Transport sends it. */
+export interface TransportRequest {
+  readonly method: 'GET' | 'POST';
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body's pieces, in order (the caller's own tensor memory among them): a POST's. */
+  readonly chunks?: readonly Uint8Array[];
+  readonly signal?: AbortSignal;
+}
+
+/** An answer's status and headers, and its body read once, either way. */
+export interface Answer {
+  readonly status: number;
+  readonly statusText: string;
+  header(name: string): string | null;
+  text(): Promise<string>;
+  /**
+   * The whole body in one Uint8Array: in `into` when it fits, else in fresh memory; the byte at
+   * `alignAt` 8-aligned (where binary tensors start), so tensors decode as views of it.
+   */
+  bytes(alignAt: number, into?: Uint8Array): Promise<Uint8Array>;
+}
+
+/**
+ * How requests go out: the runtime's fetch by default (any runtime), or node:http from
+ * `@graphpipe/client/node` (nodeHttpTransport: no copy of the answer beyond the socket's). It
+ * rejects for a request that got no answer; an HTTP error status is an answer.
+ */
+export type Transport = (url: string, request: TransportRequest) => Promise<Answer>;
+
+/** The transport over a fetch (the global one, or a caller's). */
+export function fetchTransport(fetchAlone: typeof fetch, streamUploads: boolean): Transport {
+  return async (url, { method, headers, chunks, signal }) => {
+    const {
+      body,
+      headers: bodyHeaders,
+      duplex,
+    } = chunks ? outgoingBody(chunks, streamUploads) : { body: undefined, headers: {}, duplex: undefined };
+    // fetch is called on its own, never as options.fetch(…): browsers refuse fetch called as a
+    // method of another object ("Illegal invocation").
+    const response = await fetchAlone(url, {
+      method,
+      body,
+      headers: { ...headers, ...bodyHeaders },
+      signal,
+      ...(duplex ? { duplex } : {}),
+    } as RequestInit);
+    return {
+      status: response.status,
+      statusText: response.statusText,
+      header: (name) => response.headers.get(name),
+      text: () => response.text(),
+      bytes: (alignAt, into) => readAll(response, alignAt, into),
+    };
+  };
+}
+
 export interface PostOptions {
+  /** How requests go out; when absent, `fetch`. */
+  readonly transport?: Transport;
   readonly fetch: typeof fetch;
   readonly headers: Readonly<Record<string, string>>;
   /** The call's signal, its deadline included (see callSignal). */
@@ -27,12 +85,17 @@ export interface PostOptions {
 }
 
 /**
- * POSTs one GraphPipe message (as the encoder's chunks) and returns the response bytes, turning
- * every failure into a GraphPipeError: HTTP errors keep their status, the server's message and the
- * code it named.
+ * POSTs one GraphPipe message (as the encoder's chunks) and returns the response bytes (in `into`
+ * when they fit), turning every failure into a GraphPipeError: HTTP errors keep their status, the
+ * server's message and the code it named.
  */
-export function post(url: string, chunks: readonly Uint8Array[], options: PostOptions): Promise<Uint8Array> {
-  return send(url, { chunks, contentType: 'application/octet-stream' }, options, (response) => readAll(response));
+export function post(
+  url: string,
+  chunks: readonly Uint8Array[],
+  options: PostOptions,
+  into?: Uint8Array,
+): Promise<Uint8Array> {
+  return send(url, { chunks, contentType: 'application/octet-stream' }, options, (answer) => answer.bytes(0, into));
 }
 
 /** What to send: a GET without `chunks`, else a POST of them. */
@@ -51,34 +114,28 @@ export async function send<T>(
   url: string,
   outgoing: Outgoing,
   options: PostOptions,
-  read: (response: Response) => Promise<T>,
+  read: (answer: Answer) => Promise<T>,
 ): Promise<T> {
-  // fetch is called on its own, never as options.fetch(…): browsers refuse fetch called as a method
-  // of another object ("Illegal invocation").
-  const { signal, fetch: fetchAlone, compression } = options;
+  const { signal, compression } = options;
+  const transport = options.transport ?? fetchTransport(options.fetch, options.streamUploads);
   const zipped = outgoing.chunks && compression ? [await compressBody(outgoing.chunks, compression)] : undefined;
   const chunks = zipped ?? outgoing.chunks;
   for (let attempt = 0; ; attempt++) {
-    let response: Response;
+    let response: Answer;
     try {
-      const { body, headers, duplex } = chunks
-        ? outgoingBody(chunks, options.streamUploads)
-        : { body: undefined, headers: {}, duplex: undefined };
-      response = await fetchAlone(url, {
+      response = await transport(url, {
         method: chunks ? 'POST' : 'GET',
-        body,
+        chunks,
         headers: {
           ...(outgoing.contentType ? { 'content-type': outgoing.contentType } : {}),
           ...(zipped ? { 'content-encoding': compression } : {}),
           'accept-encoding': acceptEncoding(compression),
           ...traceHeaders(),
           ...outgoing.headers,
-          ...headers,
           ...options.headers,
         },
         signal,
-        ...(duplex ? { duplex } : {}),
-      } as RequestInit);
+      });
     } catch (err) {
       if (signal?.aborted) throw abortError(signal, options.timeoutMs, url, err);
       if (attempt < options.retries && connectionRefused(err)) {
@@ -88,9 +145,9 @@ export async function send<T>(
       throw new GraphPipeError('NETWORK', `cannot reach ${url}: ${describe(err)}`, { cause: err });
     }
     try {
-      if (!response.ok) {
+      if (response.status < 200 || response.status > 299) {
         const text = errorMessage(await response.text()) || response.statusText;
-        const retryAfter = Number(response.headers.get('retry-after') ?? NaN);
+        const retryAfter = Number(response.header('retry-after') ?? NaN);
         throw new GraphPipeError(errorCode(response), `${url} answered ${response.status}: ${text}`, {
           status: response.status,
           retryAfter: Number.isFinite(retryAfter) ? retryAfter : undefined,
@@ -127,8 +184,8 @@ function errorMessage(body: string): string {
  * The code the server named in its error header; servers that name none (the original ones, proxies)
  * leave the status to tell, and an unknown name is treated as none.
  */
-function errorCode(response: Response): GraphPipeErrorCode {
-  const named = response.headers.get(ERROR_CODE_HEADER);
+function errorCode(response: Answer): GraphPipeErrorCode {
+  const named = response.header(ERROR_CODE_HEADER);
   return isErrorCode(named) ? named : codeFromStatus(response.status);
 }
 
@@ -169,8 +226,10 @@ function describe(err: unknown): string {
   if (connectionRefused(err)) return 'ECONNREFUSED';
   const { code, cause } = (err ?? {}) as NonNullable<FetchFailure>;
   const causeCode = cause?.code;
-  if (causeCode !== undefined && /CERT|UNABLE_TO_VERIFY/.test(causeCode)) {
-    return `${causeCode}: the server's certificate is not trusted; trust its CA with createTlsFetch({ ca }) from @graphpipe/client/node (the CLI: --ca <file>)`;
+  // fetch puts TLS failures in the cause; node:http's error is the TLS failure itself.
+  const certificate = [causeCode, code].find((c) => c !== undefined && /CERT|UNABLE_TO_VERIFY/.test(c));
+  if (certificate !== undefined) {
+    return `${certificate}: the server's certificate is not trusted; trust its CA with createTlsFetch({ ca }) or nodeHttpTransport({ ca }) from @graphpipe/client/node (the CLI: --ca <file>)`;
   }
   return causeCode ?? cause?.message ?? code ?? messageOf(err);
 }

@@ -12,8 +12,7 @@ import {
   type NamedTensor,
   tensorSpecsFromV2,
 } from '@graphpipe/protocol/v2';
-import { readAll } from './body.js';
-import { decodeAnswer, type PostOptions, send } from './transport.js';
+import { type Answer, decodeAnswer, type PostOptions, send } from './transport.js';
 
 /** Where a v2 model lives: the server's base URL, the model's name and version, and a query to keep. */
 export interface V2Target {
@@ -84,7 +83,7 @@ export class V2Client {
   /** The model's metadata, and the server's name and version (when it says them), as GraphPipe's metadata. */
   async metadata(options: PostOptions): Promise<MetadataResponse> {
     const { base, query, version } = this.target;
-    const readJson = async (response: Response) => response.text();
+    const readJson = (answer: Answer) => answer.text();
     const [model, server] = await Promise.all([
       send(`${this.modelUrl}${query}`, {}, options, readJson),
       // Gateways may expose only the model's paths: the server's name is a nicety.
@@ -102,8 +101,15 @@ export class V2Client {
     };
   }
 
-  /** Runs the model; the answer's outputs carry their names. */
-  async infer(call: V2InferCall, options: PostOptions): Promise<readonly NamedTensor[]> {
+  /**
+   * Runs the model; the answer's outputs carry their names. `bytes`: the answer they are views of
+   * (in `into` when it fits).
+   */
+  async infer(
+    call: V2InferCall,
+    options: PostOptions,
+    into?: Uint8Array,
+  ): Promise<{ outputs: readonly NamedTensor[]; bytes: Uint8Array }> {
     const { binary } = this;
     const body = encodeV2Request({
       inputs: call.inputs,
@@ -124,12 +130,12 @@ export class V2Client {
       },
       options,
       async (response) => {
-        const header = response.headers.get(HEADER_LENGTH_HEADER);
+        const header = response.header(HEADER_LENGTH_HEADER);
         // Binary outputs start right after the JSON: read them into place 8-aligned, so they decode as views.
-        return { bytes: await readAll(response, binaryOffsetOf(header)), header };
+        return { bytes: await response.bytes(binaryOffsetOf(header), into), header };
       },
     );
-    return parse(() => decodeV2Response(answer.bytes, answer.header).outputs, url);
+    return { outputs: parse(() => decodeV2Response(answer.bytes, answer.header).outputs, url), bytes: answer.bytes };
   }
 }
 

@@ -7,10 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { runInContext } from 'node:vm';
 import { webRealm } from '@graphpipe/test-utils';
 import { decodeRequest, encodeInferResponse, encodeMetadataResponse } from '@graphpipe/protocol';
-import { decodeV2Request, encodeV2Response } from '@graphpipe/protocol/v2';
 import { build } from 'esbuild';
 import { expect, test } from 'vitest';
-import { reply, useRawServers } from './helpers.js';
+import { reply, replyV2Echo, useRawServers } from './helpers.js';
 
 const start = useRawServers();
 const entry = fileURLToPath(new URL('../src/index.ts', import.meta.url));
@@ -39,18 +38,7 @@ test('the client bundles for the browser and runs with web APIs alone', async ()
   expect(code.length).toBeLessThan(135_000);
 
   const server = await start((req, res) => {
-    if (req.url === '/v2/models/echo/infer') {
-      // An Open Inference Protocol echo: every input back as binary data.
-      const request = decodeV2Request(req.body, req.headers['inference-header-content-length'] as string | undefined);
-      if (request.kind !== 'infer') throw new Error('expected an inference request');
-      const answer = encodeV2Response({
-        modelName: 'echo',
-        outputs: request.inputs.map((i) => ({ name: i.name, tensor: i.tensor, binary: true })),
-      });
-      return reply(res, Buffer.concat(answer.chunks), 200, {
-        'inference-header-content-length': String(answer.headerLength),
-      });
-    }
+    if (req.url === '/v2/models/echo/infer') return replyV2Echo(req, res);
     const request = decodeRequest(req.body);
     if (request.kind === 'metadata')
       return reply(res, encodeMetadataResponse({ name: 'echo', outputs: [{ name: 'y' }] }));

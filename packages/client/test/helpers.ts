@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { decodeV2Request, encodeV2Response } from '@graphpipe/protocol/v2';
 import { afterAll } from 'vitest';
 
 export interface Received {
@@ -68,4 +69,19 @@ export function reply(
 ): void {
   res.writeHead(status, { 'content-type': 'application/octet-stream', ...headers });
   res.end(typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
+
+/** Answers as an Open Inference Protocol echo: every input back as binary data, with Content-Length. */
+export function replyV2Echo(req: Received, res: http.ServerResponse): void {
+  const request = decodeV2Request(req.body, req.headers['inference-header-content-length'] as string | undefined);
+  if (request.kind !== 'infer') throw new Error('expected an inference request');
+  const answer = encodeV2Response({
+    modelName: 'echo',
+    outputs: request.inputs.map((i) => ({ name: i.name, tensor: i.tensor, binary: true })),
+  });
+  const body = Buffer.concat(answer.chunks);
+  reply(res, body, 200, {
+    'content-length': body.length,
+    'inference-header-content-length': String(answer.headerLength),
+  });
 }

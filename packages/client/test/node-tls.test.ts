@@ -1,7 +1,7 @@
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { RemoteModel, tensor } from '@graphpipe/client';
-import { createTlsFetch } from '@graphpipe/client/node';
+import { createTlsFetch, nodeHttpTransport } from '@graphpipe/client/node';
 import { decodeRequest, encodeInferResponse, encodeMetadataResponse, isGraphPipeError } from '@graphpipe/protocol';
 import { rejection } from '@graphpipe/test-utils';
 import { selfSignedCertificate } from '@graphpipe/test-utils/tls';
@@ -32,9 +32,15 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-describe('createTlsFetch', () => {
+const trusting = {
+  createTlsFetch: (ca: string) => ({ fetch: createTlsFetch({ ca }) }),
+  nodeHttpTransport: (ca: string) => ({ transport: nodeHttpTransport({ ca }) }),
+};
+
+describe.each(Object.keys(trusting) as (keyof typeof trusting)[])('%s', (name) => {
+  const trust = trusting[name];
   test('calls a server whose self-signed certificate it was given, streaming a large upload', async () => {
-    const model = new RemoteModel(url, { fetch: createTlsFetch({ ca: cert }) });
+    const model = new RemoteModel(url, trust(cert));
     expect((await model.metadata()).name).toBe('echo');
     const data = new Float32Array(500_000).map((_, i) => i);
     const { outputs } = await model.infer(tensor(data, [1000, 500]));
@@ -44,7 +50,7 @@ describe('createTlsFetch', () => {
 
   test("without that certificate, or with another one, the call fails: the server's is not trusted", async () => {
     const other = await selfSignedCertificate();
-    for (const options of [{}, { fetch: createTlsFetch({ ca: other.cert }) }]) {
+    for (const options of [{}, trust(other.cert)]) {
       const err = await rejection(new RemoteModel(url, { ...options, retries: 0 }).metadata());
       expect(isGraphPipeError(err)).toBe(true);
       expect((err as Error).message).toMatch(
