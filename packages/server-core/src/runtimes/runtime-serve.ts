@@ -146,7 +146,7 @@ function runtimeCore(
 /** Straight to the core, except what needs hono's CORS middleware: preflights, or everything with custom options. */
 function fetchHandlerFor(core: ServerCore, cors: boolean | CorsOptions | undefined): FetchHandler {
   const setup = corsSetup(cors);
-  const direct = createFetchHandler(core, setup.headers);
+  const direct = createFetchHandler(core, setup.headers, { direct: true });
   if (!setup.middleware) return (request) => direct(request);
   const app = honoAppFor(core, cors);
   return async (request) => (setup.everywhere || request.method === 'OPTIONS' ? app.fetch(request) : direct(request));
