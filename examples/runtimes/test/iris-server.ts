@@ -32,7 +32,8 @@ export function startServing(command: string, args: readonly string[]): Promise<
   return new Promise((resolve, reject) => {
     const onData = (text: string) => {
       printed += text;
-      const url = /^serving \S+ on (http:\/\/\S+)$/m.exec(printed)?.[1];
+      // The CLI under Bun says after the URL which server answers.
+      const url = /^serving \S+ on (http:\/\/\S+)(?: \(Bun\.serve, .*\))?$/m.exec(printed)?.[1];
       if (url) resolve({ url, child, output: () => printed, exited });
     };
     child.stdout.setEncoding('utf8').on('data', onData);

@@ -41,7 +41,7 @@ export function announce(summary: string): void {
  * `beforeExit` runs once it has closed (flushing traces).
  */
 export function joinCluster(
-  handle: ServerHandle,
+  handle: Pick<ServerHandle, 'close'>,
   repository?: ModelRepository,
   beforeExit?: () => Promise<void>,
 ): void {

@@ -2,6 +2,7 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ServerHandle } from '@graphpipe/server-core/node';
+import { selfSignedCertificate } from '@graphpipe/test-utils/tls';
 import { encodeModel, floatInit, node, valueInfo } from '@graphpipe/test-utils/onnx';
 import { afterAll } from 'vitest';
 import { modelPath } from '@graphpipe/test-utils';
@@ -59,6 +60,15 @@ export async function put(dir: string, path: string, content: Uint8Array | strin
   } else {
     await writeFile(target, content);
   }
+}
+
+/** A self-signed certificate and its key written to `dir`, and the serve options that use them. */
+export async function certificateFiles(dir: string): Promise<{ certFile: string; tlsArgs: string[] }> {
+  const { cert, key } = await selfSignedCertificate();
+  const [certFile, keyFile] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
+  await writeFile(certFile, cert);
+  await writeFile(keyFile, key, { mode: 0o600 });
+  return { certFile, tlsArgs: ['--tls-cert', certFile, '--tls-key', keyFile] };
 }
 
 /** POSTs to a repository route, with the admin token unless told otherwise. */

@@ -1,11 +1,8 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { type AddressInfo, createServer } from 'node:net';
 import { encodeInferRequest, RemoteModel, tensor } from '@graphpipe/client';
-import { selfSignedCertificate } from '@graphpipe/test-utils/tls';
 import { describe, expect, test } from 'vitest';
 import { cliBin, runCli, startUntil, stop } from './helpers.js';
-import { addingModel, put, useTempDirs } from './repository-helpers.js';
+import { addingModel, certificateFiles, put, useTempDirs } from './repository-helpers.js';
 
 const tempDir = useTempDirs();
 const features = '[[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]';
@@ -129,24 +126,10 @@ describe('graphpipe serve <directory>', () => {
 describe('HTTPS', () => {
   test('--tls-cert and --tls-key serve HTTPS; info and infer trust it with --ca', async () => {
     const dir = await tempDir();
-    const { cert, key } = await selfSignedCertificate();
-    const [certFile, keyFile] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-    await writeFile(certFile, cert);
-    await writeFile(keyFile, key, { mode: 0o600 });
+    const { certFile, tlsArgs } = await certificateFiles(dir);
     const { child, match } = await startUntil(
       process.execPath,
-      [
-        cliBin,
-        'serve',
-        'models/iris-classifier.onnx',
-        '--port',
-        '0',
-        '--quiet',
-        '--tls-cert',
-        certFile,
-        '--tls-key',
-        keyFile,
-      ],
+      [cliBin, 'serve', 'models/iris-classifier.onnx', '--port', '0', '--quiet', ...tlsArgs],
       /serving iris-classifier on (https:\/\/\S+)/,
     );
     try {

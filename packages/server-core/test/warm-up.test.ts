@@ -195,7 +195,7 @@ test('where serve() returns at once (Bun, Deno), models warm up behind it; a fai
     },
     { name: 'broken' },
   );
-  const handle = serveOn(runtime, broken, { warmup: 1, logger, metrics: false });
+  const handle = await serveOn(runtime, broken, { warmup: 1, logger, metrics: false });
   await expect(handle.core.models.warmedUp()).rejects.toThrow(/failed its warm-up/);
   await vi.waitFor(() =>
     expect(lines.join('')).toMatch(/failed its warm-up: internal error: no kernel for this device/),

@@ -146,7 +146,7 @@ describe('bodies read whole (declared and small) keep the limits of streamed one
     await core.close();
   });
 
-  test('a small declared body is read with arrayBuffer(), a large one through the stream reader', async () => {
+  test('a small declared body is read with arrayBuffer() (its stream never made), a large one through the stream reader', async () => {
     const core = createServerCore(echo());
     const handle = createFetchHandler(core);
     const counting = new Float32Array(20_000).map((_, i) => i);
@@ -159,10 +159,12 @@ describe('bodies read whole (declared and small) keep the limits of streamed one
     ] as const) {
       const request = post(bytes, bytes.length);
       const arrayBuffer = vi.spyOn(request, 'arrayBuffer');
+      const stream = vi.spyOn(request, 'body', 'get');
       const response = await handle(request);
       expect(response.status).toBe(200);
       expect(decodeInferResponse(new Uint8Array(await response.arrayBuffer())).outputs[0]!.data).toEqual(values);
       expect(arrayBuffer).toHaveBeenCalledTimes(whole ? 1 : 0);
+      expect(stream).toHaveBeenCalledTimes(whole ? 0 : 1);
     }
     await core.close();
   });
@@ -174,4 +176,20 @@ describe('bodies read whole (declared and small) keep the limits of streamed one
     expect(await response.text()).toMatch(/longer than its Content-Length/);
     await core.close();
   });
+});
+
+test('headers prepared once for answers of a kind (direct) are never shared: a change to one answer stays in it', async () => {
+  const core = createServerCore(createFunctionBackend((inputs) => inputs.input0!, { name: 'echo' }));
+  const handle = createFetchHandler(core, { 'access-control-allow-origin': '*' }, { direct: true });
+  const body = encodeInferRequest({ inputs: [tensor(new Float32Array([1, 2]), [1, 2])] });
+  const post = () => handle(new Request('http://server/', { method: 'POST', body }));
+  const first = await post();
+  first.headers.set('x-changed', 'yes');
+  const second = await post();
+  for (const response of [first, second]) {
+    expect(response.headers.get('content-type')).toBe('application/octet-stream');
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+  }
+  expect(second.headers.get('x-changed')).toBeNull();
+  await core.close();
 });

@@ -5,7 +5,7 @@ import {
   recogniseModel,
   type ServeOptions,
   type ServerHandle,
-  serve,
+  serve as serveOnNode,
 } from '@graphpipe/server-core/node';
 import cluster from 'node:cluster';
 import { announce, joinCluster, runPrimary, workerCount } from '../cluster.js';
@@ -42,13 +42,23 @@ export interface ServeCommandOptions {
   otlpEndpoint?: string;
 }
 
+/** On Bun, `Bun.serve` answers: about twice the small requests Node's server does. */
+const onBun = 'Bun' in globalThis;
+/** Said after the URL in the startup summary: which server answers, when it is not Node's. */
+const servedBy = onBun ? ` (Bun.serve, Bun ${process.versions.bun})` : '';
+
 export async function serveCommand(model: string, opts: ServeCommandOptions): Promise<void> {
   const workers = workerCount(opts.workers);
+  if (workers > 1 && onBun) {
+    throw new Error(
+      '--workers runs a cluster of Node processes; under Bun graphpipe serves with one process: drop --workers, or run it with node',
+    );
+  }
   if (workers > 1 && cluster.isPrimary) return runPrimary(workers);
   // Before the server exists: it looks for an SDK on its first request.
   const tracing = otlpTarget(opts.otlpEndpoint);
   const stopTracing = tracing ? await startTracing(tracing) : undefined;
-  const options: ServeOptions = {
+  const options: CliServeOptions = {
     host: opts.host,
     port: Number(opts.port),
     concurrency: opts.concurrency ? Number(opts.concurrency) : undefined,
@@ -82,21 +92,29 @@ export async function serveCommand(model: string, opts: ServeCommandOptions): Pr
   const handle = await serve(backend, options);
   joinCluster(handle, undefined, stopTracing);
   announce(
-    [`serving ${backend.metadata.name} on ${handle.url}`, ...grpcLine(handle), ...describeModel(backend)].join('\n'),
+    [
+      `serving ${backend.metadata.name} on ${handle.url}${servedBy}`,
+      ...grpcLine(handle),
+      ...describeModel(backend),
+    ].join('\n'),
   );
 }
 
 /**
  * Triton's gRPC port, 8001, unless told otherwise; 0 turns it off. With `--port 0` (a free port,
  * as tests ask) the gRPC port is a free one too, so that servers side by side do not collide.
+ * Node's http2 serves it: under Bun there is none unless asked for, and asking is refused.
  */
 function grpcOption(opts: ServeCommandOptions): ServeOptions['grpc'] {
-  if (opts.grpcPort === undefined) return { port: Number(opts.port) === 0 ? 0 : 8001 };
+  if (opts.grpcPort === undefined) return onBun ? undefined : { port: Number(opts.port) === 0 ? 0 : 8001 };
   const port = Number(opts.grpcPort);
+  if (port !== 0 && onBun) {
+    throw new Error('--grpc-port: gRPC is served by Node only; under Bun drop --grpc-port, or run it with node');
+  }
   return port === 0 ? undefined : { port };
 }
 
-function grpcLine(handle: ServerHandle): string[] {
+function grpcLine(handle: Pick<ServerHandle, 'grpc'>): string[] {
   return handle.grpc ? [`  grpc:    ${handle.grpc.url}`] : [];
 }
 
@@ -112,7 +130,7 @@ async function isRepository(path: string, named: boolean): Promise<boolean> {
   return found === undefined || (found.location !== path && !named);
 }
 
-async function serveRepository(dir: string, opts: ServeCommandOptions, options: ServeOptions): Promise<void> {
+async function serveRepository(dir: string, opts: ServeCommandOptions, options: CliServeOptions): Promise<void> {
   if (opts.name !== undefined) {
     throw new Error('--name names a single model; in a repository, name a model in its config (name: …)');
   }
@@ -136,11 +154,24 @@ async function serveRepository(dir: string, opts: ServeCommandOptions, options: 
   // One write, so no log line lands in the middle of the list.
   announce(
     [
-      `serving ${ready.size} model(s) from ${repository.dir} on ${handle.url}${failed}`,
+      `serving ${ready.size} model(s) from ${repository.dir} on ${handle.url}${failed}${servedBy}`,
       ...grpcLine(handle),
       ...lines,
     ].join('\n'),
   );
+}
+
+/** What serve takes on either runtime: Node's options, with TLS as both servers read it (PEM bytes). */
+type CliServeOptions = Omit<ServeOptions, 'tls'> & { tls?: { cert: Buffer; key: Buffer } };
+
+/** Node's HTTP server, or under Bun `Bun.serve` with the same options (a cluster's metrics and gRPC are Node's only). */
+async function serve(
+  backends: Backend | Backend[],
+  options: CliServeOptions,
+): Promise<Pick<ServerHandle, 'url' | 'close' | 'grpc'>> {
+  if (!onBun) return serveOnNode(backends, options);
+  const { serve: serveOnBun } = await import('@graphpipe/server-core/bun');
+  return serveOnBun(backends, { ...options, metrics: options.metrics !== false });
 }
 
 function describeModel(backend: Backend): string[] {
@@ -155,7 +186,7 @@ function describeModel(backend: Backend): string[] {
   ];
 }
 
-async function tlsFiles(opts: ServeCommandOptions): Promise<ServeOptions['tls']> {
+async function tlsFiles(opts: ServeCommandOptions): Promise<CliServeOptions['tls']> {
   if (opts.tlsCert === undefined && opts.tlsKey === undefined) return undefined;
   if (opts.tlsCert === undefined || opts.tlsKey === undefined) {
     throw new Error('HTTPS needs both --tls-cert and --tls-key');

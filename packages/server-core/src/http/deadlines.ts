@@ -2,7 +2,8 @@
  * Deadlines checked by one periodic timer instead of a timer each: a body timeout is set for
  * every request and almost never fires, and a timer per request costs more than the check. A
  * deadline fires up to a quarter of its length late (at most a second), which is fine for
- * timeouts counted in seconds.
+ * timeouts counted in seconds. The timer stops at its first tick with nothing to watch, not as
+ * the last deadline clears: one request at a time would otherwise start and stop it for each.
  */
 export interface Deadline {
   readonly at: number;
@@ -24,11 +25,6 @@ export function setDeadline(ms: number, expire: () => void): Deadline {
 
 export function clearDeadline(deadline: Deadline): void {
   watched.delete(deadline);
-  if (watched.size === 0 && timer) {
-    clearInterval(timer);
-    timer = undefined;
-    period = Number.POSITIVE_INFINITY;
-  }
 }
 
 function restart(ms: number): void {
@@ -40,6 +36,12 @@ function restart(ms: number): void {
 }
 
 function check(): void {
+  if (watched.size === 0) {
+    clearInterval(timer);
+    timer = undefined;
+    period = Number.POSITIVE_INFINITY;
+    return;
+  }
   const now = performance.now();
   for (const deadline of watched) {
     if (deadline.at <= now) {

@@ -62,16 +62,20 @@ export type ReplyBody = string | Uint8Array | readonly Uint8Array[];
 
 export interface Reply {
   readonly status: number;
-  /** Lower-case names. Adapters add Content-Length and their own headers (CORS, Connection). */
+  /**
+   * Lower-case names. Adapters add Content-Length and their own headers (CORS, Connection). A
+   * frozen object is one shared by many replies: adapters may keep what they make of it.
+   */
   readonly headers: Readonly<Record<string, string>>;
   readonly body: ReplyBody;
   /** Compress the body so on the way out (the headers already say so); see compressed(). */
   readonly coding?: Coding;
 }
 
-const TEXT = { 'content-type': 'text/plain; charset=utf-8' } as const;
-export const JSON_TYPE = { 'content-type': 'application/json' } as const;
-const OCTETS = { 'content-type': 'application/octet-stream' } as const;
+// Frozen: shared by every reply of their kind, so adapters may prepare them once (see web.ts).
+const TEXT = Object.freeze({ 'content-type': 'text/plain; charset=utf-8' } as const);
+export const JSON_TYPE = Object.freeze({ 'content-type': 'application/json' } as const);
+const OCTETS = Object.freeze({ 'content-type': 'application/octet-stream' } as const);
 
 export function textReply(text: string, status = 200): Reply {
   return { status, headers: TEXT, body: text };

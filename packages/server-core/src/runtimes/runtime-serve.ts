@@ -8,7 +8,8 @@ import type { Backend } from '../backend.js';
 import type { ServerCore, ServerCoreOptions } from '../http/core.js';
 import { type CorsOptions, corsSetup } from '../http/cors.js';
 import { resolveLogger } from '../logger.js';
-import { createMetrics } from '../metrics/metrics.js';
+import { createMetrics, type NodeMetrics } from '../metrics/metrics.js';
+import type { ModelRepository } from '../repository/index.js';
 import { createServerCore } from '../server.js';
 import { settlesWithin } from '../settles.js';
 import { honoAppFor } from './app.js';
@@ -39,6 +40,11 @@ export interface RuntimeServeOptions extends Omit<ServerCoreOptions, 'metrics'> 
   beforeExit?: () => Promise<void>;
   /** Serve Prometheus metrics at GET /metrics. Default true. (Clusters are Node's only.) */
   metrics?: boolean;
+  /**
+   * A directory of models to serve (see ModelRepository): its routes are added and its models
+   * loaded before the server listens; it stops watching when the server closes.
+   */
+  repository?: ModelRepository;
 }
 
 export interface RuntimeServerHandle<S> {
@@ -48,6 +54,8 @@ export interface RuntimeServerHandle<S> {
   /** The runtime's own server object. */
   readonly server: S;
   readonly core: ServerCore;
+  /** The model repository served, when there is one. */
+  readonly repository?: ModelRepository;
   /** Shuts down gracefully, as the Node entry point's `close()` does. Safe to call more than once. */
   close(options?: { graceMs?: number }): Promise<void>;
 }
@@ -70,30 +78,59 @@ export type FetchHandler = (request: Request) => Promise<Response>;
 
 /** How a runtime listens and exits: all an entry point supplies. */
 export interface Runtime<S> {
-  listen(handler: FetchHandler, host: string, port: number): { server: S; port: number; listener: Listener };
+  /** Listens (throwing when it cannot, a port taken say); `https` when it serves TLS. */
+  listen(
+    handler: FetchHandler,
+    host: string,
+    port: number,
+  ): { server: S; port: number; listener: Listener; https?: boolean };
   onSignal(signal: 'SIGTERM' | 'SIGINT', listener: () => void): void;
   exit(code: number): void;
 }
 
-/** Serves the backends on a runtime's listener; see the Bun and Deno entry points. */
-export function serveOn<S>(
+/**
+ * Serves the backends on a runtime's listener, a repository's models loaded first; see the Bun
+ * and Deno entry points.
+ */
+export async function serveOn<S>(
   runtime: Runtime<S>,
   backends: Backend | readonly Backend[],
   options: RuntimeServeOptions,
-): RuntimeServerHandle<S> {
-  const { core, logger, handler } = runtimeCore(backends, options);
+): Promise<RuntimeServerHandle<S>> {
+  const { core, logger, metrics, handler } = runtimeCore(backends, options);
+  const { repository } = options;
+  if (repository) {
+    metrics?.observeRepository(repository);
+    await repository.start(core, { logger });
+  }
   const host = options.host ?? '127.0.0.1';
-  const { server, port, listener } = runtime.listen(handler, host, options.port ?? 9000);
-  const close = gracefulClose(core, listener, options, logger);
+  let listening: ReturnType<Runtime<S>['listen']>;
+  try {
+    listening = runtime.listen(handler, host, options.port ?? 9000);
+  } catch (err) {
+    // Not listening (port taken, say): stop what was started, or its watcher keeps the process alive.
+    await repository?.close();
+    await core.close();
+    throw err;
+  }
+  const { server, port, listener, https } = listening;
+  const close = gracefulClose(core, listener, options, logger, repository);
   if (options.handleSignals) closeOnSignals(close, logger, runtime, options.beforeExit);
-  return { url: urlOf('http', host, port), port, server, core, close };
+  return {
+    url: urlOf(https ? 'https' : 'http', host, port),
+    port,
+    server,
+    core,
+    ...(repository ? { repository } : {}),
+    close,
+  };
 }
 
 /** The core for `serve`, with the logger and metrics (prom-client runs on Bun and Deno too) it asked for. */
 function runtimeCore(
   backends: Backend | readonly Backend[],
   options: RuntimeServeOptions,
-): { core: ServerCore; logger: Logger | false; handler: FetchHandler } {
+): { core: ServerCore; logger: Logger | false; metrics: NodeMetrics | undefined; handler: FetchHandler } {
   const logger = resolveLogger(options.logger);
   let core: ServerCore | undefined;
   const metrics = options.metrics === false ? undefined : createMetrics(() => core!);
@@ -103,13 +140,13 @@ function runtimeCore(
   core.models.warmedUp().catch((err: unknown) => {
     if (logger) logger.error({ err }, (err as Error).message);
   });
-  return { core, logger, handler: fetchHandlerFor(core, options.cors) };
+  return { core, logger, metrics, handler: fetchHandlerFor(core, options.cors) };
 }
 
 /** Straight to the core, except what needs hono's CORS middleware: preflights, or everything with custom options. */
 function fetchHandlerFor(core: ServerCore, cors: boolean | CorsOptions | undefined): FetchHandler {
   const setup = corsSetup(cors);
-  const direct = createFetchHandler(core, setup.headers);
+  const direct = createFetchHandler(core, setup.headers, { direct: true });
   if (!setup.middleware) return (request) => direct(request);
   const app = honoAppFor(core, cors);
   return async (request) => (setup.everywhere || request.method === 'OPTIONS' ? app.fetch(request) : direct(request));

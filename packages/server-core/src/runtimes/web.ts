@@ -19,18 +19,21 @@ import { type Exchange, LazyAbort, type Reply, type ReplyBody } from '../http/ex
  * (the Node adapter of hono passes its response stream); elsewhere an answer counts as sent
  * once its Response is handed back. The Response is handed back as soon as there is one, which
  * is not always when the core is done: a drain that runs out of time answers 503 for a request
- * whose model is still running.
+ * whose model is still running. `direct`: the Responses go straight to the runtime, which copies
+ * their headers, so headers shared by many answers are prepared once (never with middleware
+ * after it, which may change a Response's headers in place).
  */
 export function createFetchHandler(
   core: ServerCore,
   headers: Readonly<Record<string, string>> = {},
+  { direct = false }: { direct?: boolean } = {},
 ): (request: Request, whenWritten?: (done: () => void) => void) => Promise<Response> {
   return (request, whenWritten) =>
     new Promise<Response>((resolve, reject) => {
       let answered = false;
       const exchange = webExchange(request, (reply, done) => {
         answered = true;
-        resolve(toResponse(reply, headers));
+        resolve(toResponse(reply, headers, direct));
         if (whenWritten) return whenWritten(done);
         keepBorrowed(reply.body);
         done();
@@ -100,12 +103,14 @@ class WebExchange extends LazyAbort implements Exchange {
   }
 
   readBody(collector: BodyCollector, limits: BodyLimits, coding?: Coding): Promise<Uint8Array> {
-    const body = this.request.body;
-    if (!body || collector.empty) return Promise.resolve(collector.finish());
-    if (coding) return readInflated(body, coding, collector, limits);
+    if (collector.empty) return Promise.resolve(collector.finish());
     const declared = collector.declared;
-    // A small declared body in one call: far cheaper than a stream reader on Bun and Deno.
-    if (declared >= 0 && declared < WHOLE_BELOW_BYTES) return this.readWhole(collector, limits);
+    // A small declared body in one call: far cheaper than a stream reader on Bun and Deno. Taken
+    // before `request.body` is touched, which on Bun makes a ReadableStream for every request.
+    if (!coding && declared > 0 && declared < WHOLE_BELOW_BYTES) return this.readWhole(collector, limits);
+    const body = this.request.body;
+    if (!body) return Promise.resolve(collector.finish());
+    if (coding) return readInflated(body, coding, collector, limits);
     return readStream(body.getReader(), collector, limits);
   }
 
@@ -225,14 +230,25 @@ async function readStream(
 /**
  * A Response for a reply: one buffer when small, its chunks streamed uncopied when large, or
  * streamed through the runtime's CompressionStream when the caller asked for it compressed.
+ * `sharedHeaders`: its headers may be a Headers object shared with other Responses (see
+ * createFetchHandler's `direct`).
  */
-export function toResponse(reply: Reply, extraHeaders: Readonly<Record<string, string>>): Response {
+export function toResponse(
+  reply: Reply,
+  extraHeaders: Readonly<Record<string, string>>,
+  sharedHeaders = false,
+): Response {
+  const { body, status, coding } = reply;
+  const whole = typeof body === 'string' || body instanceof Uint8Array;
+  if (whole && !coding) {
+    const headers = sharedHeaders ? headersFor(reply, extraHeaders) : { ...reply.headers, ...extraHeaders };
+    return new Response(body as string | Uint8Array<ArrayBuffer>, { status, headers });
+  }
   // A fresh object per answer: @hono/node-server writes Content-Length into the headers it is
   // given, so a shared one would give every later answer the first one's length.
   const headers: Record<string, string> = { ...reply.headers, ...extraHeaders };
-  const { body, status, coding } = reply;
   if (coding) {
-    const plain = typeof body === 'string' || body instanceof Uint8Array ? new Response(body).body! : chunkStream(body);
+    const plain = whole ? new Response(body).body! : chunkStream(body as readonly Uint8Array[]);
     const zipped = plain.pipeThrough(
       new CompressionStream(coding) as unknown as TransformStream<Uint8Array, Uint8Array>,
     );
@@ -240,15 +256,35 @@ export function toResponse(reply: Reply, extraHeaders: Readonly<Record<string, s
     // (other runtimes ignore the field).
     return new Response(zipped, { status, headers, encodeBody: 'manual' } as ResponseInit);
   }
-  if (typeof body === 'string' || body instanceof Uint8Array) {
-    return new Response(body as string | Uint8Array<ArrayBuffer>, { status, headers });
-  }
-  const length = byteLengthOf(body);
-  if (body.length === 1 || length < JOIN_BELOW_BYTES) {
-    return new Response(concatBytes(body, length) as Uint8Array<ArrayBuffer>, { status, headers });
+  const chunks = body as readonly Uint8Array[];
+  const length = byteLengthOf(chunks);
+  if (chunks.length === 1 || length < JOIN_BELOW_BYTES) {
+    return new Response(concatBytes(chunks, length) as Uint8Array<ArrayBuffer>, { status, headers });
   }
   headers['content-length'] = String(length);
-  return new Response(chunkStream(body), { status, headers });
+  return new Response(chunkStream(chunks), { status, headers });
+}
+
+/** Headers made once for each shared (frozen) set of reply headers, by the adapter's own. */
+const prepared = new WeakMap<object, WeakMap<object, Headers>>();
+
+/**
+ * A reply's headers with the adapter's: for a shared set, a Headers made once (a Response copies
+ * the Headers it is given: on Bun about half the cost of reading an object's); else an object.
+ */
+function headersFor(reply: Reply, extraHeaders: Readonly<Record<string, string>>): Headers | Record<string, string> {
+  if (!Object.isFrozen(reply.headers)) return { ...reply.headers, ...extraHeaders };
+  let byExtra = prepared.get(reply.headers);
+  if (!byExtra) {
+    byExtra = new WeakMap();
+    prepared.set(reply.headers, byExtra);
+  }
+  let headers = byExtra.get(extraHeaders);
+  if (!headers) {
+    headers = new Headers({ ...reply.headers, ...extraHeaders });
+    byExtra.set(extraHeaders, headers);
+  }
+  return headers;
 }
 
 /** The path of an absolute URL, without parsing all of it. */

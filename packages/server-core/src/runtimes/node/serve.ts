@@ -34,11 +34,6 @@ export interface ServeOptions extends Omit<RuntimeServeOptions, 'metrics'> {
    * 'cluster': this process is one worker of a cluster, and the metrics are the whole cluster's.
    */
   metrics?: boolean | 'cluster';
-  /**
-   * A directory of models to serve (see ModelRepository): its routes are added and its models
-   * loaded before the server listens; it stops watching when the server closes.
-   */
-  repository?: ModelRepository;
   /** Serve HTTPS with Node's TLS: at least `cert` and `key` (PEM), as `https.createServer` takes them. */
   tls?: TlsOptions;
   /**
