@@ -43,6 +43,15 @@ const tsconfig = fileURLToPath(new URL('../tsconfig.run.json', import.meta.url))
  */
 const extraFlags = (process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
 
+/**
+ * Every Node server child runs as `graphpipe serve` does, with room in V8's old generation
+ * (docs/operations.md, Memory): without it a server past V8's 8 MB marking threshold collects its
+ * whole heap every large request or two, while the bare echo, under it, never does.
+ * BENCH_HEAP_ROOM_MB=0 runs them without, as a plain `node server.js` would.
+ */
+const heapRoomMb = Number(process.env.BENCH_HEAP_ROOM_MB ?? 128);
+const heapFlags = heapRoomMb > 0 ? [`--initial-old-space-size=${heapRoomMb}`] : [];
+
 export async function startServer(
   kind: ServerKind,
   args: readonly string[] = [],
@@ -50,7 +59,7 @@ export async function startServer(
 ): Promise<ServerProcess> {
   const file = fileURLToPath(new URL(`./servers/${kind}.ts`, import.meta.url));
   const child = fork(file, [...args], {
-    execArgv: ['--import', tsxLoader, ...extraFlags],
+    execArgv: ['--import', tsxLoader, ...heapFlags, ...extraFlags],
     env: { ...process.env, TSX_TSCONFIG_PATH: tsconfig },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
