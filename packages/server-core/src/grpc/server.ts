@@ -14,8 +14,8 @@ import { runRequests, type ServerCore } from '../http/core.js';
 import { RouteTable } from '../http/routes.js';
 import { SERVER_NAME } from '../models/metadata.js';
 import type { RepositoryAdmin } from '../protocols/repository-admin-routes.js';
-import type { Listener } from '../runtimes/runtime-serve.js';
 import { GrpcExchange } from './exchange.js';
+import type { GrpcServerHandle } from './handle.js';
 import { addGrpcRoutes, methodPath } from './routes.js';
 import { streamInfer } from './stream.js';
 
@@ -30,13 +30,9 @@ export interface GrpcOptions {
   readonly repository?: RepositoryAdmin;
 }
 
-export interface GrpcServerHandle {
-  /** grpc://host:port, or grpcs:// with TLS. */
-  readonly url: string;
-  readonly port: number;
+/** The front door `serveGrpc` started, with grpc-js's own server. */
+export interface GrpcServer extends GrpcServerHandle {
   readonly server: Server;
-  /** How the graceful shutdown stops it (see gracefulClose): in-flight calls finish, then it closes. */
-  readonly listener: Pick<Listener, 'stopAccepting' | 'closeAll'>;
 }
 
 /**
@@ -44,7 +40,7 @@ export interface GrpcServerHandle {
  * lifecycle (so a drain waits for calls too), byte budget, tokens, logs and metrics as the HTTP
  * front door, through a core of its own whose routes are the RPCs. Resolves once listening.
  */
-export async function serveGrpc(core: ServerCore, options: GrpcOptions): Promise<GrpcServerHandle> {
+export async function serveGrpc(core: ServerCore, options: GrpcOptions): Promise<GrpcServer> {
   const { models, lifecycle, extensions } = core;
   const coreOptions = core.options;
   const routes = new RouteTable();

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Server as NetServer } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { Backend } from '../../backend.js';
-import type { GrpcServerHandle } from '../../grpc/server.js';
+import type { GrpcServerHandle } from '../../grpc/handle.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../../http/body.js';
 import type { ServerCore } from '../../http/core.js';
 import { corsSetup } from '../../http/cors.js';

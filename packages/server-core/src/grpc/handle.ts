@@ -1,0 +1,13 @@
+import type { Listener } from '../runtimes/runtime-serve.js';
+
+/**
+ * A running gRPC front door, as Node's `serve()` hands it back. Declared apart from the server,
+ * which needs `@grpc/grpc-js` (an optional peer): the Node entry's types must not ask for it.
+ */
+export interface GrpcServerHandle {
+  /** grpc://host:port, or grpcs:// with TLS. */
+  readonly url: string;
+  readonly port: number;
+  /** How the graceful shutdown stops it (see gracefulClose): in-flight calls finish, then it closes. */
+  readonly listener: Pick<Listener, 'stopAccepting' | 'closeAll'>;
+}
