@@ -1,12 +1,13 @@
 // Deadlines travel, on real servers running a slow ONNX model in one worker thread: a client's
-// time limit reaches the server, which refuses the call at it, and a pipeline passes its
-// request's deadline on to the server it calls, which gives up at the same moment.
+// time limit reaches the server, which refuses the call at it, and a pipeline or an ensemble
+// passes its request's deadline on to the server it calls, which gives up at the same moment.
 import { type GraphPipeError, RemoteModel } from '@graphpipe/client';
 import { createOnnxBackend } from '@graphpipe/backend-onnx';
 import { ERROR_CODE_HEADER, encodeInferRequest, tensor } from '@graphpipe/protocol';
 import { modelPath, rejection } from '@graphpipe/test-utils';
-import { expect, test, vi } from 'vitest';
-import { createPipelineBackend, createRemoteBackend } from '../src/index.js';
+import type { Backend } from '@graphpipe/server-core';
+import { describe, expect, test, vi } from 'vitest';
+import { createEnsembleBackend, createPipelineBackend, createRemoteBackend } from '../src/index.js';
 import { start } from './helpers.js';
 
 /** busy-loop adds 1 to a counter as many times as asked (`iterations` → `count`), a microsecond or so each. */
@@ -59,18 +60,27 @@ test.each(['graphpipe', 'v2'])(
   120_000,
 );
 
-test.each(['graphpipe', 'v2'])(
-  'a two-hop pipeline gives up on the far server (over %s) at the deadline too',
-  async (protocol) => {
-    const far = await start(await busyLoop());
-    const member = await createRemoteBackend(modelUrl(far.url, protocol));
-    const near = await start(createPipelineBackend({ name: 'relay', stages: [{ name: 'far', backend: member }] }));
+/** The compositions that call a remote member: a one-stage pipeline, and an ensemble of one. */
+const COMPOSITIONS = {
+  pipeline: (member: Backend) => createPipelineBackend({ name: 'relay', stages: [{ name: 'far', backend: member }] }),
+  ensemble: (member: Backend) =>
+    createEnsembleBackend({ name: 'relay', members: { far: member }, combine: { count: ([only]) => only! } }),
+};
 
-    const call = new RemoteModel(near.url, { timeoutMs: 300 }).infer(loop(LONG), { outputNames: ['count'] });
-    expect(((await rejection(call)) as GraphPipeError).code).toBe('DEADLINE_EXCEEDED');
-    // The far server was told the deadline: it answered its run at it (counted), rather than
-    // running on for seconds for a caller long gone, as it would with no deadline of its own.
-    await vi.waitFor(async () => expect(await timeouts(far.url)).toBe(1), { timeout: 30_000, interval: 50 });
-  },
-  120_000,
-);
+describe.each(['pipeline', 'ensemble'] as const)('a two-hop %s', (composition) => {
+  test.each(['graphpipe', 'v2'])(
+    'gives up on the far server (over %s) at the deadline too',
+    async (protocol) => {
+      const far = await start(await busyLoop());
+      const member = await createRemoteBackend(modelUrl(far.url, protocol));
+      const near = await start(COMPOSITIONS[composition](member));
+
+      const call = new RemoteModel(near.url, { timeoutMs: 300 }).infer(loop(LONG), { outputNames: ['count'] });
+      expect(((await rejection(call)) as GraphPipeError).code).toBe('DEADLINE_EXCEEDED');
+      // The far server was told the deadline: it answered its run at it (counted), rather than
+      // running on for seconds for a caller long gone, as it would with no deadline of its own.
+      await vi.waitFor(async () => expect(await timeouts(far.url)).toBe(1), { timeout: 30_000, interval: 50 });
+    },
+    120_000,
+  );
+});
