@@ -27,6 +27,7 @@ import {
 import { type NamedTensor, tensorSpecsFromV2 } from '@graphpipe/protocol/v2';
 import { abortError, type PostOptions } from './transport.js';
 import type { GrpcTarget } from './grpc-target.js';
+import { hasTimeoutHeader } from './timeout-header.js';
 import type { V2InferCall } from './v2-client.js';
 
 export class GrpcModelClient {
@@ -125,7 +126,7 @@ export class GrpcModelClient {
     const path = `/${GRPCInferenceService.typeName}/${method}`;
     const metadata = new Metadata();
     for (const [name, value] of Object.entries(options.headers)) metadata.set(name.toLowerCase(), value);
-    const { signal, timeoutMs } = options;
+    const { signal, timeoutMs, deadline } = options;
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(abortError(signal, timeoutMs, this.url, undefined));
       const call = this.client.makeUnaryRequest(
@@ -134,7 +135,11 @@ export class GrpcModelClient {
         (bytes: Buffer) => bytes as Uint8Array,
         request,
         metadata,
-        timeoutMs === undefined ? {} : { deadline: Date.now() + timeoutMs },
+        // The call's deadline, which grpc-js sends as grpc-timeout (the server stops at it too),
+        // unless the caller's headers carry one: that goes alone, as over HTTP.
+        deadline === undefined || hasTimeoutHeader(options.headers)
+          ? {}
+          : { deadline: Date.now() + (deadline - performance.now()) },
         (err: ServiceError | null, answer?: Uint8Array) => {
           signal?.removeEventListener('abort', cancel);
           if (err) reject(signal?.aborted ? abortError(signal, timeoutMs, this.url, err) : this.failure(err));

@@ -27,7 +27,10 @@ export interface RemoteModelOptions {
   transport?: Transport;
   /** Headers sent with every request (e.g. authorization). */
   headers?: Record<string, string>;
-  /** Default deadline for each call, in ms. None by default. */
+  /**
+   * Default time limit for each call, in ms. None by default. The server is told it too (the
+   * time left, as grpc-timeout or the gRPC call's deadline), so it stops work nobody waits for.
+   */
   timeoutMs?: number;
   /** Attempts after a refused connection (safe: nothing was sent). Default 2. */
   retries?: number;
@@ -73,7 +76,14 @@ export interface RemoteModelOptions {
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** This call's time limit, in ms (in place of the model's `timeoutMs`); the server is told it. */
   timeoutMs?: number;
+  /**
+   * When the answer stops being worth waiting for, as a `performance.now()` time, such as a
+   * server's `InferContext.deadline`: a composition passes on the time its own caller gave it.
+   * With a `timeoutMs` too, the earlier of the two ends the call. The server is told it.
+   */
+  deadline?: number;
 }
 
 export interface InferOptions extends CallOptions {
@@ -276,10 +286,20 @@ export class RemoteModel {
     }
   }
 
-  /** A call's deadline (its own, else the instance's) joined to its signal. */
+  /**
+   * A call's deadline (the earlier of its time limit, else the instance's, and its `deadline`)
+   * joined to its signal.
+   */
   private deadline(options: CallOptions): CallOptions {
-    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
-    return { signal: callSignal(options.signal, timeoutMs), timeoutMs };
+    const limit = options.timeoutMs ?? this.options.timeoutMs;
+    if (limit === undefined && options.deadline === undefined) return { signal: options.signal };
+    const now = performance.now();
+    const byLimit = limit === undefined ? Infinity : now + limit;
+    if (options.deadline === undefined || byLimit <= options.deadline) {
+      return { signal: callSignal(options.signal, limit), timeoutMs: limit, deadline: byLimit };
+    }
+    const timeoutMs = Math.max(0, Math.ceil(options.deadline - now));
+    return { signal: callSignal(options.signal, timeoutMs), timeoutMs, deadline: options.deadline };
   }
 
   private post(chunks: readonly Uint8Array[], call: CallOptions, retries: number, into?: Uint8Array) {
@@ -293,6 +313,7 @@ export class RemoteModel {
       headers: this.options.headers,
       signal: call.signal,
       timeoutMs: call.timeoutMs,
+      deadline: call.deadline,
       retries,
       streamUploads: this.options.streamUploads ?? canStreamUploads,
       compression: this.options.compression,

@@ -9,6 +9,7 @@ import {
 } from '@graphpipe/protocol';
 import { outgoingBody, readAll } from './body.js';
 import { acceptEncoding, type Compression, compressBody } from './compression.js';
+import { grpcTimeout, hasTimeoutHeader, TIMEOUT_HEADER } from './timeout-header.js';
 import { traceHeaders } from './trace-headers.js';
 
 /** One HTTP request, as a Transport sends it. */
@@ -74,8 +75,13 @@ export interface PostOptions {
   readonly headers: Readonly<Record<string, string>>;
   /** The call's signal, its deadline included (see callSignal). */
   readonly signal?: AbortSignal;
-  /** The call's deadline, for the message when it passes. */
+  /** The call's time limit, for the message when it passes. */
   readonly timeoutMs?: number;
+  /**
+   * When the call's time runs out, as a performance.now() time: the server is told the time left
+   * (grpc-timeout, unless `headers` set one), so it stops work nobody will wait for.
+   */
+  readonly deadline?: number;
   /** Extra attempts when the connection is refused (nothing was sent, so a retry is safe). */
   readonly retries: number;
   /** Send large bodies as a stream of their chunks instead of joining them first. */
@@ -131,6 +137,7 @@ export async function send<T>(
           ...(zipped ? { 'content-encoding': compression } : {}),
           'accept-encoding': acceptEncoding(compression),
           ...traceHeaders(),
+          ...timeLeft(options),
           ...outgoing.headers,
           ...options.headers,
         },
@@ -161,6 +168,12 @@ export async function send<T>(
       throw new GraphPipeError('NETWORK', `reading the answer from ${url} failed: ${describe(err)}`, { cause: err });
     }
   }
+}
+
+/** The call's time left as a header, measured as each attempt goes out; none when the caller set their own. */
+function timeLeft({ deadline, headers }: PostOptions): Record<string, string> | undefined {
+  if (deadline === undefined || hasTimeoutHeader(headers)) return undefined;
+  return { [TIMEOUT_HEADER]: grpcTimeout(deadline - performance.now()) };
 }
 
 /**

@@ -12,7 +12,7 @@ import {
 } from '@graphpipe/client';
 import { describe, expect, test, vi } from 'vitest';
 import { currentRuntime, freePort, rejection } from '@graphpipe/test-utils';
-import { reply, type TestServer, useRawServers } from './helpers.js';
+import { reply, replyV2Echo, type TestServer, useRawServers } from './helpers.js';
 
 const start = useRawServers();
 
@@ -277,6 +277,44 @@ describe('deadlines and aborts', () => {
     const perCall = await failure(new RemoteModel(server.url, { timeoutMs: 60_000 }).metadata({ timeoutMs: 80 }));
     expect(perCall.code).toBe('DEADLINE_EXCEEDED');
     expect(perCall.message).toContain('within 80 ms');
+  });
+
+  test('the server is told the time left (grpc-timeout) on GraphPipe and v2, unless the caller set it', async () => {
+    const graphpipe = await echoServer();
+    const v2 = await start(replyV2Echo);
+    const one = { a: tensor(new Float32Array([1])) };
+    const sentTimeout = (server: TestServer) => server.received.at(-1)!.headers['grpc-timeout'];
+    /** The header's milliseconds: what was left when the request went out. */
+    const sentMs = (server: TestServer) => {
+      const value = sentTimeout(server)!;
+      expect(value).toMatch(/^\d{1,8}m$/);
+      return Number(value.slice(0, -1));
+    };
+
+    for (const [server, url] of [
+      [graphpipe, graphpipe.url],
+      [v2, `${v2.url}/v2/models/echo`],
+    ] as const) {
+      await new RemoteModel(url, { timeoutMs: 1500 }).infer(one, { outputNames: ['a'] });
+      expect(sentMs(server)).toBeGreaterThan(0);
+      expect(sentMs(server)).toBeLessThanOrEqual(1500);
+      // A deadline earlier than the call's time limit is the one told.
+      await new RemoteModel(url, { timeoutMs: 60_000 }).infer(one, {
+        outputNames: ['a'],
+        deadline: performance.now() + 700,
+      });
+      expect(sentMs(server)).toBeLessThanOrEqual(700);
+      // No time limit, no header; the caller's own (in any case) goes alone.
+      await new RemoteModel(url).infer(one, { outputNames: ['a'] });
+      expect(sentTimeout(server)).toBeUndefined();
+      await new RemoteModel(url, { timeoutMs: 1500, headers: { 'Grpc-Timeout': '9S' } }).infer(one, {
+        outputNames: ['a'],
+      });
+      expect(sentTimeout(server)).toBe('9S');
+    }
+    // Metadata is told too; more than 8 digits of milliseconds go as seconds.
+    await new RemoteModel(graphpipe.url).metadata({ deadline: performance.now() + 200_000_000 });
+    expect(sentTimeout(graphpipe)).toMatch(/^(199999|200000)S$/);
   });
 
   test('a deadline that passes while the body streams in is DEADLINE_EXCEEDED too', async () => {

@@ -48,9 +48,10 @@ export function createEnsembleBackend(options: EnsembleOptions): Backend {
   return {
     metadata,
     concurrency: concurrencyOf(members.map((m) => m.backend)),
-    async infer(inputs, outputNames, { config, signal }) {
+    async infer(inputs, outputNames, { config, signal, deadline }) {
       const failed = new AbortController();
-      const call = { config, signal: AbortSignal.any([signal, failed.signal]) };
+      // Each member gets the request's deadline: a remote one passes it on.
+      const call = { config, signal: AbortSignal.any([signal, failed.signal]), deadline };
       const answers = await Promise.all(
         members.map(async (member) => {
           const names = outputNames.map((name) => memberOutput(member, name).name);

@@ -33,10 +33,11 @@ export async function createRemoteBackend(
     url: model.url,
     metadata,
     concurrency: options.concurrency ?? 32,
-    async infer(inputs, outputNames, { config, signal }) {
+    async infer(inputs, outputNames, { config, signal, deadline }) {
       try {
-        // The caller's signal goes along, so a caller who leaves cancels the upstream call too.
-        const { outputs, byName } = await model.infer(inputs, { outputNames, config, signal });
+        // The caller's signal goes along, so a caller who leaves cancels the upstream call too;
+        // and its deadline, so the upstream server gives up when this one does.
+        const { outputs, byName } = await model.infer(inputs, { outputNames, config, signal, deadline });
         // Keyed from the answer's order rather than byName, so an output called "__proto__" stays a key.
         return outputNames.length ? Object.fromEntries(outputNames.map((name, i) => [name, outputs[i]!])) : byName;
       } catch (err) {
