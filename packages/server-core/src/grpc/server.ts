@@ -15,7 +15,8 @@ import { RouteTable } from '../http/routes.js';
 import { SERVER_NAME } from '../models/metadata.js';
 import type { RepositoryAdmin } from '../protocols/repository-admin-routes.js';
 import type { Listener } from '../runtimes/runtime-serve.js';
-import { GrpcExchange } from './exchange.js';
+import { traceGrpcCall } from '../tracing/grpc.js';
+import { callDeadline, GrpcExchange } from './exchange.js';
 import { addGrpcRoutes, methodPath } from './routes.js';
 import { streamInfer } from './stream.js';
 
@@ -54,7 +55,10 @@ export async function serveGrpc(core: ServerCore, options: GrpcOptions): Promise
     extensions,
     repository: options.repository,
   });
-  const calls = runRequests({ models, routes, lifecycle, extensions, budget: core.budget }, coreOptions);
+  const calls = runRequests(
+    { models, routes, lifecycle, extensions, budget: core.budget, traceRequest: traceGrpcCall },
+    coreOptions,
+  );
 
   const server = new Server({
     // The message limit is the HTTP body limit: a larger message is refused before it is buffered.
@@ -68,6 +72,7 @@ export async function serveGrpc(core: ServerCore, options: GrpcOptions): Promise
         new GrpcExchange(path, {
           request: call.request,
           metadata: call.metadata,
+          deadline: callDeadline(call.getDeadline()),
           onCancel: (listener) => call.once('cancelled', listener),
           answer: (error, response) => (error ? callback(error) : callback(null, response)),
         }),
