@@ -10,6 +10,7 @@ import { GraphPipeError, type InferRequest, messageOf, type Tensor } from '@grap
 import {
   configParameter,
   type DescMessage,
+  encodeModelInferResponse,
   fromBinary,
   fromJson,
   GRPCInferenceService,
@@ -17,7 +18,6 @@ import {
   HealthCheckResponse_ServingStatus,
   HealthCheckResponseSchema,
   type InferParameter,
-  inferResponse,
   type MessageShape,
   ModelConfigResponseSchema,
   ModelInferRequestSchema,
@@ -81,11 +81,13 @@ export function addGrpcRoutes(
       request: MessageShape<I>,
       ctx: RequestContext,
       body: Uint8Array,
-    ) => MessageShape<O> | Promise<MessageShape<O>>,
+    ) => MessageShape<O> | Uint8Array | Promise<MessageShape<O> | Uint8Array>,
     extra: Partial<Route> = {},
     service: { readonly typeName: string } = GRPCInferenceService,
   ) => {
-    const encode = (reply: MessageShape<O>) => toBinary(method.output, reply);
+    // An answer may come encoded already (ModelInfer's, whose raw contents are copied once that way).
+    const encode = (reply: MessageShape<O> | Uint8Array) =>
+      reply instanceof Uint8Array ? reply : toBinary(method.output, reply);
     table.add('POST', methodPath(service, method), {
       protocol: 'grpc',
       ...extra,
@@ -170,7 +172,12 @@ export function addGrpcRoutes(
     const outputs = await model.infer(resolved.inputs, resolved.outputNames, ctx.run(asked.config));
     const answer = new Array<{ name: string; tensor: Tensor }>(outputs.length);
     for (let i = 0; i < answer.length; i++) answer[i] = { name: resolved.answerNames[i]!, tensor: outputs[i]! };
-    return inferResponse({ modelName: model.name, modelVersion: model.version, id: request.id, outputs: answer });
+    return encodeModelInferResponse({
+      modelName: model.name,
+      modelVersion: model.version,
+      id: request.id,
+      outputs: answer,
+    });
   }
 
   const { repository } = options;
