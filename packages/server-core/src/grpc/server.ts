@@ -1,3 +1,4 @@
+import type { Http2Server, ServerHttp2Session } from 'node:http2';
 import type { ServerOptions as TlsOptions } from 'node:https';
 import { DEFAULT_DECODE_LIMITS } from '@graphpipe/protocol';
 import { GRPCInferenceService, Health } from '@graphpipe/protocol/grpc';
@@ -64,6 +65,8 @@ export async function serveGrpc(core: ServerCore, options: GrpcOptions): Promise
     // The message limit is the HTTP body limit: a larger message is refused before it is buffered.
     'grpc.max_receive_message_length': coreOptions.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     'grpc.max_send_message_length': -1,
+    // Channelz (gRPC's introspection service, which we do not serve) tracks every call: off, it costs nothing.
+    'grpc.enable_channelz': 0,
   });
   const unary =
     (path: string): handleUnaryCall<Uint8Array, Uint8Array> =>
@@ -104,6 +107,7 @@ export async function serveGrpc(core: ServerCore, options: GrpcOptions): Promise
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
   );
+  widenWindows(server);
   let stopped: Promise<void> | undefined;
   return {
     url: `${options.tls ? 'grpcs' : 'grpc'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
@@ -121,6 +125,25 @@ export async function serveGrpc(core: ServerCore, options: GrpcOptions): Promise
       },
     },
   };
+}
+
+/** Bytes a caller may send on a connection, and on each call, before the server acknowledges them. */
+const RECEIVE_WINDOW = 64 * 1024 * 1024;
+
+/**
+ * Widens HTTP/2's receive windows from Node's 64 KiB: with them, a large request crawls in, one
+ * window per round trip through the event loop. grpc-js has a client option for this but no
+ * server one, so the windows are set on each connection as it opens, through the HTTP/2 servers
+ * grpc-js keeps (a private field: without it, the windows stay as they were).
+ */
+function widenWindows(server: Server): void {
+  const http2Servers = (server as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
+  for (const http2 of http2Servers?.keys() ?? []) {
+    http2.on('session', (session: ServerHttp2Session) => {
+      session.settings({ initialWindowSize: RECEIVE_WINDOW });
+      session.setLocalWindowSize(RECEIVE_WINDOW);
+    });
+  }
 }
 
 /** What grpc-js needs of a method; messages pass as bytes, which the routes decode and encode. */
