@@ -9,7 +9,11 @@
  *   tier's load generator, rows/s, in alternating rounds on servers of their own.
  * Every first answer is decoded and checked; later ones must have the first one's length.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
 import { encodeInferRequest, encodeInferResponse, tensor } from '@graphpipe/protocol';
 import {
@@ -217,6 +221,60 @@ async function runLargeGrpc(config: BenchConfig, tick: (l: string) => void): Pro
   return cells;
 }
 
+/**
+ * Small requests from h2load, one process of C driving both servers the same way (small.connections clients, one
+ * request in flight each): ModelInfer over h2c, and GraphPipe over HTTP/1.1 (`--h1`), in
+ * alternating rounds. Skipped, saying why, without h2load (Debian: nghttp2-client).
+ */
+async function runSmallH2load(config: BenchConfig, tick: (l: string) => void): Promise<GrpcResults['h2load']> {
+  const found = spawnSync('h2load', ['--version'], { encoding: 'utf8' });
+  if (found.error) return { skipped: 'h2load is not on PATH (Debian: apt-get install nghttp2-client)' };
+  const dir = mkdtempSync(join(tmpdir(), 'bench-h2load-'));
+  try {
+    const grpcBody = join(dir, 'grpc.bin');
+    const { bytes } = encoded(VALUES, [1, 4]);
+    // The gRPC frame: a flag byte (not compressed) and the message's length, then the message.
+    const frame = Buffer.alloc(5 + bytes.length);
+    frame.writeUInt32BE(bytes.length, 1);
+    bytes.copy(frame, 5);
+    writeFileSync(grpcBody, frame);
+    const graphpipeBody = join(dir, 'graphpipe.bin');
+    writeFileSync(graphpipeBody, encodeInferRequest({ inputs: [tensor(VALUES, [1, 4])] }));
+    const { connections } = config.small;
+    const requests = Math.max(2000, Math.round(config.small.durationSec * 2000));
+    const run = (args: string[]) => {
+      const r = spawnSync('h2load', ['-n', String(requests), '-c', String(connections), '-m', '1', ...args], {
+        encoding: 'utf8',
+      });
+      const rate = /finished in [^,]+, ([\d.]+) req\/s/.exec(r.stdout ?? '');
+      if (!rate || !/status codes: \d+ 2xx, 0 3xx, 0 4xx, 0 5xx/.test(r.stdout)) {
+        throw new Error(`h2load failed: ${(r.stdout || r.stderr).trim().split('\n').slice(-3).join(' ')}`);
+      }
+      return Number(rate[1]);
+    };
+    return await withServer('graphpipe-grpc', (grpcServer) =>
+      withServer('graphpipe-identity', async (graphpipeServer) => {
+        const grpcUrl = `${grpcServer.url.replace('grpc://', 'http://')}${INFER_PATH}`;
+        const grpcArgs = ['-H', 'content-type: application/grpc', '-H', 'te: trailers', '-d', grpcBody, grpcUrl];
+        const graphpipeArgs = ['--h1', '-d', graphpipeBody, graphpipeServer.url];
+        const rounds = { grpc: 0, graphpipe: 0 };
+        for (let round = 0; round < 3; round++) {
+          rounds.grpc += run(grpcArgs);
+          rounds.graphpipe += run(graphpipeArgs);
+        }
+        tick('small: h2load');
+        return {
+          grpcRequestsPerSec: rounds.grpc / 3,
+          graphpipeRequestsPerSec: rounds.graphpipe / 3,
+          ratio: rounds.grpc / rounds.graphpipe,
+        };
+      }),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The gRPC cells of the tiers asked for; `small` is the small tier's results of this run, when it ran. */
 export async function runGrpc(
   config: BenchConfig,
@@ -227,13 +285,14 @@ export async function runGrpc(
   // The grpc tier runs both cells (each with its GraphPipe baseline) without the tiers they sit beside.
   const withSmall = tiers.has('small') || tiers.has('grpc');
   const withLarge = tiers.has('large') || tiers.has('grpc');
-  const steps = (withSmall ? 2 : 0) + (withLarge ? batches.length * concurrency.length * rounds * 2 : 0);
+  const steps = (withSmall ? 3 : 0) + (withLarge ? batches.length * concurrency.length * rounds * 2 : 0);
   const bar = progress('e2e-grpc', steps, config.progress);
   try {
     const tick = (l: string) => bar.tick(l);
     return {
       small: withSmall ? await runSmallGrpc(config, small, tick) : undefined,
       large: withLarge ? await runLargeGrpc(config, tick) : undefined,
+      h2load: withSmall ? await runSmallH2load(config, tick) : undefined,
     };
   } finally {
     bar.stop();

@@ -320,6 +320,13 @@ function renderGrpc(out: string[], g: GrpcResults): void {
       parts.push(`grpc / v2-json (autocannon): ${x(ratios.toV2JsonAutocannon)}`);
     out.push(`${parts.join('; ')}.`);
   }
+  if (g.h2load && 'skipped' in g.h2load) out.push(`h2load cell skipped: ${g.h2load.skipped}.`);
+  else if (g.h2load) {
+    const h = g.h2load;
+    out.push(
+      `h2load (C), small requests, ${num(h.grpcRequestsPerSec)} grpc (h2c) / ${num(h.graphpipeRequestsPerSec)} graphpipe (--h1) requests/s: **${x(h.ratio)}**.`,
+    );
+  }
   if (g.large) {
     out.push(
       table(

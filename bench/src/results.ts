@@ -316,4 +316,17 @@ export interface GrpcResults {
     };
   };
   readonly large?: readonly GrpcLargeCell[];
+  /**
+   * Small requests from h2load (nghttp2, C), which is not the bottleneck the JS generators are:
+   * gRPC over h2c against GraphPipe over HTTP/1.1 (`--h1`), the same client and settings.
+   * `skipped` says why when h2load is not on PATH.
+   */
+  readonly h2load?: H2loadSmall | { readonly skipped: string };
+}
+
+export interface H2loadSmall {
+  readonly grpcRequestsPerSec: number;
+  readonly graphpipeRequestsPerSec: number;
+  /** grpc / graphpipe requests/s, over alternating rounds. */
+  readonly ratio: number;
 }

@@ -13,6 +13,7 @@ import {
   responseOutputs,
   tensorsOf,
   toBinary,
+  encodeModelInferResponse,
 } from '@graphpipe/protocol/grpc';
 import { describe, expect, test } from 'vitest';
 
@@ -116,4 +117,25 @@ describe('refused with INVALID_ARGUMENT', () => {
     expect(() => tensorsOf([t], [], 'input', { maxRank: 1 })).toThrow(/rank 2 exceeds the limit of 1/);
     expect(() => tensorsOf([t], [], 'input', { maxElements: 3 })).toThrow(/exceeds the element limit/);
   });
+});
+
+test('encodeModelInferResponse gives the bytes protobuf-es gives the same answer', () => {
+  const outputs = [
+    { name: 'small', tensor: tensor(new Float32Array([1, 2, 3]), [3]) },
+    // Contents of 2^14 and more bytes: a length of three varint bytes.
+    {
+      name: 'large',
+      tensor: tensor(
+        new Float64Array(4096).map((_, i) => i / 3),
+        [64, 64],
+      ),
+    },
+    { name: 'words', tensor: tensor(['a', 'bc', ''], [3]) },
+    { name: 'empty', tensor: tensor(new Int32Array(0), [0, 2]) },
+  ];
+  const init = { modelName: 'm', modelVersion: '2', id: 'req-1', outputs };
+  const encoded = encodeModelInferResponse(init);
+  expect(Buffer.from(encoded).equals(Buffer.from(toBinary(ModelInferResponseSchema, inferResponse(init))))).toBe(true);
+  const decoded = responseOutputs(fromBinary(ModelInferResponseSchema, encoded));
+  expect(decoded[1]!.tensor.data).toEqual(outputs[1]!.tensor.data);
 });

@@ -18,6 +18,7 @@ import {
 } from '@graphpipe/protocol/grpc';
 import { createFunctionBackend } from '@graphpipe/server-core';
 import { serveGrpc } from '@graphpipe/server-core/grpc';
+import { rejection } from '@graphpipe/test-utils';
 import * as fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { ok, useGrpcClients } from './grpc-helpers.js';
@@ -461,3 +462,12 @@ test('fuzzed and mutated messages get only proper statuses, and the server keeps
   );
   expect(ok(await raw.call(M.serverLive, {})).live).toBe(true);
 }, 120_000);
+
+test('a gRPC port already in use is refused in one line that says what to do', async () => {
+  const first = await start(doubler(), { grpc: { port: 0 } });
+  const taken = first.grpc!.port;
+  const refusal = await rejection(start(doubler(), { grpc: { port: taken } }));
+  expect(String(refusal)).toMatch(
+    new RegExp(`gRPC cannot listen on 127\\.0\\.0\\.1:${taken}: the port is in use; choose another port`),
+  );
+});

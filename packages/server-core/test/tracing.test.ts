@@ -1,14 +1,17 @@
 import { RemoteModel, tensor } from '@graphpipe/client';
+import { GRPCInferenceService, Health, inferRequest } from '@graphpipe/protocol/grpc';
 import { createFetchHandler, createFunctionBackend, createServerCore } from '@graphpipe/server-core';
 import { idsOf, type ReadableSpan, startTracing } from '@graphpipe/test-utils/tracing';
-import { SpanKind } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { afterAll, describe, expect, test, vi } from 'vitest';
+import { ok, useGrpcClients } from './grpc-helpers.js';
 import { useServers } from './helpers.js';
 
 // Registered before the first request, as an application registers its SDK before serving.
 const tracing = startTracing();
 afterAll(() => tracing.stop());
 const start = useServers();
+const grpcClient = useGrpcClients();
 
 const double = (name: string) =>
   createFunctionBackend(
@@ -166,5 +169,56 @@ describe('tracing', () => {
     const spans = await traceOf(caller.traceId, 5);
     expect(spans.map((s) => s.name).filter((n) => n.startsWith('GET'))).toEqual([]);
     expect(tracing.spans().length - before).toBe(spans.length);
+  });
+
+  test('a gRPC call is a server span under the traceparent in its metadata, with rpc.* attributes and the same stages', async () => {
+    const server = await start(double('rpc'), { grpc: { port: 0 } });
+    const raw = grpcClient(server.grpc!.url);
+    const caller = callerSpan();
+    const headers = { traceparent: caller.traceparent };
+    const x = { name: 'x', tensor: tensor(new Float32Array([1, 2, 3, 4]), [2, 2]) };
+    ok(
+      await raw.call(GRPCInferenceService.method.modelInfer, inferRequest({ modelName: 'rpc', inputs: [x] }), headers),
+    );
+    const span = expectRequestTree(
+      await traceOf(caller.traceId, 5),
+      caller,
+      'inference.GRPCInferenceService/ModelInfer',
+    );
+    expect(span.attributes).toMatchObject({
+      'rpc.system': 'grpc',
+      'rpc.service': 'inference.GRPCInferenceService',
+      'rpc.method': 'ModelInfer',
+      'rpc.grpc.status_code': 0,
+      'graphpipe.protocol': 'grpc',
+      'graphpipe.model.name': 'rpc',
+      'graphpipe.request.rows': 2,
+    });
+    expect(Object.keys(span.attributes).filter((k) => k.startsWith('http.'))).toEqual([]);
+
+    // A caller's mistake: its status code, and the span is not in error (OpenTelemetry's RPC conventions).
+    const other = callerSpan();
+    const missing = await raw.call(
+      GRPCInferenceService.method.modelInfer,
+      inferRequest({ modelName: 'nope', inputs: [x] }),
+      { traceparent: other.traceparent },
+    );
+    expect(missing.ok).toBe(false);
+    const failed = named(await traceOf(other.traceId, 2), 'inference.GRPCInferenceService/ModelInfer');
+    expect(failed.attributes).toMatchObject({ 'rpc.grpc.status_code': 5, 'error.type': 'NOT_FOUND' });
+    expect(failed.status.code).toBe(SpanStatusCode.UNSET);
+    expect(idsOf(failed).parentId).toBe(other.spanId);
+
+    // Probes (the health service, liveness, readiness) are not traced.
+    const before = tracing.spans().length;
+    const probe = callerSpan();
+    ok(await raw.call(Health.method.check, { service: '' }, { traceparent: probe.traceparent }, Health));
+    ok(await raw.call(GRPCInferenceService.method.serverReady, {}, { traceparent: probe.traceparent }));
+    ok(await raw.call(GRPCInferenceService.method.modelReady, { name: 'rpc' }, { traceparent: probe.traceparent }));
+    // The last one (a model's readiness, as the REST protocol traces it) is traced: once its span is in, the probes' would be.
+    const traced = await traceOf(probe.traceId, 4);
+    const servers = traced.filter((s) => s.kind === SpanKind.SERVER).map((s) => s.name);
+    expect(servers).toEqual(['inference.GRPCInferenceService/ModelReady']);
+    expect(tracing.spans().length - before).toBe(traced.length);
   });
 });

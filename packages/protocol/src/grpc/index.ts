@@ -11,6 +11,7 @@ export { modelMetadataResponse, v2MetadataOf } from './metadata.js';
 export { codeFromGrpcStatus, GrpcStatus, grpcStatusOf } from './status.js';
 export {
   configParameter,
+  encodeModelInferResponse,
   type GrpcRequestInit,
   type GrpcResponseInit,
   inferRequest,

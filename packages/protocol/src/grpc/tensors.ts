@@ -4,7 +4,7 @@
  * message. Readers take raw contents as views of the received message where aligned (one copy of
  * the tensor where not), BYTES as views of each element, and the typed `contents` fields too.
  */
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { typedArrayFor } from '../dtype.js';
 import { GraphPipeError } from '../errors.js';
 import { completeLimits, countWithin, type DecodeLimits } from '../limits.js';
@@ -162,8 +162,8 @@ export interface GrpcResponseInit {
   readonly outputs: readonly { readonly name: string; readonly tensor: Tensor }[];
 }
 
-/** A ModelInferResponse with every output in raw contents. */
-export function inferResponse(init: GrpcResponseInit): ModelInferResponse {
+/** A ModelInferResponse with every output in raw contents (`raw: false`: none, see encodeInferResponse). */
+export function inferResponse(init: GrpcResponseInit & { readonly raw?: boolean }): ModelInferResponse {
   return create(ModelInferResponseSchema, {
     modelName: init.modelName,
     modelVersion: init.modelVersion,
@@ -173,8 +173,51 @@ export function inferResponse(init: GrpcResponseInit): ModelInferResponse {
       datatype: datatypeOf(tensor.dtype),
       shape: dims(tensor.shape),
     })),
-    rawOutputContents: init.outputs.map(({ tensor }) => rawContents(tensor)),
+    rawOutputContents: init.raw === false ? [] : init.outputs.map(({ tensor }) => rawContents(tensor)),
   });
+}
+
+/**
+ * A ModelInferResponse's encoding, as `toBinary(ModelInferResponseSchema, inferResponse(init))`
+ * gives it but with the raw contents copied once, straight into a buffer of the answer's exact
+ * size: protobuf-es would copy them into its writer's growing buffer and again as it joins its
+ * chunks. The rest (names, shapes) is encoded by protobuf-es, and the raw contents (field 6,
+ * repeated bytes) follow it: a message's fields may come in any order, a repeated field's
+ * elements in the order they appear.
+ */
+export function encodeModelInferResponse(init: GrpcResponseInit): Uint8Array {
+  const head = toBinary(ModelInferResponseSchema, inferResponse({ ...init, raw: false }));
+  const raw = init.outputs.map(({ tensor }) => rawContents(tensor));
+  let size = head.length;
+  for (const r of raw) size += 1 + varintLength(r.length) + r.length;
+  const out = new Uint8Array(size);
+  out.set(head);
+  let at = head.length;
+  for (const r of raw) {
+    out[at++] = RAW_OUTPUT_CONTENTS_TAG;
+    for (let n = r.length; ; n = Math.floor(n / 0x80)) {
+      if (n < 0x80) {
+        out[at++] = n;
+        break;
+      }
+      out[at++] = (n % 0x80) | 0x80;
+    }
+    out.set(r, at);
+    at += r.length;
+  }
+  return out;
+}
+
+/** raw_output_contents: field 6, length-delimited (wire type 2). */
+const RAW_OUTPUT_CONTENTS_TAG = (6 << 3) | 2;
+
+function varintLength(n: number): number {
+  let length = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    length++;
+  }
+  return length;
 }
 
 /** A request's inputs, as tensors (see tensorsOf). */

@@ -9,11 +9,16 @@ export interface GrpcCall {
   /** The request message, undecoded (the service's deserializer hands the bytes through). */
   readonly request: Uint8Array;
   readonly metadata: Metadata;
+  /** When the caller stops waiting (its gRPC deadline), as a performance.now() time; undefined for none. */
+  readonly deadline: number | undefined;
   /** Registers a listener for the caller cancelling (or its deadline passing). */
   onCancel(listener: () => void): void;
   /** Answers: the encoded response message, or an error with its status. */
   answer(error: ServerErrorResponse | null, response?: Uint8Array): void;
 }
+
+/** How close to its deadline a cancel is taken for the deadline passing on the client's side. */
+const DEADLINE_CANCEL_WINDOW_MS = 1000;
 
 /**
  * One gRPC call as the core sees a request: a POST to the method's path, the metadata as
@@ -31,6 +36,11 @@ export class GrpcExchange extends LazyAbort implements Exchange {
     super();
   }
 
+  /** The call's deadline (see GrpcCall), which its inference runs by. */
+  get deadline(): number | undefined {
+    return this.call.deadline;
+  }
+
   header(name: string): string | undefined {
     const values = this.call.metadata.get(name);
     if (values.length === 0) return undefined;
@@ -38,7 +48,15 @@ export class GrpcExchange extends LazyAbort implements Exchange {
   }
 
   protected watchClient(controller: AbortController): void {
-    this.call.onCancel(() => controller.abort(new GraphPipeError('ABORTED', 'the client cancelled the call')));
+    this.call.onCancel(() => {
+      // A client cancels its call as its deadline passes (HTTP/2 has no other way to say so), a
+      // moment before the server's copy of that deadline, which started as the call arrived. Such a
+      // cancel is left to the deadline, which answers the call as timed out: counted, and its run
+      // abandoned rather than finished for nobody.
+      const { deadline } = this.call;
+      if (deadline !== undefined && deadline - performance.now() < DEADLINE_CANCEL_WINDOW_MS) return;
+      controller.abort(new GraphPipeError('ABORTED', 'the client cancelled the call'));
+    });
   }
 
   readBody(collector: BodyCollector): Promise<Uint8Array> {
@@ -56,6 +74,15 @@ export class GrpcExchange extends LazyAbort implements Exchange {
     else this.call.answer(errorOf(reply));
     done();
   }
+}
+
+/**
+ * A call's deadline as the core keeps them (a performance.now() time), from grpc-js's (a
+ * Date.now() time, or Infinity for none).
+ */
+export function callDeadline(deadline: Date | number): number | undefined {
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(at) ? performance.now() + (at - Date.now()) : undefined;
 }
 
 /** A success reply's body: the encoded response message. */

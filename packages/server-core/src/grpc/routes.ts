@@ -10,13 +10,14 @@ import { GraphPipeError, type InferRequest, messageOf, type Tensor } from '@grap
 import {
   configParameter,
   type DescMessage,
+  encodeModelInferResponse,
   fromBinary,
   fromJson,
   GRPCInferenceService,
   Health,
   HealthCheckResponse_ServingStatus,
   HealthCheckResponseSchema,
-  inferResponse,
+  type InferParameter,
   type MessageShape,
   ModelConfigResponseSchema,
   ModelInferRequestSchema,
@@ -36,6 +37,7 @@ import { v2ModelMetadata } from '@graphpipe/protocol/v2';
 import type { RequestContext, Route } from '../http/context.js';
 import type { Reply } from '../http/exchange.js';
 import type { Lifecycle } from '../http/lifecycle.js';
+import { timeoutParameterDeadline } from '../http/request-timeout.js';
 import type { RouteTable } from '../http/routes.js';
 import { SERVER_VERSION } from '../models/metadata.js';
 import type { ServedModel } from '../models/model.js';
@@ -44,6 +46,8 @@ import type { ModelRegistry } from '../models/registry.js';
 import { resolveRequest } from '../models/resolve.js';
 import type { RepositoryAdmin } from '../protocols/repository-admin-routes.js';
 import { modelConfig, modelStats, notReady, V2_EXTENSIONS } from '../protocols/v2-routes.js';
+import { inSpan } from '../tracing/spans.js';
+import type { GrpcExchange } from './exchange.js';
 
 export interface GrpcRouteOptions {
   readonly decodeLimits: DecodeLimits;
@@ -77,10 +81,13 @@ export function addGrpcRoutes(
       request: MessageShape<I>,
       ctx: RequestContext,
       body: Uint8Array,
-    ) => MessageShape<O> | Promise<MessageShape<O>>,
+    ) => MessageShape<O> | Uint8Array | Promise<MessageShape<O> | Uint8Array>,
     extra: Partial<Route> = {},
     service: { readonly typeName: string } = GRPCInferenceService,
   ) => {
+    // An answer may come encoded already (ModelInfer's, whose raw contents are copied once that way).
+    const encode = (reply: MessageShape<O> | Uint8Array) =>
+      reply instanceof Uint8Array ? reply : toBinary(method.output, reply);
     table.add('POST', methodPath(service, method), {
       protocol: 'grpc',
       ...extra,
@@ -88,7 +95,7 @@ export function addGrpcRoutes(
         ctx.readBody().then(async (body) => {
           ctx.kind = kind;
           const reply = await answer(decode(method.input, body), ctx, body);
-          return { ...OK, body: toBinary(method.output, reply) };
+          return { ...OK, body: inSpan(ctx.trace, 'encode', encode, reply) };
         }),
     });
   };
@@ -149,6 +156,8 @@ export function addGrpcRoutes(
     body: Uint8Array,
   ) {
     const model = ctx.use(named(ctx, request.modelName, request.modelVersion));
+    // These routes are served by serveGrpc, whose exchanges carry the call's deadline.
+    ctx.deadline = earliest(timeoutParameter(request.parameters), (ctx.exchange as GrpcExchange).deadline);
     // Bound for other threads: the tensors must be in shared memory, so the message goes there once.
     if (model.backend.sharedInputs) request = decode(ModelInferRequestSchema, sharedCopy(body));
     const inputs = requestInputs(request, options.decodeLimits);
@@ -163,7 +172,12 @@ export function addGrpcRoutes(
     const outputs = await model.infer(resolved.inputs, resolved.outputNames, ctx.run(asked.config));
     const answer = new Array<{ name: string; tensor: Tensor }>(outputs.length);
     for (let i = 0; i < answer.length; i++) answer[i] = { name: resolved.answerNames[i]!, tensor: outputs[i]! };
-    return inferResponse({ modelName: model.name, modelVersion: model.version, id: request.id, outputs: answer });
+    return encodeModelInferResponse({
+      modelName: model.name,
+      modelVersion: model.version,
+      id: request.id,
+      outputs: answer,
+    });
   }
 
   const { repository } = options;
@@ -232,6 +246,29 @@ export function addGrpcRoutes(
     open,
     Health,
   );
+}
+
+/**
+ * The deadline the `timeout` parameter sets (microseconds, an int64 or uint64 parameter, as
+ * Triton's clients send it); undefined when absent or 0.
+ */
+function timeoutParameter(parameters: { readonly [key: string]: InferParameter }): number | undefined {
+  const timeout = Object.hasOwn(parameters, 'timeout') ? parameters.timeout!.parameterChoice : undefined;
+  if (timeout === undefined || timeout.case === undefined) return undefined;
+  if (timeout.case !== 'int64Param' && timeout.case !== 'uint64Param') {
+    throw new GraphPipeError(
+      'INVALID_ARGUMENT',
+      `parameters.timeout must be an int64_param of microseconds, got a ${timeout.case}`,
+    );
+  }
+  // Beyond 2^53 µs (285 years) is as good as none, as for the REST route.
+  const us = timeout.value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(timeout.value);
+  return timeoutParameterDeadline(us);
+}
+
+/** The earlier of two deadlines, either perhaps unset. */
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 /** A message from bytes; bytes that are not one are the caller's mistake. */

@@ -1,3 +1,4 @@
+import type { Http2Server, ServerHttp2Session } from 'node:http2';
 import type { ServerOptions as TlsOptions } from 'node:https';
 import { DEFAULT_DECODE_LIMITS } from '@graphpipe/protocol';
 import { GRPCInferenceService, Health } from '@graphpipe/protocol/grpc';
@@ -14,7 +15,8 @@ import { runRequests, type ServerCore } from '../http/core.js';
 import { RouteTable } from '../http/routes.js';
 import { SERVER_NAME } from '../models/metadata.js';
 import type { RepositoryAdmin } from '../protocols/repository-admin-routes.js';
-import { GrpcExchange } from './exchange.js';
+import { traceGrpcCall } from '../tracing/grpc.js';
+import { callDeadline, GrpcExchange } from './exchange.js';
 import type { GrpcServerHandle } from './handle.js';
 import { addGrpcRoutes, methodPath } from './routes.js';
 import { streamInfer } from './stream.js';
@@ -50,12 +52,17 @@ export async function serveGrpc(core: ServerCore, options: GrpcOptions): Promise
     extensions,
     repository: options.repository,
   });
-  const calls = runRequests({ models, routes, lifecycle, extensions, budget: core.budget }, coreOptions);
+  const calls = runRequests(
+    { models, routes, lifecycle, extensions, budget: core.budget, traceRequest: traceGrpcCall },
+    coreOptions,
+  );
 
   const server = new Server({
     // The message limit is the HTTP body limit: a larger message is refused before it is buffered.
     'grpc.max_receive_message_length': coreOptions.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     'grpc.max_send_message_length': -1,
+    // Channelz (gRPC's introspection service, which we do not serve) tracks every call: off, it costs nothing.
+    'grpc.enable_channelz': 0,
   });
   const unary =
     (path: string): handleUnaryCall<Uint8Array, Uint8Array> =>
@@ -64,6 +71,7 @@ export async function serveGrpc(core: ServerCore, options: GrpcOptions): Promise
         new GrpcExchange(path, {
           request: call.request,
           metadata: call.metadata,
+          deadline: callDeadline(call.getDeadline()),
           onCancel: (listener) => call.once('cancelled', listener),
           answer: (error, response) => (error ? callback(error) : callback(null, response)),
         }),
@@ -93,8 +101,9 @@ export async function serveGrpc(core: ServerCore, options: GrpcOptions): Promise
     : ServerCredentials.createInsecure();
   const address = host.includes(':') ? `[${host}]:${options.port}` : `${host}:${options.port}`;
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
+    server.bindAsync(address, credentials, (err, bound) => (err ? reject(bindFailed(address, err)) : resolve(bound))),
   );
+  widenWindows(server);
   let stopped: Promise<void> | undefined;
   return {
     url: `${options.tls ? 'grpcs' : 'grpc'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
@@ -112,6 +121,25 @@ export async function serveGrpc(core: ServerCore, options: GrpcOptions): Promise
       },
     },
   };
+}
+
+/** Bytes a caller may send on a connection, and on each call, before the server acknowledges them. */
+const RECEIVE_WINDOW = 64 * 1024 * 1024;
+
+/**
+ * Widens HTTP/2's receive windows from Node's 64 KiB: with them, a large request crawls in, one
+ * window per round trip through the event loop. grpc-js has a client option for this but no
+ * server one, so the windows are set on each connection as it opens, through the HTTP/2 servers
+ * grpc-js keeps (a private field: without it, the windows stay as they were).
+ */
+function widenWindows(server: Server): void {
+  const http2Servers = (server as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
+  for (const http2 of http2Servers?.keys() ?? []) {
+    http2.on('session', (session: ServerHttp2Session) => {
+      session.settings({ initialWindowSize: RECEIVE_WINDOW });
+      session.setLocalWindowSize(RECEIVE_WINDOW);
+    });
+  }
 }
 
 /** What grpc-js needs of a method; messages pass as bytes, which the routes decode and encode. */
@@ -138,4 +166,13 @@ function methodDefinition(path: string, streaming: boolean): MethodDefinition {
     responseSerialize: asBuffer,
     responseDeserialize: same,
   };
+}
+
+/** grpc-js says "No address added out of total 1 resolved errors: [listen EADDRINUSE …]": one line that says what to do. */
+function bindFailed(address: string, err: Error): Error {
+  const why = /EADDRINUSE/.test(err.message) ? 'the port is in use' : err.message;
+  return new Error(
+    `gRPC cannot listen on ${address}: ${why}; choose another port (--grpc-port, or grpc.port), or 0 to turn gRPC off`,
+    { cause: err },
+  );
 }

@@ -1,7 +1,7 @@
 import { create, ModelStreamInferResponseSchema, toBinary } from '@graphpipe/protocol/grpc';
 import type { ServerDuplexStream, ServerErrorResponse } from '@grpc/grpc-js';
 import type { ServerCore } from '../http/core.js';
-import { GrpcExchange } from './exchange.js';
+import { callDeadline, GrpcExchange } from './exchange.js';
 
 /**
  * ModelStreamInfer: each request on the stream runs as a ModelInfer call of its own (limits,
@@ -25,6 +25,7 @@ export function streamInfer(calls: ServerCore, streamPath: string) {
           new GrpcExchange(inferPath, {
             request,
             metadata: call.metadata,
+            deadline: callDeadline(call.getDeadline()),
             onCancel: (listener) => call.once('cancelled', listener),
             answer: (error, response) => resolve(error ? errorAnswer(error) : inferAnswer(response!)),
           }),

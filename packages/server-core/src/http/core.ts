@@ -5,6 +5,7 @@ import type { ModelEvents } from '../models/model.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { isThenable } from '../settles.js';
 import { traceHttpRequest } from '../tracing/http.js';
+import type { RequestTrace } from '../tracing/request-trace.js';
 import { accessDenied, type Tokens } from './auth.js';
 import { type BodyLimits, DEFAULT_MAX_BODY_BYTES } from './body.js';
 import { BodyPool } from './body-pool.js';
@@ -116,11 +117,13 @@ export interface CoreParts {
   readonly extensions: Set<string>;
   /** Another core's byte budget, to share its limit on bytes in flight; default: a budget of its own. */
   readonly budget?: ByteBudget;
+  /** Starts a request's trace as its front door's conventions have it; default: HTTP's (see tracing/). */
+  readonly traceRequest?: (exchange: Exchange, protocol: string, template: string) => RequestTrace | undefined;
 }
 
 /** Runs requests: route, lifecycle, body limits and byte budget, the 503 during shutdown, error answers, logs, metrics. */
 export function runRequests(
-  { models, routes, lifecycle, extensions, budget }: CoreParts,
+  { models, routes, lifecycle, extensions, budget, traceRequest = traceHttpRequest }: CoreParts,
   options: ServerCoreOptions = {},
 ): ServerCore {
   const bodyLimits: BodyLimits = {
@@ -192,7 +195,7 @@ export function runRequests(
     const match = routes.match(exchange.method, exchange.path, exchange);
     const route = match?.route ?? NOT_FOUND;
     const ctx = new RequestContext(exchange, route, match?.params ?? NO_PARAMS, shared);
-    if (match) ctx.trace = traceHttpRequest(exchange, route.protocol, match.template);
+    if (match) ctx.trace = traceRequest(exchange, route.protocol, match.template);
     // Work that arrives during shutdown is turned away, and its connection closed, so the client
     // retries elsewhere; probes keep their connection.
     const turnedAway = !lifecycle.ready && !route.duringShutdown;

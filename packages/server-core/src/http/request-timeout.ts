@@ -22,6 +22,20 @@ export function grpcTimeoutMs(value: string): number {
   return Number(match[1]) * UNIT_MS[match[2]!]!;
 }
 
+/**
+ * The deadline the `timeout` parameter sets: microseconds from now, a whole number, as Triton
+ * reads it (v2 REST and gRPC alike); 0 sets none (the server's default applies).
+ */
+export function timeoutParameterDeadline(timeout: unknown): number | undefined {
+  if (typeof timeout !== 'number' || !Number.isSafeInteger(timeout) || timeout < 0) {
+    throw new GraphPipeError(
+      'INVALID_ARGUMENT',
+      `parameters.timeout must be a whole number of microseconds, got ${JSON.stringify(timeout)}`,
+    );
+  }
+  return timeout === 0 ? undefined : performance.now() + timeout / 1000;
+}
+
 /** setTimeout's longest delay (24.8 days): a longer one would fire at once. */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 

@@ -1,6 +1,8 @@
 import { GraphPipeError } from '@graphpipe/protocol';
+import type { Context } from '@opentelemetry/api';
 import type { InferContext } from '../backend.js';
 import { MAX_TIMEOUT_MS } from '../http/request-timeout.js';
+import { type TracedRun, traceContextOf } from '../tracing/spans.js';
 
 /**
  * The answer to a request whose deadline passed before its model answered: DEADLINE_EXCEEDED
@@ -85,7 +87,9 @@ export function runBy<T>(
  * passes. Made only when read: most runs end before anything waits on it, and reading the
  * caller's signal makes the exchange's controller and its watch on the connection.
  */
-class BoundedContext implements InferContext {
+class BoundedContext implements TracedRun {
+  /** The request's trace context, carried on so the queue wait and the run are traced under a deadline too. */
+  readonly traceContext: Context | undefined;
   #controller: AbortController | undefined;
   #expired: GraphPipeError | undefined;
   readonly #caller: InferContext;
@@ -96,6 +100,7 @@ class BoundedContext implements InferContext {
     readonly deadline: number,
   ) {
     this.#caller = caller;
+    this.traceContext = traceContextOf(caller);
   }
 
   get config(): string {

@@ -17,6 +17,7 @@ import type { RequestContext, Route } from '../http/context.js';
 import { jsonErrorReply } from '../http/errors.js';
 import { JSON_TYPE, jsonReply, type Reply } from '../http/exchange.js';
 import type { Lifecycle } from '../http/lifecycle.js';
+import { timeoutParameterDeadline } from '../http/request-timeout.js';
 import type { RouteTable } from '../http/routes.js';
 import { RequestTimeout } from '../models/deadline.js';
 import { SERVER_VERSION } from '../models/metadata.js';
@@ -137,7 +138,7 @@ export function addV2Routes(
     const request = decodeV2Request(body, header, options.decodeLimits);
     ctx.kind = 'infer';
     if (request.kind === 'infer' && request.parameters?.timeout !== undefined) {
-      ctx.deadline = deadlineOf(request.parameters.timeout);
+      ctx.deadline = timeoutParameterDeadline(request.parameters.timeout);
     }
     const asked = asInferRequest(request, model, options.decodeLimits);
     const { inputs, outputNames, answerNames } = resolveRequest(asked, model.signature);
@@ -184,20 +185,6 @@ export function notReady(models: ModelRegistry, lifecycle: Lifecycle<unknown>): 
     if (state === 'UNAVAILABLE') return `version ${version} of model "${name}" failed to load: ${reason}`;
   }
   return undefined;
-}
-
-/**
- * The deadline the `timeout` parameter sets: microseconds from now, a whole number, as Triton
- * reads it; 0 sets none (the server's default applies).
- */
-function deadlineOf(timeout: unknown): number | undefined {
-  if (typeof timeout !== 'number' || !Number.isSafeInteger(timeout) || timeout < 0) {
-    throw new GraphPipeError(
-      'INVALID_ARGUMENT',
-      `parameters.timeout must be a whole number of microseconds, got ${JSON.stringify(timeout)}`,
-    );
-  }
-  return timeout === 0 ? undefined : performance.now() + timeout / 1000;
 }
 
 /** Errors as `{"error": …}`; a request whose deadline passed gets 503, Triton's answer to its `timeout`. */

@@ -40,7 +40,7 @@ export interface RequestOutcome {
 export class RequestTrace {
   readonly span: Span;
   readonly context: Context;
-  private errorMessage: string | undefined;
+  protected errorMessage: string | undefined;
   private write: Span | undefined;
 
   constructor(carrier: TraceCarrier, name: string, attributes: Attributes) {
@@ -60,6 +60,11 @@ export class RequestTrace {
     if (status >= 500) this.errorMessage = message;
   }
 
+  /** The request's body has been read: its size, in bytes. */
+  bodyRead(bytes: number): void {
+    this.span.setAttribute('http.request.body.size', bytes);
+  }
+
   /** The answer starts on its way out: the write span lasts until `end`. */
   writing(): void {
     this.write = this.child('write');
@@ -69,13 +74,18 @@ export class RequestTrace {
   end(status: number, { model, version, kind }: RequestOutcome): void {
     this.write?.end();
     const { span } = this;
-    span.setAttribute('http.response.status_code', status);
+    this.answered(status);
     if (model !== undefined) span.setAttribute('graphpipe.model.name', model);
     if (version !== undefined) span.setAttribute('graphpipe.model.version', version);
     if (kind) span.setAttribute('graphpipe.request.kind', kind);
-    // As the HTTP conventions have it: a server span is in error only for the server's own failures.
-    if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: this.errorMessage });
     span.end();
+  }
+
+  /** Records the answer's status on the span, as the protocol's conventions have it (HTTP's here). */
+  protected answered(status: number): void {
+    this.span.setAttribute('http.response.status_code', status);
+    // A server span is in error only for the server's own failures.
+    if (status >= 500) this.span.setStatus({ code: SpanStatusCode.ERROR, message: this.errorMessage });
   }
 }
 

@@ -113,7 +113,7 @@ export function traceRun(
 /** Reads a request's body in a span of its own, and tells the request's span its size. */
 export function traceBodyRead(request: RequestTrace, read: Promise<Uint8Array>): Promise<Uint8Array> {
   return endWhenSettled(request.child('read body'), read).then((body) => {
-    request.span.setAttribute('http.request.body.size', body.length);
+    request.bodyRead(body.length);
     return body;
   });
 }
