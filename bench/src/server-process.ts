@@ -51,6 +51,9 @@ const extraFlags = (process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(/\s+/).fi
  */
 const heapRoomMb = Number(process.env.BENCH_HEAP_ROOM_MB ?? 128);
 const heapFlags = heapRoomMb > 0 ? [`--initial-old-space-size=${heapRoomMb}`] : [];
+/** And room in the C heap, as the CLI's server process gets (packages/cli/src/heap-room.ts). */
+const cHeapRoom =
+  heapRoomMb > 0 ? { MALLOC_TRIM_THRESHOLD_: String(256 * 2 ** 20), MALLOC_TOP_PAD_: String(64 * 2 ** 20) } : {};
 
 export async function startServer(
   kind: ServerKind,
@@ -60,7 +63,7 @@ export async function startServer(
   const file = fileURLToPath(new URL(`./servers/${kind}.ts`, import.meta.url));
   const child = fork(file, [...args], {
     execArgv: ['--import', tsxLoader, ...heapFlags, ...extraFlags],
-    env: { ...process.env, TSX_TSCONFIG_PATH: tsconfig },
+    env: { ...cHeapRoom, ...process.env, TSX_TSCONFIG_PATH: tsconfig },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const url = await new Promise<string>((resolve, reject) => {

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { RemoteModel, tensor } from '@graphpipe/client';
 import { describe, expect, test, vi } from 'vitest';
 import { heapRoomFor } from '../src/heap-room.js';
@@ -22,6 +23,11 @@ describe('graphpipe serve on Node runs with room in the old generation', () => {
     );
     const [server] = childrenOf(child.pid!);
     expect(server).toMatch(/--initial-old-space-size=128 .*bin\.js serve models\/iris-classifier\.onnx/);
+    // Room in the C heap too, where node:http's body buffers live.
+    const serverPid = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim();
+    const environ = readFileSync(`/proc/${serverPid}/environ`, 'utf8').split('\0');
+    expect(environ).toContain('MALLOC_TRIM_THRESHOLD_=268435456');
+    expect(environ).toContain('MALLOC_TOP_PAD_=67108864');
     expect((await new RemoteModel(match[2]!).infer(row)).outputs).toHaveLength(2);
     expect(await stop(child, 'SIGTERM')).toBe(0);
   }, 60_000);
