@@ -3,13 +3,15 @@ import {
   ERROR_CODE_HEADER,
   GraphPipeError,
   type GraphPipeErrorCode,
+  grpcTimeout,
   isErrorCode,
   isGraphPipeError,
   messageOf,
+  TIMEOUT_HEADER,
 } from '@graphpipe/protocol';
 import { outgoingBody, readAll } from './body.js';
 import { acceptEncoding, type Compression, compressBody } from './compression.js';
-import { grpcTimeout, hasTimeoutHeader, TIMEOUT_HEADER } from './timeout-header.js';
+import { hasTimeoutHeader } from './timeout-header.js';
 import { traceHeaders } from './trace-headers.js';
 
 /** One HTTP request, as a Transport sends it. */

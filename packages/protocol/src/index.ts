@@ -8,6 +8,7 @@ export { checkModelName, isModelName, MODEL_NAME_RULE, toModelName } from './mod
 export { parseNpy, toNpy } from './npy.js';
 export { type JsonTensor, tensorFromJson, tensorToJson } from './json-tensor.js';
 export { byteLengthOf, chunkStream, concatBytes, JOIN_BELOW_BYTES } from './bytes.js';
+export { grpcTimeout, grpcTimeoutMs, TIMEOUT_HEADER } from './grpc-timeout.js';
 export { decodeRequest, decodeInferResponse, decodeMetadataResponse, decodeTensor } from './decode.js';
 export {
   encodeInferRequest,

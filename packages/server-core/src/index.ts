@@ -1,3 +1,5 @@
+// Kept here for programs that import them from server-core; they live in @graphpipe/protocol.
+export { grpcTimeoutMs, TIMEOUT_HEADER } from '@graphpipe/protocol';
 export type * from './backend.js';
 /** The old name of InferContext, kept for callers that use it. */
 export type { InferContext as RunContext } from './backend.js';
@@ -13,7 +15,6 @@ export { type CorsOptions, corsSetup } from './http/cors.js';
 export { asGraphPipeError, errorReply, jsonErrorReply } from './http/errors.js';
 export { binaryReply, type Exchange, jsonReply, type Reply, type ReplyBody, textReply } from './http/exchange.js';
 export { Lifecycle } from './http/lifecycle.js';
-export { grpcTimeoutMs, TIMEOUT_HEADER } from './http/request-timeout.js';
 export { type RouteMatch, RouteTable } from './http/routes.js';
 export { createLogger, resolveLogger } from './logger.js';
 export type { BatchingOptions } from './models/batcher.js';

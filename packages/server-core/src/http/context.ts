@@ -1,4 +1,4 @@
-import type { GraphPipeError } from '@graphpipe/protocol';
+import { type GraphPipeError, grpcTimeoutMs, TIMEOUT_HEADER } from '@graphpipe/protocol';
 import type { Context } from '@opentelemetry/api';
 import type { InferContext } from '../backend.js';
 import type { ServedModel } from '../models/model.js';
@@ -10,7 +10,6 @@ import type { BodyPool } from './body-pool.js';
 import type { ByteBudget } from './budget.js';
 import { type Coding, requestCoding } from './encoding.js';
 import type { Exchange, Reply } from './exchange.js';
-import { grpcTimeoutMs, TIMEOUT_HEADER } from './request-timeout.js';
 
 /** One endpoint: how it answers, how its errors look, and whether it answers during shutdown. */
 export interface Route {
