@@ -1,7 +1,7 @@
 // The gRPC messages' tensors: every dtype round-trips through an encoded ModelInferRequest and
 // ModelInferResponse as raw contents; aligned raw contents are views of the message, unaligned
 // ones copied once; limits and mismatches are INVALID_ARGUMENT.
-import { ALL_DTYPES, type Tensor, tensor } from '@graphpipe/protocol';
+import { ALL_DTYPES, concatBytes, type Tensor, tensor } from '@graphpipe/protocol';
 import {
   create,
   fromBinary,
@@ -14,6 +14,7 @@ import {
   tensorsOf,
   toBinary,
   encodeModelInferResponse,
+  rawInputContentsAt,
 } from '@graphpipe/protocol/grpc';
 import { describe, expect, test } from 'vitest';
 
@@ -119,23 +120,42 @@ describe('refused with INVALID_ARGUMENT', () => {
   });
 });
 
-test('encodeModelInferResponse gives the bytes protobuf-es gives the same answer', () => {
+test('encodeModelInferResponse gives the bytes protobuf-es gives the same answer, large contents uncopied', () => {
+  const large = new Float64Array(16_384).map((_, i) => i / 3);
   const outputs = [
     { name: 'small', tensor: tensor(new Float32Array([1, 2, 3]), [3]) },
-    // Contents of 2^14 and more bytes: a length of three varint bytes.
-    {
-      name: 'large',
-      tensor: tensor(
-        new Float64Array(4096).map((_, i) => i / 3),
-        [64, 64],
-      ),
-    },
+    // 128 KiB of contents: a length of three varint bytes, and sent as the tensor's own memory.
+    { name: 'large', tensor: tensor(large, [128, 128]) },
     { name: 'words', tensor: tensor(['a', 'bc', ''], [3]) },
     { name: 'empty', tensor: tensor(new Int32Array(0), [0, 2]) },
   ];
   const init = { modelName: 'm', modelVersion: '2', id: 'req-1', outputs };
-  const encoded = encodeModelInferResponse(init);
+  const chunks = encodeModelInferResponse(init);
+  expect(chunks).toHaveLength(3);
+  expect(chunks[1]!.buffer).toBe(large.buffer);
+  const encoded = concatBytes(chunks);
   expect(Buffer.from(encoded).equals(Buffer.from(toBinary(ModelInferResponseSchema, inferResponse(init))))).toBe(true);
   const decoded = responseOutputs(fromBinary(ModelInferResponseSchema, encoded));
-  expect(decoded[1]!.tensor.data).toEqual(outputs[1]!.tensor.data);
+  expect(decoded[1]!.tensor.data).toEqual(large);
+  // Small answers are one chunk.
+  expect(encodeModelInferResponse({ ...init, outputs: [outputs[0]!] })).toHaveLength(1);
+});
+
+test('rawInputContentsAt finds the first raw contents in the head of a request, or says it cannot', () => {
+  const request = inferRequest({
+    modelName: 'model',
+    id: 'x'.repeat(300),
+    inputs: [
+      { name: 'a', tensor: tensor(new Float32Array([1, 2, 3, 4]), [2, 2]) },
+      { name: 'b', tensor: tensor(new Int32Array([7]), [1]) },
+    ],
+  });
+  const bytes = toBinary(ModelInferRequestSchema, request);
+  const at = rawInputContentsAt(bytes)!;
+  expect(new Float32Array(bytes.slice(at, at + 16).buffer)).toEqual(new Float32Array([1, 2, 3, 4]));
+  // Found from the first bytes alone; not when they end before it, nor in bytes that are not a message.
+  expect(rawInputContentsAt(bytes.subarray(0, at))).toBe(at);
+  expect(rawInputContentsAt(bytes.subarray(0, at - 2))).toBeUndefined();
+  expect(rawInputContentsAt(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]))).toBeUndefined();
+  expect(rawInputContentsAt(new Uint8Array([(3 << 3) | 7]))).toBeUndefined();
 });

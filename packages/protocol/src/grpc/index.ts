@@ -17,6 +17,7 @@ export {
   inferRequest,
   inferResponse,
   rawContents,
+  rawInputContentsAt,
   requestInputs,
   responseOutputs,
   tensorsOf,

@@ -4,7 +4,9 @@
  * message. Readers take raw contents as views of the received message where aligned (one copy of
  * the tensor where not), BYTES as views of each element, and the typed `contents` fields too.
  */
-import { create, toBinary } from '@bufbuild/protobuf';
+import { create } from '@bufbuild/protobuf';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { JOIN_BELOW_BYTES } from '../bytes.js';
 import { typedArrayFor } from '../dtype.js';
 import { GraphPipeError } from '../errors.js';
 import { completeLimits, countWithin, type DecodeLimits } from '../limits.js';
@@ -179,45 +181,87 @@ export function inferResponse(init: GrpcResponseInit & { readonly raw?: boolean 
 
 /**
  * A ModelInferResponse's encoding, as `toBinary(ModelInferResponseSchema, inferResponse(init))`
- * gives it but with the raw contents copied once, straight into a buffer of the answer's exact
- * size: protobuf-es would copy them into its writer's growing buffer and again as it joins its
- * chunks. The rest (names, shapes) is encoded by protobuf-es, and the raw contents (field 6,
- * repeated bytes) follow it: a message's fields may come in any order, a repeated field's
- * elements in the order they appear.
+ * gives it, in chunks to be sent in order: the raw contents of large outputs are the tensors'
+ * own memory, uncopied, and everything else (names, shapes, small contents, each content's tag
+ * and length) is written between them with protobuf-es's wire writer. This is the answer to
+ * every inference, so it skips building a message object and encoding it by reflection, and
+ * the copies of the contents that would take (into the writer's growing buffer, then joined).
+ * Fields are written in field-number order, as protobuf-es writes them.
  */
-export function encodeModelInferResponse(init: GrpcResponseInit): Uint8Array {
-  const head = toBinary(ModelInferResponseSchema, inferResponse({ ...init, raw: false }));
-  const raw = init.outputs.map(({ tensor }) => rawContents(tensor));
-  let size = head.length;
-  for (const r of raw) size += 1 + varintLength(r.length) + r.length;
-  const out = new Uint8Array(size);
-  out.set(head);
-  let at = head.length;
-  for (const r of raw) {
-    out[at++] = RAW_OUTPUT_CONTENTS_TAG;
-    for (let n = r.length; ; n = Math.floor(n / 0x80)) {
-      if (n < 0x80) {
-        out[at++] = n;
-        break;
-      }
-      out[at++] = (n % 0x80) | 0x80;
+export function encodeModelInferResponse(init: GrpcResponseInit): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  let w = new BinaryWriter();
+  if (init.modelName) w.tag(1, WireType.LengthDelimited).string(init.modelName);
+  if (init.modelVersion) w.tag(2, WireType.LengthDelimited).string(init.modelVersion);
+  if (init.id) w.tag(3, WireType.LengthDelimited).string(init.id);
+  for (const { name, tensor } of init.outputs) {
+    // InferOutputTensor: name (1), datatype (2), shape (3, packed int64).
+    w.tag(5, WireType.LengthDelimited).fork();
+    if (name) w.tag(1, WireType.LengthDelimited).string(name);
+    w.tag(2, WireType.LengthDelimited).string(datatypeOf(tensor.dtype));
+    if (tensor.shape.length > 0) {
+      w.tag(3, WireType.LengthDelimited).fork();
+      for (const d of tensor.shape) w.int64(d);
+      w.join();
     }
-    out.set(r, at);
-    at += r.length;
+    w.join();
   }
-  return out;
+  for (const { tensor } of init.outputs) {
+    const raw = rawContents(tensor);
+    w.tag(6, WireType.LengthDelimited);
+    if (raw.length < JOIN_BELOW_BYTES) {
+      w.bytes(raw);
+    } else {
+      chunks.push(w.uint32(raw.length).finish(), raw);
+      w = new BinaryWriter();
+    }
+  }
+  const rest = w.finish();
+  if (rest.length > 0 || chunks.length === 0) chunks.push(rest);
+  return chunks;
 }
 
-/** raw_output_contents: field 6, length-delimited (wire type 2). */
-const RAW_OUTPUT_CONTENTS_TAG = (6 << 3) | 2;
-
-function varintLength(n: number): number {
-  let length = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 0x80);
-    length++;
+/**
+ * Where the first raw input contents start in a ModelInferRequest, from its first bytes (what
+ * has arrived of it): the offset of field 7's payload, or undefined when `head` ends before it
+ * or is not a message. A reader places the message so that this offset is 8-aligned, and the
+ * tensor is read in place instead of copied to aligned memory.
+ */
+export function rawInputContentsAt(head: Uint8Array): number | undefined {
+  let at = 0;
+  while (at < head.length) {
+    const tag = varintAt(head, at);
+    if (!tag) return undefined;
+    at = tag.next;
+    const wireType = tag.value & 7;
+    if (wireType === 0) {
+      const value = varintAt(head, at);
+      if (!value) return undefined;
+      at = value.next;
+    } else if (wireType === 2) {
+      const length = varintAt(head, at);
+      if (!length) return undefined;
+      if (tag.value >>> 3 === RAW_INPUT_CONTENTS_FIELD) return length.next;
+      at = length.next + length.value;
+    } else if (wireType === 1) at += 8;
+    else if (wireType === 5) at += 4;
+    else return undefined;
   }
-  return length;
+  return undefined;
+}
+
+/** raw_input_contents: field 7 of ModelInferRequest. */
+const RAW_INPUT_CONTENTS_FIELD = 7;
+
+/** The varint at `at`, and where the next field starts; undefined when it runs past the end (or past 2^35). */
+function varintAt(bytes: Uint8Array, at: number): { value: number; next: number } | undefined {
+  let value = 0;
+  for (let shift = 1, i = at; i < bytes.length && i < at + 5; i++, shift *= 0x80) {
+    const byte = bytes[i]!;
+    value += (byte & 0x7f) * shift;
+    if (byte < 0x80) return { value, next: i + 1 };
+  }
+  return undefined;
 }
 
 /** A request's inputs, as tensors (see tensorsOf). */

@@ -2,7 +2,7 @@ import type { Listener } from '../runtimes/runtime-serve.js';
 
 /**
  * A running gRPC front door, as Node's `serve()` hands it back. Declared apart from the server,
- * which needs `@grpc/grpc-js` (an optional peer): the Node entry's types must not ask for it.
+ * which loads node:http2 and the protobuf messages only when gRPC is asked for.
  */
 export interface GrpcServerHandle {
   /** grpc://host:port, or grpcs:// with TLS. */

@@ -1,6 +1,6 @@
 /**
  * The Open Inference Protocol over gRPC (Node only): `serve(…, { grpc: { port } })` starts it
- * beside HTTP; `serveGrpc` adds it to a core of your own. Needs `@grpc/grpc-js`.
+ * beside HTTP; `serveGrpc` adds it to a core of your own. Framed on node:http2, with no other package.
  */
 
 export type { GrpcServerHandle } from './handle.js';

@@ -27,6 +27,7 @@ import {
   RepositoryIndexResponseSchema,
   RepositoryModelLoadResponseSchema,
   RepositoryModelUnloadResponseSchema,
+  rawInputContentsAt,
   requestInputs,
   ServerLiveResponseSchema,
   ServerMetadataResponseSchema,
@@ -34,6 +35,7 @@ import {
   toBinary,
 } from '@graphpipe/protocol/grpc';
 import { v2ModelMetadata } from '@graphpipe/protocol/v2';
+import type { BodyPlacement } from '../http/body.js';
 import type { RequestContext, Route } from '../http/context.js';
 import type { Reply } from '../http/exchange.js';
 import type { Lifecycle } from '../http/lifecycle.js';
@@ -81,18 +83,19 @@ export function addGrpcRoutes(
       request: MessageShape<I>,
       ctx: RequestContext,
       body: Uint8Array,
-    ) => MessageShape<O> | Uint8Array | Promise<MessageShape<O> | Uint8Array>,
+    ) => MessageShape<O> | Uint8Array[] | Promise<MessageShape<O> | Uint8Array[]>,
     extra: Partial<Route> = {},
     service: { readonly typeName: string } = GRPCInferenceService,
+    placement?: (exchange: GrpcExchange) => BodyPlacement,
   ) => {
-    // An answer may come encoded already (ModelInfer's, whose raw contents are copied once that way).
-    const encode = (reply: MessageShape<O> | Uint8Array) =>
-      reply instanceof Uint8Array ? reply : toBinary(method.output, reply);
+    // An answer may come encoded already, in chunks (ModelInfer's, whose raw contents go out uncopied that way).
+    const encode = (reply: MessageShape<O> | Uint8Array[]) =>
+      Array.isArray(reply) ? reply : toBinary(method.output, reply);
     table.add('POST', methodPath(service, method), {
       protocol: 'grpc',
       ...extra,
       handle: (ctx) =>
-        ctx.readBody().then(async (body) => {
+        ctx.readBody(placement?.(ctx.exchange as GrpcExchange)).then(async (body) => {
           ctx.kind = kind;
           const reply = await answer(decode(method.input, body), ctx, body);
           return { ...OK, body: inSpan(ctx.trace, 'encode', encode, reply) };
@@ -147,7 +150,10 @@ export function addGrpcRoutes(
     else served = [named(ctx, request.name, request.version)];
     return json(ModelStatisticsResponseSchema, { model_stats: served.map(modelStats) });
   });
-  rpc(infer.modelInfer, 'infer', runInfer);
+  // The message placed so that its first tensor's raw contents are aligned, and read in place.
+  rpc(infer.modelInfer, 'infer', runInfer, {}, GRPCInferenceService, (exchange) => ({
+    alignAt: rawInputContentsAt(exchange.head) ?? 0,
+  }));
 
   /** ModelInfer: the same checks and run as the other protocols', tensors as raw contents both ways. */
   async function runInfer(

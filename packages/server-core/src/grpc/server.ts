@@ -1,25 +1,27 @@
-import type { Http2Server, ServerHttp2Session } from 'node:http2';
+import {
+  createSecureServer,
+  createServer,
+  type Http2SecureServer,
+  type Http2Server,
+  type IncomingHttpHeaders,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import type { ServerOptions as TlsOptions } from 'node:https';
 import { DEFAULT_DECODE_LIMITS } from '@graphpipe/protocol';
-import { GRPCInferenceService, Health } from '@graphpipe/protocol/grpc';
-import {
-  type handleBidiStreamingCall,
-  type handleUnaryCall,
-  Server,
-  ServerCredentials,
-  type ServerUnaryCall,
-  type UntypedServiceImplementation,
-} from '@grpc/grpc-js';
+import { GRPCInferenceService, GrpcStatus, Health } from '@graphpipe/protocol/grpc';
 import { DEFAULT_MAX_BODY_BYTES } from '../http/body.js';
 import { runRequests, type ServerCore } from '../http/core.js';
 import { RouteTable } from '../http/routes.js';
 import { SERVER_NAME } from '../models/metadata.js';
 import type { RepositoryAdmin } from '../protocols/repository-admin-routes.js';
 import { traceGrpcCall } from '../tracing/grpc.js';
-import { callDeadline, GrpcExchange } from './exchange.js';
+import { callDeadline, UnaryCall } from './exchange.js';
 import type { GrpcServerHandle } from './handle.js';
+import { isFailure, readPrefix } from './messages.js';
 import { addGrpcRoutes, methodPath } from './routes.js';
 import { streamInfer } from './stream.js';
+import { answerStatus, isGrpcContentType, PREFIX_BYTES } from './wire.js';
 
 export interface GrpcOptions {
   /** Port; 0 picks a free one. Triton's is 8001. */
@@ -32,15 +34,21 @@ export interface GrpcOptions {
   readonly repository?: RepositoryAdmin;
 }
 
-/** The front door `serveGrpc` started, with grpc-js's own server. */
+/** The front door `serveGrpc` started, with its HTTP/2 server. */
 export interface GrpcServer extends GrpcServerHandle {
-  readonly server: Server;
+  readonly server: Http2Server | Http2SecureServer;
 }
 
 /**
  * Serves the core's models over gRPC on a port of its own, as Triton does: the same registry,
  * lifecycle (so a drain waits for calls too), byte budget, tokens, logs and metrics as the HTTP
  * front door, through a core of its own whose routes are the RPCs. Resolves once listening.
+ *
+ * gRPC is framed here on Node's own HTTP/2 server, as the Node adapter serves HTTP/1.1 on
+ * node:http: a call's message is read from the stream's chunks into memory reused from earlier
+ * calls, and an answer's tensors are written as they are. @grpc/grpc-js and
+ * @connectrpc/connect-node each copy every message once more on the way in and out, and took a
+ * call 2 to 6 times as long as the framing alone (docs/grpc.md, Speed).
  */
 export async function serveGrpc(core: ServerCore, options: GrpcOptions): Promise<GrpcServer> {
   const { models, lifecycle, extensions } = core;
@@ -56,54 +64,65 @@ export async function serveGrpc(core: ServerCore, options: GrpcOptions): Promise
     { models, routes, lifecycle, extensions, budget: core.budget, traceRequest: traceGrpcCall },
     coreOptions,
   );
+  const maxBytes = coreOptions.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
 
-  const server = new Server({
-    // The message limit is the HTTP body limit: a larger message is refused before it is buffered.
-    'grpc.max_receive_message_length': coreOptions.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    'grpc.max_send_message_length': -1,
-    // Channelz (gRPC's introspection service, which we do not serve) tracks every call: off, it costs nothing.
-    'grpc.enable_channelz': 0,
-  });
-  const unary =
-    (path: string): handleUnaryCall<Uint8Array, Uint8Array> =>
-    (call: ServerUnaryCall<Uint8Array, Uint8Array>, callback) => {
-      void calls.handle(
-        new GrpcExchange(path, {
-          request: call.request,
-          metadata: call.metadata,
-          deadline: callDeadline(call.getDeadline()),
-          onCancel: (listener) => call.once('cancelled', listener),
-          answer: (error, response) => (error ? callback(error) : callback(null, response)),
-        }),
-      );
-    };
+  // The methods served, unary or streaming; the rest (shared memory, trace and log settings) answer UNIMPLEMENTED.
+  const methods = new Map<string, 'unary' | 'stream'>();
   for (const service of [GRPCInferenceService, Health]) {
-    const implementation: UntypedServiceImplementation = {};
-    const definition: Record<string, MethodDefinition> = {};
     for (const method of service.methods) {
       const path = methodPath(service, method);
-      const streaming = method.methodKind === 'bidi_streaming';
-      // Only what is served: the rest (shared memory, trace and log settings) answer UNIMPLEMENTED.
-      if (!streaming && !routes.match('POST', path)) continue;
-      definition[method.name] = methodDefinition(path, streaming);
-      implementation[method.name] = streaming
-        ? (streamInfer(calls, path) as handleBidiStreamingCall<Uint8Array, Uint8Array>)
-        : unary(path);
+      if (method.methodKind === 'bidi_streaming') methods.set(path, 'stream');
+      else if (routes.match('POST', path)) methods.set(path, 'unary');
     }
-    server.addService(definition, implementation);
   }
+  const inferPath = methodPath(GRPCInferenceService, GRPCInferenceService.method.modelInfer);
+
+  const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+    // A stream's errors (a reset, a broken connection) end its call; unheard, they would end the process.
+    stream.on('error', ignore);
+    const path = headers[':path'] ?? '';
+    if (headers[':method'] !== 'POST' || !isGrpcContentType(headers['content-type'])) {
+      return notGrpc(stream, headers[':method'] !== 'POST' ? 405 : 415);
+    }
+    const kind = methods.get(path);
+    if (kind === undefined) {
+      return answerStatus(stream, {
+        code: GrpcStatus.UNIMPLEMENTED,
+        details: `${path} is not served here; see inference.GRPCInferenceService and grpc.health.v1.Health`,
+        metadata: {},
+      });
+    }
+    const deadline = callDeadline(headers);
+    if (kind === 'stream') return streamInfer(calls, inferPath, stream, headers, deadline, maxBytes);
+    readUnary(stream, headers, path, deadline, calls);
+  };
+
+  const settings = { initialWindowSize: RECEIVE_WINDOW };
+  // Node refuses new calls on a connection whose HTTP/2 state passes this (MB; 10 by default),
+  // which a few large answers being written reach: the byte budget bounds memory instead.
+  const maxSessionMemory = Math.max(64, Math.ceil((2 * core.budget.max) / 2 ** 20));
+  const server = options.tls
+    ? createSecureServer({ settings, maxSessionMemory, key: options.tls.key, cert: options.tls.cert })
+    : createServer({ settings, maxSessionMemory });
+  const sessions = new Set<ServerHttp2Session>();
+  server.on('session', (session: ServerHttp2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+    // A connection's window as wide as a stream's: see RECEIVE_WINDOW.
+    session.setLocalWindowSize(RECEIVE_WINDOW);
+  });
+  server.on('stream', onStream);
+  server.on('sessionError', ignore);
 
   const host = options.host ?? '127.0.0.1';
-  const credentials = options.tls
-    ? ServerCredentials.createSsl(null, [
-        { private_key: Buffer.from(options.tls.key as string), cert_chain: Buffer.from(options.tls.cert as string) },
-      ])
-    : ServerCredentials.createInsecure();
   const address = host.includes(':') ? `[${host}]:${options.port}` : `${host}:${options.port}`;
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, credentials, (err, bound) => (err ? reject(bindFailed(address, err)) : resolve(bound))),
-  );
-  widenWindows(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(bindFailed(address, err)));
+    server.listen(options.port, host, () => resolve());
+  });
+  server.removeAllListeners('error');
+  server.on('error', ignore);
+  const port = (server.address() as { port: number }).port;
   let stopped: Promise<void> | undefined;
   return {
     url: `${options.tls ? 'grpcs' : 'grpc'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
@@ -112,63 +131,93 @@ export async function serveGrpc(core: ServerCore, options: GrpcOptions): Promise
     listener: {
       // New connections are refused; open ones get GOAWAY and close once their calls are answered.
       stopAccepting: () => {
-        stopped ??= new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+        stopped ??= new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          for (const session of sessions) session.close();
+        });
         return stopped;
       },
       closeAll: () => {
-        server.forceShutdown();
+        for (const session of sessions) session.destroy();
         return stopped ?? Promise.resolve();
       },
     },
   };
 }
 
-/** Bytes a caller may send on a connection, and on each call, before the server acknowledges them. */
+/**
+ * Bytes a caller may send on a connection, and on each call, before the server acknowledges
+ * them: with Node's 64 KiB, a large request crawls in, one window per round trip through the
+ * event loop. Calls are read as they arrive, so the window is not memory held.
+ */
 const RECEIVE_WINDOW = 64 * 1024 * 1024;
 
 /**
- * Widens HTTP/2's receive windows from Node's 64 KiB: with them, a large request crawls in, one
- * window per round trip through the event loop. grpc-js has a client option for this but no
- * server one, so the windows are set on each connection as it opens, through the HTTP/2 servers
- * grpc-js keeps (a private field: without it, the windows stay as they were).
+ * A unary call: its message's prefix is read first, so that the call reaches the core with the
+ * message's length known (see UnaryCall); the rest of the message follows as it arrives.
  */
-function widenWindows(server: Server): void {
-  const http2Servers = (server as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
-  for (const http2 of http2Servers?.keys() ?? []) {
-    http2.on('session', (session: ServerHttp2Session) => {
-      session.settings({ initialWindowSize: RECEIVE_WINDOW });
-      session.setLocalWindowSize(RECEIVE_WINDOW);
-    });
-  }
-}
-
-/** What grpc-js needs of a method; messages pass as bytes, which the routes decode and encode. */
-interface MethodDefinition {
-  path: string;
-  requestStream: boolean;
-  responseStream: boolean;
-  requestSerialize: (value: Uint8Array) => Buffer;
-  requestDeserialize: (bytes: Buffer) => Uint8Array;
-  responseSerialize: (value: Uint8Array) => Buffer;
-  responseDeserialize: (bytes: Buffer) => Uint8Array;
-}
-
-const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-const same = (bytes: Buffer): Uint8Array => bytes;
-
-function methodDefinition(path: string, streaming: boolean): MethodDefinition {
-  return {
-    path,
-    requestStream: streaming,
-    responseStream: streaming,
-    requestSerialize: asBuffer,
-    requestDeserialize: same,
-    responseSerialize: asBuffer,
-    responseDeserialize: same,
+function readUnary(
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  path: string,
+  deadline: number | undefined,
+  calls: ServerCore,
+): void {
+  let call: UnaryCall | undefined;
+  let prefix: Uint8Array | undefined;
+  let have = 0;
+  const begin = (bytes: Uint8Array, rest: Uint8Array) => {
+    const encoding = headers['grpc-encoding'];
+    let message: ReturnType<typeof readPrefix>;
+    try {
+      // The size limit is the core's, which refuses a message too large before reading it, and counts it.
+      message = readPrefix(bytes, Number.POSITIVE_INFINITY, typeof encoding === 'string' ? encoding : undefined);
+    } catch (err) {
+      if (!isFailure(err)) throw err;
+      stream.off('data', onData);
+      return answerStatus(stream, err);
+    }
+    call = new UnaryCall(path, stream, headers, deadline, message.length, message.coding);
+    call.data(rest);
+    void calls.handle(call);
   };
+  const onData = (chunk: Uint8Array) => {
+    if (call) return call.data(chunk);
+    // Almost always the whole prefix comes in the first chunk.
+    if (have === 0 && chunk.length >= PREFIX_BYTES) {
+      return begin(chunk.subarray(0, PREFIX_BYTES), chunk.subarray(PREFIX_BYTES));
+    }
+    prefix ??= new Uint8Array(PREFIX_BYTES);
+    const take = Math.min(PREFIX_BYTES - have, chunk.length);
+    prefix.set(chunk.subarray(0, take), have);
+    have += take;
+    if (have === PREFIX_BYTES) begin(prefix, chunk.subarray(take));
+  };
+  stream.on('data', onData);
+  stream.once('end', () => {
+    if (call) return call.end();
+    answerStatus(stream, {
+      code: GrpcStatus.INVALID_ARGUMENT,
+      details:
+        have === 0 ? 'the call ended without a request message' : 'the call ended in the middle of a message prefix',
+      metadata: {},
+    });
+  });
 }
 
-/** grpc-js says "No address added out of total 1 resolved errors: [listen EADDRINUSE …]": one line that says what to do. */
+/** A request that is not a gRPC call, answered as the specification says: an HTTP status. */
+function notGrpc(stream: ServerHttp2Stream, status: number): void {
+  stream.respond({ ':status': status, 'content-type': 'text/plain; charset=utf-8' });
+  stream.end(
+    status === 405
+      ? 'this port serves gRPC: POST calls of content-type application/grpc\n'
+      : 'this port serves gRPC: send content-type application/grpc\n',
+  );
+}
+
+function ignore(): void {}
+
+/** listen's error ("listen EADDRINUSE …") as one line that says what to do. */
 function bindFailed(address: string, err: Error): Error {
   const why = /EADDRINUSE/.test(err.message) ? 'the port is in use' : err.message;
   return new Error(

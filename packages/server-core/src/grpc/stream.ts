@@ -1,72 +1,107 @@
-import { create, ModelStreamInferResponseSchema, toBinary } from '@graphpipe/protocol/grpc';
-import type { ServerDuplexStream, ServerErrorResponse } from '@grpc/grpc-js';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import { byteLengthOf } from '@graphpipe/protocol';
+import { create, GrpcStatus, ModelStreamInferResponseSchema, toBinary } from '@graphpipe/protocol/grpc';
 import type { ServerCore } from '../http/core.js';
-import { callDeadline, GrpcExchange } from './exchange.js';
+import type { ReplyBody } from '../http/exchange.js';
+import { inflated, StreamedMessage, sendOkTrailers, writeMessage } from './exchange.js';
+import { isFailure, MessageReader } from './messages.js';
+import { ANSWER_HEADERS, answerStatus, type GrpcFailure } from './wire.js';
 
 /**
  * ModelStreamInfer: each request on the stream runs as a ModelInfer call of its own (limits,
  * lifecycle, logs and metrics as for any call), and the answers go back in the order the
  * requests came, one each. A failed request answers with its error message, as Triton does,
- * and the stream goes on.
+ * and the stream goes on. The stream ends, with status OK, once the caller has ended its side
+ * and every answer is out.
  */
-export function streamInfer(calls: ServerCore, streamPath: string) {
-  const inferPath = streamPath.replace(/ModelStreamInfer$/, 'ModelInfer');
-  return (call: ServerDuplexStream<Uint8Array, Uint8Array>): void => {
-    let previous = Promise.resolve();
-    let pending = 0;
-    let ended = false;
-    const finishIfDone = () => {
-      if (ended && pending === 0) call.end();
-    };
-    call.on('data', (request: Uint8Array) => {
+export function streamInfer(
+  calls: ServerCore,
+  inferPath: string,
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  deadline: number | undefined,
+  maxBytes: number,
+): void {
+  const encoding = headers['grpc-encoding'];
+  const reader = new MessageReader(maxBytes, typeof encoding === 'string' ? encoding : undefined);
+  let previous = Promise.resolve();
+  let pending = 0;
+  let ended = false;
+  let broken = false;
+  const open = () => !stream.destroyed && !stream.closed && !broken;
+  const start = () => {
+    if (stream.headersSent) return;
+    stream.on('wantTrailers', sendOkTrailers);
+    stream.respond(ANSWER_HEADERS, { waitForTrailers: true });
+  };
+  const finishIfDone = () => {
+    if (!ended || pending > 0 || !open()) return;
+    start();
+    stream.end();
+  };
+  const breakOff = (failure: GrpcFailure) => {
+    broken = true;
+    answerStatus(stream, failure);
+  };
+  const run = (message: Uint8Array) =>
+    new Promise<readonly Uint8Array[]>((resolve) => {
+      void calls.handle(
+        new StreamedMessage(inferPath, stream, headers, deadline, message, (failure, body) =>
+          resolve(failure ? errorAnswer(failure.details) : inferAnswer(body!)),
+        ),
+      );
+    });
+  stream.on('data', (chunk: Uint8Array) => {
+    if (broken) return;
+    let messages: ReturnType<MessageReader['push']>;
+    try {
+      messages = reader.push(chunk);
+    } catch (err) {
+      if (!isFailure(err)) throw err;
+      return breakOff(err);
+    }
+    for (const { bytes, coding } of messages) {
       pending++;
-      const answer = new Promise<Uint8Array>((resolve) => {
-        void calls.handle(
-          new GrpcExchange(inferPath, {
-            request,
-            metadata: call.metadata,
-            deadline: callDeadline(call.getDeadline()),
-            onCancel: (listener) => call.once('cancelled', listener),
-            answer: (error, response) => resolve(error ? errorAnswer(error) : inferAnswer(response!)),
-          }),
-        );
-      });
+      const answer = coding
+        ? inflated(coding, bytes, maxBytes).then(run, (err: Error) => errorAnswer(err.message))
+        : run(bytes);
       previous = previous
         .then(() => answer)
-        .then((bytes) => {
-          if (!call.cancelled) call.write(bytes);
+        .then((chunks) => {
+          if (open()) {
+            start();
+            writeMessage(stream, chunks);
+          }
           pending--;
           finishIfDone();
         });
-    });
-    call.on('end', () => {
-      ended = true;
-      finishIfDone();
-    });
-    // A stream the caller broke off (reset, cancelled): the answers still owed are dropped above,
-    // and an 'error' event with no listener would bring the whole process down.
-    call.on('error', () => {});
-  };
+    }
+  });
+  stream.on('end', () => {
+    ended = true;
+    if (reader.partial && !broken) {
+      return breakOff({
+        code: GrpcStatus.INTERNAL,
+        details: 'the stream ended in the middle of a message',
+        metadata: {},
+      });
+    }
+    finishIfDone();
+  });
 }
 
 /**
  * A ModelStreamInferResponse around an encoded ModelInferResponse, without decoding it again:
- * field 2 (infer_response), length-delimited.
+ * field 2 (infer_response), length-delimited, ahead of the response's own chunks.
  */
-function inferAnswer(response: Uint8Array): Uint8Array {
-  const length = varint(response.length);
-  const out = new Uint8Array(1 + length.length + response.length);
-  out[0] = (2 << 3) | 2;
-  out.set(length, 1);
-  out.set(response, 1 + length.length);
-  return out;
+function inferAnswer(body: ReplyBody): readonly Uint8Array[] {
+  const chunks = body instanceof Uint8Array ? [body] : typeof body === 'string' ? [Buffer.from(body)] : body;
+  const length = varint(byteLengthOf(chunks));
+  return [Uint8Array.of((2 << 3) | 2, ...length), ...chunks];
 }
 
-function errorAnswer(error: ServerErrorResponse): Uint8Array {
-  return toBinary(
-    ModelStreamInferResponseSchema,
-    create(ModelStreamInferResponseSchema, { errorMessage: error.message }),
-  );
+function errorAnswer(message: string): readonly Uint8Array[] {
+  return [toBinary(ModelStreamInferResponseSchema, create(ModelStreamInferResponseSchema, { errorMessage: message }))];
 }
 
 function varint(n: number): number[] {

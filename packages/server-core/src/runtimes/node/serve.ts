@@ -39,7 +39,7 @@ export interface ServeOptions extends Omit<RuntimeServeOptions, 'metrics'> {
   /**
    * Also serve the Open Inference Protocol over gRPC on a port of its own (Triton's is 8001; 0
    * picks a free one), on `host` unless it says another, with TLS when `tls` is set. Off without
-   * it. Needs the `@grpc/grpc-js` package.
+   * it.
    */
   grpc?: { readonly port: number; readonly host?: string };
 }
