@@ -18,6 +18,7 @@ import {
 } from '@graphpipe/protocol/grpc';
 import { createFunctionBackend } from '@graphpipe/server-core';
 import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import * as fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
 import { useServers } from './helpers.js';
 
@@ -211,6 +212,46 @@ describe('framing', () => {
     }
   });
 });
+
+test('fuzzed frames (any prefix, any bytes, cut anywhere, any grpc-encoding) get a status each, and the connection goes on', async () => {
+  const { session } = await server({ maxBodyBytes: 4096 });
+  const valid = framed(request(tensor(new Float32Array([1, 2]), [2])));
+  const statuses = new Set(Object.values(GrpcStatus));
+  await fc.assert(
+    fc.asyncProperty(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 64 }),
+        // A prefix of any flag and length, then some bytes.
+        fc
+          .tuple(fc.nat(3), fc.nat(100_000), fc.uint8Array({ maxLength: 64 }))
+          .map(([flag, length, rest]) => Buffer.concat([Buffer.from([flag]), u32(length), rest])),
+        // The valid call with a few bytes changed.
+        fc.tuple(fc.nat(valid.length - 1), fc.uint8Array({ minLength: 1, maxLength: 4 })).map(([at, patch]) => {
+          const copy = Buffer.from(valid);
+          copy.set(patch.subarray(0, copy.length - at), at);
+          return copy;
+        }),
+      ),
+      fc.array(fc.nat(80), { maxLength: 4 }),
+      fc.constantFrom(undefined, 'gzip', 'deflate', 'identity', 'snappy'),
+      async (bytes, cuts, encoding) => {
+        const ends = [...new Set(cuts.filter((c) => c > 0 && c < bytes.length))].sort((a, b) => a - b);
+        const pieces = [...ends, bytes.length].map((end, i, all) => bytes.subarray(i === 0 ? 0 : all[i - 1], end));
+        const answer = await call(session, pieces, encoding ? { 'grpc-encoding': encoding } : {});
+        expect(statuses.has(statusOf(answer) as never), JSON.stringify(answer.trailers)).toBe(true);
+        expect(messageOf(answer)).not.toMatch(/\n/);
+      },
+    ),
+    { numRuns: 300 },
+  );
+  expect(inferAnswer(await call(session, [valid])).modelName).toBe('echo');
+}, 120_000);
+
+const u32 = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+};
 
 describe('memory', () => {
   test('large raw contents are read in place wherever they fall in the message, and come back whole', async () => {
