@@ -5,7 +5,7 @@
 import { type ClientHttp2Session, connect as http2Connect, type IncomingHttpHeaders } from 'node:http2';
 import { promisify } from 'node:util';
 import { deflate, gzip } from 'node:zlib';
-import { type Tensor, tensor } from '@graphpipe/client';
+import { RemoteModel, type Tensor, tensor } from '@graphpipe/client';
 import {
   fromBinary,
   GRPCInferenceService,
@@ -17,6 +17,7 @@ import {
   toBinary,
 } from '@graphpipe/protocol/grpc';
 import { createFunctionBackend } from '@graphpipe/server-core';
+import { selfSignedCertificate } from '@graphpipe/test-utils/tls';
 import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import * as fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -252,6 +253,24 @@ const u32 = (n: number) => {
   b.writeUInt32BE(n);
   return b;
 };
+
+test('with TLS on the HTTP side, gRPC is TLS too (h2 by ALPN), and a client trusting the certificate calls it', async () => {
+  const { cert, key } = await selfSignedCertificate();
+  const handle = await start([echo], { grpc: { port: 0 }, tls: { cert, key } });
+  expect(handle.grpc!.url).toMatch(/^grpcs:\/\//);
+  const model = new RemoteModel(`${handle.grpc!.url}/models/echo`, { ca: cert });
+  try {
+    const x = tensor(new Float64Array([0.5, 1.5]), [1, 2]);
+    expect((await model.infer(x)).outputs[0]!.data).toEqual(x.data);
+  } finally {
+    model.close();
+  }
+  const session = http2Connect(handle.grpc!.url.replace('grpcs://', 'https://'), { ca: cert });
+  sessions.push(session);
+  expect(
+    session.alpnProtocol ?? (await new Promise((r) => session.once('connect', () => r(session.alpnProtocol)))),
+  ).toBe('h2');
+});
 
 describe('memory', () => {
   test('large raw contents are read in place wherever they fall in the message, and come back whole', async () => {
