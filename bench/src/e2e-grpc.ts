@@ -180,7 +180,7 @@ export async function runGrpc(
   small: SmallResults | undefined,
 ): Promise<GrpcResults> {
   const { concurrency, rounds } = config.large;
-  // The grpc tier runs both cells (each with its GraphPipe baseline) without the tiers they sit beside.
+  // The grpc tier runs the small and the large cells (each with its baselines) without the tiers they sit beside.
   const withSmall = tiers.has('small') || tiers.has('grpc');
   const withLarge = tiers.has('large') || tiers.has('grpc');
   const missing = h2loadMissing();
