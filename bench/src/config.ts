@@ -34,6 +34,9 @@ export interface BenchConfig {
     readonly connections: number;
     readonly durationSec: number;
     readonly warmupSec: number;
+    /** gRPC's h2load cells: requests per round (a fixed count), and rounds alternating the servers. */
+    readonly h2loadRequests: number;
+    readonly h2loadRounds: number;
   };
   /** The identity server on each runtime's entry point: autocannon as `small`, then our client as `large`. */
   readonly runtimes: {
@@ -103,7 +106,7 @@ export const FULL: BenchConfig = {
     rounds: 3,
     freshServerPerBatch: true,
   },
-  small: { connections: 32, durationSec: 5, warmupSec: 1 },
+  small: { connections: 32, durationSec: 5, warmupSec: 1, h2loadRequests: 10_000, h2loadRounds: 3 },
   runtimes: {
     small: { connections: 32, durationSec: 5, warmupSec: 1 },
     batches: [8, 32],
@@ -147,7 +150,7 @@ export const QUICK: BenchConfig = {
     rounds: 1,
     freshServerPerBatch: false,
   },
-  small: { connections: 32, durationSec: 1, warmupSec: 0 },
+  small: { connections: 32, durationSec: 1, warmupSec: 0, h2loadRequests: 1_000, h2loadRounds: 1 },
   runtimes: {
     small: { connections: 8, durationSec: 1, warmupSec: 0 },
     batches: [1],

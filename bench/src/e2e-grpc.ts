@@ -1,76 +1,29 @@
 /**
- * The Open Inference Protocol over gRPC against the other front doors, in the same run:
+ * The Open Inference Protocol over gRPC against the other front doors, in the same run. The
+ * primary cells are h2load's (e2e-grpc-h2load.ts): one C load generator for every front door.
+ * The Node cells here stay beside them, bounded by their JavaScript clients (grpc-js above all)
+ * rather than by the server:
  * - small: 1x4 float32 ModelInfer calls (raw contents) from a closed loop of `small.connections`
  *   concurrent calls on one HTTP/2 connection (@grpc/grpc-js, as tritonclient.grpc holds one
  *   channel), against GraphPipe and REST v2 JSON from the small tier (autocannon, HTTP/1.1) and
- *   against GraphPipe from the same kind of Node closed loop (node:http, keep-alive), which
- *   tells the server's share from the load generator's;
+ *   against GraphPipe from the same kind of Node closed loop (node:http, keep-alive);
  * - large: batches of 224x224x3 float32 rows as raw contents against GraphPipe from the large
  *   tier's load generator, rows/s, in alternating rounds on servers of their own.
  * Every first answer is decoded and checked; later ones must have the first one's length.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client, credentials, Metadata } from '@grpc/grpc-js';
 import { encodeInferRequest, encodeInferResponse, tensor } from '@graphpipe/protocol';
-import {
-  fromBinary,
-  GRPCInferenceService,
-  inferRequest,
-  ModelInferRequestSchema,
-  ModelInferResponseSchema,
-  responseOutputs,
-  toBinary,
-} from '@graphpipe/protocol/grpc';
 import type { BenchConfig } from './config.js';
-import { IMAGE_ROW, randomFloats, rowElements } from './data.js';
+import { IMAGE_ROW, randomFloats, rowElements, SMALL_VALUES } from './data.js';
 import { drive } from './drive.js';
+import { grpcBatches, runLargeH2load, runSmallH2load } from './e2e-grpc-h2load.js';
 import { percentile } from './e2e-small.js';
+import { encoded, grpcCaller } from './grpc-call.js';
+import { h2loadMissing } from './h2load.js';
 import { largeClient } from './large-client.js';
 import { progress } from './progress.js';
 import type { GrpcLargeCell, GrpcResults, SmallResults } from './results.js';
 import { type ServerProcess, withServer } from './server-process.js';
-
-const VALUES = new Float32Array([5.1, 3.5, 1.4, 0.2]);
-const INFER_PATH = `/${GRPCInferenceService.typeName}/${GRPCInferenceService.method.modelInfer.name}`;
-
-/** One gRPC channel (one HTTP/2 connection) sending pre-encoded ModelInfer requests. */
-function grpcCaller(url: string) {
-  const client = new Client(url.replace('grpc://', ''), credentials.createInsecure(), {
-    'grpc.max_receive_message_length': -1,
-    'grpc.max_send_message_length': -1,
-  });
-  const call = (bytes: Buffer) =>
-    new Promise<Buffer>((resolve, reject) => {
-      client.makeUnaryRequest(
-        INFER_PATH,
-        (b: Buffer) => b,
-        (b: Buffer) => b,
-        bytes,
-        new Metadata(),
-        {},
-        (err, answer) => (err ? reject(err) : resolve(answer!)),
-      );
-    });
-  return { call, close: () => client.close() };
-}
-
-/** The request for `data` as a batch of rows, encoded once; the check of the first answer. */
-function encoded(data: Float32Array, shape: readonly number[]) {
-  const request = inferRequest({ modelName: 'identity', inputs: [{ name: 'input0', tensor: tensor(data, shape) }] });
-  const bytes = Buffer.from(toBinary(ModelInferRequestSchema, request));
-  const check = (answer: Buffer) => {
-    const out = responseOutputs(fromBinary(ModelInferResponseSchema, answer))[0]!.tensor.data as Float32Array;
-    const ends = [0, data.length >> 1, data.length - 1];
-    if (out.length !== data.length || ends.some((i) => out[i] !== data[i])) {
-      throw new Error('the gRPC server answered other values than it was sent');
-    }
-  };
-  return { bytes, check };
-}
 
 /** A closed loop of `concurrency` callers for `durationSec`: requests/s and latency. */
 async function closedLoop(concurrency: number, durationSec: number, once: () => Promise<unknown>) {
@@ -96,7 +49,7 @@ async function closedLoop(concurrency: number, durationSec: number, once: () => 
 
 /** GraphPipe's small request over node:http keep-alive connections, the answer's length checked. */
 function graphpipeCaller(url: string, connections: number) {
-  const input = tensor(VALUES, [1, 4]);
+  const input = tensor(SMALL_VALUES, [1, 4]);
   const body = Buffer.from(encodeInferRequest({ inputs: [input] }));
   const expected = encodeInferResponse({ outputs: [input] }).length;
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
@@ -121,7 +74,7 @@ async function runSmallGrpc(config: BenchConfig, small: SmallResults | undefined
   const { connections, durationSec, warmupSec } = config.small;
   const grpc = await withServer('graphpipe-grpc', async (server) => {
     const caller = grpcCaller(server.url);
-    const { bytes, check } = encoded(VALUES, [1, 4]);
+    const { bytes, check } = encoded(SMALL_VALUES, [1, 4]);
     try {
       check(await caller.call(bytes));
       if (warmupSec > 0) await closedLoop(connections, warmupSec, () => caller.call(bytes));
@@ -158,8 +111,7 @@ async function runSmallGrpc(config: BenchConfig, small: SmallResults | undefined
 
 async function runLargeGrpc(config: BenchConfig, tick: (l: string) => void): Promise<GrpcLargeCell[]> {
   const { concurrency, durationMs, minRequestsPerClient, maxRequests, rounds } = config.large;
-  // The batches of the large tier that a message of gRPC's (and the server's default body limit) holds.
-  const batches = config.large.batches.filter((b) => b * rowElements(IMAGE_ROW) * 4 < 256 * 1024 * 1024);
+  const batches = grpcBatches(config);
   const cells: GrpcLargeCell[] = [];
   await withServer('graphpipe-grpc', (grpcServer) =>
     withServer('graphpipe-identity', async (graphpipeServer: ServerProcess) => {
@@ -221,78 +173,33 @@ async function runLargeGrpc(config: BenchConfig, tick: (l: string) => void): Pro
   return cells;
 }
 
-/**
- * Small requests from h2load, one process of C driving both servers the same way (small.connections clients, one
- * request in flight each): ModelInfer over h2c, and GraphPipe over HTTP/1.1 (`--h1`), in
- * alternating rounds. Skipped, saying why, without h2load (Debian: nghttp2-client).
- */
-async function runSmallH2load(config: BenchConfig, tick: (l: string) => void): Promise<GrpcResults['h2load']> {
-  const found = spawnSync('h2load', ['--version'], { encoding: 'utf8' });
-  if (found.error) return { skipped: 'h2load is not on PATH (Debian: apt-get install nghttp2-client)' };
-  const dir = mkdtempSync(join(tmpdir(), 'bench-h2load-'));
-  try {
-    const grpcBody = join(dir, 'grpc.bin');
-    const { bytes } = encoded(VALUES, [1, 4]);
-    // The gRPC frame: a flag byte (not compressed) and the message's length, then the message.
-    const frame = Buffer.alloc(5 + bytes.length);
-    frame.writeUInt32BE(bytes.length, 1);
-    bytes.copy(frame, 5);
-    writeFileSync(grpcBody, frame);
-    const graphpipeBody = join(dir, 'graphpipe.bin');
-    writeFileSync(graphpipeBody, encodeInferRequest({ inputs: [tensor(VALUES, [1, 4])] }));
-    const { connections } = config.small;
-    const requests = Math.max(2000, Math.round(config.small.durationSec * 2000));
-    const run = (args: string[]) => {
-      const r = spawnSync('h2load', ['-n', String(requests), '-c', String(connections), '-m', '1', ...args], {
-        encoding: 'utf8',
-      });
-      const rate = /finished in [^,]+, ([\d.]+) req\/s/.exec(r.stdout ?? '');
-      if (!rate || !/status codes: \d+ 2xx, 0 3xx, 0 4xx, 0 5xx/.test(r.stdout)) {
-        throw new Error(`h2load failed: ${(r.stdout || r.stderr).trim().split('\n').slice(-3).join(' ')}`);
-      }
-      return Number(rate[1]);
-    };
-    return await withServer('graphpipe-grpc', (grpcServer) =>
-      withServer('graphpipe-identity', async (graphpipeServer) => {
-        const grpcUrl = `${grpcServer.url.replace('grpc://', 'http://')}${INFER_PATH}`;
-        const grpcArgs = ['-H', 'content-type: application/grpc', '-H', 'te: trailers', '-d', grpcBody, grpcUrl];
-        const graphpipeArgs = ['--h1', '-d', graphpipeBody, graphpipeServer.url];
-        const rounds = { grpc: 0, graphpipe: 0 };
-        for (let round = 0; round < 3; round++) {
-          rounds.grpc += run(grpcArgs);
-          rounds.graphpipe += run(graphpipeArgs);
-        }
-        tick('small: h2load');
-        return {
-          grpcRequestsPerSec: rounds.grpc / 3,
-          graphpipeRequestsPerSec: rounds.graphpipe / 3,
-          ratio: rounds.grpc / rounds.graphpipe,
-        };
-      }),
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 /** The gRPC cells of the tiers asked for; `small` is the small tier's results of this run, when it ran. */
 export async function runGrpc(
   config: BenchConfig,
   tiers: ReadonlySet<string>,
   small: SmallResults | undefined,
 ): Promise<GrpcResults> {
-  const { batches, concurrency, rounds } = config.large;
-  // The grpc tier runs both cells (each with its GraphPipe baseline) without the tiers they sit beside.
+  const { concurrency, rounds } = config.large;
+  // The grpc tier runs the small and the large cells (each with its baselines) without the tiers they sit beside.
   const withSmall = tiers.has('small') || tiers.has('grpc');
   const withLarge = tiers.has('large') || tiers.has('grpc');
-  const steps = (withSmall ? 3 : 0) + (withLarge ? batches.length * concurrency.length * rounds * 2 : 0);
+  const missing = h2loadMissing();
+  const largeSteps = grpcBatches(config).length * concurrency.length * rounds;
+  const h2loadSteps = missing ? 0 : (withSmall ? config.small.h2loadRounds : 0) + (withLarge ? largeSteps : 0);
+  const steps = (withSmall ? 2 : 0) + (withLarge ? largeSteps * 2 : 0) + h2loadSteps;
   const bar = progress('e2e-grpc', steps, config.progress);
   try {
     const tick = (l: string) => bar.tick(l);
+    const h2load = missing
+      ? { skipped: missing }
+      : {
+          small: withSmall ? await runSmallH2load(config, tick) : undefined,
+          large: withLarge ? await runLargeH2load(config, tick) : undefined,
+        };
     return {
+      h2load,
       small: withSmall ? await runSmallGrpc(config, small, tick) : undefined,
       large: withLarge ? await runLargeGrpc(config, tick) : undefined,
-      h2load: withSmall ? await runSmallH2load(config, tick) : undefined,
     };
   } finally {
     bar.stop();

@@ -8,27 +8,26 @@
 import { decodeInferResponse, encodeInferRequest, encodeInferResponse, tensor } from '@graphpipe/protocol';
 import autocannon from 'autocannon';
 import type { BenchConfig } from './config.js';
+import { SMALL_VALUES } from './data.js';
 import { progress } from './progress.js';
 import type { SmallResults, SmallRow } from './results.js';
 import { type ServerKind, type ServerProcess, withServer } from './server-process.js';
 
-const VALUES = new Float32Array([5.1, 3.5, 1.4, 0.2]);
-
 /** One measured endpoint: the server, the path on it, and the request's content type. */
-interface Target {
+export interface Target {
   readonly kind: ServerKind;
   readonly label: SmallRow['server'];
   readonly path: string;
   readonly contentType: string;
 }
 
-const GRAPHPIPE: Target = {
+export const GRAPHPIPE: Target = {
   kind: 'graphpipe-identity',
   label: 'graphpipe',
   path: '/',
   contentType: 'application/octet-stream',
 };
-const V2_JSON: Target = {
+export const V2_JSON: Target = {
   kind: 'graphpipe-identity',
   label: 'v2-json',
   path: '/v2/models/identity/infer',
@@ -37,10 +36,10 @@ const V2_JSON: Target = {
 const BARE: Target = { kind: 'bare-echo', label: 'bare-http', path: '/', contentType: 'application/octet-stream' };
 
 /** The v2 JSON request for the same values, and the exact answer our server gives it. */
-const V2_REQUEST = JSON.stringify({
+export const V2_REQUEST = JSON.stringify({
   inputs: [{ name: 'input0', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }],
 });
-const V2_ANSWER =
+export const V2_ANSWER =
   '{"model_name":"identity","model_version":"1","outputs":[{"name":"output0","datatype":"FP32","shape":[1,4],"data":[5.1,3.5,1.4,0.2]}]}';
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -48,7 +47,12 @@ function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 /** One fetch of the benchmark body, decoded: the server must hand back the same values. */
-async function verifyOnce(server: ServerProcess, target: Target, body: Buffer, expected: Buffer): Promise<string> {
+export async function verifyOnce(
+  server: ServerProcess,
+  target: Target,
+  body: Buffer,
+  expected: Buffer,
+): Promise<string> {
   const res = await fetch(server.url + target.path, {
     method: 'POST',
     body,
@@ -59,12 +63,13 @@ async function verifyOnce(server: ServerProcess, target: Target, body: Buffer, e
   if (!got.equals(expected)) throw new Error(`${target.label} answered other bytes than expected`);
   if (target === V2_JSON) {
     const out = (JSON.parse(got.toString()) as { outputs: { data: number[] }[] }).outputs[0]!;
-    if (!Float32Array.from(out.data).every((v, i) => v === VALUES[i])) throw new Error('v2-json answered other values');
+    if (!Float32Array.from(out.data).every((v, i) => v === SMALL_VALUES[i]))
+      throw new Error('v2-json answered other values');
     return 'a one-off fetch of the same JSON body reads back (as float32) to the values sent';
   }
   if (target === GRAPHPIPE) {
     const out = decodeInferResponse(got).outputs[0]!;
-    if (out.shape.join() !== '1,4' || !(out.data as Float32Array).every((v, i) => v === VALUES[i])) {
+    if (out.shape.join() !== '1,4' || !(out.data as Float32Array).every((v, i) => v === SMALL_VALUES[i])) {
       throw new Error('graphpipe answered other values than it was sent');
     }
     return 'a one-off fetch of the same body decodes (decodeInferResponse) to the values sent';
@@ -133,7 +138,7 @@ async function measure(
 }
 
 export async function runSmall(config: BenchConfig): Promise<SmallResults> {
-  const input = tensor(VALUES, [1, 4]);
+  const input = tensor(SMALL_VALUES, [1, 4]);
   const body = asBuffer(encodeInferRequest({ inputs: [input] }));
   const answer = asBuffer(encodeInferResponse({ outputs: [input] }));
   const bar = progress('e2e-small', 3, config.progress);

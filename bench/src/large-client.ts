@@ -85,7 +85,7 @@ function exchangeFor(server: Exclude<LargeServer, 'client' | 'client-http'>, inp
 }
 
 /** The rows at the ends and middle of `got` are those of `sent`. */
-function sameEnds(got: Float32Array, sent: Float32Array): boolean {
+export function sameEnds(got: Float32Array, sent: Float32Array): boolean {
   return got.length === sent.length && [0, sent.length >> 1, sent.length - 1].every((i) => got[i] === sent[i]);
 }
 

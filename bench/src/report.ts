@@ -7,6 +7,9 @@ import type {
   LargeResults,
   EdgeOnnxResults,
   GrpcResults,
+  H2loadLargeCell,
+  H2loadSmall,
+  H2loadTotals,
   ModelResults,
   RuntimesResults,
   SmallResults,
@@ -296,7 +299,17 @@ function renderSmall(out: string[], s: SmallResults): void {
 }
 
 function renderGrpc(out: string[], g: GrpcResults): void {
-  out.push('## 3b. The Open Inference Protocol over gRPC (@grpc/grpc-js client, one HTTP/2 connection per caller)');
+  out.push('## 3b. The Open Inference Protocol over gRPC');
+  if (g.h2load && 'skipped' in g.h2load) out.push(`h2load cells skipped: ${g.h2load.skipped}.`);
+  else if (g.h2load) {
+    if (g.h2load.small) renderGrpcSmallH2load(out, g.h2load.small);
+    if (g.h2load.large) renderGrpcLargeH2load(out, g.h2load.large);
+  }
+  if (g.small || g.large) {
+    out.push(
+      '**Node load generators** (@grpc/grpc-js, one HTTP/2 connection per caller): bounded by the JavaScript clients, not by the server.',
+    );
+  }
   if (g.small) {
     const { grpc, graphpipeNode, ratios } = g.small;
     out.push(
@@ -313,19 +326,12 @@ function renderGrpc(out: string[], g: GrpcResults): void {
         ],
       ),
     );
-    const parts = [`grpc / graphpipe (same kind of Node closed loop): **${x(ratios.toGraphPipeSameGenerator)}**`];
+    const parts = [`grpc / graphpipe (same kind of Node closed loop): ${x(ratios.toGraphPipeSameGenerator)}`];
     if (ratios.toGraphPipeAutocannon !== undefined)
       parts.push(`grpc / graphpipe (autocannon, section 3): ${x(ratios.toGraphPipeAutocannon)}`);
     if (ratios.toV2JsonAutocannon !== undefined)
       parts.push(`grpc / v2-json (autocannon): ${x(ratios.toV2JsonAutocannon)}`);
     out.push(`${parts.join('; ')}.`);
-  }
-  if (g.h2load && 'skipped' in g.h2load) out.push(`h2load cell skipped: ${g.h2load.skipped}.`);
-  else if (g.h2load) {
-    const h = g.h2load;
-    out.push(
-      `h2load (C), small requests, ${num(h.grpcRequestsPerSec)} grpc (h2c) / ${num(h.graphpipeRequestsPerSec)} graphpipe (--h1) requests/s: **${x(h.ratio)}**.`,
-    );
   }
   if (g.large) {
     out.push(
@@ -336,11 +342,77 @@ function renderGrpc(out: string[], g: GrpcResults): void {
           String(c.concurrency),
           num(c.grpcRowsPerSec),
           num(c.graphpipeRowsPerSec),
-          `**${x(c.ratio)}**`,
+          x(c.ratio),
         ]),
       ),
     );
   }
+}
+
+const us = (v: number) => `${num(v)} µs`;
+
+function renderGrpcSmallH2load(out: string[], h: H2loadSmall): void {
+  const n = h.connections;
+  out.push(
+    `**h2load** (C, one generator for every front door; the servers each in a process of their own). Small requests (1×4 float32), ` +
+      `${num(h.requestsPerRound)} per round, a warm-up round then ${h.rounds} round${h.rounds === 1 ? '' : 's'} alternating the servers. ` +
+      'Server CPU = user + system time of the server process over the requests it served.',
+  );
+  const row = (label: string, shape: string, t: H2loadTotals) => [
+    label,
+    shape,
+    num(t.requestsPerSec),
+    us(t.serverCpuUsPerRequest),
+    x(t.requestsPerSec / h.graphpipe.requestsPerSec),
+  ];
+  out.push(
+    table(
+      ['small requests', 'connections × in flight', 'requests/s', 'server CPU / request', '/ graphpipe'],
+      [
+        row('grpc ModelInfer, multiplexed (h2c)', `1 × ${n}`, h.grpcMultiplexed),
+        row('grpc ModelInfer, one call per connection (h2c)', `${n} × 1`, h.grpcPerConnection),
+        row('graphpipe (HTTP/1.1)', `${n} × 1`, h.graphpipe),
+        row('REST v2 JSON (HTTP/1.1)', `${n} × 1`, h.v2Json),
+      ],
+    ),
+  );
+  out.push(
+    `grpc multiplexed / graphpipe: **${x(h.ratios.multiplexedToGraphPipe)}**; grpc multiplexed / v2-json: **${x(h.ratios.multiplexedToV2Json)}**; ` +
+      `grpc one call per connection / graphpipe: ${x(h.ratios.perConnectionToGraphPipe)} (gRPC clients multiplex calls on one channel; ` +
+      "per connection, Node's HTTP/2 costs more per stream than llhttp per HTTP/1.1 request).\n" +
+      h.verified.map((v) => `- checked: ${v}`).join('\n'),
+  );
+}
+
+function renderGrpcLargeH2load(out: string[], cells: readonly H2loadLargeCell[]): void {
+  out.push(
+    'Large requests (224×224×3 float32 rows, raw contents), h2load: grpc with `clients` calls in flight on one h2c connection, ' +
+      'graphpipe on `clients` HTTP/1.1 connections; a warm-up round, then alternating rounds.',
+  );
+  out.push(
+    table(
+      [
+        'large',
+        'clients',
+        'grpc rows/s',
+        'graphpipe rows/s',
+        'grpc / graphpipe',
+        'server CPU / request: grpc',
+        'graphpipe',
+        'grpc / graphpipe',
+      ],
+      cells.map((c) => [
+        `batch ${c.batch} (${mb(c.requestBytes)})`,
+        String(c.concurrency),
+        num(c.grpc.rowsPerSec),
+        num(c.graphpipe.rowsPerSec),
+        `**${x(c.ratio)}**`,
+        ms(c.grpc.serverCpuUsPerRequest / 1000),
+        ms(c.graphpipe.serverCpuUsPerRequest / 1000),
+        x(c.cpuRatio),
+      ]),
+    ),
+  );
 }
 
 function renderModel(out: string[], rm: ModelResults): void {

@@ -304,6 +304,12 @@ export interface GrpcLargeCell {
 }
 
 export interface GrpcResults {
+  /**
+   * The primary measurement: h2load (nghttp2, C) driving every front door the same way, so the
+   * ratios are the servers'. `skipped` says why when h2load is not on PATH.
+   */
+  readonly h2load?: { readonly small?: H2loadSmall; readonly large?: readonly H2loadLargeCell[] } | H2loadSkipped;
+  /** Small requests from Node closed loops: bounded by the JavaScript clients (grpc-js above all), not the server. */
   readonly small?: {
     /** ModelInfer over one HTTP/2 connection, small.connections calls in flight. */
     readonly grpc: LoopResult;
@@ -315,18 +321,61 @@ export interface GrpcResults {
       readonly toV2JsonAutocannon?: number;
     };
   };
+  /** Large requests from grpc-js against the large tier's Node generator: bounded by the clients too. */
   readonly large?: readonly GrpcLargeCell[];
-  /**
-   * Small requests from h2load (nghttp2, C), which is not the bottleneck the JS generators are:
-   * gRPC over h2c against GraphPipe over HTTP/1.1 (`--h1`), the same client and settings.
-   * `skipped` says why when h2load is not on PATH.
-   */
-  readonly h2load?: H2loadSmall | { readonly skipped: string };
 }
 
+export interface H2loadSkipped {
+  readonly skipped: string;
+}
+
+/** One front door's h2load runs of a cell, summed over the measured rounds. */
+export interface H2loadTotals {
+  readonly requests: number;
+  readonly seconds: number;
+  readonly requestsPerSec: number;
+  /** The server process's CPU time (user + system, µs) over the requests it served. */
+  readonly serverCpuUsPerRequest: number;
+}
+
+/**
+ * Small requests (1x4 float32) from h2load, `connections` at a time, a fixed number per round,
+ * one warm-up round then `rounds` rounds alternating the servers (each in its own process).
+ */
 export interface H2loadSmall {
-  readonly grpcRequestsPerSec: number;
-  readonly graphpipeRequestsPerSec: number;
-  /** grpc / graphpipe requests/s, over alternating rounds. */
+  readonly connections: number;
+  readonly requestsPerRound: number;
+  readonly rounds: number;
+  /** ModelInfer over ONE h2c connection with `connections` calls in flight, as gRPC clients call (one channel). */
+  readonly grpcMultiplexed: H2loadTotals;
+  /** ModelInfer over `connections` h2c connections, one call in flight on each. */
+  readonly grpcPerConnection: H2loadTotals;
+  /** GraphPipe over `connections` HTTP/1.1 connections (--h1). */
+  readonly graphpipe: H2loadTotals;
+  /** The same values as an Open Inference Protocol JSON request (REST v2), over HTTP/1.1. */
+  readonly v2Json: H2loadTotals;
+  /** Requests/s ratios. */
+  readonly ratios: {
+    readonly multiplexedToGraphPipe: number;
+    readonly multiplexedToV2Json: number;
+    readonly perConnectionToGraphPipe: number;
+  };
+  /** How the answers were checked. */
+  readonly verified: readonly string[];
+}
+
+/**
+ * Large requests (batches of 224x224x3 float32 rows, raw contents) from h2load: ModelInfer with
+ * `concurrency` calls in flight on one h2c connection against GraphPipe over `concurrency`
+ * HTTP/1.1 connections, one warm-up round then alternating rounds.
+ */
+export interface H2loadLargeCell {
+  readonly batch: number;
+  readonly concurrency: number;
+  readonly requestBytes: number;
+  readonly grpc: H2loadTotals & { readonly rowsPerSec: number };
+  readonly graphpipe: H2loadTotals & { readonly rowsPerSec: number };
+  /** grpc / graphpipe rows/s, and server CPU per request. */
   readonly ratio: number;
+  readonly cpuRatio: number;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { h2loadMissing } from '../src/h2load.js';
 import { renderMarkdown } from '../src/report.js';
 import { runBenchmarks } from '../src/run.js';
 
@@ -9,13 +10,22 @@ const finitePositive = (label: string, v: unknown) => {
 
 // Smoke test of the harness: every tier runs at tiny sizes. Nothing is asserted about speed.
 describe('bench --quick', () => {
-  it('produces every tier with finite positive numbers', { timeout: 120_000 }, async () => {
+  it('produces every tier with finite positive numbers', { timeout: 180_000 }, async () => {
     const r = await runBenchmarks({ quick: true, progress: false });
 
     expect(r.meta.quick).toBe(true);
-    for (const tier of ['codec', 'e2eLarge', 'e2eSmall', 'realModel', 'runtimes', 'edgeOnnx', 'warmUp'] as const)
+    for (const tier of [
+      'codec',
+      'e2eLarge',
+      'e2eSmall',
+      'grpc',
+      'realModel',
+      'runtimes',
+      'edgeOnnx',
+      'warmUp',
+    ] as const)
       expect(r[tier], tier).toBeDefined();
-    const { codec, e2eLarge, e2eSmall, realModel, runtimes, edgeOnnx, warmUp } = r as Required<typeof r>;
+    const { codec, e2eLarge, e2eSmall, grpc, realModel, runtimes, edgeOnnx, warmUp } = r as Required<typeof r>;
     finitePositive('codec floor request', codec.floorMs.request);
     finitePositive('codec floor response', codec.floorMs.response);
     const methods = new Set(codec.rows.map((row) => row.method));
@@ -93,6 +103,32 @@ describe('bench --quick', () => {
     for (const k of ['requestsPerSec', 'p50', 'p99', 'v2JsonToGraphPipe'] as const)
       finitePositive(`small ratio ${k}`, e2eSmall.ratios[k]);
 
+    // gRPC: h2load's cells where h2load is on PATH (else the results say why not), and the Node cells.
+    const h2 = grpc.h2load!;
+    expect('skipped' in h2).toBe(h2loadMissing() !== undefined);
+    if (!('skipped' in h2)) {
+      const { grpcMultiplexed, grpcPerConnection, graphpipe, v2Json, ratios } = h2.small!;
+      for (const [side, t] of Object.entries({ grpcMultiplexed, grpcPerConnection, graphpipe, v2Json }))
+        for (const k of ['requests', 'seconds', 'requestsPerSec', 'serverCpuUsPerRequest'] as const)
+          finitePositive(`h2load small ${side} ${k}`, t[k]);
+      for (const [k, v] of Object.entries(ratios)) finitePositive(`h2load small ${k}`, v);
+      expect(h2.large!.map((c) => [c.batch, c.concurrency])).toEqual([
+        [1, 1],
+        [1, 5],
+        [2, 1],
+        [2, 5],
+      ]);
+      for (const c of h2.large!) {
+        for (const k of ['rowsPerSec', 'serverCpuUsPerRequest'] as const) {
+          finitePositive(`h2load large grpc batch ${c.batch} x${c.concurrency} ${k}`, c.grpc[k]);
+          finitePositive(`h2load large graphpipe batch ${c.batch} x${c.concurrency} ${k}`, c.graphpipe[k]);
+        }
+        finitePositive(`h2load large batch ${c.batch} x${c.concurrency} ratio`, c.ratio);
+      }
+    }
+    finitePositive('grpc small (Node loop) ratio', grpc.small!.ratios.toGraphPipeSameGenerator);
+    for (const c of grpc.large!) finitePositive(`grpc large (Node) batch ${c.batch} x${c.concurrency}`, c.ratio);
+
     const m = realModel;
     expect(m.skipped, m.skipped ? `real-model tier skipped: ${m.reason}` : '').toBe(false);
     if (!m.skipped)
@@ -142,6 +178,7 @@ describe('bench --quick', () => {
       '## 1. Codec',
       '## 2. End-to-end, large',
       '## 3. End-to-end, small',
+      '## 3b. The Open Inference Protocol over gRPC',
       '## 4. Real model',
       '## 5. Runtimes',
       '## 6. ONNX at the edge',
