@@ -272,6 +272,49 @@ test('with TLS on the HTTP side, gRPC is TLS too (h2 by ALPN), and a client trus
   ).toBe('h2');
 });
 
+test('a long ModelStreamInfer keeps no listener per message it has answered', async () => {
+  const watching = createFunctionBackend(
+    ({ input0 }, context) => {
+      // Reading the signal makes each message watch the stream for the caller leaving.
+      expect(context.signal.aborted).toBe(false);
+      return input0!;
+    },
+    { name: 'watching' },
+  );
+  const handle = await start([watching], { grpc: { port: 0 } });
+  const session = http2Connect(handle.grpc!.url.replace('grpc://', 'http://'));
+  sessions.push(session);
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => warnings.push(w);
+  process.on('warning', onWarning);
+  try {
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': `/${GRPCInferenceService.typeName}/${GRPCInferenceService.method.modelStreamInfer.name}`,
+      'content-type': 'application/grpc',
+    });
+    const answers: Buffer[] = [];
+    let waiting: (() => void) | undefined;
+    stream.on('data', (c: Buffer) => {
+      answers.push(c);
+      waiting?.();
+    });
+    // One message at a time, each answered before the next: 40 in all, past Node's warning at 10 listeners.
+    for (let i = 0; i < 40; i++) {
+      const answered = new Promise<void>((resolve) => (waiting = resolve));
+      stream.write(framed(request(tensor(new Int32Array([i])), 'watching')));
+      await answered;
+    }
+    stream.end();
+    await new Promise((resolve) => stream.on('end', resolve).resume());
+    expect(answers.length).toBeGreaterThanOrEqual(40);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});
+
 describe('memory', () => {
   test('large raw contents are read in place wherever they fall in the message, and come back whole', async () => {
     const seen: { offset: number; view: boolean }[] = [];

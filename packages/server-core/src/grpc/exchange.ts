@@ -32,7 +32,9 @@ export abstract class GrpcExchange extends LazyAbort implements Exchange {
   /** When the caller stops waiting (its grpc-timeout), as a performance.now() time; undefined for none. */
   readonly deadline: number | undefined;
   /** Set once the call's answer (or this message's, on a stream) has been given. */
-  protected answered = false;
+  private answered = false;
+  /** The listener watchClient put on the stream, taken off once answered: a stream carries many messages. */
+  private onStreamClose: (() => void) | undefined;
 
   constructor(
     readonly path: string,
@@ -55,7 +57,7 @@ export abstract class GrpcExchange extends LazyAbort implements Exchange {
   }
 
   protected watchClient(controller: AbortController): void {
-    this.stream.once('close', () => {
+    this.onStreamClose = () => {
       if (this.answered) return;
       // A client cancels its call as its deadline passes (HTTP/2 has no other way to say so), a
       // moment before the server's copy of that deadline, which started as the call arrived. Such a
@@ -64,7 +66,14 @@ export abstract class GrpcExchange extends LazyAbort implements Exchange {
       const { deadline } = this;
       if (deadline !== undefined && deadline - performance.now() < DEADLINE_CANCEL_WINDOW_MS) return;
       controller.abort(new GraphPipeError('ABORTED', 'the client cancelled the call'));
-    });
+    };
+    this.stream.once('close', this.onStreamClose);
+  }
+
+  /** Marks the answer given, and stops watching the stream for the caller leaving. */
+  protected markAnswered(): void {
+    this.answered = true;
+    if (this.onStreamClose) this.stream.off('close', this.onStreamClose);
   }
 
   abstract readBody(collector: BodyCollector, limits: BodyLimits, coding?: Coding): Promise<Uint8Array>;
@@ -188,7 +197,7 @@ export class UnaryCall extends GrpcExchange {
   }
 
   send(reply: Reply, _close: boolean, done: () => void): void {
-    this.answered = true;
+    this.markAnswered();
     const { stream } = this;
     if (reply.status >= 300) {
       answerStatus(stream, failureOf(reply), done);
@@ -274,7 +283,7 @@ export class StreamedMessage extends GrpcExchange {
   }
 
   send(reply: Reply, _close: boolean, done: () => void): void {
-    this.answered = true;
+    this.markAnswered();
     if (reply.status < 300) this.answer(null, reply.body);
     else this.answer(failureOf(reply));
     done();

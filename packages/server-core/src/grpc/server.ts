@@ -1,4 +1,5 @@
 import {
+  constants,
   createSecureServer,
   createServer,
   type Http2SecureServer,
@@ -164,6 +165,7 @@ function readUnary(
   calls: ServerCore,
 ): void {
   let call: UnaryCall | undefined;
+  let refused = false;
   let prefix: Uint8Array | undefined;
   let have = 0;
   const begin = (bytes: Uint8Array, rest: Uint8Array) => {
@@ -174,6 +176,7 @@ function readUnary(
       message = readPrefix(bytes, Number.POSITIVE_INFINITY, typeof encoding === 'string' ? encoding : undefined);
     } catch (err) {
       if (!isFailure(err)) throw err;
+      refused = true;
       stream.off('data', onData);
       return answerStatus(stream, err);
     }
@@ -196,6 +199,7 @@ function readUnary(
   stream.on('data', onData);
   stream.once('end', () => {
     if (call) return call.end();
+    if (refused) return;
     answerStatus(stream, {
       code: GrpcStatus.INVALID_ARGUMENT,
       details:
@@ -213,6 +217,8 @@ function notGrpc(stream: ServerHttp2Stream, status: number): void {
       ? 'this port serves gRPC: POST calls of content-type application/grpc\n'
       : 'this port serves gRPC: send content-type application/grpc\n',
   );
+  // A body sent with it is not read: the caller is told to stop sending once the answer is out.
+  if (!stream.readableEnded) stream.close(constants.NGHTTP2_NO_ERROR);
 }
 
 function ignore(): void {}
