@@ -193,3 +193,48 @@ test('headers prepared once for answers of a kind (direct) are never shared: a c
   expect(second.headers.get('x-changed')).toBeNull();
   await core.close();
 });
+
+test('a body answered without being read (413 by its Content-Length) is drained first, so the runtime keeps the connection for the answer', async () => {
+  const core = createServerCore(
+    createFunctionBackend((inputs) => inputs.input0!, { name: 'echo' }),
+    {
+      maxBodyBytes: 1024,
+    },
+  );
+  const handle = createFetchHandler(core);
+  const total = 256 * 1024;
+  let pulled = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (pulled >= total) return controller.close();
+      controller.enqueue(new Uint8Array(16 * 1024));
+      pulled += 16 * 1024;
+    },
+  });
+  const response = await handle(
+    new Request('http://server/', {
+      method: 'POST',
+      body,
+      headers: { 'content-length': String(total) },
+      duplex: 'half',
+    } as RequestInit),
+  );
+  expect(response.status).toBe(413);
+  expect(pulled).toBe(total);
+  // A body that never ends is not waited for past a bound: a stream that fails is answered at once.
+  const failing = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      controller.error(new Error('the upload broke'));
+    },
+  });
+  const refused = await handle(
+    new Request('http://server/', {
+      method: 'POST',
+      body: failing,
+      headers: { 'content-length': String(total) },
+      duplex: 'half',
+    } as RequestInit),
+  );
+  expect(refused.status).toBe(413);
+  await core.close();
+});

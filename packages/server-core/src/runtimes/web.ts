@@ -33,10 +33,15 @@ export function createFetchHandler(
       let answered = false;
       const exchange = webExchange(request, (reply, done) => {
         answered = true;
-        resolve(toResponse(reply, headers, direct));
-        if (whenWritten) return whenWritten(done);
-        keepBorrowed(reply.body);
-        done();
+        const respond = () => {
+          resolve(toResponse(reply, headers, direct));
+          if (whenWritten) return whenWritten(done);
+          keepBorrowed(reply.body);
+          done();
+        };
+        const draining = drainUnread(request);
+        if (draining) void draining.then(respond);
+        else respond();
       });
       // The core answers every request it takes, so the rejection below comes only from a bug.
       core.handle(exchange).then(() => {
@@ -71,6 +76,24 @@ export function webExchange(request: Request, onReply: (reply: Reply, done: () =
 
 /** Declared bodies up to this size are read whole, in one call, rather than chunk by chunk. */
 const WHOLE_BELOW_BYTES = JOIN_BELOW_BYTES;
+
+/** Unread bodies up to this size are drained before their answer, for at most this long (see drainUnread). */
+const DRAIN_BELOW_BYTES = 64 * 1024 * 1024;
+const DRAIN_MS = 10_000;
+
+/**
+ * A body answered without being read (413 from its Content-Length, 401, 404): the runtime may
+ * drop the connection under the upload, and the client then sees a reset instead of the answer.
+ * A modest one is read and dropped first, as a server lingers before closing; undefined when
+ * there is nothing to drain. Checked in this order because touching `request.body` makes a
+ * stream on Bun, for nothing when the body was read.
+ */
+function drainUnread(request: Request): Promise<void> | undefined {
+  if (request.bodyUsed) return undefined;
+  const length = Number(request.headers.get('content-length') ?? Number.NaN);
+  if (!(length < DRAIN_BELOW_BYTES) || !request.body) return undefined;
+  return request.body.pipeTo(new WritableStream(), { signal: AbortSignal.timeout(DRAIN_MS) }).catch(() => {});
+}
 
 class WebExchange extends LazyAbort implements Exchange {
   readonly method: string;
