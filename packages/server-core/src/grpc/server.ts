@@ -47,9 +47,9 @@ export interface GrpcServer extends GrpcServerHandle {
  *
  * gRPC is framed here on Node's own HTTP/2 server, as the Node adapter serves HTTP/1.1 on
  * node:http: a call's message is read from the stream's chunks into memory reused from earlier
- * calls, and an answer's tensors are written as they are. @grpc/grpc-js and
- * @connectrpc/connect-node each copy every message once more on the way in and out, and took a
- * call 2 to 6 times as long as the framing alone (docs/grpc.md, Speed).
+ * calls, and an answer's tensors are written as they are. @grpc/grpc-js copies every message
+ * once more each way, and @connectrpc/connect-node decodes and encodes messages itself: both
+ * cost far more per call (docs/grpc.md, "Why framed on node:http2").
  */
 export async function serveGrpc(core: ServerCore, options: GrpcOptions): Promise<GrpcServer> {
   const { models, lifecycle, extensions } = core;
