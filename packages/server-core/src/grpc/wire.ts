@@ -57,11 +57,13 @@ export function failureTrailers(failure: GrpcFailure): Record<string, string> {
  * once the answer is out). Calls `done` once the stream has closed.
  */
 export function answerStatus(stream: ServerHttp2Stream, failure: GrpcFailure, done?: () => void): void {
-  if (done) stream.on('close', done);
-  if (stream.destroyed || stream.closed) {
-    if (done && stream.destroyed) done();
+  // A destroyed stream's 'close' may have gone already: `done` at once, and only then.
+  if (stream.destroyed) {
+    done?.();
     return;
   }
+  if (done) stream.on('close', done);
+  if (stream.closed) return;
   // An answer already under way (a stream's) can only be broken off.
   if (stream.headersSent) {
     stream.close(constants.NGHTTP2_INTERNAL_ERROR);
