@@ -157,5 +157,13 @@ test('rawInputContentsAt finds the first raw contents in the head of a request, 
   expect(rawInputContentsAt(bytes.subarray(0, at))).toBe(at);
   expect(rawInputContentsAt(bytes.subarray(0, at - 2))).toBeUndefined();
   expect(rawInputContentsAt(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]))).toBeUndefined();
+  // Nor when they end inside the contents' length (256 bytes: a varint of two bytes).
+  const long = toBinary(
+    ModelInferRequestSchema,
+    inferRequest({ modelName: 'model', inputs: [{ name: 'a', tensor: tensor(new Float32Array(64), [64]) }] }),
+  );
+  const longAt = rawInputContentsAt(long)!;
+  expect(long[longAt - 2]).toBeGreaterThanOrEqual(0x80);
+  expect(rawInputContentsAt(long.subarray(0, longAt - 1))).toBeUndefined();
   expect(rawInputContentsAt(new Uint8Array([(3 << 3) | 7]))).toBeUndefined();
 });

@@ -5,7 +5,7 @@
  * the tensor where not), BYTES as views of each element, and the typed `contents` fields too.
  */
 import { create } from '@bufbuild/protobuf';
-import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { JOIN_BELOW_BYTES } from '../bytes.js';
 import { typedArrayFor } from '../dtype.js';
 import { GraphPipeError } from '../errors.js';
@@ -228,41 +228,24 @@ export function encodeModelInferResponse(init: GrpcResponseInit): Uint8Array[] {
  * tensor is read in place instead of copied to aligned memory.
  */
 export function rawInputContentsAt(head: Uint8Array): number | undefined {
-  let at = 0;
-  while (at < head.length) {
-    const tag = varintAt(head, at);
-    if (!tag) return undefined;
-    at = tag.next;
-    const wireType = tag.value & 7;
-    if (wireType === 0) {
-      const value = varintAt(head, at);
-      if (!value) return undefined;
-      at = value.next;
-    } else if (wireType === 2) {
-      const length = varintAt(head, at);
-      if (!length) return undefined;
-      if (tag.value >>> 3 === RAW_INPUT_CONTENTS_FIELD) return length.next;
-      at = length.next + length.value;
-    } else if (wireType === 1) at += 8;
-    else if (wireType === 5) at += 4;
-    else return undefined;
+  const reader = new BinaryReader(head);
+  try {
+    while (reader.pos < reader.len) {
+      const [field, wireType] = reader.tag();
+      if (field === RAW_INPUT_CONTENTS_FIELD && wireType === WireType.LengthDelimited) {
+        reader.uint32();
+        return reader.pos;
+      }
+      reader.skip(wireType, field);
+    }
+  } catch {
+    // `head` ends inside a field, or is not a message: nothing to place.
   }
   return undefined;
 }
 
 /** raw_input_contents: field 7 of ModelInferRequest. */
 const RAW_INPUT_CONTENTS_FIELD = 7;
-
-/** The varint at `at`, and where the next field starts; undefined when it runs past the end (or past 2^35). */
-function varintAt(bytes: Uint8Array, at: number): { value: number; next: number } | undefined {
-  let value = 0;
-  for (let shift = 1, i = at; i < bytes.length && i < at + 5; i++, shift *= 0x80) {
-    const byte = bytes[i]!;
-    value += (byte & 0x7f) * shift;
-    if (byte < 0x80) return { value, next: i + 1 };
-  }
-  return undefined;
-}
 
 /** A request's inputs, as tensors (see tensorsOf). */
 export function requestInputs(request: ModelInferRequest, limits?: Partial<DecodeLimits>): NamedTensor[] {
