@@ -14,6 +14,8 @@ import {
   tensorsOf,
   toBinary,
   encodeModelInferResponse,
+  encodeModelStreamInferResponse,
+  ModelStreamInferResponseSchema,
   rawInputContentsAt,
 } from '@graphpipe/protocol/grpc';
 import { describe, expect, test } from 'vitest';
@@ -137,6 +139,9 @@ test('encodeModelInferResponse gives the bytes protobuf-es gives the same answer
   expect(Buffer.from(encoded).equals(Buffer.from(toBinary(ModelInferResponseSchema, inferResponse(init))))).toBe(true);
   const decoded = responseOutputs(fromBinary(ModelInferResponseSchema, encoded));
   expect(decoded[1]!.tensor.data).toEqual(large);
+  // Wrapped for ModelStreamInfer without being decoded: protobuf-es reads the same answer inside.
+  const streamed = fromBinary(ModelStreamInferResponseSchema, concatBytes(encodeModelStreamInferResponse(chunks)));
+  expect(toBinary(ModelInferResponseSchema, streamed.inferResponse!)).toEqual(encoded);
   // Small answers are one chunk.
   expect(encodeModelInferResponse({ ...init, outputs: [outputs[0]!] })).toHaveLength(1);
 });

@@ -12,6 +12,7 @@ export { codeFromGrpcStatus, GrpcStatus, grpcStatusOf } from './status.js';
 export {
   configParameter,
   encodeModelInferResponse,
+  encodeModelStreamInferResponse,
   type GrpcRequestInit,
   type GrpcResponseInit,
   inferRequest,

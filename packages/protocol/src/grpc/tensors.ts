@@ -6,7 +6,7 @@
  */
 import { create } from '@bufbuild/protobuf';
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
-import { JOIN_BELOW_BYTES } from '../bytes.js';
+import { byteLengthOf, JOIN_BELOW_BYTES } from '../bytes.js';
 import { typedArrayFor } from '../dtype.js';
 import { GraphPipeError } from '../errors.js';
 import { completeLimits, countWithin, type DecodeLimits } from '../limits.js';
@@ -219,6 +219,16 @@ export function encodeModelInferResponse(init: GrpcResponseInit): Uint8Array[] {
   const rest = w.finish();
   if (rest.length > 0 || chunks.length === 0) chunks.push(rest);
   return chunks;
+}
+
+/**
+ * A ModelStreamInferResponse around an encoded ModelInferResponse (encodeModelInferResponse's
+ * chunks), without decoding it again: field 2 (infer_response), its tag and length ahead of the
+ * response's own chunks.
+ */
+export function encodeModelStreamInferResponse(response: readonly Uint8Array[]): Uint8Array[] {
+  const head = new BinaryWriter().tag(2, WireType.LengthDelimited).uint32(byteLengthOf(response)).finish();
+  return [head, ...response];
 }
 
 /**

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { promisify } from 'node:util';
 import { gunzip, inflate } from 'node:zlib';
 import {
+  byteLengthOf,
   codeFromStatus,
   concatBytes,
   ERROR_CODE_HEADER,
@@ -11,8 +12,8 @@ import {
   JOIN_BELOW_BYTES,
   TIMEOUT_HEADER,
 } from '@graphpipe/protocol';
-import { GrpcStatus, grpcStatusOf } from '@graphpipe/protocol/grpc';
-import { type BodyCollector, type BodyLimits, bodyTimeout } from '../http/body.js';
+import { grpcStatusOf } from '@graphpipe/protocol/grpc';
+import { type BodyCollector, type BodyLimits, bodyTimeout, tooLarge } from '../http/body.js';
 import { clearDeadline, setDeadline } from '../http/deadlines.js';
 import { type Coding, corruptBody } from '../http/encoding.js';
 import { type Exchange, LazyAbort, type Reply, type ReplyBody } from '../http/exchange.js';
@@ -229,8 +230,7 @@ export function sendOkTrailers(this: ServerHttp2Stream): void {
  */
 export function writeMessage(stream: ServerHttp2Stream, body: ReplyBody): void {
   const chunks = messageChunks(body);
-  let length = 0;
-  for (const chunk of chunks) length += chunk.length;
+  const length = byteLengthOf(chunks);
   if (length < JOIN_BELOW_BYTES) {
     const message = Buffer.allocUnsafe(PREFIX_BYTES + length);
     writePrefix(message, length);
@@ -249,7 +249,7 @@ export function writeMessage(stream: ServerHttp2Stream, body: ReplyBody): void {
 }
 
 /** A success reply's body: the encoded response message, in one buffer or in chunks. */
-function messageChunks(body: ReplyBody): readonly Uint8Array[] {
+export function messageChunks(body: ReplyBody): readonly Uint8Array[] {
   if (body instanceof Uint8Array) return [body];
   if (typeof body === 'string') return [new TextEncoder().encode(body)];
   return body;
@@ -298,12 +298,8 @@ export async function inflated(coding: Coding, bytes: Uint8Array, maxBytes: numb
   try {
     return await (coding === 'gzip' ? gunzipAsync : inflateAsync)(bytes, { maxOutputLength: maxBytes });
   } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new GraphPipeError(
-        'PAYLOAD_TOO_LARGE',
-        `request message inflates past the limit of ${maxBytes} bytes; raise maxBodyBytes to accept it`,
-      );
-    }
+    // The refusal a body inflating past the limit gets over HTTP.
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(maxBytes);
     throw corruptBody(coding, err);
   }
 }
@@ -330,7 +326,7 @@ export function failureOf(reply: Reply): GrpcFailure {
   const details = typeof reply.body === 'string' ? reply.body.trim() : `error ${reply.status}`;
   const retryAfter = reply.headers['retry-after'];
   return {
-    code: grpcStatusOf(code) ?? GrpcStatus.UNKNOWN,
+    code: grpcStatusOf(code),
     details,
     metadata: { [ERROR_CODE_HEADER]: code, ...(retryAfter !== undefined ? { 'retry-after': retryAfter } : {}) },
   };

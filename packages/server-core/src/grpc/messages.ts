@@ -8,17 +8,44 @@ export interface ReadMessage {
   readonly coding: Coding | undefined;
 }
 
+/** Gathers a message's prefix from chunks however they cut it. */
+export class PrefixReader {
+  readonly bytes = new Uint8Array(PREFIX_BYTES);
+  private have = 0;
+
+  /** Whether some of it has come. */
+  get started(): boolean {
+    return this.have > 0;
+  }
+
+  get complete(): boolean {
+    return this.have === PREFIX_BYTES;
+  }
+
+  /** Takes what it still needs of `chunk` from `at`; returns how many bytes it took. */
+  take(chunk: Uint8Array, at: number): number {
+    const n = Math.min(PREFIX_BYTES - this.have, chunk.length - at);
+    this.bytes.set(chunk.subarray(at, at + n), this.have);
+    this.have += n;
+    return n;
+  }
+
+  /** Starts over, for the next message's prefix. */
+  reset(): void {
+    this.have = 0;
+  }
+}
+
 /**
  * Cuts a stream's bytes into its messages (each a prefix and its bytes), however they arrive:
  * several to a chunk, or one across many. A message larger than `maxBytes` is refused from its
  * prefix, before its bytes are kept.
  */
 export class MessageReader {
-  private prefix = new Uint8Array(PREFIX_BYTES);
-  private prefixHave = 0;
+  private readonly prefix = new PrefixReader();
   private message: Uint8Array | undefined;
   private have = 0;
-  private compressed = false;
+  private coding: Coding | undefined;
 
   constructor(
     private readonly maxBytes: number,
@@ -28,7 +55,7 @@ export class MessageReader {
 
   /** Whether a message has begun and not ended: a stream that ends now was cut short. */
   get partial(): boolean {
-    return this.prefixHave > 0 || this.message !== undefined;
+    return this.prefix.started || this.message !== undefined;
   }
 
   /** The messages `chunk` completes; throws a GrpcFailure for a message that cannot be read. */
@@ -37,14 +64,11 @@ export class MessageReader {
     let at = 0;
     while (at < chunk.length) {
       if (!this.message) {
-        const take = Math.min(PREFIX_BYTES - this.prefixHave, chunk.length - at);
-        this.prefix.set(chunk.subarray(at, at + take), this.prefixHave);
-        this.prefixHave += take;
-        at += take;
-        if (this.prefixHave < PREFIX_BYTES) break;
-        const { length, coding } = readPrefix(this.prefix, this.maxBytes, this.encoding);
-        this.prefixHave = 0;
-        this.compressed = coding !== undefined;
+        at += this.prefix.take(chunk, at);
+        if (!this.prefix.complete) break;
+        const { length, coding } = readPrefix(this.prefix.bytes, this.maxBytes, this.encoding);
+        this.prefix.reset();
+        this.coding = coding;
         this.message = new Uint8Array(length);
         this.have = 0;
       }
@@ -53,7 +77,7 @@ export class MessageReader {
       this.have += take;
       at += take;
       if (this.have === this.message.length) {
-        out.push({ bytes: this.message, coding: this.compressed ? messageCoding(this.encoding) : undefined });
+        out.push({ bytes: this.message, coding: this.coding });
         this.message = undefined;
       }
     }

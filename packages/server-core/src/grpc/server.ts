@@ -19,7 +19,7 @@ import type { RepositoryAdmin } from '../protocols/repository-admin-routes.js';
 import { traceGrpcCall } from '../tracing/grpc.js';
 import { callDeadline, UnaryCall } from './exchange.js';
 import type { GrpcServerHandle } from './handle.js';
-import { isFailure, readPrefix } from './messages.js';
+import { isFailure, PrefixReader, readPrefix } from './messages.js';
 import { addGrpcRoutes, methodPath } from './routes.js';
 import { streamInfer } from './stream.js';
 import { answerStatus, isGrpcContentType, PREFIX_BYTES } from './wire.js';
@@ -166,8 +166,7 @@ function readUnary(
 ): void {
   let call: UnaryCall | undefined;
   let refused = false;
-  let prefix: Uint8Array | undefined;
-  let have = 0;
+  let prefix: PrefixReader | undefined;
   const begin = (bytes: Uint8Array, rest: Uint8Array) => {
     const encoding = headers['grpc-encoding'];
     let message: ReturnType<typeof readPrefix>;
@@ -186,15 +185,13 @@ function readUnary(
   };
   const onData = (chunk: Uint8Array) => {
     if (call) return call.data(chunk);
-    // Almost always the whole prefix comes in the first chunk.
-    if (have === 0 && chunk.length >= PREFIX_BYTES) {
+    // Almost always the whole prefix comes in the first chunk, read there with nothing gathered.
+    if (!prefix && chunk.length >= PREFIX_BYTES) {
       return begin(chunk.subarray(0, PREFIX_BYTES), chunk.subarray(PREFIX_BYTES));
     }
-    prefix ??= new Uint8Array(PREFIX_BYTES);
-    const take = Math.min(PREFIX_BYTES - have, chunk.length);
-    prefix.set(chunk.subarray(0, take), have);
-    have += take;
-    if (have === PREFIX_BYTES) begin(prefix, chunk.subarray(take));
+    prefix ??= new PrefixReader();
+    const taken = prefix.take(chunk, 0);
+    if (prefix.complete) begin(prefix.bytes, chunk.subarray(taken));
   };
   stream.on('data', onData);
   stream.once('end', () => {
@@ -202,8 +199,9 @@ function readUnary(
     if (refused) return;
     answerStatus(stream, {
       code: GrpcStatus.INVALID_ARGUMENT,
-      details:
-        have === 0 ? 'the call ended without a request message' : 'the call ended in the middle of a message prefix',
+      details: prefix?.started
+        ? 'the call ended in the middle of a message prefix'
+        : 'the call ended without a request message',
       metadata: {},
     });
   });

@@ -1,9 +1,13 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
-import { byteLengthOf } from '@graphpipe/protocol';
-import { create, GrpcStatus, ModelStreamInferResponseSchema, toBinary } from '@graphpipe/protocol/grpc';
+import {
+  create,
+  encodeModelStreamInferResponse,
+  GrpcStatus,
+  ModelStreamInferResponseSchema,
+  toBinary,
+} from '@graphpipe/protocol/grpc';
 import type { ServerCore } from '../http/core.js';
-import type { ReplyBody } from '../http/exchange.js';
-import { inflated, StreamedMessage, sendOkTrailers, writeMessage } from './exchange.js';
+import { inflated, messageChunks, StreamedMessage, sendOkTrailers, writeMessage } from './exchange.js';
 import { isFailure, MessageReader } from './messages.js';
 import { ANSWER_HEADERS, answerStatus, type GrpcFailure } from './wire.js';
 
@@ -47,7 +51,7 @@ export function streamInfer(
     new Promise<readonly Uint8Array[]>((resolve) => {
       void calls.handle(
         new StreamedMessage(inferPath, stream, headers, deadline, message, (failure, body) =>
-          resolve(failure ? errorAnswer(failure.details) : inferAnswer(body!)),
+          resolve(failure ? errorAnswer(failure.details) : encodeModelStreamInferResponse(messageChunks(body!))),
         ),
       );
     });
@@ -90,26 +94,6 @@ export function streamInfer(
   });
 }
 
-/**
- * A ModelStreamInferResponse around an encoded ModelInferResponse, without decoding it again:
- * field 2 (infer_response), length-delimited, ahead of the response's own chunks.
- */
-function inferAnswer(body: ReplyBody): readonly Uint8Array[] {
-  const chunks = body instanceof Uint8Array ? [body] : typeof body === 'string' ? [Buffer.from(body)] : body;
-  const length = varint(byteLengthOf(chunks));
-  return [Uint8Array.of((2 << 3) | 2, ...length), ...chunks];
-}
-
 function errorAnswer(message: string): readonly Uint8Array[] {
   return [toBinary(ModelStreamInferResponseSchema, create(ModelStreamInferResponseSchema, { errorMessage: message }))];
-}
-
-function varint(n: number): number[] {
-  const bytes: number[] = [];
-  while (n > 0x7f) {
-    bytes.push((n % 0x80) | 0x80);
-    n = Math.floor(n / 0x80);
-  }
-  bytes.push(n);
-  return bytes;
 }

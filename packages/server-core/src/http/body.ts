@@ -150,7 +150,8 @@ export function isBusy(err: unknown): boolean {
   return (err as GraphPipeError | undefined)?.code === 'UNAVAILABLE';
 }
 
-function tooLarge(max: number): GraphPipeError {
+/** The refusal of a body over the size limit (413), however it was found out. */
+export function tooLarge(max: number): GraphPipeError {
   return new GraphPipeError(
     'PAYLOAD_TOO_LARGE',
     `request body exceeds the limit of ${max} bytes; raise maxBodyBytes to accept it`,

@@ -43,8 +43,7 @@ class GrpcCallTrace extends RequestTrace {
 
   protected override answered(status: number): void {
     // As GrpcExchange answers: the code the core named, else the one its HTTP status stands for.
-    const code =
-      status < 300 ? GrpcStatus.OK : (grpcStatusOf(this.code ?? codeFromStatus(status)) ?? GrpcStatus.UNKNOWN);
+    const code = status < 300 ? GrpcStatus.OK : grpcStatusOf(this.code ?? codeFromStatus(status));
     this.span.setAttribute('rpc.grpc.status_code', code);
     if (SERVER_FAILURES.has(code)) this.span.setStatus({ code: SpanStatusCode.ERROR, message: this.errorMessage });
   }
