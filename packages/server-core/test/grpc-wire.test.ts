@@ -149,6 +149,15 @@ describe('framing', () => {
     }
   });
 
+  test('a compressed message that inflates past maxBodyBytes is RESOURCE_EXHAUSTED, as an HTTP body is 413', async () => {
+    const { session } = await server({ maxBodyBytes: 4096 });
+    const bomb = await promisify(gzip)(request(tensor(new Float32Array(100_000), [100_000])));
+    expect(bomb.length).toBeLessThan(4096);
+    const answer = await call(session, [framed(bomb, true)], { 'grpc-encoding': 'gzip' });
+    expect(statusOf(answer)).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
+    expect(messageOf(answer)).toMatch(/exceeds the limit of 4096 bytes; raise maxBodyBytes/);
+  });
+
   test('malformed calls get a status that says what is wrong, and the connection goes on', async () => {
     const { session } = await server();
     const message = request(tensor(new Uint8Array([1, 2])));
